@@ -1,0 +1,233 @@
+# SPDX-License-Identifier: MIT
+# slipway build. `make` builds both programs; `make check` installs what is
+# missing (contrib/deps.sh) and runs every test; `make demo` runs the demo.
+# Three variants share the sources:
+#   build/        release: the programs users get
+#   build/test/   fault injection compiled in (crash tests, unit tests)
+#   build/asan/   AddressSanitizer + UndefinedBehaviorSanitizer, fault injection
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/slipway
+SYSCONFDIR ?= /etc
+SYSTEMDDIR ?= $(LIBDIR)/systemd/system
+HOOKDIR ?= $(LIBDIR)/slipway/hooks.d
+DESTDIR ?=
+
+CC ?= cc
+AR ?= ar
+CLANG_FORMAT ?= clang-format
+MD2MAN ?= go-md2man
+WERROR ?= -Werror
+V ?= 0
+ifeq ($(V),0)
+Q := @
+else
+Q :=
+endif
+
+PKGS := libcurl libsodium libarchive sqlite3 jansson inih libcrypto
+PKG_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -Wvla -Wswitch-enum -Wimplicit-fallthrough \
+	-fno-common $(WERROR)
+BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DSW_VERSION='"$(VERSION)"'
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+REL_CFLAGS := -O2 -g $(HARDEN)
+TEST_CFLAGS := -O1 -g $(HARDEN) -DSW_FAULT_INJECTION
+ASAN_CFLAGS := -O1 -g $(SAN) -DSW_FAULT_INJECTION
+REL_LDFLAGS := $(HARDEN_LD)
+TEST_LDFLAGS := $(HARDEN_LD)
+ASAN_LDFLAGS := $(SAN)
+
+# --- sources -----------------------------------------------------------------
+PROG_MAINS := src/cli/main.c src/repo/main.c
+LIB_SRC := $(filter-out $(PROG_MAINS),$(sort $(wildcard src/*.c src/cli/*.c src/repo/*.c)))
+SCHEMA := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
+GEN_SCHEMA := build/gen/schema.c
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+CONF_SRC := $(sort $(wildcard tests/conformance/*.c))
+MAN_SRC := $(sort $(wildcard contrib/man/*.md))
+MAN_OUT := $(patsubst contrib/man/%.md,build/man/%,$(MAN_SRC))
+ALL_C_H := $(sort $(wildcard src/*.c src/*.h src/*/*.c src/*/*.h include/slipway/*.h \
+	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/conformance/*.c))
+
+# --- one set of rules per variant ----------------------------------------------
+# $(1) = variable prefix, $(2) = output directory, $(3) = CFLAGS, $(4) = LDFLAGS
+define VARIANT
+$(1)_OBJ := $$(patsubst %.c,$(2)/obj/%.o,$$(LIB_SRC) $$(GEN_SCHEMA))
+$(1)_LIB := $(2)/libslipway.a
+$(1)_UNIT := $$(patsubst tests/unit/%.c,$(2)/unit/%,$$(UNIT_SRC))
+$(1)_UNIT_SUPPORT := $$(patsubst %.c,$(2)/obj/%.o,$$(UNIT_SUPPORT))
+$(1)_FUZZ := $$(patsubst tests/fuzz/%.c,$(2)/fuzz/%,$$(FUZZ_SRC))
+$(1)_CONF := $$(patsubst tests/conformance/%.c,$(2)/conformance/%,$$(CONF_SRC))
+$(1)_PROGS := $(2)/slipway $(2)/slipway-repo $$($(1)_CONF)
+
+$(2)/obj/%.o: %.c | deps-ok
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  CC      $$@")
+	$$(Q)$$(CC) $$(BASE_CPPFLAGS) $$(PKG_CFLAGS) $$(WARN) $(3) $$(CFLAGS) -MMD -MP -c $$< -o $$@
+
+$(2)/libslipway.a: $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	@$$(if $$(Q),echo "  AR      $$@")
+	$$(Q)$$(AR) rcs $$@ $$^
+
+$(2)/slipway: $(2)/obj/src/cli/main.o $(2)/libslipway.a
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+
+$(2)/slipway-repo: $(2)/obj/src/repo/main.o $(2)/libslipway.a
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+
+$(2)/conformance/%: $(2)/obj/tests/conformance/%.o $(2)/libslipway.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+
+$(2)/unit/%: $(2)/obj/tests/unit/%.o $$($(1)_UNIT_SUPPORT) $(2)/libslipway.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
+
+$(2)/fuzz/%: $(2)/obj/tests/fuzz/%.o $(2)/obj/tests/fuzz/replay.o $(2)/libslipway.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+endef
+
+$(eval $(call VARIANT,REL,build,$(REL_CFLAGS),$(REL_LDFLAGS)))
+$(eval $(call VARIANT,TEST,build/test,$(TEST_CFLAGS),$(TEST_LDFLAGS)))
+$(eval $(call VARIANT,ASAN,build/asan,$(ASAN_CFLAGS),$(ASAN_LDFLAGS)))
+
+.PHONY: all programs man check _check unit unit-asan integration fuzz-replay fuzz lint \
+	format install uninstall demo _demo bench _bench deps deps-ok clean
+
+all: programs man
+
+programs: build/slipway build/slipway-repo $(REL_CONF)
+
+deps-ok:
+ifneq ($(PKG_OK),yes)
+	@echo "error: build dependencies are missing; run 'contrib/deps.sh' as root" \
+	      "(or 'make check', which runs it)" >&2; exit 1
+endif
+
+deps:
+	@contrib/deps.sh
+
+# Migrations are embedded: build/gen/schema.c holds each file's bytes.
+$(GEN_SCHEMA): $(SCHEMA) contrib/embed-schema.sh
+	@mkdir -p $(@D)
+	contrib/embed-schema.sh $(SCHEMA) > $@.tmp && mv $@.tmp $@
+
+man: $(MAN_OUT)
+
+build/man/%: contrib/man/%.md
+	@mkdir -p $(@D)
+	@command -v $(MD2MAN) >/dev/null || { echo "error: $(MD2MAN) is missing; run 'contrib/deps.sh'" >&2; exit 1; }
+	$(MD2MAN) -in $< -out $@
+
+# --- tests ---------------------------------------------------------------------
+check:
+	@contrib/deps.sh
+	@$(MAKE) --no-print-directory _check
+
+_check: all test-programs
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory integration
+	@echo "make check: all tests passed"
+
+test-programs: build/test/slipway build/test/slipway-repo $(TEST_CONF)
+
+unit: $(TEST_UNIT)
+	@tests/run-unit.sh build/test $(TEST_UNIT)
+
+unit-asan: $(ASAN_UNIT)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  tests/run-unit.sh build/asan $(ASAN_UNIT)
+
+fuzz-replay: $(ASAN_FUZZ)
+	@tests/fuzz/replay-all.sh build/asan/fuzz
+
+integration: all test-programs
+	@tests/integration/run.sh
+
+# libFuzzer builds (clang): build/fuzz/NAME; run with build/fuzz/NAME tests/fuzz/corpus/NAME
+FUZZ_CC ?= clang
+fuzz: $(GEN_SCHEMA)
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  echo "  FUZZ $$n"; \
+	  $(FUZZ_CC) $(BASE_CPPFLAGS) $(PKG_CFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/$$n $$f $(LIB_SRC) $(GEN_SCHEMA) $(PKG_LIBS) || exit 1; done
+
+lint:
+	@command -v $(CLANG_FORMAT) >/dev/null || { echo "error: $(CLANG_FORMAT) is missing" >&2; exit 1; }
+	$(CLANG_FORMAT) --dry-run --Werror $(ALL_C_H)
+	@bash -n contrib/*.sh tests/*.sh tests/integration/*.sh
+
+format:
+	$(CLANG_FORMAT) -i $(ALL_C_H)
+
+# --- demo and benchmarks ---------------------------------------------------------
+demo:
+	@contrib/deps.sh
+	@$(MAKE) --no-print-directory _demo
+
+_demo: programs
+	@contrib/demo.sh build
+
+bench:
+	@contrib/deps.sh
+	@$(MAKE) --no-print-directory _bench
+
+_bench: programs
+	@for b in $(sort $(wildcard tests/bench/*.sh)); do bash $$b build || exit 1; done
+
+# --- install -----------------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(SYSCONFDIR)/slipway \
+	  $(DESTDIR)$(DOCDIR)
+	install -m 0755 build/slipway build/slipway-repo $(DESTDIR)$(BINDIR)/
+	for m in $(MAN_OUT); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	for u in $(wildcard contrib/systemd/*.service contrib/systemd/*.timer); do \
+	  install -m 0644 $$u $(DESTDIR)$(SYSTEMDDIR)/; done
+	for d in $(notdir $(wildcard contrib/hooks/*)); do \
+	  [ -d contrib/hooks/$$d ] || continue; install -d $(DESTDIR)$(HOOKDIR)/$$d; \
+	  for h in contrib/hooks/$$d/*; do [ -f $$h ] && install -m 0755 $$h $(DESTDIR)$(HOOKDIR)/$$d/; done; \
+	done
+	install -m 0644 contrib/slipway.conf.example $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
+	install -m 0644 README.md CHANGELOG.md keys/README.md $(DESTDIR)$(DOCDIR)/ 2>/dev/null || \
+	  install -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/slipway $(DESTDIR)$(BINDIR)/slipway-repo
+	for m in $(notdir $(MAN_OUT)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
+	rm -f $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
+
+# keep objects between runs (they are intermediate files of pattern rules)
+.SECONDARY:

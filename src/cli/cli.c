@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The command frame of slipway: global options, the one command table,
+ * per-command option parsing and --help, loading the configuration and the
+ * store a command asks for, the lock, and turning errors into messages and
+ * exit codes. What each command does lives in its own file.
+ */
+#include "cli.h"
+
+#include <slipway/fs.h>
+#include <slipway/log.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define SW_CLI_MAX_OPTS 64
+
+enum {
+    OPT_GLOBAL_CONFIG = 1000,
+    OPT_GLOBAL_STATE_DIR,
+    OPT_GLOBAL_JSON,
+    OPT_GLOBAL_VERBOSE,
+    OPT_GLOBAL_QUIET,
+    OPT_GLOBAL_HELP,
+    OPT_GLOBAL_VERSION,
+};
+
+static const struct sw_cli_opt global_opts[] = {
+    {"config", 'c', 1, OPT_GLOBAL_CONFIG, "FILE",
+     "configuration file (default " SW_CONFIG_DEFAULT_PATH ")"},
+    {"state-dir", 0, 1, OPT_GLOBAL_STATE_DIR, "DIR",
+     "state directory (overrides the configuration)"},
+    {"json", 0, 0, OPT_GLOBAL_JSON, NULL, "report as one JSON object on stdout"},
+    {"verbose", 'v', 0, OPT_GLOBAL_VERBOSE, NULL, "say more (repeat for debug output)"},
+    {"quiet", 'q', 0, OPT_GLOBAL_QUIET, NULL, "say only warnings and errors"},
+    {"help", 'h', 0, OPT_GLOBAL_HELP, NULL, "show this help"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static const struct sw_cli_cmd commands[] = {
+    {"status", 0, 0, SW_CLI_STORE | SW_CLI_JSON, NULL, sw_cmd_status, "",
+     "show the state directory, store, device id, slots and trusted metadata"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+int
+sw_cli_exit_code(int r)
+{
+    int code = r < 0 ? -r : r;
+    if (code == 0)
+        return SW_EXIT_OK;
+    if (code == SW_E_USAGE)
+        return SW_EXIT_USAGE;
+    if (code == SW_E_BUSY)
+        return SW_EXIT_STORE;
+    if (code >= 100 && code < 200)
+        return SW_EXIT_CONFIG;
+    if (code >= 200 && code < 300)
+        return SW_EXIT_STORE;
+    if ((code >= 300 && code < 400 && code != SW_E_PASSPHRASE && code != SW_E_WEAK_PASSPHRASE) ||
+        (code >= 500 && code < 600))
+        return SW_EXIT_TRUST;
+    if (code >= 400 && code < 500)
+        return SW_EXIT_FETCH;
+    return SW_EXIT_FAILURE;
+}
+
+const char *
+sw_cli_opt_get(const struct sw_cli *cli, int id, int *ret_present)
+{
+    const char *v = NULL;
+    int present = 0;
+    for (size_t i = 0; i < cli->n_optv; i++)
+        if (cli->optv[i].id == id) {
+            v = cli->optv[i].arg;
+            present = 1;
+        }
+    if (ret_present)
+        *ret_present = present;
+    return v;
+}
+
+int
+sw_cli_opt_flag(const struct sw_cli *cli, int id)
+{
+    int present;
+    sw_cli_opt_get(cli, id, &present);
+    return present;
+}
+
+int
+sw_cli_print_json(struct sw_cli *cli, json_t *v)
+{
+    int r;
+    if (!v)
+        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory building JSON output");
+    r = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(v);
+    if (r < 0 || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
+        return sw_error_errno(&cli->err, SW_E_IO, errno, "cannot write to stdout");
+    return 0;
+}
+
+static void
+print_opts(FILE *f, const struct sw_cli_opt *opts)
+{
+    for (const struct sw_cli_opt *o = opts; o && o->name; o++) {
+        char left[64];
+        if (o->short_name)
+            snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
+                     o->has_arg ? " " : "", o->has_arg ? o->arg_name : "");
+        else
+            snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->has_arg ? " " : "",
+                     o->has_arg ? o->arg_name : "");
+        fprintf(f, "  %-26s %s\n", left, o->help);
+    }
+}
+
+static void
+usage_main(FILE *f)
+{
+    fprintf(f, "usage: slipway [OPTIONS] COMMAND [ARGS]\n"
+               "\n"
+               "slipway fetches signed updates (TUF), stages them into the inactive slot of an\n"
+               "A/B pair, tests them with hooks, and promotes or rolls back atomically.\n"
+               "\n"
+               "Commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nOptions (before or after the command):\n");
+    print_opts(f, global_opts);
+    fprintf(f, "  %-26s %s\n", "    --version", "print the version and exit");
+    fprintf(f, "\nRun 'slipway COMMAND --help' for a command's options; 'man slipway' for more.\n"
+               "Exit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 state store,\n"
+               "5 trust, 6 fetch.\n");
+}
+
+static void
+usage_cmd(FILE *f, const struct sw_cli_cmd *cmd)
+{
+    fprintf(f, "usage: slipway %s [OPTIONS]%s%s\n\n%s\n", cmd->name, cmd->args[0] ? " " : "",
+            cmd->args, cmd->summary);
+    if (cmd->opts && cmd->opts->name) {
+        fprintf(f, "\nOptions:\n");
+        print_opts(f, cmd->opts);
+    }
+    fprintf(f, "\nGlobal options:\n");
+    for (const struct sw_cli_opt *o = global_opts; o->name; o++) {
+        if (o->id == OPT_GLOBAL_JSON && !(cmd->flags & SW_CLI_JSON))
+            continue;
+        struct sw_cli_opt one[2] = {*o, {NULL, 0, 0, 0, NULL, NULL}};
+        print_opts(f, one);
+    }
+}
+
+static const struct sw_cli_cmd *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* Build getopt_long tables from the global and the command's options. */
+static int
+build_getopt(const struct sw_cli_opt *cmd_opts, struct option *longs, char *shorts,
+             const struct sw_cli_opt **ret_index)
+{
+    size_t nl = 0, ns = 0;
+    const struct sw_cli_opt *lists[2] = {global_opts, cmd_opts};
+
+    shorts[ns++] = '+';
+    shorts[ns++] = ':';
+    for (int l = 0; l < 2; l++) {
+        for (const struct sw_cli_opt *o = lists[l]; o && o->name; o++) {
+            if (nl >= SW_CLI_MAX_OPTS - 2)
+                return -1;
+            longs[nl].name = o->name;
+            longs[nl].has_arg = o->has_arg ? required_argument : no_argument;
+            longs[nl].flag = NULL;
+            longs[nl].val = 256 + (int)nl;
+            ret_index[nl] = o;
+            nl++;
+            if (o->short_name) {
+                shorts[ns++] = (char)o->short_name;
+                if (o->has_arg)
+                    shorts[ns++] = ':';
+            }
+        }
+    }
+    memset(&longs[nl], 0, sizeof(longs[nl]));
+    shorts[ns] = '\0';
+    return (int)nl;
+}
+
+static const struct sw_cli_opt *
+opt_by_short(const struct sw_cli_opt *cmd_opts, int c)
+{
+    for (const struct sw_cli_opt *o = global_opts; o->name; o++)
+        if (o->short_name == c)
+            return o;
+    for (const struct sw_cli_opt *o = cmd_opts; o && o->name; o++)
+        if (o->short_name == c)
+            return o;
+    return NULL;
+}
+
+/* Returns 1 when --help was asked for, 0 to go on, -SW_E_USAGE on error. */
+static int
+parse_options(struct sw_cli *cli, const struct sw_cli_cmd *cmd, int argc, char **argv,
+              int *ret_first_arg, char ***ret_args, int *ret_nargs)
+{
+    struct option longs[SW_CLI_MAX_OPTS];
+    char shorts[2 * SW_CLI_MAX_OPTS + 3];
+    const struct sw_cli_opt *index[SW_CLI_MAX_OPTS];
+    char **args = NULL;
+    int nargs = 0, help = 0;
+    const char *where = cmd ? cmd->name : "slipway";
+
+    if (build_getopt(cmd ? cmd->opts : NULL, longs, shorts, index) < 0)
+        return sw_error_set(&cli->err, SW_E_INTERNAL, "too many options for '%s'", where);
+    args = calloc((size_t)argc + 1, sizeof(*args));
+    if (!args)
+        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int li = -1;
+        int c = getopt_long(argc, argv, shorts, longs, &li);
+        const struct sw_cli_opt *o;
+        if (c == -1) {
+            /* with '+', stop at a positional argument; in a command, keep going */
+            if (optind < argc && cmd) {
+                if (strcmp(argv[optind - 1], "--") == 0 && optind > 1) {
+                    while (optind < argc)
+                        args[nargs++] = argv[optind++];
+                    break;
+                }
+                args[nargs++] = argv[optind++];
+                continue;
+            }
+            break;
+        }
+        if (c == '?' || c == ':') {
+            const char *bad = argv[optind - 1];
+            free(args);
+            if (c == ':')
+                return sw_error_set(&cli->err, SW_E_USAGE, "%s: option '%s' needs a value", where,
+                                    bad);
+            if (optopt && optopt < 256)
+                return sw_error_set(&cli->err, SW_E_USAGE, "%s: unknown option '-%c'", where,
+                                    optopt);
+            return sw_error_set(&cli->err, SW_E_USAGE, "%s: unknown option '%s'", where, bad);
+        }
+        o = c >= 256 ? index[c - 256] : opt_by_short(cmd ? cmd->opts : NULL, c);
+        if (!o) {
+            free(args);
+            return sw_error_set(&cli->err, SW_E_INTERNAL, "option table mismatch");
+        }
+        switch (o->id) {
+        case OPT_GLOBAL_CONFIG:
+            cli->config_path = optarg;
+            break;
+        case OPT_GLOBAL_STATE_DIR:
+            cli->state_dir = optarg;
+            break;
+        case OPT_GLOBAL_JSON:
+            if (cmd && !(cmd->flags & SW_CLI_JSON)) {
+                free(args);
+                return sw_error_set(&cli->err, SW_E_USAGE, "%s: --json is not supported here",
+                                    where);
+            }
+            cli->json = 1;
+            break;
+        case OPT_GLOBAL_VERBOSE:
+            cli->verbosity++;
+            break;
+        case OPT_GLOBAL_QUIET:
+            cli->verbosity--;
+            break;
+        case OPT_GLOBAL_HELP:
+            help = 1;
+            break;
+        default: {
+            struct sw_cli_optval *nv = realloc(cli->optv, (cli->n_optv + 1) * sizeof(*nv));
+            if (!nv) {
+                free(args);
+                return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+            }
+            cli->optv = nv;
+            nv[cli->n_optv].id = o->id;
+            nv[cli->n_optv].arg = o->has_arg ? optarg : NULL;
+            cli->n_optv++;
+        }
+        }
+    }
+    *ret_first_arg = optind;
+    *ret_args = args;
+    *ret_nargs = nargs;
+    return help;
+}
+
+static int
+take_lock(struct sw_cli *cli)
+{
+    char *path = sw_fs_join(cli->cfg->state_dir, "lock");
+    int fd;
+
+    if (!path)
+        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+    fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        int r = sw_error_errno(&cli->err, SW_E_IO, errno, "cannot open lock '%s'", path);
+        free(path);
+        return r;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int e = errno;
+        int r;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            r = sw_error_set(&cli->err, SW_E_BUSY,
+                             "another slipway holds '%s'; try again when it has finished", path);
+        else
+            r = sw_error_errno(&cli->err, SW_E_IO, e, "cannot lock '%s'", path);
+        free(path);
+        return r;
+    }
+    free(path);
+    cli->lock_fd = fd;
+    return 0;
+}
+
+static void
+report_error(struct sw_cli *cli, int r)
+{
+    if (cli->err.code == 0)
+        sw_error_set(&cli->err, r, "%s", sw_strerror(r));
+    sw_log_sw_error(&cli->err);
+    if (cli->json && cli->cmd) {
+        json_t *o = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", cli->err.code, "name",
+                              sw_errcode_name(cli->err.code), "message", cli->err.msg);
+        if (o) {
+            json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+            fputc('\n', stdout);
+            json_decref(o);
+        }
+    }
+}
+
+/*
+ * Load what the command asks for. Any failure with the state directory, the
+ * lock or the store makes the store the problem (exit 4), whatever the code.
+ */
+static int
+prepare(struct sw_cli *cli, int *ret_store_failed)
+{
+    const struct sw_cli_cmd *cmd = cli->cmd;
+    int r;
+
+    if (!(cmd->flags & (SW_CLI_CONFIG | SW_CLI_STORE | SW_CLI_LOCK)))
+        return 0;
+    r = sw_config_load(cli->config_path, &cli->cfg, &cli->err);
+    if (r < 0)
+        return r;
+    r = sw_config_set_state_dir(cli->cfg, cli->state_dir, &cli->err);
+    if (r < 0)
+        return r;
+    *ret_store_failed = 1;
+    if (cmd->flags & (SW_CLI_STORE | SW_CLI_LOCK)) {
+        r = sw_fs_private_dir(cli->cfg->state_dir, &cli->err);
+        if (r < 0)
+            return sw_error_prefix(&cli->err, "state directory: ");
+    }
+    if (cmd->flags & SW_CLI_LOCK) {
+        r = take_lock(cli);
+        if (r < 0)
+            return r;
+    }
+    if (cmd->flags & SW_CLI_STORE) {
+        r = sw_store_open(cli->cfg->state_dir, SW_STORE_CREATE, &cli->store, &cli->err);
+        if (r < 0)
+            return r;
+    }
+    *ret_store_failed = 0;
+    return 0;
+}
+
+int
+sw_cli_main(int argc, char **argv)
+{
+    struct sw_cli cli;
+    char **args = NULL;
+    int first, nargs, r, help;
+    int exit_code;
+
+    memset(&cli, 0, sizeof(cli));
+    cli.lock_fd = -1;
+    sw_log_init("slipway");
+
+    /* global options before the command */
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("slipway %s\n", SW_VERSION);
+        return SW_EXIT_OK;
+    }
+    help = parse_options(&cli, NULL, argc, argv, &first, &args, &nargs);
+    free(args);
+    args = NULL;
+    if (help < 0) {
+        report_error(&cli, help);
+        fprintf(stderr, "Run 'slipway --help' for usage.\n");
+        exit_code = SW_EXIT_USAGE;
+        goto out;
+    }
+    if (first >= argc) {
+        if (help) {
+            usage_main(stdout);
+            exit_code = SW_EXIT_OK;
+        } else {
+            sw_log_error("no command given");
+            usage_main(stderr);
+            exit_code = SW_EXIT_USAGE;
+        }
+        goto out;
+    }
+    if (strcmp(argv[first], "help") == 0) {
+        const struct sw_cli_cmd *c = first + 1 < argc ? find_command(argv[first + 1]) : NULL;
+        if (first + 1 < argc && !c) {
+            sw_log_error("unknown command '%s'", argv[first + 1]);
+            exit_code = SW_EXIT_USAGE;
+        } else {
+            if (c)
+                usage_cmd(stdout, c);
+            else
+                usage_main(stdout);
+            exit_code = SW_EXIT_OK;
+        }
+        goto out;
+    }
+    cli.cmd = find_command(argv[first]);
+    if (!cli.cmd) {
+        sw_log_error("unknown command '%s'; run 'slipway --help' for the list", argv[first]);
+        exit_code = SW_EXIT_USAGE;
+        goto out;
+    }
+
+    /* the command's own options (global ones are accepted here too) */
+    r = parse_options(&cli, cli.cmd, argc - first, argv + first, &first, &args, &nargs);
+    if (r == 0 && cli.json && !(cli.cmd->flags & SW_CLI_JSON))
+        r = sw_error_set(&cli.err, SW_E_USAGE, "%s: --json is not supported here", cli.cmd->name);
+    if (r < 0) {
+        report_error(&cli, r);
+        fprintf(stderr, "Run 'slipway %s --help' for usage.\n", cli.cmd->name);
+        exit_code = SW_EXIT_USAGE;
+        goto out;
+    }
+    if (help || r == 1) {
+        usage_cmd(stdout, cli.cmd);
+        exit_code = SW_EXIT_OK;
+        goto out;
+    }
+    sw_log_set_level(SW_LOG_NOTICE + cli.verbosity);
+    if (nargs < cli.cmd->min_args || (cli.cmd->max_args >= 0 && nargs > cli.cmd->max_args)) {
+        sw_error_set(&cli.err, SW_E_USAGE, "%s: expected %s%s, got %d argument%s", cli.cmd->name,
+                     cli.cmd->args[0] ? "" : "no arguments", cli.cmd->args, nargs,
+                     nargs == 1 ? "" : "s");
+        report_error(&cli, -SW_E_USAGE);
+        fprintf(stderr, "Run 'slipway %s --help' for usage.\n", cli.cmd->name);
+        exit_code = SW_EXIT_USAGE;
+        goto out;
+    }
+    {
+        int store_failed = 0;
+        r = prepare(&cli, &store_failed);
+        if (r < 0) {
+            report_error(&cli, r);
+            exit_code = store_failed ? SW_EXIT_STORE : sw_cli_exit_code(r);
+            goto out;
+        }
+    }
+    r = cli.cmd->run(&cli, nargs, args);
+    if (r < 0) {
+        report_error(&cli, r);
+        exit_code = sw_cli_exit_code(r);
+    } else {
+        exit_code = r; /* a command may return a positive exit code of its own */
+    }
+out:
+    free(args);
+    free(cli.optv);
+    sw_store_close(cli.store);
+    sw_config_free(cli.cfg);
+    if (cli.lock_fd >= 0)
+        close(cli.lock_fd);
+    if (fflush(stdout) == EOF && exit_code == 0)
+        exit_code = SW_EXIT_FAILURE;
+    return exit_code;
+}

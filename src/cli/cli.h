@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to the slipway command layer: the command table entry, the
+ * context every command receives (configuration, store, output mode) and
+ * the helpers commands share for options, output and exit codes. Commands
+ * live one family per file in src/cli/.
+ */
+#ifndef SLIPWAY_CLI_H
+#define SLIPWAY_CLI_H
+
+#include <slipway/config.h>
+#include <slipway/error.h>
+#include <slipway/store.h>
+
+#include <jansson.h>
+#include <stdio.h>
+
+/* Exit codes (documented in slipway(1); never renumber). */
+enum sw_exit {
+    SW_EXIT_OK = 0,      /* success (for update: nothing to do) */
+    SW_EXIT_FAILURE = 1, /* the operation failed */
+    SW_EXIT_USAGE = 2,   /* bad command line */
+    SW_EXIT_CONFIG = 3,  /* the configuration is wrong or unreadable */
+    SW_EXIT_STORE = 4,   /* the state store is unusable, or locked */
+    SW_EXIT_TRUST = 5,   /* verification refused the repository or a target */
+    SW_EXIT_FETCH = 6,   /* no mirror could deliver */
+};
+
+/* Map a negative SW_E_* code to an exit code. */
+int sw_cli_exit_code(int r);
+
+enum sw_cli_flags {
+    SW_CLI_CONFIG = 1 << 0, /* load the configuration */
+    SW_CLI_STORE = 1 << 1,  /* open (create) the state store; implies CONFIG */
+    SW_CLI_LOCK = 1 << 2,   /* hold STATE_DIR/lock for the whole command */
+    SW_CLI_JSON = 1 << 3,   /* reports: accepts --json */
+};
+
+/* One option of a command. */
+struct sw_cli_opt {
+    const char *name; /* long name, without "--" */
+    int short_name;   /* 0 when none */
+    int has_arg;      /* 0 or 1 */
+    int id;           /* what sw_cli_opt_get() is asked for */
+    const char *arg_name;
+    const char *help;
+};
+
+struct sw_cli;
+
+struct sw_cli_cmd {
+    const char *name;
+    int min_args, max_args;                                /* positional arguments; max -1 = any */
+    unsigned flags;                                        /* enum sw_cli_flags */
+    const struct sw_cli_opt *opts;                         /* terminated by {NULL} or NULL */
+    int (*run)(struct sw_cli *cli, int argc, char **argv); /* returns 0 or -SW_E_* */
+    const char *args;    /* synopsis of arguments, "--root FILE" */
+    const char *summary; /* one line for 'slipway --help' */
+};
+
+struct sw_cli_optval {
+    int id;
+    const char *arg; /* borrowed from argv; NULL for flags */
+};
+
+/* What a command runs with. */
+struct sw_cli {
+    const struct sw_cli_cmd *cmd;
+    const char *config_path; /* -c, or NULL */
+    const char *state_dir;   /* --state-dir, or NULL */
+    int json;                /* --json */
+    int verbosity;           /* -v count minus -q count */
+    struct sw_config *cfg;   /* with SW_CLI_CONFIG */
+    struct sw_store *store;  /* with SW_CLI_STORE */
+    int lock_fd;
+    struct sw_cli_optval *optv;
+    size_t n_optv;
+    struct sw_error err; /* where a failing command leaves its message */
+};
+
+/* The last value given for option id, or NULL; *ret_present says if it was given. */
+const char *sw_cli_opt_get(const struct sw_cli *cli, int id, int *ret_present);
+/* Whether a flag option was given. */
+int sw_cli_opt_flag(const struct sw_cli *cli, int id);
+
+/* Print a JSON value on stdout (indented, one newline) and drop the reference. */
+int sw_cli_print_json(struct sw_cli *cli, json_t *v);
+
+/* Entry point of the slipway program. */
+int sw_cli_main(int argc, char **argv);
+
+/* Commands (one family per file). */
+int sw_cmd_status(struct sw_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,920 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Configuration parsing: feeds the file to inih line by line (so every
+ * message carries FILE:LINE, and section headers are seen even when a
+ * section is empty), dispatches each key through one table to its parser,
+ * and checks the whole once parsed. Acting on the values is left to others.
+ */
+#include <slipway/config.h>
+#include <slipway/fs.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum conf_section {
+    SECT_NONE,
+    SECT_SLIPWAY,
+    SECT_FETCH,
+    SECT_MIRROR,
+    SECT_HOOK,
+};
+
+/* A parser fills *dest from value, or writes why it is wrong and returns -1. */
+typedef int (*conf_parser)(const char *value, void *dest, char *why, size_t whylen);
+
+struct conf_item {
+    enum conf_section section;
+    const char *key;
+    conf_parser parse;
+    size_t offset; /* into struct sw_config, sw_mirror or sw_hook_config */
+};
+
+struct parse_state {
+    const char *name; /* file name for messages */
+    const char *p, *end;
+    int lineno;
+    enum conf_section section;
+    size_t section_index; /* mirror or hook being filled */
+    unsigned section_serial;
+    /* keys seen in the current section, for duplicate detection */
+    char **seen;
+    size_t n_seen;
+    struct sw_config *cfg;
+    struct sw_error *err;
+    int failed;
+    int mirror_url_line[SW_CONFIG_MAX_MIRRORS];
+};
+
+static int fail_at(struct parse_state *ps, int line, const char *fmt, ...) SW_PRINTF(3, 4);
+
+static int
+fail_at(struct parse_state *ps, int line, const char *fmt, ...)
+{
+    char msg[SW_ERROR_MSG_MAX];
+    va_list ap;
+
+    if (ps->failed)
+        return 0;
+    ps->failed = 1;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sw_error_set(ps->err, SW_E_CONFIG, "%s:%d: %s", ps->name, line, msg);
+    return 0;
+}
+
+/* --- value parsers ------------------------------------------------------------ */
+
+static int
+set_string(char **dest, const char *value)
+{
+    char *s = strdup(value);
+    if (!s)
+        return -1;
+    free(*dest);
+    *dest = s;
+    return 0;
+}
+
+static int
+parse_string(const char *value, void *dest, char *why, size_t whylen)
+{
+    if (!*value) {
+        snprintf(why, whylen, "must not be empty");
+        return -1;
+    }
+    if (set_string(dest, value) < 0) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+parse_ident(const char *value, void *dest, char *why, size_t whylen)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n > 128 ||
+        strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+        snprintf(why, whylen, "must be 1 to 128 letters, digits, '.', '_' or '-'");
+        return -1;
+    }
+    return parse_string(value, dest, why, whylen);
+}
+
+static int
+parse_abspath(const char *value, void *dest, char *why, size_t whylen)
+{
+    if (value[0] != '/') {
+        snprintf(why, whylen, "must be an absolute path");
+        return -1;
+    }
+    if (strlen(value) > 4000) {
+        snprintf(why, whylen, "is too long");
+        return -1;
+    }
+    return parse_string(value, dest, why, whylen);
+}
+
+static int
+parse_bool(const char *value, void *dest, char *why, size_t whylen)
+{
+    static const char *yes[] = {"yes", "true", "on", "1"};
+    static const char *no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *(int *)dest = 1;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0) {
+            *(int *)dest = 0;
+            return 0;
+        }
+    }
+    snprintf(why, whylen, "must be 'yes' or 'no'");
+    return -1;
+}
+
+/* An unsigned number with an optional multiplier suffix. */
+static int
+parse_number(const char *value, uint64_t max, const char *suffixes, const uint64_t *mult,
+             uint64_t *ret, char *why, size_t whylen, const char *what)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t m = 1;
+
+    if (!isdigit((unsigned char)value[0])) {
+        snprintf(why, whylen, "must be %s", what);
+        return -1;
+    }
+    errno = 0;
+    v = strtoull(value, &end, 10);
+    if (errno) {
+        snprintf(why, whylen, "is out of range");
+        return -1;
+    }
+    if (*end) {
+        const char *s = suffixes ? strchr(suffixes, *end) : NULL;
+        if (!s || end[1] != '\0') {
+            snprintf(why, whylen, "must be %s", what);
+            return -1;
+        }
+        m = mult[s - suffixes];
+    }
+    if (v > max / m) {
+        snprintf(why, whylen, "is out of range (at most %llu)", (unsigned long long)max);
+        return -1;
+    }
+    *ret = v * m;
+    return 0;
+}
+
+static int
+parse_seconds(const char *value, void *dest, char *why, size_t whylen)
+{
+    static const uint64_t mult[] = {1, 60, 3600};
+    uint64_t v;
+    if (parse_number(value, 7 * 86400, "smh", mult, &v, why, whylen,
+                     "a number of seconds (suffix s, m or h allowed)") < 0)
+        return -1;
+    *(unsigned *)dest = (unsigned)v;
+    return 0;
+}
+
+static int
+parse_count(const char *value, void *dest, char *why, size_t whylen)
+{
+    uint64_t v;
+    if (parse_number(value, 100, NULL, NULL, &v, why, whylen, "a whole number") < 0)
+        return -1;
+    *(unsigned *)dest = (unsigned)v;
+    return 0;
+}
+
+static int
+parse_uint(const char *value, void *dest, char *why, size_t whylen)
+{
+    uint64_t v;
+    if (parse_number(value, UINT32_MAX, NULL, NULL, &v, why, whylen, "a whole number") < 0)
+        return -1;
+    *(unsigned *)dest = (unsigned)v;
+    return 0;
+}
+
+static int
+parse_size(const char *value, void *dest, char *why, size_t whylen)
+{
+    static const uint64_t mult[] = {1024, 1024 * 1024, 1024ULL * 1024 * 1024,
+                                    1024ULL * 1024 * 1024 * 1024};
+    return parse_number(value, UINT64_C(1) << 50, "KMGT", mult, dest, why, whylen,
+                        "a number of bytes (suffix K, M, G or T allowed)");
+}
+
+static int
+parse_backend(const char *value, void *dest, char *why, size_t whylen)
+{
+    /* the backends this build has; the slot module owns their behaviour */
+    static const char *const known[] = {"dir"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(value, known[i]) == 0)
+            return parse_string(value, dest, why, whylen);
+    snprintf(why, whylen, "must be 'dir' (the only slot backend in this build)");
+    return -1;
+}
+
+static int
+parse_pathlist(const char *value, void *dest, char *why, size_t whylen)
+{
+    struct sw_strlist *list = dest;
+    char **out = NULL;
+    size_t n = 0;
+    char *copy = strdup(value), *save = NULL, *tok;
+
+    if (!copy) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    for (tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        char **nl;
+        if (tok[0] != '/' || n >= 16) {
+            snprintf(why, whylen,
+                     tok[0] != '/' ? "'%s' is not an absolute path"
+                                   : "lists more than 16 directories",
+                     tok);
+            goto fail;
+        }
+        nl = realloc(out, (n + 1) * sizeof(*out));
+        if (!nl || !(nl[n] = strdup(tok))) {
+            if (nl)
+                out = nl;
+            snprintf(why, whylen, "out of memory");
+            goto fail;
+        }
+        out = nl;
+        n++;
+    }
+    free(copy);
+    if (n == 0) {
+        snprintf(why, whylen, "must list at least one directory");
+        return -1;
+    }
+    for (size_t i = 0; i < list->n; i++)
+        free(list->v[i]);
+    free(list->v);
+    list->v = out;
+    list->n = n;
+    return 0;
+fail:
+    for (size_t i = 0; i < n; i++)
+        free(out[i]);
+    free(out);
+    free(copy);
+    return -1;
+}
+
+static int
+parse_url(const char *value, void *dest, char *why, size_t whylen)
+{
+    char **d = dest;
+    size_t n = strlen(value);
+    const char *rest;
+
+    if (strncmp(value, "https://", 8) == 0)
+        rest = value + 8;
+    else if (strncmp(value, "http://", 7) == 0)
+        rest = value + 7;
+    else if (strncmp(value, "file://", 7) == 0)
+        rest = value + 7;
+    else {
+        snprintf(why, whylen, "must be an https://, http:// or file:// URL");
+        return -1;
+    }
+    if (!*rest || strpbrk(value, " \t\"<>\\^`{|}") || strchr(value, '?') || strchr(value, '#')) {
+        snprintf(why, whylen, "is not a valid base URL (no spaces, query or fragment)");
+        return -1;
+    }
+    if (n > 2000) {
+        snprintf(why, whylen, "is too long");
+        return -1;
+    }
+    free(*d);
+    if (asprintf(d, "%s%s", value, value[n - 1] == '/' ? "" : "/") < 0) {
+        *d = NULL;
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+is_base64_sha256(const char *s, size_t n)
+{
+    /* 32 bytes in base64: 43 characters and one '=' */
+    if (n != 44 || s[43] != '=')
+        return 0;
+    for (size_t i = 0; i < 43; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '/')
+            return 0;
+    return 1;
+}
+
+static int
+parse_pin(const char *value, void *dest, char *why, size_t whylen)
+{
+    const char *p = value;
+    for (;;) {
+        size_t n = strcspn(p, ";");
+        if (n < 8 || strncmp(p, "sha256//", 8) != 0 || !is_base64_sha256(p + 8, n - 8)) {
+            snprintf(why, whylen,
+                     "must be 'sha256//' and the base64 SHA-256 of the server's public key "
+                     "(several separated by ';')");
+            return -1;
+        }
+        p += n;
+        if (!*p)
+            break;
+        p++;
+    }
+    return parse_string(value, dest, why, whylen);
+}
+
+/* --- the table -------------------------------------------------------------------- */
+
+#define CFG(field) offsetof(struct sw_config, field)
+#define MIR(field) offsetof(struct sw_mirror, field)
+#define HOOK(field) offsetof(struct sw_hook_config, field)
+
+static const struct conf_item conf_items[] = {
+    {SECT_SLIPWAY, "state-dir", parse_abspath, CFG(state_dir)},
+    {SECT_SLIPWAY, "compatible", parse_ident, CFG(compatible)},
+    {SECT_SLIPWAY, "channel", parse_ident, CFG(channel)},
+    {SECT_SLIPWAY, "slot-backend", parse_backend, CFG(slot_backend)},
+    {SECT_SLIPWAY, "slot-a", parse_abspath, CFG(slot_a)},
+    {SECT_SLIPWAY, "slot-b", parse_abspath, CFG(slot_b)},
+    {SECT_SLIPWAY, "current", parse_abspath, CFG(current)},
+    {SECT_SLIPWAY, "hook-timeout", parse_seconds, CFG(hook_timeout)},
+    {SECT_SLIPWAY, "hook-dirs", parse_pathlist, CFG(hook_dirs)},
+    {SECT_SLIPWAY, "canary", parse_bool, CFG(canary)},
+    {SECT_FETCH, "connect-timeout", parse_seconds, CFG(connect_timeout)},
+    {SECT_FETCH, "timeout", parse_seconds, CFG(timeout)},
+    {SECT_FETCH, "low-speed-limit", parse_uint, CFG(low_speed_limit)},
+    {SECT_FETCH, "low-speed-time", parse_seconds, CFG(low_speed_time)},
+    {SECT_FETCH, "max-bandwidth", parse_size, CFG(max_bandwidth)},
+    {SECT_FETCH, "retries", parse_count, CFG(retries)},
+    {SECT_FETCH, "max-root-size", parse_size, CFG(max_root_size)},
+    {SECT_FETCH, "max-timestamp-size", parse_size, CFG(max_timestamp_size)},
+    {SECT_FETCH, "max-metadata-size", parse_size, CFG(max_metadata_size)},
+    {SECT_FETCH, "max-target-size", parse_size, CFG(max_target_size)},
+    {SECT_MIRROR, "metadata-url", parse_url, MIR(metadata_url)},
+    {SECT_MIRROR, "targets-url", parse_url, MIR(targets_url)},
+    {SECT_MIRROR, "pin", parse_pin, MIR(pin)},
+    {SECT_MIRROR, "ca-file", parse_abspath, MIR(ca_file)},
+    {SECT_MIRROR, "allow-insecure-http", parse_bool, MIR(allow_insecure_http)},
+    {SECT_HOOK, "required", parse_bool, HOOK(required)},
+    {SECT_HOOK, "timeout", parse_seconds, HOOK(timeout)},
+};
+
+static const char *
+section_word(enum conf_section s)
+{
+    switch (s) {
+    case SECT_SLIPWAY:
+        return "slipway";
+    case SECT_FETCH:
+        return "fetch";
+    case SECT_MIRROR:
+        return "mirror";
+    case SECT_HOOK:
+        return "hook";
+    case SECT_NONE:
+        break;
+    }
+    return "(none)";
+}
+
+/* --- defaults --------------------------------------------------------------------- */
+
+static int
+set_defaults(struct sw_config *cfg)
+{
+    cfg->hook_timeout = 60;
+    cfg->connect_timeout = 30;
+    cfg->timeout = 0;
+    cfg->low_speed_limit = 1024;
+    cfg->low_speed_time = 60;
+    cfg->max_bandwidth = 0;
+    cfg->retries = 2;
+    cfg->max_root_size = 512 * 1024;
+    cfg->max_timestamp_size = 16 * 1024;
+    cfg->max_metadata_size = 32 * 1024 * 1024;
+    cfg->max_target_size = 0;
+    if (!(cfg->channel = strdup("stable")) || !(cfg->slot_backend = strdup("dir")))
+        return -1;
+    cfg->hook_dirs.v = calloc(3, sizeof(char *));
+    if (!cfg->hook_dirs.v)
+        return -1;
+    cfg->hook_dirs.n = 3;
+    if (!(cfg->hook_dirs.v[0] = strdup("/usr/lib/slipway/hooks.d")) ||
+        !(cfg->hook_dirs.v[1] = strdup("/etc/slipway/hooks.d")) ||
+        !(cfg->hook_dirs.v[2] = strdup("/run/slipway/hooks.d")))
+        return -1;
+    return 0;
+}
+
+static struct sw_config *
+config_new(void)
+{
+    struct sw_config *cfg = calloc(1, sizeof(*cfg));
+    if (!cfg)
+        return NULL;
+    if (set_defaults(cfg) < 0) {
+        sw_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+/* --- the reader and handler given to inih ------------------------------------------ */
+
+static int
+valid_name(const char *s, size_t n)
+{
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+            return 0;
+    return 1;
+}
+
+static void
+clear_seen(struct parse_state *ps)
+{
+    for (size_t i = 0; i < ps->n_seen; i++)
+        free(ps->seen[i]);
+    free(ps->seen);
+    ps->seen = NULL;
+    ps->n_seen = 0;
+}
+
+/* A section header line "[...]" as inih will read it. */
+static void
+begin_section(struct parse_state *ps, const char *line)
+{
+    const char *close = strchr(line, ']');
+    char head[256];
+    size_t n;
+    const char *q1, *q2;
+
+    clear_seen(ps);
+    ps->section = SECT_NONE;
+    ps->section_serial++;
+    if (!close)
+        return; /* inih reports the syntax error */
+    n = (size_t)(close - line - 1);
+    if (n >= sizeof(head)) {
+        fail_at(ps, ps->lineno, "section name is too long");
+        return;
+    }
+    memcpy(head, line + 1, n);
+    head[n] = '\0';
+    /* trim, as inih does */
+    while (n > 0 && isspace((unsigned char)head[n - 1]))
+        head[--n] = '\0';
+    {
+        char *h = head;
+        while (isspace((unsigned char)*h))
+            h++;
+        memmove(head, h, strlen(h) + 1);
+    }
+    if (strcmp(head, "slipway") == 0) {
+        ps->section = SECT_SLIPWAY;
+        return;
+    }
+    if (strcmp(head, "fetch") == 0) {
+        ps->section = SECT_FETCH;
+        return;
+    }
+    q1 = strchr(head, '"');
+    q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+    if (q1 && q2 && q2[1] == '\0') {
+        size_t kind_len = (size_t)(q1 - head);
+        const char *name = q1 + 1;
+        size_t name_len = (size_t)(q2 - name);
+        while (kind_len > 0 && isspace((unsigned char)head[kind_len - 1]))
+            kind_len--;
+        if ((kind_len == 6 && strncmp(head, "mirror", 6) == 0) ||
+            (kind_len == 4 && strncmp(head, "hook", 4) == 0)) {
+            int is_mirror = head[0] == 'm';
+            struct sw_config *cfg = ps->cfg;
+            if (!valid_name(name, name_len)) {
+                fail_at(ps, ps->lineno,
+                        "%s name '%.*s' must be 1 to 64 letters, digits, '.', '_' or '-'",
+                        is_mirror ? "mirror" : "hook", (int)name_len, name);
+                return;
+            }
+            if (is_mirror) {
+                struct sw_mirror *nm;
+                for (size_t i = 0; i < cfg->n_mirrors; i++)
+                    if (strlen(cfg->mirrors[i].name) == name_len &&
+                        strncmp(cfg->mirrors[i].name, name, name_len) == 0) {
+                        fail_at(ps, ps->lineno, "duplicate section [mirror \"%.*s\"]",
+                                (int)name_len, name);
+                        return;
+                    }
+                if (cfg->n_mirrors >= SW_CONFIG_MAX_MIRRORS) {
+                    fail_at(ps, ps->lineno, "more than %d mirrors", SW_CONFIG_MAX_MIRRORS);
+                    return;
+                }
+                nm = realloc(cfg->mirrors, (cfg->n_mirrors + 1) * sizeof(*nm));
+                if (!nm) {
+                    fail_at(ps, ps->lineno, "out of memory");
+                    return;
+                }
+                cfg->mirrors = nm;
+                memset(&nm[cfg->n_mirrors], 0, sizeof(*nm));
+                nm[cfg->n_mirrors].name = strndup(name, name_len);
+                if (!nm[cfg->n_mirrors].name) {
+                    fail_at(ps, ps->lineno, "out of memory");
+                    return;
+                }
+                ps->mirror_url_line[cfg->n_mirrors] = ps->lineno;
+                ps->section_index = cfg->n_mirrors++;
+                ps->section = SECT_MIRROR;
+            } else {
+                struct sw_hook_config *nh;
+                for (size_t i = 0; i < cfg->n_hooks; i++)
+                    if (strlen(cfg->hooks[i].name) == name_len &&
+                        strncmp(cfg->hooks[i].name, name, name_len) == 0) {
+                        fail_at(ps, ps->lineno, "duplicate section [hook \"%.*s\"]", (int)name_len,
+                                name);
+                        return;
+                    }
+                if (cfg->n_hooks >= SW_CONFIG_MAX_HOOKS) {
+                    fail_at(ps, ps->lineno, "more than %d hook sections", SW_CONFIG_MAX_HOOKS);
+                    return;
+                }
+                nh = realloc(cfg->hooks, (cfg->n_hooks + 1) * sizeof(*nh));
+                if (!nh) {
+                    fail_at(ps, ps->lineno, "out of memory");
+                    return;
+                }
+                cfg->hooks = nh;
+                memset(&nh[cfg->n_hooks], 0, sizeof(*nh));
+                nh[cfg->n_hooks].required = 1;
+                nh[cfg->n_hooks].name = strndup(name, name_len);
+                if (!nh[cfg->n_hooks].name) {
+                    fail_at(ps, ps->lineno, "out of memory");
+                    return;
+                }
+                ps->section_index = cfg->n_hooks++;
+                ps->section = SECT_HOOK;
+            }
+            return;
+        }
+    }
+    fail_at(ps, ps->lineno,
+            "unknown section [%s] (known: [slipway], [fetch], [mirror \"NAME\"], "
+            "[hook \"NAME\"])",
+            head);
+}
+
+/* inih's reader: one line at a time, leading white space removed. */
+static char *
+conf_reader(char *str, int num, void *stream)
+{
+    struct parse_state *ps = stream;
+    const char *nl;
+    size_t n;
+
+    if (ps->failed || ps->p >= ps->end)
+        return NULL;
+    nl = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+    n = nl ? (size_t)(nl - ps->p) : (size_t)(ps->end - ps->p);
+    ps->lineno++;
+    if (memchr(ps->p, '\0', n)) {
+        fail_at(ps, ps->lineno, "contains a NUL byte; is this a text file?");
+        return NULL;
+    }
+    /* skip leading white space so an indented key is never a continuation */
+    {
+        const char *s = ps->p;
+        while (s < ps->p + n && (*s == ' ' || *s == '\t'))
+            s++;
+        n -= (size_t)(s - ps->p);
+        ps->p = s;
+    }
+    if (n + 2 > (size_t)num) {
+        fail_at(ps, ps->lineno, "line is longer than %d characters", num - 2);
+        return NULL;
+    }
+    memcpy(str, ps->p, n);
+    str[n] = '\n';
+    str[n + 1] = '\0';
+    ps->p += n + (nl ? 1 : 0);
+    if (str[0] == '[')
+        begin_section(ps, str);
+    return str;
+}
+
+/* Remove a " # comment" (a '#' after white space) and trailing white space. */
+static void
+strip_hash_comment(char *v)
+{
+    size_t n;
+    for (char *p = v; *p; p++) {
+        if (*p == '#' && (p == v || isspace((unsigned char)p[-1]))) {
+            *p = '\0';
+            break;
+        }
+    }
+    n = strlen(v);
+    while (n > 0 && isspace((unsigned char)v[n - 1]))
+        v[--n] = '\0';
+}
+
+static int
+add_hook_opt(struct parse_state *ps, struct sw_hook_config *h, const char *key, const char *value)
+{
+    struct sw_hook_opt *no;
+    size_t n = strlen(key);
+
+    if (n == 0 || n > 64 || strspn(key, "abcdefghijklmnopqrstuvwxyz0123456789-") != n ||
+        key[0] == '-')
+        return fail_at(ps, ps->lineno,
+                       "[hook \"%s\"]: key '%s' must be lowercase letters, digits and '-'", h->name,
+                       key);
+    if (h->n_opts >= SW_CONFIG_MAX_HOOK_OPTS)
+        return fail_at(ps, ps->lineno, "[hook \"%s\"]: more than %d keys", h->name,
+                       SW_CONFIG_MAX_HOOK_OPTS);
+    no = realloc(h->opts, (h->n_opts + 1) * sizeof(*no));
+    if (!no)
+        return fail_at(ps, ps->lineno, "out of memory");
+    h->opts = no;
+    no[h->n_opts].key = strdup(key);
+    no[h->n_opts].value = strdup(value);
+    if (!no[h->n_opts].key || !no[h->n_opts].value) {
+        free(no[h->n_opts].key);
+        free(no[h->n_opts].value);
+        return fail_at(ps, ps->lineno, "out of memory");
+    }
+    h->n_opts++;
+    return 1;
+}
+
+static int
+conf_handler(void *user, const char *section, const char *name, const char *raw_value)
+{
+    struct parse_state *ps = user;
+    char value[512];
+    char why[256];
+    void *base;
+    char **nseen;
+
+    (void)section; /* begin_section() has already classified it */
+    if (ps->failed)
+        return 1;
+    if (ps->section == SECT_NONE)
+        return fail_at(ps, ps->lineno, "key '%s' is outside any section", name);
+    snprintf(value, sizeof(value), "%s", raw_value);
+    strip_hash_comment(value);
+
+    for (size_t i = 0; i < ps->n_seen; i++)
+        if (strcmp(ps->seen[i], name) == 0)
+            return fail_at(ps, ps->lineno, "key '%s' is set twice in this section", name);
+    nseen = realloc(ps->seen, (ps->n_seen + 1) * sizeof(*nseen));
+    if (!nseen || !(nseen[ps->n_seen] = strdup(name))) {
+        if (nseen)
+            ps->seen = nseen;
+        return fail_at(ps, ps->lineno, "out of memory");
+    }
+    ps->seen = nseen;
+    ps->n_seen++;
+
+    switch (ps->section) {
+    case SECT_MIRROR:
+        base = &ps->cfg->mirrors[ps->section_index];
+        break;
+    case SECT_HOOK:
+        base = &ps->cfg->hooks[ps->section_index];
+        break;
+    case SECT_SLIPWAY:
+    case SECT_FETCH:
+        base = ps->cfg;
+        break;
+    case SECT_NONE:
+    default:
+        return fail_at(ps, ps->lineno, "internal error: no section");
+    }
+
+    for (size_t i = 0; i < sizeof(conf_items) / sizeof(conf_items[0]); i++) {
+        const struct conf_item *it = &conf_items[i];
+        if (it->section != ps->section || strcmp(it->key, name) != 0)
+            continue;
+        why[0] = '\0';
+        if (it->parse(value, (char *)base + it->offset, why, sizeof(why)) < 0)
+            return fail_at(ps, ps->lineno, "[%s] %s = '%s': %s", section_word(ps->section), name,
+                           value, why);
+        return 1;
+    }
+    if (ps->section == SECT_HOOK)
+        return add_hook_opt(ps, base, name, value);
+    return fail_at(ps, ps->lineno, "unknown key '%s' in section [%s]", name,
+                   section_word(ps->section));
+}
+
+/* --- whole-file checks -------------------------------------------------------------- */
+
+static int
+check_mirror_url(struct parse_state *ps, size_t i, const char *what, const char *url)
+{
+    const struct sw_mirror *m = &ps->cfg->mirrors[i];
+    if (!url)
+        return fail_at(ps, ps->mirror_url_line[i], "[mirror \"%s\"] has no %s", m->name, what);
+    if (strncmp(url, "http://", 7) == 0 && !m->allow_insecure_http)
+        return fail_at(ps, ps->mirror_url_line[i],
+                       "[mirror \"%s\"] %s '%s' is plain http; use https, or set "
+                       "'allow-insecure-http = yes' to accept it knowingly",
+                       m->name, what, url);
+    if (m->pin && strncmp(url, "https://", 8) != 0)
+        return fail_at(ps, ps->mirror_url_line[i],
+                       "[mirror \"%s\"] has a pin but %s '%s' is not https", m->name, what, url);
+    return 1;
+}
+
+static void
+check_whole(struct parse_state *ps)
+{
+    for (size_t i = 0; i < ps->cfg->n_mirrors && !ps->failed; i++) {
+        check_mirror_url(ps, i, "metadata-url", ps->cfg->mirrors[i].metadata_url);
+        check_mirror_url(ps, i, "targets-url", ps->cfg->mirrors[i].targets_url);
+    }
+    if (!ps->failed && ps->cfg->max_timestamp_size == 0)
+        fail_at(ps, ps->lineno, "[fetch] max-timestamp-size must not be 0");
+    if (!ps->failed && ps->cfg->max_root_size == 0)
+        fail_at(ps, ps->lineno, "[fetch] max-root-size must not be 0");
+    if (!ps->failed && ps->cfg->max_metadata_size == 0)
+        fail_at(ps, ps->lineno, "[fetch] max-metadata-size must not be 0");
+}
+
+int
+sw_config_parse_mem(const char *name, const char *text, size_t len, struct sw_config **ret_config,
+                    struct sw_error *err)
+{
+    struct parse_state ps;
+    struct sw_config *cfg;
+    int line;
+
+    cfg = config_new();
+    if (!cfg)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    memset(&ps, 0, sizeof(ps));
+    ps.name = name ? name : "(config)";
+    ps.p = text;
+    ps.end = text + len;
+    ps.cfg = cfg;
+    ps.err = err;
+
+    line = ini_parse_stream(conf_reader, &ps, conf_handler, &ps);
+    clear_seen(&ps);
+    if (!ps.failed && line > 0)
+        fail_at(&ps, line, "syntax error: expected '[section]', 'key = value' or a comment");
+    if (!ps.failed && line < 0)
+        fail_at(&ps, ps.lineno, "out of memory");
+    if (!ps.failed)
+        check_whole(&ps);
+    if (ps.failed) {
+        sw_config_free(cfg);
+        return -SW_E_CONFIG;
+    }
+    if (name && !(cfg->path = strdup(name))) {
+        sw_config_free(cfg);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    *ret_config = cfg;
+    return 0;
+}
+
+int
+sw_config_defaults(struct sw_config **ret_config, struct sw_error *err)
+{
+    struct sw_config *cfg = config_new();
+    if (!cfg)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    *ret_config = cfg;
+    return 0;
+}
+
+int
+sw_config_load(const char *path, struct sw_config **ret_config, struct sw_error *err)
+{
+    unsigned char *text = NULL;
+    size_t len = 0;
+    int r;
+
+    if (!path) {
+        r = sw_fs_exists(SW_CONFIG_DEFAULT_PATH, err);
+        if (r < 0)
+            return r;
+        if (r == 0)
+            return sw_config_defaults(ret_config, err);
+        path = SW_CONFIG_DEFAULT_PATH;
+    }
+    r = sw_fs_read_file(path, SW_CONFIG_MAX_SIZE, &text, &len, err);
+    if (r < 0) {
+        sw_error_prefix(err, "configuration: ");
+        if (err)
+            err->code = SW_E_CONFIG;
+        return -SW_E_CONFIG;
+    }
+    r = sw_config_parse_mem(path, (const char *)text, len, ret_config, err);
+    free(text);
+    return r;
+}
+
+static int
+default_path(char **dest, const char *state_dir, const char *rel)
+{
+    if (*dest)
+        return 0;
+    *dest = sw_fs_join(state_dir, rel);
+    return *dest ? 0 : -1;
+}
+
+int
+sw_config_set_state_dir(struct sw_config *cfg, const char *state_dir, struct sw_error *err)
+{
+    if (state_dir) {
+        if (state_dir[0] != '/') {
+            char *cwd = getcwd(NULL, 0);
+            char *abs = cwd ? sw_fs_join(cwd, state_dir) : NULL;
+            free(cwd);
+            if (!abs)
+                return sw_error_set(err, SW_E_NOMEM, "cannot resolve --state-dir '%s'", state_dir);
+            free(cfg->state_dir);
+            cfg->state_dir = abs;
+        } else if (set_string(&cfg->state_dir, state_dir) < 0) {
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        }
+    } else if (!cfg->state_dir && set_string(&cfg->state_dir, SW_CONFIG_DEFAULT_STATE_DIR) < 0) {
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    if (default_path(&cfg->slot_a, cfg->state_dir, "slots/a") < 0 ||
+        default_path(&cfg->slot_b, cfg->state_dir, "slots/b") < 0 ||
+        default_path(&cfg->current, cfg->state_dir, "current") < 0)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    return 0;
+}
+
+const struct sw_hook_config *
+sw_config_hook(const struct sw_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->n_hooks; i++)
+        if (strcmp(cfg->hooks[i].name, name) == 0)
+            return &cfg->hooks[i];
+    return NULL;
+}
+
+void
+sw_config_free(struct sw_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->path);
+    free(cfg->state_dir);
+    free(cfg->compatible);
+    free(cfg->channel);
+    free(cfg->slot_backend);
+    free(cfg->slot_a);
+    free(cfg->slot_b);
+    free(cfg->current);
+    for (size_t i = 0; i < cfg->hook_dirs.n; i++)
+        free(cfg->hook_dirs.v[i]);
+    free(cfg->hook_dirs.v);
+    for (size_t i = 0; i < cfg->n_mirrors; i++) {
+        free(cfg->mirrors[i].name);
+        free(cfg->mirrors[i].metadata_url);
+        free(cfg->mirrors[i].targets_url);
+        free(cfg->mirrors[i].pin);
+        free(cfg->mirrors[i].ca_file);
+    }
+    free(cfg->mirrors);
+    for (size_t i = 0; i < cfg->n_hooks; i++) {
+        free(cfg->hooks[i].name);
+        for (size_t j = 0; j < cfg->hooks[i].n_opts; j++) {
+            free(cfg->hooks[i].opts[j].key);
+            free(cfg->hooks[i].opts[j].value);
+        }
+        free(cfg->hooks[i].opts);
+    }
+    free(cfg->hooks);
+    free(cfg);
+}

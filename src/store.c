@@ -1,0 +1,724 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The state store: opening and creating STATE_DIR/state.db safely, checking
+ * that an existing file is ours and whole before anything writes to it,
+ * applying the embedded migrations, and the small row-level accessors other
+ * modules use. Which rows to write, and when, is left to those modules.
+ */
+#include "store-int.h"
+#include <slipway/fs.h>
+#include <slipway/store.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sw_store {
+    sqlite3 *db;
+    char *path;
+    int schema_version;
+    char device_id[33];
+};
+
+static int
+db_error(struct sw_store *st, struct sw_error *err, const char *what)
+{
+    int code = SW_E_STORE;
+    int rc = sqlite3_extended_errcode(st->db);
+    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
+        code = SW_E_STORE_CORRUPT;
+    else if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        code = SW_E_BUSY;
+    return sw_error_set(err, code, "state store '%s': %s: %s", st->path, what,
+                        sqlite3_errmsg(st->db));
+}
+
+static int
+exec_sql(struct sw_store *st, const char *sql, struct sw_error *err, const char *what)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(st, err, what);
+    return 0;
+}
+
+static int
+pragma_int(struct sw_store *st, const char *sql, int *ret, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, sql);
+    r = sqlite3_step(stmt);
+    if (r != SQLITE_ROW) {
+        r = db_error(st, err, sql);
+        sqlite3_finalize(stmt);
+        return r;
+    }
+    *ret = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    return 0;
+}
+
+static uint32_t
+be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/*
+ * Look at an existing file before SQLite touches it: a regular file of ours,
+ * owner-only. Sets *ret_empty when it has no bytes (a creation that was
+ * interrupted) and *ret_unclaimed when it is an SQLite file with no
+ * application id yet.
+ */
+static int
+check_existing(const char *path, int *ret_empty, int *ret_unclaimed, struct sw_error *err)
+{
+    unsigned char hdr[100];
+    struct stat st;
+    ssize_t n;
+    uint32_t app_id;
+    int fd, r = 0;
+
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ELOOP)
+            return sw_error_set(err, SW_E_PERM, "state store '%s' is a symbolic link; refusing",
+                                path);
+        return sw_error_errno(err, SW_E_IO, errno, "cannot open state store '%s'", path);
+    }
+    if (fstat(fd, &st) < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot stat state store '%s'", path);
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        r = sw_error_set(err, SW_E_STORE_FOREIGN, "state store '%s' is not a regular file", path);
+        goto out;
+    }
+    if (st.st_uid != geteuid()) {
+        r = sw_error_set(err, SW_E_PERM, "state store '%s' is owned by uid %u, not by uid %u", path,
+                         (unsigned)st.st_uid, (unsigned)geteuid());
+        goto out;
+    }
+    if (st.st_mode & 077) {
+        r = sw_error_set(err, SW_E_PERM,
+                         "state store '%s' has mode %04o, open to other users; "
+                         "run 'chmod 600 %s'",
+                         path, (unsigned)(st.st_mode & 07777), path);
+        goto out;
+    }
+    *ret_empty = st.st_size == 0;
+    *ret_unclaimed = 0;
+    if (st.st_size == 0)
+        goto out;
+    n = pread(fd, hdr, sizeof(hdr), 0);
+    if (n < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot read state store '%s'", path);
+        goto out;
+    }
+    if ((size_t)n < sizeof(hdr) || memcmp(hdr, "SQLite format 3", 16) != 0) {
+        r = sw_error_set(err, SW_E_STORE_FOREIGN,
+                         "'%s' is not a slipway state store (not an SQLite database); "
+                         "move it away or choose another --state-dir",
+                         path);
+        goto out;
+    }
+    app_id = be32(hdr + 68);
+    if (app_id == 0) {
+        *ret_unclaimed = 1;
+    } else if (app_id != SW_STORE_APPLICATION_ID) {
+        r = sw_error_set(err, SW_E_STORE_FOREIGN,
+                         "'%s' is not a slipway state store (SQLite application id 0x%08x, "
+                         "slipway's is 0x%08x)",
+                         path, (unsigned)app_id, (unsigned)SW_STORE_APPLICATION_ID);
+        goto out;
+    }
+out:
+    close(fd);
+    return r;
+}
+
+static int
+quick_check(struct sw_store *st, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    const char *res;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "integrity check");
+    r = sqlite3_step(stmt);
+    if (r != SQLITE_ROW) {
+        r = db_error(st, err, "integrity check");
+        sqlite3_finalize(stmt);
+        return r;
+    }
+    res = (const char *)sqlite3_column_text(stmt, 0);
+    if (!res || strcmp(res, "ok") != 0) {
+        r = sw_error_set(err, SW_E_STORE_CORRUPT,
+                         "state store '%s' is damaged (%s); restore it from a backup or move "
+                         "it away to start afresh",
+                         st->path, res ? res : "no result");
+        sqlite3_finalize(stmt);
+        return r;
+    }
+    sqlite3_finalize(stmt);
+    return 0;
+}
+
+static int
+count_tables(struct sw_store *st, int *ret, struct sw_error *err)
+{
+    return pragma_int(st, "SELECT count(*) FROM sqlite_schema", ret, err);
+}
+
+static int
+setting_set(struct sw_store *st, const char *key, const char *value, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                           "updated_at = excluded.updated_at",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "setting");
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "setting");
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+static int
+migrate(struct sw_store *st, const struct sw_migration *migs, size_t n_migs, struct sw_error *err)
+{
+    char pragma[64];
+    char *devid = NULL;
+    int r;
+
+    if ((size_t)st->schema_version >= n_migs)
+        return 0;
+    r = exec_sql(st, "BEGIN IMMEDIATE", err, "begin migration");
+    if (r < 0)
+        return r;
+    for (size_t i = (size_t)st->schema_version; i < n_migs; i++) {
+        if (migs[i].version != (int)i + 1) {
+            r = sw_error_set(err, SW_E_INTERNAL, "migration '%s' is out of order", migs[i].name);
+            goto fail;
+        }
+        if (sqlite3_exec(st->db, migs[i].sql, NULL, NULL, NULL) != SQLITE_OK) {
+            r = db_error(st, err, migs[i].name);
+            goto fail;
+        }
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", migs[i].version);
+        r = exec_sql(st, pragma, err, "set schema version");
+        if (r < 0)
+            goto fail;
+    }
+    snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d", SW_STORE_APPLICATION_ID);
+    r = exec_sql(st, pragma, err, "set application id");
+    if (r < 0)
+        goto fail;
+    /* the device id is made once, in the transaction that makes the store */
+    r = sw_store_setting_get(st, "device-id", &devid, NULL);
+    if (r == -SW_E_NOTFOUND) {
+        unsigned char raw[16];
+        char hex[33];
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
+        r = setting_set(st, "device-id", hex, err);
+        if (r < 0)
+            goto fail;
+    } else if (r < 0) {
+        goto fail;
+    }
+    free(devid);
+    devid = NULL;
+    r = exec_sql(st, "COMMIT", err, "commit migration");
+    if (r < 0)
+        goto fail;
+    st->schema_version = (int)n_migs;
+    return 0;
+fail:
+    free(devid);
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}
+
+static int
+load_device_id(struct sw_store *st, struct sw_error *err)
+{
+    char *id = NULL;
+    int r = sw_store_setting_get(st, "device-id", &id, err);
+    if (r < 0)
+        return r;
+    if (strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32) {
+        free(id);
+        return sw_error_set(err, SW_E_STORE_CORRUPT, "state store '%s': device-id is malformed",
+                            st->path);
+    }
+    memcpy(st->device_id, id, 33);
+    free(id);
+    return 0;
+}
+
+int
+sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_migration *migs,
+                         size_t n_migs, struct sw_store **ret_store, struct sw_error *err)
+{
+    struct sw_store *st = NULL;
+    int fresh = 0, empty = 0, unclaimed = 0, r, app_id = 0, ntables = 0;
+    struct stat sb;
+
+    if (sodium_init() < 0)
+        return sw_error_set(err, SW_E_INTERNAL, "libsodium failed to initialise");
+    if (!(flags & SW_STORE_CREATE) && lstat(state_dir, &sb) < 0)
+        return sw_error_errno(err, SW_E_NOTFOUND, errno, "state directory '%s'", state_dir);
+    r = sw_fs_private_dir(state_dir, err);
+    if (r < 0)
+        return r;
+
+    st = calloc(1, sizeof(*st));
+    if (!st)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    st->path = sw_fs_join(state_dir, SW_STORE_FILENAME);
+    if (!st->path) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto fail;
+    }
+
+    if (lstat(st->path, &sb) < 0) {
+        int fd;
+        if (errno != ENOENT) {
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot stat state store '%s'", st->path);
+            goto fail;
+        }
+        if (!(flags & SW_STORE_CREATE)) {
+            r = sw_error_set(err, SW_E_NOTFOUND, "no state store at '%s'", st->path);
+            goto fail;
+        }
+        fd = open(st->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot create state store '%s'", st->path);
+            goto fail;
+        }
+        if (fchmod(fd, 0600) < 0) {
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot set the mode of '%s'", st->path);
+            close(fd);
+            goto fail;
+        }
+        close(fd);
+        fresh = 1;
+    } else {
+        r = check_existing(st->path, &empty, &unclaimed, err);
+        if (r < 0)
+            goto fail;
+        fresh = empty;
+    }
+
+    if (sqlite3_open_v2(st->path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        r = sw_error_set(err, SW_E_STORE, "cannot open state store '%s': %s", st->path,
+                         st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, SW_STORE_BUSY_TIMEOUT_MS);
+
+    if (!fresh) {
+        r = quick_check(st, err);
+        if (r < 0)
+            goto fail;
+        r = pragma_int(st, "PRAGMA application_id", &app_id, err);
+        if (r < 0)
+            goto fail;
+        r = pragma_int(st, "PRAGMA user_version", &st->schema_version, err);
+        if (r < 0)
+            goto fail;
+        if (unclaimed) {
+            /* an SQLite file nobody has claimed is ours only when it is empty */
+            r = count_tables(st, &ntables, err);
+            if (r < 0)
+                goto fail;
+            if (ntables > 0 || st->schema_version != 0) {
+                r = sw_error_set(err, SW_E_STORE_FOREIGN,
+                                 "'%s' is an SQLite database of another program, not a "
+                                 "slipway state store",
+                                 st->path);
+                goto fail;
+            }
+        }
+        if (st->schema_version > (int)n_migs) {
+            r = sw_error_set(err, SW_E_STORE_NEWER,
+                             "state store '%s' has schema version %d, newer than this "
+                             "slipway understands (%zu); upgrade slipway",
+                             st->path, st->schema_version, n_migs);
+            goto fail;
+        }
+        if (st->schema_version < 1 && !unclaimed) {
+            r = sw_error_set(err, SW_E_STORE_CORRUPT,
+                             "state store '%s' has slipway's id but no schema version", st->path);
+            goto fail;
+        }
+    }
+
+    /* From here on the file is known to be ours (or new): writes may begin. */
+    r = exec_sql(st, "PRAGMA journal_mode = WAL", err, "enable WAL");
+    if (r < 0)
+        goto fail;
+    r = exec_sql(st, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", err, "set pragmas");
+    if (r < 0)
+        goto fail;
+    r = migrate(st, migs, n_migs, err);
+    if (r < 0)
+        goto fail;
+    r = load_device_id(st, err);
+    if (r < 0)
+        goto fail;
+    *ret_store = st;
+    return 0;
+fail:
+    sw_store_close(st);
+    return r;
+}
+
+int
+sw_store_open(const char *state_dir, unsigned flags, struct sw_store **ret_store,
+              struct sw_error *err)
+{
+    return sw_store_open_migrations(state_dir, flags, sw_migrations, sw_n_migrations, ret_store,
+                                    err);
+}
+
+void
+sw_store_close(struct sw_store *st)
+{
+    if (!st)
+        return;
+    if (st->db)
+        sqlite3_close_v2(st->db);
+    free(st->path);
+    free(st);
+}
+
+int
+sw_store_schema_version(const struct sw_store *st)
+{
+    return st->schema_version;
+}
+
+int
+sw_store_latest_schema_version(void)
+{
+    return (int)sw_n_migrations;
+}
+
+const char *
+sw_store_path(const struct sw_store *st)
+{
+    return st->path;
+}
+
+const char *
+sw_store_device_id(const struct sw_store *st)
+{
+    return st->device_id;
+}
+
+int
+sw_store_begin(struct sw_store *st, struct sw_error *err)
+{
+    return exec_sql(st, "BEGIN IMMEDIATE", err, "begin transaction");
+}
+
+int
+sw_store_commit(struct sw_store *st, struct sw_error *err)
+{
+    return exec_sql(st, "COMMIT", err, "commit transaction");
+}
+
+void
+sw_store_rollback(struct sw_store *st)
+{
+    if (!sqlite3_get_autocommit(st->db))
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static char *
+column_strdup(sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *s = sqlite3_column_text(stmt, col);
+    return s ? strdup((const char *)s) : NULL;
+}
+
+int
+sw_store_setting_get(struct sw_store *st, const char *key, char **ret_value, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT value FROM settings WHERE key = ?1", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return db_error(st, err, "read setting");
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    r = sqlite3_step(stmt);
+    if (r == SQLITE_ROW) {
+        char *v = column_strdup(stmt, 0);
+        sqlite3_finalize(stmt);
+        if (!v)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        *ret_value = v;
+        return 0;
+    }
+    if (r == SQLITE_DONE)
+        r = sw_error_set(err, SW_E_NOTFOUND, "setting '%s' is not set", key);
+    else
+        r = db_error(st, err, "read setting");
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+int
+sw_store_setting_set(struct sw_store *st, const char *key, const char *value, struct sw_error *err)
+{
+    return setting_set(st, key, value, err);
+}
+
+int
+sw_store_slots(struct sw_store *st, struct sw_store_slot **ret_slots, size_t *ret_n,
+               struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct sw_store_slot *slots = NULL;
+    size_t n = 0;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT name, state, version, updated_at FROM slots ORDER BY name", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read slots");
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct sw_store_slot *ns = realloc(slots, (n + 1) * sizeof(*slots));
+        if (!ns) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        slots = ns;
+        memset(&slots[n], 0, sizeof(slots[n]));
+        snprintf(slots[n].name, sizeof(slots[n].name), "%s",
+                 (const char *)sqlite3_column_text(stmt, 0));
+        snprintf(slots[n].state, sizeof(slots[n].state), "%s",
+                 (const char *)sqlite3_column_text(stmt, 1));
+        slots[n].version = column_strdup(stmt, 2);
+        slots[n].updated_at = sqlite3_column_int64(stmt, 3);
+        n++;
+    }
+    if (r != SQLITE_DONE) {
+        r = db_error(st, err, "read slots");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    *ret_slots = slots;
+    *ret_n = n;
+    return 0;
+fail:
+    sqlite3_finalize(stmt);
+    sw_store_slots_free(slots, n);
+    return r;
+}
+
+void
+sw_store_slots_free(struct sw_store_slot *slots, size_t n)
+{
+    if (!slots)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(slots[i].version);
+    free(slots);
+}
+
+int
+sw_store_meta_set(struct sw_store *st, const struct sw_store_meta *m, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT OR REPLACE INTO trusted_metadata "
+                           "(role, version, expires, length, sha256, verified_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "record trusted metadata");
+    sqlite3_bind_text(stmt, 1, m->role, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, m->version);
+    sqlite3_bind_text(stmt, 3, m->expires, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, m->length);
+    sqlite3_bind_text(stmt, 5, m->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, m->verified_at ? m->verified_at : (int64_t)time(NULL));
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "record trusted metadata");
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+static int
+meta_from_row(sqlite3_stmt *stmt, struct sw_store_meta *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->role = column_strdup(stmt, 0);
+    m->version = sqlite3_column_int64(stmt, 1);
+    m->expires = column_strdup(stmt, 2);
+    m->length = sqlite3_column_int64(stmt, 3);
+    m->sha256 = column_strdup(stmt, 4);
+    m->verified_at = sqlite3_column_int64(stmt, 5);
+    if (!m->role || !m->expires || !m->sha256) {
+        sw_store_meta_release(m);
+        return -SW_E_NOMEM;
+    }
+    return 0;
+}
+
+int
+sw_store_meta_get(struct sw_store *st, const char *role, struct sw_store_meta *ret_meta,
+                  struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT role, version, expires, length, sha256, verified_at "
+                           "FROM trusted_metadata WHERE role = ?1",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read trusted metadata");
+    sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
+    r = sqlite3_step(stmt);
+    if (r == SQLITE_ROW) {
+        r = meta_from_row(stmt, ret_meta);
+        if (r < 0)
+            sw_error_set(err, SW_E_NOMEM, "out of memory");
+    } else if (r == SQLITE_DONE) {
+        r = sw_error_set(err, SW_E_NOTFOUND, "no trusted metadata recorded for role '%s'", role);
+    } else {
+        r = db_error(st, err, "read trusted metadata");
+    }
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+int
+sw_store_meta_delete(struct sw_store *st, const char *role, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db, "DELETE FROM trusted_metadata WHERE role = ?1", -1, &stmt,
+                           NULL) != SQLITE_OK)
+        return db_error(st, err, "forget trusted metadata");
+    sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "forget trusted metadata");
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+int
+sw_store_meta_list(struct sw_store *st, struct sw_store_meta **ret_list, size_t *ret_n,
+                   struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct sw_store_meta *list = NULL;
+    size_t n = 0;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT role, version, expires, length, sha256, verified_at "
+                           "FROM trusted_metadata ORDER BY role",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read trusted metadata");
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct sw_store_meta *nl = realloc(list, (n + 1) * sizeof(*list));
+        if (!nl || meta_from_row(stmt, &nl[n]) < 0) {
+            if (nl)
+                list = nl;
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        list = nl;
+        n++;
+    }
+    if (r != SQLITE_DONE) {
+        r = db_error(st, err, "read trusted metadata");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    *ret_list = list;
+    *ret_n = n;
+    return 0;
+fail:
+    sqlite3_finalize(stmt);
+    sw_store_meta_list_free(list, n);
+    return r;
+}
+
+void
+sw_store_meta_release(struct sw_store_meta *m)
+{
+    if (!m)
+        return;
+    free(m->role);
+    free(m->expires);
+    free(m->sha256);
+    memset(m, 0, sizeof(*m));
+}
+
+void
+sw_store_meta_list_free(struct sw_store_meta *list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sw_store_meta_release(&list[i]);
+    free(list);
+}
+
+int
+sw_store_event_add(struct sw_store *st, const struct sw_store_event *ev, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO events (at, kind, txn, update_id, from_state, to_state, "
+                           "actor, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "record event");
+    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)time(NULL));
+    sqlite3_bind_text(stmt, 2, ev->kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, ev->txn, -1, SQLITE_STATIC);
+    if (ev->update_id > 0)
+        sqlite3_bind_int64(stmt, 4, ev->update_id);
+    else
+        sqlite3_bind_null(stmt, 4);
+    sqlite3_bind_text(stmt, 5, ev->from_state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, ev->to_state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 7, ev->actor ? ev->actor : "slipway", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 8, ev->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 9, ev->detail, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "record event");
+    sqlite3_finalize(stmt);
+    return r;
+}

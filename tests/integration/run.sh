@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Run the integration tests (tests/integration/tNNNN-*.sh, or those named on
+# the command line), print their TAP and a summary; fail if any failed.
+set -u
+dir=$(cd "$(dirname "$0")" && pwd)
+if [ $# -gt 0 ]; then
+    tests=("$@")
+else
+    tests=("$dir"/t[0-9][0-9][0-9][0-9]-*.sh)
+fi
+pass=0
+fail=0
+failed=()
+start=$(date +%s)
+for t in "${tests[@]}"; do
+    [ -f "$t" ] || continue
+    name=$(basename "$t" .sh)
+    t0=$(date +%s)
+    if bash "$t" >"/tmp/slipway-it-$$.log" 2>&1; then
+        pass=$((pass + 1))
+        printf 'ok      %-40s (%ss)\n' "$name" $(($(date +%s) - t0))
+        [ "${VERBOSE:-0}" = 1 ] && sed 's/^/    | /' "/tmp/slipway-it-$$.log"
+    else
+        fail=$((fail + 1))
+        failed+=("$name")
+        printf 'FAIL    %-40s (%ss)\n' "$name" $(($(date +%s) - t0))
+        sed 's/^/    | /' "/tmp/slipway-it-$$.log"
+    fi
+done
+rm -f "/tmp/slipway-it-$$.log"
+echo "integration tests: $pass passed, $fail failed ($(($(date +%s) - start))s)"
+if [ "$fail" -ne 0 ]; then
+    echo "failed: ${failed[*]}"
+    exit 1
+fi

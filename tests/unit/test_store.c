@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the state store: creation (modes, device id, schema),
+ * re-open, migration from an older schema, and refusal of a newer schema,
+ * a foreign file, a foreign SQLite database and a truncated or damaged
+ * store, each leaving the file byte-for-byte as it was.
+ */
+#include "testutil.h"
+
+#include "store-int.h"
+#include <slipway/store.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct fixture {
+    char *dir;   /* a private parent */
+    char *state; /* dir/state */
+    char *db;    /* dir/state/state.db */
+};
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->dir = tu_tmpdir();
+    f->state = tu_path(f->dir, "state");
+    f->db = tu_path(f->state, "state.db");
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f->state);
+    free(f->db);
+    free(f);
+    return 0;
+}
+
+static struct sw_store *
+open_ok(const char *dir)
+{
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    if (sw_store_open(dir, SW_STORE_CREATE, &st, &err) != 0)
+        fail_msg("open failed: %s", err.msg);
+    return st;
+}
+
+/* Open must fail with code; the message must contain needle; bytes unchanged. */
+static void
+open_refused(const char *dir, const char *db, int code, const char *needle)
+{
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    size_t before_len, after_len;
+    unsigned char *before = tu_read(db, &before_len), *after;
+    struct stat sb;
+    int r = sw_store_open(dir, SW_STORE_CREATE, &st, &err);
+    if (r != -code)
+        fail_msg("expected %d, got %d (%s)", -code, r, err.msg);
+    assert_null(st);
+    if (!strstr(err.msg, needle))
+        fail_msg("message '%s' lacks '%s'", err.msg, needle);
+    after = tu_read(db, &after_len);
+    assert_int_equal(before_len, after_len);
+    assert_memory_equal(before, after, before_len);
+    assert_int_equal(stat(db, &sb), 0);
+    free(before);
+    free(after);
+}
+
+static void
+test_create(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    struct stat sb;
+    const char *id;
+    struct sw_store_slot *slots = NULL;
+    size_t n = 0;
+
+    assert_int_equal(sw_store_schema_version(st), sw_store_latest_schema_version());
+    assert_true(sw_store_latest_schema_version() >= 1);
+    assert_string_equal(sw_store_path(st), f->db);
+    id = sw_store_device_id(st);
+    assert_int_equal(strlen(id), 32);
+    assert_int_equal(strspn(id, "0123456789abcdef"), 32);
+
+    assert_int_equal(stat(f->state, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0700);
+    assert_int_equal(stat(f->db, &sb), 0);
+    assert_int_equal(sb.st_mode & 07777, 0600);
+
+    assert_int_equal(sw_store_slots(st, &slots, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(slots[0].name, "a");
+    assert_string_equal(slots[0].state, "empty");
+    assert_null(slots[0].version);
+    assert_string_equal(slots[1].name, "b");
+    sw_store_slots_free(slots, n);
+    sw_store_close(st);
+
+    /* WAL files, when they exist, are private too */
+    {
+        char *wal = tu_path(f->state, "state.db-wal");
+        st = open_ok(f->state);
+        assert_int_equal(sw_store_setting_set(st, "channel", "beta", NULL), 0);
+        if (stat(wal, &sb) == 0)
+            assert_int_equal(sb.st_mode & 077, 0);
+        sw_store_close(st);
+        free(wal);
+    }
+}
+
+static void
+test_reopen_keeps_device_id(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    char id[33], *v = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+
+    memcpy(id, sw_store_device_id(st), 33);
+    assert_int_equal(sw_store_setting_set(st, "channel", "beta", NULL), 0);
+    sw_store_close(st);
+
+    st = open_ok(f->state);
+    assert_string_equal(sw_store_device_id(st), id);
+    assert_int_equal(sw_store_setting_get(st, "channel", &v, NULL), 0);
+    assert_string_equal(v, "beta");
+    free(v);
+    assert_int_equal(sw_store_setting_get(st, "nope", &v, &err), -SW_E_NOTFOUND);
+    sw_store_close(st);
+
+    /* another store gets another id */
+    {
+        char *other = tu_path(f->dir, "other");
+        st = open_ok(other);
+        assert_string_not_equal(sw_store_device_id(st), id);
+        sw_store_close(st);
+        free(other);
+    }
+}
+
+static void
+test_no_create(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    assert_int_equal(sw_store_open(f->state, 0, &st, &err), -SW_E_NOTFOUND);
+    assert_null(st);
+    assert_int_equal(access(f->state, F_OK), -1);
+}
+
+static const char mig2_sql[] = "CREATE TABLE extra (x INTEGER) STRICT;"
+                               "INSERT INTO extra VALUES (42);";
+
+static void
+test_migrate_from_older(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_migration migs[2];
+    char id[33];
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    char *v = NULL;
+
+    /* an older program: only migration 1 */
+    assert_int_equal(
+        sw_store_open_migrations(f->state, SW_STORE_CREATE, sw_migrations, 1, &st, &err), 0);
+    assert_int_equal(sw_store_schema_version(st), 1);
+    assert_int_equal(sw_store_setting_set(st, "channel", "beta", NULL), 0);
+    memcpy(id, sw_store_device_id(st), 33);
+    sw_store_close(st);
+
+    /* a newer program: migration 1 plus one more */
+    migs[0] = sw_migrations[0];
+    migs[1].version = 2;
+    migs[1].name = "0002-test";
+    migs[1].sql = mig2_sql;
+    assert_int_equal(sw_store_open_migrations(f->state, SW_STORE_CREATE, migs, 2, &st, &err), 0);
+    assert_int_equal(sw_store_schema_version(st), 2);
+    assert_string_equal(sw_store_device_id(st), id);
+    assert_int_equal(sw_store_setting_get(st, "channel", &v, NULL), 0);
+    assert_string_equal(v, "beta");
+    free(v);
+    sw_store_close(st);
+
+    /* read it back independently */
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), 2);
+    sqlite3_finalize(stmt);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT x FROM extra", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), 42);
+    sqlite3_finalize(stmt);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), SW_STORE_APPLICATION_ID);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+}
+
+static void
+test_failed_migration_rolls_back(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_migration migs[2];
+
+    assert_int_equal(
+        sw_store_open_migrations(f->state, SW_STORE_CREATE, sw_migrations, 1, &st, &err), 0);
+    sw_store_close(st);
+    migs[0] = sw_migrations[0];
+    migs[1].version = 2;
+    migs[1].name = "0002-broken";
+    migs[1].sql = "CREATE TABLE ok_then (x INTEGER); THIS IS NOT SQL;";
+    assert_int_equal(sw_store_open_migrations(f->state, SW_STORE_CREATE, migs, 2, &st, &err),
+                     -SW_E_STORE);
+    assert_non_null(strstr(err.msg, "0002-broken"));
+    /* still at version 1, without the half-applied table */
+    assert_int_equal(
+        sw_store_open_migrations(f->state, SW_STORE_CREATE, sw_migrations, 1, &st, &err), 0);
+    assert_int_equal(sw_store_schema_version(st), 1);
+    sw_store_close(st);
+    {
+        sqlite3 *db;
+        sqlite3_stmt *stmt;
+        assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db,
+                                            "SELECT count(*) FROM sqlite_schema WHERE "
+                                            "name = 'ok_then'",
+                                            -1, &stmt, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(stmt, 0), 0);
+        sqlite3_finalize(stmt);
+        sqlite3_close(db);
+    }
+}
+
+static void
+test_refuse_newer(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_migration migs[64];
+    size_t n = sw_n_migrations;
+
+    for (size_t i = 0; i < n; i++)
+        migs[i] = sw_migrations[i];
+    migs[n].version = (int)n + 1;
+    migs[n].name = "9999-future";
+    migs[n].sql = "CREATE TABLE future (x INTEGER);";
+    assert_int_equal(sw_store_open_migrations(f->state, SW_STORE_CREATE, migs, n + 1, &st, &err),
+                     0);
+    sw_store_close(st);
+    open_refused(f->state, f->db, SW_E_STORE_NEWER, "newer than this slipway");
+}
+
+static void
+test_refuse_not_sqlite(void **state)
+{
+    struct fixture *f = *state;
+    char junk[4096];
+    assert_int_equal(mkdir(f->state, 0700), 0);
+    memset(junk, 'x', sizeof(junk));
+    tu_write(f->db, junk, sizeof(junk));
+    open_refused(f->state, f->db, SW_E_STORE_FOREIGN, "not an SQLite database");
+    /* a short file too */
+    tu_write_str(f->db, "hello");
+    open_refused(f->state, f->db, SW_E_STORE_FOREIGN, "not an SQLite database");
+}
+
+static void
+test_refuse_other_sqlite(void **state)
+{
+    struct fixture *f = *state;
+    sqlite3 *db;
+    assert_int_equal(mkdir(f->state, 0700), 0);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "CREATE TABLE mine (x); PRAGMA user_version = 7;", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    chmod(f->db, 0600);
+    open_refused(f->state, f->db, SW_E_STORE_FOREIGN, "another program");
+
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA application_id = 1234;", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    open_refused(f->state, f->db, SW_E_STORE_FOREIGN, "application id");
+}
+
+static void
+test_refuse_truncated(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    struct stat sb;
+    /* make the store span many pages */
+    assert_int_equal(sw_store_begin(st, NULL), 0);
+    for (int i = 0; i < 400; i++) {
+        char key[32], val[600];
+        snprintf(key, sizeof(key), "k%d", i);
+        memset(val, 'v', sizeof(val) - 1);
+        val[sizeof(val) - 1] = '\0';
+        assert_int_equal(sw_store_setting_set(st, key, val, NULL), 0);
+    }
+    assert_int_equal(sw_store_commit(st, NULL), 0);
+    sw_store_close(st);
+    assert_int_equal(stat(f->db, &sb), 0);
+    assert_true(sb.st_size > 64 * 1024);
+    assert_int_equal(truncate(f->db, sb.st_size / 2), 0);
+    {
+        struct sw_store *st2 = NULL;
+        struct sw_error err = SW_ERROR_INIT;
+        size_t before_len, after_len;
+        unsigned char *before = tu_read(f->db, &before_len), *after;
+        int r = sw_store_open(f->state, SW_STORE_CREATE, &st2, &err);
+        assert_true(r == -SW_E_STORE_CORRUPT);
+        assert_non_null(strstr(err.msg, "state.db"));
+        after = tu_read(f->db, &after_len);
+        assert_int_equal(before_len, after_len);
+        assert_memory_equal(before, after, before_len);
+        free(before);
+        free(after);
+    }
+}
+
+static void
+test_refuse_loose_modes(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    struct sw_error err = SW_ERROR_INIT;
+    sw_store_close(st);
+
+    assert_int_equal(chmod(f->db, 0644), 0);
+    open_refused(f->state, f->db, SW_E_PERM, "chmod 600");
+    assert_int_equal(chmod(f->db, 0600), 0);
+
+    assert_int_equal(chmod(f->state, 0755), 0);
+    assert_int_equal(sw_store_open(f->state, SW_STORE_CREATE, &st, &err), -SW_E_PERM);
+    assert_non_null(strstr(err.msg, "chmod 700"));
+    assert_int_equal(chmod(f->state, 0700), 0);
+
+    /* a symlinked store is refused */
+    {
+        char *real = tu_path(f->dir, "real.db");
+        assert_int_equal(rename(f->db, real), 0);
+        assert_int_equal(symlink(real, f->db), 0);
+        assert_int_equal(sw_store_open(f->state, SW_STORE_CREATE, &st, &err), -SW_E_PERM);
+        assert_non_null(strstr(err.msg, "symbolic link"));
+        free(real);
+    }
+}
+
+static void
+test_meta_and_events(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    struct sw_store_meta m = {0}, got;
+    struct sw_store_meta *list = NULL;
+    size_t n = 0;
+    struct sw_store_event ev = {0};
+    struct sw_error err = SW_ERROR_INIT;
+
+    m.role = (char *)"root";
+    m.version = 3;
+    m.expires = (char *)"2030-01-01T00:00:00Z";
+    m.length = 1234;
+    m.sha256 = (char *)"ab";
+    assert_int_equal(sw_store_meta_set(st, &m, NULL), 0);
+    m.role = (char *)"timestamp";
+    m.version = 9;
+    assert_int_equal(sw_store_meta_set(st, &m, NULL), 0);
+    assert_int_equal(sw_store_meta_get(st, "root", &got, NULL), 0);
+    assert_int_equal(got.version, 3);
+    assert_string_equal(got.expires, "2030-01-01T00:00:00Z");
+    assert_true(got.verified_at > 0);
+    sw_store_meta_release(&got);
+    assert_int_equal(sw_store_meta_list(st, &list, &n, NULL), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(list[0].role, "root");
+    assert_string_equal(list[1].role, "timestamp");
+    sw_store_meta_list_free(list, n);
+    assert_int_equal(sw_store_meta_delete(st, "timestamp", NULL), 0);
+    assert_int_equal(sw_store_meta_get(st, "timestamp", &got, &err), -SW_E_NOTFOUND);
+
+    ev.kind = "init";
+    ev.actor = "test";
+    ev.reason = "unit test";
+    assert_int_equal(sw_store_event_add(st, &ev, NULL), 0);
+    /* foreign keys are on: an event cannot name an update that does not exist */
+    ev.update_id = 77;
+    assert_true(sw_store_event_add(st, &ev, &err) < 0);
+    sw_store_close(st);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_device_id, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_from_older, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_migration_rolls_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_not_sqlite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_other_sqlite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuse_loose_modes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_and_events, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
