@@ -60,10 +60,11 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUPPORT := $(filter-out $(UNIT_SRC),$(sort $(wildcard tests/unit/*.c)))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 CONF_SRC := $(sort $(wildcard tests/conformance/*.c))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 MAN_SRC := $(sort $(wildcard contrib/man/*.md))
 MAN_OUT := $(patsubst contrib/man/%.md,build/man/%,$(MAN_SRC))
 ALL_C_H := $(sort $(wildcard src/*.c src/*.h src/*/*.c src/*/*.h include/slipway/*.h \
-	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/conformance/*.c))
+	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/conformance/*.c tests/tools/*.c))
 
 # --- one set of rules per variant ----------------------------------------------
 # $(1) = variable prefix, $(2) = output directory, $(3) = CFLAGS, $(4) = LDFLAGS
@@ -74,6 +75,7 @@ $(1)_UNIT := $$(patsubst tests/unit/%.c,$(2)/unit/%,$$(UNIT_SRC))
 $(1)_UNIT_SUPPORT := $$(patsubst %.c,$(2)/obj/%.o,$$(UNIT_SUPPORT))
 $(1)_FUZZ := $$(patsubst tests/fuzz/%.c,$(2)/fuzz/%,$$(FUZZ_SRC))
 $(1)_CONF := $$(patsubst tests/conformance/%.c,$(2)/conformance/%,$$(CONF_SRC))
+$(1)_TOOLS := $$(patsubst tests/tools/%.c,$(2)/tools/%,$$(TOOL_SRC))
 $(1)_PROGS := $(2)/slipway $(2)/slipway-repo $$($(1)_CONF)
 
 $(2)/obj/%.o: %.c | deps-ok
@@ -96,6 +98,11 @@ $(2)/slipway-repo: $(2)/obj/src/repo/main.o $(2)/libslipway.a
 	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
 
 $(2)/conformance/%: $(2)/obj/tests/conformance/%.o $(2)/libslipway.a
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
+
+$(2)/tools/%: $(2)/obj/tests/tools/%.o $(2)/libslipway.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS)
@@ -146,6 +153,7 @@ build/man/%: contrib/man/%.md
 # --- tests ---------------------------------------------------------------------
 check:
 	@contrib/deps.sh
+	@$(MAKE) --no-print-directory -j$$(nproc) all test-programs $(TEST_UNIT) $(ASAN_UNIT) $(ASAN_FUZZ)
 	@$(MAKE) --no-print-directory _check
 
 _check: all test-programs
@@ -155,7 +163,8 @@ _check: all test-programs
 	@$(MAKE) --no-print-directory integration
 	@echo "make check: all tests passed"
 
-test-programs: build/test/slipway build/test/slipway-repo $(TEST_CONF)
+# test drivers (tests/tools/*.c) are built in the release and the test variant
+test-programs: build/test/slipway build/test/slipway-repo $(TEST_CONF) $(REL_TOOLS) $(TEST_TOOLS)
 
 unit: $(TEST_UNIT)
 	@tests/run-unit.sh build/test $(TEST_UNIT)
@@ -199,7 +208,7 @@ bench:
 	@contrib/deps.sh
 	@$(MAKE) --no-print-directory _bench
 
-_bench: programs
+_bench: programs test-programs
 	@for b in $(sort $(wildcard tests/bench/*.sh)); do bash $$b build || exit 1; done
 
 # --- install -----------------------------------------------------------------------
