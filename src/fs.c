@@ -315,6 +315,8 @@ sw_fs_join(const char *a, const char *b)
         la--;
     while (*b == '/')
         b++;
+    if (la == 1 && a[0] == '/')
+        la = 0; /* "/" + "x" is "/x" */
     if (asprintf(&s, "%.*s/%s", (int)la, a, b) < 0)
         return NULL;
     return s;

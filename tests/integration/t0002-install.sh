@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# make install honours PREFIX and DESTDIR and puts each file in its FHS
+# place; the installed program runs.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'make install DESTDIR=... PREFIX=/usr' '
+    MAKEFLAGS= make -s -C "$SRCDIR" install DESTDIR="$TRASH/root" PREFIX=/usr >/dev/null &&
+    test -x "$TRASH/root/usr/bin/slipway" &&
+    test -x "$TRASH/root/usr/bin/slipway-repo" &&
+    test -f "$TRASH/root/usr/share/man/man1/slipway.1" &&
+    test -f "$TRASH/root/usr/share/man/man5/slipway.conf.5" &&
+    test -f "$TRASH/root/etc/slipway/slipway.conf.example" &&
+    test -f "$TRASH/root/usr/share/doc/slipway/README.md" &&
+    test -d "$TRASH/root/usr/lib/slipway/hooks.d" &&
+    test "$(file_mode "$TRASH/root/usr/bin/slipway")" = 755
+'
+
+test_expect_success 'the installed binary runs' '
+    expect_code 0 "$TRASH/root/usr/bin/slipway" --version &&
+    expect_code 0 "$TRASH/root/usr/bin/slipway" --state-dir "$TRASH/st" status
+'
+
+test_expect_success 'the default PREFIX is /usr/local' '
+    MAKEFLAGS= make -s -C "$SRCDIR" install DESTDIR="$TRASH/root2" >/dev/null &&
+    test -x "$TRASH/root2/usr/local/bin/slipway" &&
+    test -f "$TRASH/root2/usr/local/share/man/man1/slipway.1"
+'
+
+test_expect_success 'uninstall removes the programs' '
+    MAKEFLAGS= make -s -C "$SRCDIR" uninstall DESTDIR="$TRASH/root" PREFIX=/usr >/dev/null &&
+    test ! -e "$TRASH/root/usr/bin/slipway"
+'
+
+test_done
