@@ -596,9 +596,6 @@ sw_trust_install_root(const char *metadata_dir, struct sw_store *store, const vo
         if (r < 0)
             goto out;
     }
-    r = sw_fs_private_dir(metadata_dir, err);
-    if (r < 0)
-        goto out;
     path = sw_fs_join(metadata_dir, "root.json");
     if (!path) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");

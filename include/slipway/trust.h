@@ -55,7 +55,7 @@ struct sw_trust_report {
 struct sw_trust;
 
 /*
- * Pin a first root: root_bytes must be a well-formed root signed by its own
+ * Pin a first root in metadata_dir, which must exist: root_bytes must be a well-formed root signed by its own
  * root threshold and, when check_expiry, not expired at now. Existing trust
  * in metadata_dir is refused (-SW_E_EXISTS) unless force, which drops every
  * trusted role first. Writes metadata_dir/root.json (exactly root_bytes)

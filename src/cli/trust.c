@@ -95,6 +95,9 @@ sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
     r = clock_now(cli, &now);
     if (r < 0)
         goto out;
+    r = sw_fs_private_dir(mdir, &cli->err);
+    if (r < 0)
+        goto out;
     r = sw_trust_install_root(mdir, cli->store, bytes, len, force, 1, now, &cli->err);
     if (r < 0) {
         sw_error_prefix(&cli->err, "init: root '%s': ", root_file);
