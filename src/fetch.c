@@ -29,7 +29,8 @@
 
 #define SINK_BLOCK (1024 * 1024)  /* bytes handed to the writer thread at once */
 #define SINK_NBLOCKS 8            /* blocks in flight: the memory a download uses */
-#define SINK_SYNC_EVERY (8 << 20) /* start write-back every this many bytes */
+#define SINK_SYNC_EVERY (8 << 20) /* buffered: start write-back every this many bytes */
+#define DIRECT_ALIGN 4096         /* O_DIRECT: alignment of offsets, lengths and memory */
 #define CURL_BUFFER (256 * 1024)  /* libcurl's receive buffer */
 #define PROGRESS_EVERY 0.1        /* seconds between progress events */
 #define MSG_PATH_MAX 200          /* bytes of a path or URL quoted in a message */
@@ -475,12 +476,16 @@ sw_fetch_free(struct sw_fetch *f)
 
 /*
  * Memory: appended to the caller's buffer and hashed at once. File: copied
- * into a ring of blocks that a writer thread hashes and writes to the .part
- * (starting write-back as it goes), so receiving, hashing and writing
- * overlap on two cores. The ring bounds the memory a download uses.
+ * into a ring of blocks that a writer thread hashes and writes to the .part,
+ * so receiving, hashing and writing overlap on two cores. The ring bounds
+ * the memory a download uses. Whole blocks go out with O_DIRECT where the
+ * file system takes it: no copy into the page cache, and nothing left for
+ * the final fsync to write; elsewhere buffered writes, with write-back
+ * started as they go.
  */
 struct sink {
     int fd;             /* the .part, or -1 */
+    int dfd;            /* the .part opened O_DIRECT, or -1 */
     struct sw_buf *buf; /* memory destination, or NULL */
     unsigned algs;
     struct sw_hash *hash[SW_HASH_N_ALGS];
@@ -509,6 +514,7 @@ sink_init(struct sink *s, int fd, struct sw_buf *buf, unsigned algs, uint64_t ca
 {
     memset(s, 0, sizeof(*s));
     s->fd = fd;
+    s->dfd = -1;
     s->buf = buf;
     s->algs = algs;
     s->cap = cap;
@@ -579,6 +585,43 @@ sink_hash_existing(struct sink *s, struct sw_error *err)
     return r;
 }
 
+/* Write n bytes at the end of what the writer has written (writer thread only). */
+static int
+sink_write(struct sink *s, const unsigned char *p, size_t n)
+{
+    uint64_t off = s->start + s->written;
+
+    if (s->dfd >= 0) {
+        size_t head = n - n % DIRECT_ALIGN;
+        if (head > 0 && write_all_at(s->dfd, p, head, off) < 0) {
+            if (errno != EINVAL)
+                return -1;
+            head = 0; /* the file system refuses direct I/O after all */
+        }
+        if (head < n) {
+            /* a tail, or a refusal: buffered from here on */
+            close(s->dfd);
+            s->dfd = -1;
+        }
+        p += head;
+        n -= head;
+        off += head;
+        s->written += head;
+    }
+    if (n == 0)
+        return 0;
+    if (write_all_at(s->fd, p, n, off) < 0)
+        return -1;
+    s->written += n;
+    if (s->written - s->synced >= SINK_SYNC_EVERY) {
+        /* start write-back now, so the final fsync has little left to do */
+        (void)sync_file_range(s->fd, (off_t)(s->start + s->synced), (off_t)(s->written - s->synced),
+                              SYNC_FILE_RANGE_WRITE);
+        s->synced = s->written;
+    }
+    return 0;
+}
+
 static void *
 sink_thread(void *arg)
 {
@@ -598,18 +641,8 @@ sink_thread(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         r = sink_hash(s, s->mem + (size_t)idx * SINK_BLOCK, n, &s->err);
-        if (r == 0 &&
-            write_all_at(s->fd, s->mem + (size_t)idx * SINK_BLOCK, n, s->start + s->written) < 0)
+        if (r == 0 && sink_write(s, s->mem + (size_t)idx * SINK_BLOCK, n) < 0)
             r = sw_error_errno(&s->err, SW_E_IO, errno, "cannot write '%s'", s->part);
-        if (r == 0) {
-            s->written += n;
-            if (s->written - s->synced >= SINK_SYNC_EVERY) {
-                /* start write-back now, so the final fsync has little left to do */
-                (void)sync_file_range(s->fd, (off_t)(s->start + s->synced),
-                                      (off_t)(s->written - s->synced), SYNC_FILE_RANGE_WRITE);
-                s->synced = s->written;
-            }
-        }
 
         pthread_mutex_lock(&s->mu);
         s->cons = (s->cons + 1) % SINK_NBLOCKS;
@@ -631,9 +664,13 @@ sink_start(struct sink *s, struct sw_error *err)
     int r;
     if (s->fd < 0 || s->threaded)
         return 0;
-    s->mem = malloc((size_t)SINK_NBLOCKS * SINK_BLOCK);
-    if (!s->mem)
+    if (posix_memalign((void **)&s->mem, DIRECT_ALIGN, (size_t)SINK_NBLOCKS * SINK_BLOCK) != 0) {
+        s->mem = NULL;
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    s->synced = s->written = 0;
+    if (s->start % DIRECT_ALIGN == 0)
+        s->dfd = open(s->part, O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     r = pthread_create(&s->thread, NULL, sink_thread, s);
@@ -756,8 +793,11 @@ sink_release(struct sink *s)
     for (unsigned a = 0; a < SW_HASH_N_ALGS; a++)
         sw_hash_free(s->hash[a]);
     free(s->mem);
+    if (s->dfd >= 0)
+        close(s->dfd);
     memset(s, 0, sizeof(*s));
     s->fd = -1;
+    s->dfd = -1;
 }
 
 /* --- one transfer ------------------------------------------------------------------------ */
@@ -1409,7 +1449,7 @@ open_part(const char *part, uint64_t cap, int *ret_fd, uint64_t *ret_size, struc
         return sw_error_set(err, SW_E_PERM,
                             "refusing '%s': not a regular file of ours with one link", part);
     }
-    if ((uint64_t)st.st_size >= cap && st.st_size > 0) {
+    if ((uint64_t)st.st_size > cap) {
         /* cannot be a prefix of an acceptable download */
         if (ftruncate(fd, 0) < 0) {
             int e = errno;
@@ -1634,6 +1674,15 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
         part = NULL;
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     }
+    if (part) {
+        /* a local problem is reported as such, not as every mirror's failure */
+        int fd = -1;
+        uint64_t size;
+        r = open_part(part, req->max_bytes, &fd, &size, err);
+        if (r < 0)
+            goto out;
+        close(fd);
+    }
     res = calloc(1, sizeof(*res));
     if (!res) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
@@ -1654,7 +1703,7 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
         if (r < 0) {
             x.cb_code = sw_error_prefix(&x.cb_err, "mirror '%s': ", x.m->name);
         } else {
-            for (unsigned n = 0;; n++) {
+            for (unsigned n = 0;;) {
                 r = attempt(&x, url, part, res);
                 if (r == 0) {
                     res->requests = requests;
@@ -1666,7 +1715,6 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
                 if (x.verify_failed && res->resumed_from > 0 && !restarted) {
                     /* the old .part may have been the bad part: once more from byte 0 */
                     restarted = 1;
-                    n--;
                     emit(&x, SW_FETCH_EV_RETRY, &x.cb_err);
                     continue;
                 }
@@ -1674,7 +1722,7 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
                     break;
                 sw_log_debug("%s; retrying", x.cb_err.msg);
                 emit(&x, SW_FETCH_EV_RETRY, &x.cb_err);
-                backoff(&f->s, n);
+                backoff(&f->s, n++);
             }
         }
         free(url);

@@ -89,10 +89,10 @@ test_expect_success 'a range answer that does not continue the .part is refused'
 
 test_expect_success 'a crash before the rename leaves a complete .part that is then used' '
     expect_code 137 env SLIPWAY_FAULT=fetch-rename "$FETCH_TOOL" -c c3.conf --path data.bin \
-        --max 2000000 --out "$TRASH/o7.bin" &&
+        --max $SIZE --out "$TRASH/o7.bin" &&
     test ! -e "$TRASH/o7.bin" &&
     cmp "$WWW/data.bin" "$TRASH/o7.bin.part" &&
-    fetch_ok -c c3.conf --path data.bin --max 2000000 --sha256 --out "$TRASH/o7.bin" &&
+    fetch_ok -c c3.conf --path data.bin --max $SIZE --sha256 --out "$TRASH/o7.bin" &&
     test "$(result resumed_from)" = $SIZE &&
     test "$(result sha256)" = "$DATA_SHA" &&
     test "$(result requests)" = 1 &&
