@@ -134,7 +134,9 @@ struct sw_fetch_request {
      *  dest: a file; bytes go to DEST.part (created 0600, or resumed with a
      *       range request when it exists), which is fsynced, verified and
      *       renamed to DEST only when complete. DEST's directory must be
-     *       private to the caller (the state dir).
+     *       private to the caller (the state dir). A resumed .part is taken
+     *       as the start of the resource: give a verify callback (or compare
+     *       the digests, which cover the whole file) for anything that matters.
      */
     struct sw_buf *buf;
     const char *dest;
@@ -150,6 +152,9 @@ struct sw_fetch;
  * A fetcher over n mirrors (copied; tried in this order). Base URLs must end
  * in '/' and be https://, file:// or, when the mirror allows it, http://
  * (a warning is logged for each such mirror). Free with sw_fetch_free().
+ * Without a configuration (a test adapter given one base URL), fill one
+ * struct sw_mirror on the stack and pass it with settings of your own
+ * (retries = 0 for "one request per attempt").
  */
 int sw_fetch_new(const struct sw_mirror *mirrors, size_t n, const struct sw_fetch_settings *s,
                  struct sw_fetch **ret_fetch, struct sw_error *err);
