@@ -162,8 +162,8 @@ sw_version_cmp(const char *a, const char *b)
     ap = apre;
     bp = bpre;
     for (;;) {
-        const char *af, *bf;
-        size_t al, bl;
+        const char *af = "", *bf = "";
+        size_t al = 0, bl = 0;
         int ha = next_field(a, aend, &ap, &af, &al);
         int hb = next_field(b, bend, &bp, &bf, &bl);
         int da, db, c;
