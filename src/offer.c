@@ -62,12 +62,14 @@ verdict(struct sw_offer *o, enum sw_offer_verdict v, const char *fmt, ...)
     va_end(ap);
 }
 
-/* A JSON array of strings, at most 64, each non-empty; else NULL. */
+/* One non-empty string, or a JSON array of 1 to 64 of them. */
 static int
 string_list(const json_t *a)
 {
     size_t i;
     const json_t *v;
+    if (json_is_string(a))
+        return json_string_length(a) > 0;
     if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > 64)
         return 0;
     json_array_foreach(a, i, v) if (!json_is_string(v) || json_string_length(v) == 0) return 0;
@@ -79,6 +81,8 @@ list_has(const json_t *a, const char *s)
 {
     size_t i;
     const json_t *v;
+    if (json_is_string(a))
+        return strcmp(json_string_value(a), s) == 0;
     json_array_foreach(a, i, v) if (strcmp(json_string_value(v), s) == 0) return 1;
     return 0;
 }
@@ -89,6 +93,10 @@ list_text(const json_t *a, char *out, size_t n)
     size_t i, used = 0;
     const json_t *v;
     out[0] = '\0';
+    if (json_is_string(a)) {
+        snprintf(out, n, "'%s'", json_string_value(a));
+        return;
+    }
     json_array_foreach(a, i, v)
     {
         int w = snprintf(out + used, n - used, "%s'%s'", i ? ", " : "", json_string_value(v));
@@ -124,7 +132,7 @@ sw_offer_evaluate(const char *target_path, const json_t *custom, const struct sw
     compat = json_object_get(sw, "compatible");
     if (!string_list(compat)) {
         verdict(o, SW_OFFER_NO_FIELDS,
-                "custom.slipway.compatible must be a non-empty list of strings");
+                "custom.slipway.compatible must be a string or a non-empty list of strings");
         return;
     }
     chans = json_object_get(sw, "channels");

@@ -76,7 +76,14 @@ test_reasons(void **state)
     assert_int_equal(eval("{\"slipway\":{\"compatible\":[\"acme-gw\"]}}", &d, &o),
                      SW_OFFER_NO_FIELDS);
     assert_non_null(strstr(o.reason, "version"));
+    /* a single string is a list of one (as the shared vectors write it) */
     assert_int_equal(eval("{\"slipway\":{\"version\":\"1.2\",\"compatible\":\"acme-gw\"}}", &d, &o),
+                     SW_OFFER_YES);
+    assert_int_equal(eval("{\"slipway\":{\"version\":\"1.2\",\"compatible\":\"other\"}}", &d, &o),
+                     SW_OFFER_INCOMPATIBLE);
+    assert_int_equal(eval("{\"slipway\":{\"version\":\"1.2\",\"compatible\":[]}}", &d, &o),
+                     SW_OFFER_NO_FIELDS);
+    assert_int_equal(eval("{\"slipway\":{\"version\":\"1.2\",\"compatible\":7}}", &d, &o),
                      SW_OFFER_NO_FIELDS);
     assert_int_equal(
         eval("{\"slipway\":{\"version\":\"1.2\",\"compatible\":[\"other-gw\"]}}", &d, &o),
