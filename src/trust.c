@@ -379,6 +379,14 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
     t->requests += res.requests;
     if (t->rep)
         t->rep->requests = t->requests;
+    if (r == -SW_E_FETCH_TOOBIG && c->expect && c->expect->length >= 0) {
+        /* longer than signed metadata says: the mirror serves the wrong file */
+        sw_error_prefix(err, "role '%s' is longer than the %" PRId64 " bytes signed for it: ",
+                        c->role_name, c->expect->length);
+        if (err)
+            err->code = SW_E_LENGTH;
+        r = -SW_E_LENGTH;
+    }
     return r;
 }
 
