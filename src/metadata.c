@@ -1,0 +1,1593 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TUF metadata documents: strict validation of every field of root,
+ * timestamp, snapshot and targets (delegations included) over a jansson
+ * tree kept whole, signature thresholds over canonical "signed", expiry,
+ * delegation path matching and file checks. Fetching, versions across
+ * documents and persistence are left to the trust module.
+ */
+#include <slipway/cjson.h>
+#include <slipway/hash.h>
+#include <slipway/metadata.h>
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FIELD_MAX 512
+
+struct keyent {
+    const char *id;     /* borrowed from the document */
+    struct sw_key *key; /* NULL when unusable (unsupported type, bad material) */
+};
+
+struct sw_md_role {
+    const char *name; /* borrowed */
+    const char **keyids;
+    size_t n_keyids;
+    int64_t threshold;
+    bool delegated;
+    bool terminating;
+    bool by_prefix; /* path_hash_prefixes rather than paths */
+    const char **paths;
+    size_t n_paths;
+    enum sw_md_type top;        /* top-level roles: which document it signs */
+    const struct sw_md *keysrc; /* the document holding the role and its keys */
+};
+
+struct sig {
+    const char *keyid;
+    const char *sig;
+};
+
+struct sw_md {
+    enum sw_md_type type;
+    char *name;
+    json_t *doc;
+    const json_t *signed_;
+    unsigned char *signed_bytes;
+    size_t signed_len;
+    const char *spec_version;
+    int64_t version;
+    time_t expires;
+    const char *expires_str;
+    struct sig *sigs;
+    size_t n_sigs;
+    /* root "keys" or targets "delegations.keys" */
+    struct keyent *keys;
+    size_t n_keys;
+    /* root */
+    bool consistent_snapshot;
+    struct sw_md_role roles[SW_MD_N_TYPES];
+    /* timestamp and snapshot "meta", or targets "targets"; sorted by name */
+    struct sw_md_fileinfo *files;
+    size_t n_files;
+    /* targets "delegations.roles", in order */
+    bool has_delegations;
+    struct sw_md_role *dels;
+    size_t n_dels;
+};
+
+static const char *const type_names[SW_MD_N_TYPES] = {"root", "timestamp", "snapshot", "targets"};
+
+const char *
+sw_md_type_to_string(enum sw_md_type t)
+{
+    switch (t) {
+    case SW_MD_ROOT:
+    case SW_MD_TIMESTAMP:
+    case SW_MD_SNAPSHOT:
+    case SW_MD_TARGETS:
+        return type_names[t];
+    }
+    return "unknown";
+}
+
+int
+sw_md_type_from_string(const char *s, enum sw_md_type *ret)
+{
+    for (int i = 0; i < SW_MD_N_TYPES; i++) {
+        if (s && strcmp(s, type_names[i]) == 0) {
+            *ret = (enum sw_md_type)i;
+            return 0;
+        }
+    }
+    return -SW_E_INVAL;
+}
+
+/* --- validation helpers ---------------------------------------------------- */
+
+struct vctx {
+    char role[SW_CJSON_PRINTABLE_MAX]; /* printable role name for messages */
+    struct sw_error *err;
+};
+
+static int verr(struct vctx *c, int code, const char *field, const char *fmt, ...) SW_PRINTF(4, 5);
+
+/* "role 'R': field 'F' MSG", or "role 'R': MSG" when field is NULL. */
+static int
+verr(struct vctx *c, int code, const char *field, const char *fmt, ...)
+{
+    char msg[SW_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (field)
+        return sw_error_set(c->err, code, "role '%s': field '%s' %s", c->role, field, msg);
+    return sw_error_set(c->err, code, "role '%s': %s", c->role, msg);
+}
+
+/* out = prefix "." key (key made printable); prefix may be empty. */
+static void
+fjoin(char out[FIELD_MAX], const char *prefix, const char *key)
+{
+    char pk[SW_CJSON_PRINTABLE_MAX];
+    sw_cjson_printable(key, pk, sizeof(pk));
+    if (prefix[0])
+        snprintf(out, FIELD_MAX, "%s.%s", prefix, pk);
+    else
+        snprintf(out, FIELD_MAX, "%s", pk);
+}
+
+/* out = prefix "[" i "]" */
+static void
+findex(char out[FIELD_MAX], const char *prefix, size_t i)
+{
+    if (snprintf(out, FIELD_MAX, "%s[%zu]", prefix, i) >= FIELD_MAX)
+        out[FIELD_MAX - 1] = '\0';
+}
+
+/* The member key of obj, required or optional; *ret is NULL when absent and optional. */
+static int
+member(struct vctx *c, const json_t *obj, const char *prefix, const char *key, bool required,
+       const json_t **ret, char field[FIELD_MAX])
+{
+    fjoin(field, prefix, key);
+    *ret = json_object_get(obj, key);
+    if (!*ret && required)
+        return verr(c, SW_E_METADATA, field, "is missing");
+    return 0;
+}
+
+static int
+want_type(struct vctx *c, const json_t *v, json_type t, const char *field)
+{
+    static const char *const what[] = {
+        [JSON_OBJECT] = "an object",   [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
+        [JSON_INTEGER] = "an integer", [JSON_REAL] = "a number",  [JSON_TRUE] = "a boolean",
+        [JSON_FALSE] = "a boolean",    [JSON_NULL] = "null",
+    };
+    bool ok = t == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == t;
+    if (!ok)
+        return verr(c, SW_E_METADATA, field, "must be %s", what[t]);
+    return 0;
+}
+
+static int
+want_int(struct vctx *c, const json_t *v, int64_t min, const char *field, int64_t *ret)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < min)
+        return verr(c, SW_E_METADATA, field, "must be an integer >= %" PRId64, min);
+    *ret = json_integer_value(v);
+    return 0;
+}
+
+/* A string without NUL of 1..maxlen bytes. */
+static int
+want_str(struct vctx *c, const json_t *v, size_t maxlen, const char *field, const char **ret)
+{
+    if (!json_is_string(v))
+        return verr(c, SW_E_METADATA, field, "must be a string");
+    if (json_string_length(v) == 0)
+        return verr(c, SW_E_METADATA, field, "must not be empty");
+    if (json_string_length(v) > maxlen)
+        return verr(c, SW_E_LIMIT, field, "is longer than %zu bytes", maxlen);
+    *ret = json_string_value(v);
+    return 0;
+}
+
+static int
+want_keyid(struct vctx *c, const char *id, const char *field)
+{
+    if (!sw_key_id_valid(id))
+        return verr(c, SW_E_METADATA, field, "must be a key id of 1 to %d printable characters",
+                    SW_KEY_ID_MAX);
+    return 0;
+}
+
+static int
+nomem(struct vctx *c)
+{
+    return sw_error_set(c->err, SW_E_NOMEM, "out of memory");
+}
+
+/* --- dates ------------------------------------------------------------------- */
+
+static int
+digits(const char *s, int n, int *ret)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *ret = v;
+    return 0;
+}
+
+int
+sw_md_parse_time(const char *s, time_t *ret)
+{
+    struct tm tm, back;
+    int y, mo, d, h, mi, se;
+    time_t t;
+
+    if (!s || strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+        s[16] != ':' || s[19] != 'Z')
+        return -SW_E_INVAL;
+    if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
+        digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &se))
+        return -SW_E_INVAL;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59)
+        return -SW_E_INVAL;
+    memset(&tm, 0, sizeof(tm));
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = se;
+    t = timegm(&tm);
+    /* a date that does not exist (2030-02-30) comes back normalised */
+    if (!gmtime_r(&t, &back) || back.tm_year != y - 1900 || back.tm_mon != mo - 1 ||
+        back.tm_mday != d || back.tm_hour != h || back.tm_min != mi || back.tm_sec != se)
+        return -SW_E_INVAL;
+    *ret = t;
+    return 0;
+}
+
+void
+sw_md_format_time(time_t t, char out[21])
+{
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(out, 21, "(invalid time)");
+}
+
+/* --- common fields --------------------------------------------------------------- */
+
+/* "1.0.31" or "1.0": two or three dot-separated runs of digits. */
+static bool
+version_shaped(const char *v)
+{
+    int parts = 0;
+    for (;;) {
+        const char *start = v;
+        while (*v >= '0' && *v <= '9')
+            v++;
+        if (v == start || v - start > 9)
+            return false;
+        parts++;
+        if (*v == '\0')
+            return parts >= 2 && parts <= 3;
+        if (*v++ != '.')
+            return false;
+    }
+}
+
+static int
+check_spec_version(struct vctx *c, const char *v)
+{
+    char pv[SW_CJSON_PRINTABLE_MAX];
+    sw_cjson_printable(v, pv, sizeof(pv));
+    if (!version_shaped(v))
+        return verr(c, SW_E_METADATA, "spec_version", "is '%s', not a version such as '1.0.31'",
+                    pv);
+    if (strncmp(v, "1.", 2) != 0)
+        return verr(c, SW_E_UNSUPPORTED, "spec_version",
+                    "is '%s': only major version %d of the specification is supported", pv,
+                    SW_MD_SPEC_MAJOR);
+    return 0;
+}
+
+static int
+parse_signatures(struct vctx *c, struct sw_md *md)
+{
+    char field[FIELD_MAX], f2[FIELD_MAX];
+    const json_t *arr, *v;
+    size_t n;
+    int r;
+
+    arr = json_object_get(md->doc, "signatures");
+    if (!arr)
+        return verr(c, SW_E_METADATA, "signatures", "is missing");
+    r = want_type(c, arr, JSON_ARRAY, "signatures");
+    if (r < 0)
+        return r;
+    n = json_array_size(arr);
+    if (n > SW_MD_MAX_SIGNATURES)
+        return verr(c, SW_E_LIMIT, "signatures", "has %zu entries, more than %d", n,
+                    SW_MD_MAX_SIGNATURES);
+    md->sigs = calloc(n ? n : 1, sizeof(*md->sigs));
+    if (!md->sigs)
+        return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *sig = json_array_get(arr, i);
+        findex(field, "signatures", i);
+        r = want_type(c, sig, JSON_OBJECT, field);
+        if (r < 0)
+            return r;
+        r = member(c, sig, field, "keyid", true, &v, f2);
+        if (r == 0)
+            r = want_type(c, v, JSON_STRING, f2);
+        if (r == 0)
+            r = want_keyid(c, json_string_value(v), f2);
+        if (r < 0)
+            return r;
+        md->sigs[i].keyid = json_string_value(v);
+        r = member(c, sig, field, "sig", true, &v, f2);
+        if (r == 0)
+            r = want_type(c, v, JSON_STRING, f2);
+        if (r < 0)
+            return r;
+        md->sigs[i].sig = json_string_value(v);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(md->sigs[j].keyid, md->sigs[i].keyid) == 0)
+                return verr(c, SW_E_METADATA, NULL,
+                            "signatures: key id '%s' signs more than once (entries %zu and %zu)",
+                            md->sigs[i].keyid, j, i);
+        md->n_sigs++;
+    }
+    return 0;
+}
+
+/* --- keys and roles ------------------------------------------------------------- */
+
+static int
+parse_keys(struct vctx *c, struct sw_md *md, const json_t *obj, const char *prefix)
+{
+    char field[FIELD_MAX], f2[FIELD_MAX];
+    const char *id;
+    const json_t *kobj, *v;
+    size_t n = json_object_size(obj);
+    int r;
+
+    if (n > SW_MD_MAX_KEYS)
+        return verr(c, SW_E_LIMIT, prefix, "has %zu keys, more than %d", n, SW_MD_MAX_KEYS);
+    md->keys = calloc(n ? n : 1, sizeof(*md->keys));
+    if (!md->keys)
+        return nomem(c);
+    json_object_foreach((json_t *)obj, id, kobj)
+    {
+        struct sw_error kerr = SW_ERROR_INIT;
+        fjoin(field, prefix, id);
+        r = want_keyid(c, id, field);
+        if (r == 0)
+            r = want_type(c, kobj, JSON_OBJECT, field);
+        if (r < 0)
+            return r;
+        /* the shape TUF requires of any key, whatever its type */
+        r = member(c, kobj, field, "keytype", true, &v, f2);
+        if (r == 0)
+            r = want_type(c, v, JSON_STRING, f2);
+        if (r == 0)
+            r = member(c, kobj, field, "scheme", true, &v, f2);
+        if (r == 0)
+            r = want_type(c, v, JSON_STRING, f2);
+        if (r == 0)
+            r = member(c, kobj, field, "keyval", true, &v, f2);
+        if (r == 0)
+            r = want_type(c, v, JSON_OBJECT, f2);
+        if (r < 0)
+            return r;
+        md->keys[md->n_keys].id = id;
+        r = sw_key_from_json(id, kobj, &md->keys[md->n_keys].key, &kerr);
+        if (r == -SW_E_NOMEM || r == -SW_E_INTERNAL) {
+            sw_error_set(c->err, -r, "%s", kerr.msg);
+            return r;
+        }
+        /* otherwise an unsupported or broken key is kept as unusable: it never counts */
+        md->n_keys++;
+    }
+    return 0;
+}
+
+static const struct keyent *
+find_key(const struct sw_md *md, const char *keyid)
+{
+    for (size_t i = 0; i < md->n_keys; i++)
+        if (strcmp(md->keys[i].id, keyid) == 0)
+            return &md->keys[i];
+    return NULL;
+}
+
+/* keyids and threshold, shared by top-level and delegated roles */
+static int
+parse_role_keys(struct vctx *c, const json_t *robj, const char *prefix, struct sw_md_role *role)
+{
+    char field[FIELD_MAX], f2[FIELD_MAX];
+    const json_t *v;
+    size_t n;
+    int r;
+
+    r = member(c, robj, prefix, "keyids", true, &v, field);
+    if (r == 0)
+        r = want_type(c, v, JSON_ARRAY, field);
+    if (r < 0)
+        return r;
+    n = json_array_size(v);
+    if (n > SW_MD_MAX_KEYIDS)
+        return verr(c, SW_E_LIMIT, field, "has %zu key ids, more than %d", n, SW_MD_MAX_KEYIDS);
+    role->keyids = calloc(n ? n : 1, sizeof(*role->keyids));
+    if (!role->keyids)
+        return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *id = json_array_get(v, i);
+        findex(f2, field, i);
+        r = want_type(c, id, JSON_STRING, f2);
+        if (r == 0)
+            r = want_keyid(c, json_string_value(id), f2);
+        if (r < 0)
+            return r;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(role->keyids[j], json_string_value(id)) == 0)
+                return verr(c, SW_E_METADATA, f2, "repeats key id '%s'", role->keyids[j]);
+        role->keyids[role->n_keyids++] = json_string_value(id);
+    }
+    r = member(c, robj, prefix, "threshold", true, &v, field);
+    if (r == 0)
+        r = want_int(c, v, 1, field, &role->threshold);
+    return r;
+}
+
+static void
+free_role(struct sw_md_role *role)
+{
+    free(role->keyids);
+    free(role->paths);
+}
+
+static int
+parse_root(struct vctx *c, struct sw_md *md)
+{
+    char field[FIELD_MAX], prefix[FIELD_MAX];
+    const json_t *v, *roles, *robj;
+    const char *name;
+    int r;
+
+    r = member(c, md->signed_, "", "consistent_snapshot", false, &v, field);
+    if (r == 0 && v) {
+        r = want_type(c, v, JSON_TRUE, field);
+        md->consistent_snapshot = json_is_true(v);
+    }
+    if (r < 0)
+        return r;
+
+    r = member(c, md->signed_, "", "keys", true, &v, field);
+    if (r == 0)
+        r = want_type(c, v, JSON_OBJECT, field);
+    if (r == 0)
+        r = parse_keys(c, md, v, "keys");
+    if (r < 0)
+        return r;
+
+    r = member(c, md->signed_, "", "roles", true, &roles, field);
+    if (r == 0)
+        r = want_type(c, roles, JSON_OBJECT, field);
+    if (r < 0)
+        return r;
+    json_object_foreach((json_t *)roles, name, robj)
+    {
+        enum sw_md_type t;
+        struct sw_md_role mirrors; /* the optional mirrors role: checked, then dropped */
+        struct sw_md_role *role = &mirrors;
+        memset(&mirrors, 0, sizeof(mirrors));
+        fjoin(prefix, "roles", name);
+        if (sw_md_type_from_string(name, &t) == 0) {
+            role = &md->roles[t];
+            role->top = t;
+            role->name = type_names[t];
+        } else if (strcmp(name, "mirrors") != 0) {
+            return verr(c, SW_E_METADATA, prefix,
+                        "is not a top-level role (root, timestamp, snapshot, targets)");
+        }
+        role->keysrc = md;
+        r = want_type(c, robj, JSON_OBJECT, prefix);
+        if (r == 0)
+            r = parse_role_keys(c, robj, prefix, role);
+        if (role == &mirrors)
+            free_role(&mirrors);
+        if (r < 0)
+            return r;
+    }
+    for (int t = 0; t < SW_MD_N_TYPES; t++) {
+        if (!md->roles[t].name) {
+            fjoin(field, "roles", type_names[t]);
+            return verr(c, SW_E_METADATA, field, "is missing");
+        }
+    }
+    return 0;
+}
+
+/* --- file information -------------------------------------------------------------- */
+
+static bool
+is_hex(const char *s, bool lower_only)
+{
+    for (; *s; s++) {
+        char ch = *s;
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+              (!lower_only && ch >= 'A' && ch <= 'F')))
+            return false;
+    }
+    return true;
+}
+
+static int
+parse_hashes(struct vctx *c, const json_t *obj, const char *field, struct sw_md_fileinfo *fi)
+{
+    char f2[FIELD_MAX];
+    const char *alg;
+    const json_t *v;
+    size_t n;
+    int r;
+
+    r = want_type(c, obj, JSON_OBJECT, field);
+    if (r < 0)
+        return r;
+    n = json_object_size(obj);
+    if (n == 0)
+        return verr(c, SW_E_METADATA, field, "must hold at least one hash");
+    if (n > SW_MD_MAX_HASHES)
+        return verr(c, SW_E_LIMIT, field, "has %zu hashes, more than %d", n, SW_MD_MAX_HASHES);
+    json_object_foreach((json_t *)obj, alg, v)
+    {
+        enum sw_hash_alg a;
+        const char *value;
+        fjoin(f2, field, alg);
+        r = want_str(c, v, SW_MD_MAX_HASH_HEX, f2, &value);
+        if (r < 0)
+            return r;
+        if (sw_hash_alg_from_string(alg, &a) == 0 &&
+            (strlen(value) != 2 * sw_hash_len(a) || !is_hex(value, false)))
+            return verr(c, SW_E_METADATA, f2, "must be %zu hex characters", 2 * sw_hash_len(a));
+        /* an unknown algorithm is kept: checking a file against it is refused */
+        fi->hashes[fi->n_hashes].alg = alg;
+        fi->hashes[fi->n_hashes].value = value;
+        fi->n_hashes++;
+    }
+    return 0;
+}
+
+/* METAFILES entry: version, optional length and hashes */
+static int
+parse_metafile(struct vctx *c, const char *name, const json_t *obj, struct sw_md_fileinfo *fi)
+{
+    char prefix[FIELD_MAX], field[FIELD_MAX];
+    const json_t *v;
+    int r;
+
+    fjoin(prefix, "meta", name);
+    fi->name = name;
+    fi->length = -1;
+    r = want_type(c, obj, JSON_OBJECT, prefix);
+    if (r == 0)
+        r = member(c, obj, prefix, "version", true, &v, field);
+    if (r == 0)
+        r = want_int(c, v, 1, field, &fi->version);
+    if (r == 0)
+        r = member(c, obj, prefix, "length", false, &v, field);
+    if (r == 0 && v)
+        r = want_int(c, v, 0, field, &fi->length);
+    if (r == 0)
+        r = member(c, obj, prefix, "hashes", false, &v, field);
+    if (r == 0 && v)
+        r = parse_hashes(c, v, field, fi);
+    return r;
+}
+
+static int
+cmp_fileinfo(const void *a, const void *b)
+{
+    return strcmp(((const struct sw_md_fileinfo *)a)->name,
+                  ((const struct sw_md_fileinfo *)b)->name);
+}
+
+static int
+parse_meta(struct vctx *c, struct sw_md *md)
+{
+    char field[FIELD_MAX];
+    const json_t *meta, *v;
+    const char *name;
+    size_t n;
+    int r;
+
+    r = member(c, md->signed_, "", "meta", true, &meta, field);
+    if (r == 0)
+        r = want_type(c, meta, JSON_OBJECT, field);
+    if (r < 0)
+        return r;
+    n = json_object_size(meta);
+    if (n > SW_MD_MAX_META)
+        return verr(c, SW_E_LIMIT, "meta", "has %zu entries, more than %d", n, SW_MD_MAX_META);
+    if (md->type == SW_MD_TIMESTAMP) {
+        if (!json_object_get(meta, "snapshot.json"))
+            return verr(c, SW_E_METADATA, "meta.snapshot.json", "is missing");
+        if (n != 1)
+            return verr(c, SW_E_METADATA, "meta", "must describe snapshot.json only");
+    } else if (!json_object_get(meta, "targets.json")) {
+        return verr(c, SW_E_METADATA, "meta.targets.json", "is missing");
+    }
+    md->files = calloc(n ? n : 1, sizeof(*md->files));
+    if (!md->files)
+        return nomem(c);
+    json_object_foreach((json_t *)meta, name, v)
+    {
+        if (strlen(name) > SW_MD_MAX_ROLE_NAME + 5) {
+            fjoin(field, "meta", name);
+            return verr(c, SW_E_LIMIT, field, "names a role longer than %d bytes",
+                        SW_MD_MAX_ROLE_NAME);
+        }
+        r = parse_metafile(c, name, v, &md->files[md->n_files]);
+        if (r < 0)
+            return r;
+        md->n_files++;
+    }
+    qsort(md->files, md->n_files, sizeof(*md->files), cmp_fileinfo);
+    return 0;
+}
+
+/* --- targets and delegations --------------------------------------------------------- */
+
+static int
+parse_target(struct vctx *c, const char *path, const json_t *obj, struct sw_md_fileinfo *fi)
+{
+    char prefix[FIELD_MAX], field[FIELD_MAX];
+    const json_t *v;
+    int r;
+
+    fjoin(prefix, "targets", path);
+    if (path[0] == '\0')
+        return verr(c, SW_E_METADATA, "targets", "has an empty target path");
+    if (strlen(path) > SW_MD_MAX_PATH_LEN)
+        return verr(c, SW_E_LIMIT, prefix, "is a path longer than %d bytes", SW_MD_MAX_PATH_LEN);
+    fi->name = path;
+    fi->version = 0;
+    r = want_type(c, obj, JSON_OBJECT, prefix);
+    if (r == 0)
+        r = member(c, obj, prefix, "length", true, &v, field);
+    if (r == 0)
+        r = want_int(c, v, 0, field, &fi->length);
+    if (r == 0)
+        r = member(c, obj, prefix, "hashes", true, &v, field);
+    if (r == 0)
+        r = parse_hashes(c, v, field, fi);
+    if (r == 0)
+        r = member(c, obj, prefix, "custom", false, &v, field);
+    if (r == 0 && v) {
+        r = want_type(c, v, JSON_OBJECT, field);
+        fi->custom = v;
+    }
+    return r;
+}
+
+static int
+parse_delegated_role(struct vctx *c, const json_t *robj, size_t idx, struct sw_md_role *role)
+{
+    char prefix[FIELD_MAX], field[FIELD_MAX], f2[FIELD_MAX];
+    const json_t *v, *paths, *prefixes;
+    size_t n;
+    int r;
+
+    findex(prefix, "delegations.roles", idx);
+    role->delegated = true;
+    r = want_type(c, robj, JSON_OBJECT, prefix);
+    if (r == 0)
+        r = member(c, robj, prefix, "name", true, &v, field);
+    if (r == 0)
+        r = want_str(c, v, SW_MD_MAX_ROLE_NAME, field, &role->name);
+    if (r == 0 && strlen(role->name) != json_string_length(v))
+        r = verr(c, SW_E_METADATA, field, "must not hold NUL");
+    if (r == 0)
+        r = parse_role_keys(c, robj, prefix, role);
+    if (r == 0)
+        r = member(c, robj, prefix, "terminating", true, &v, field);
+    if (r == 0)
+        r = want_type(c, v, JSON_TRUE, field);
+    if (r < 0)
+        return r;
+    role->terminating = json_is_true(v);
+
+    r = member(c, robj, prefix, "paths", false, &paths, field);
+    if (r == 0)
+        r = member(c, robj, prefix, "path_hash_prefixes", false, &prefixes, f2);
+    if (r < 0)
+        return r;
+    if (!!paths == !!prefixes)
+        return verr(c, SW_E_METADATA, prefix,
+                    "must have exactly one of 'paths' and 'path_hash_prefixes'");
+    role->by_prefix = prefixes != NULL;
+    v = paths ? paths : prefixes;
+    if (prefixes)
+        memcpy(field, f2, sizeof(field));
+    r = want_type(c, v, JSON_ARRAY, field);
+    if (r < 0)
+        return r;
+    n = json_array_size(v);
+    if (n > SW_MD_MAX_PATHS)
+        return verr(c, SW_E_LIMIT, field, "has %zu entries, more than %d", n, SW_MD_MAX_PATHS);
+    role->paths = calloc(n ? n : 1, sizeof(*role->paths));
+    if (!role->paths)
+        return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(v, i);
+        const char *s;
+        findex(f2, field, i);
+        r = want_str(c, p, role->by_prefix ? 64 : SW_MD_MAX_PATH_LEN, f2, &s);
+        if (r < 0)
+            return r;
+        if (role->by_prefix && !is_hex(s, true))
+            return verr(c, SW_E_METADATA, f2, "must be lowercase hex of 1 to 64 characters");
+        role->paths[role->n_paths++] = s;
+    }
+    return 0;
+}
+
+static int
+parse_delegations(struct vctx *c, struct sw_md *md, const json_t *dobj)
+{
+    char field[FIELD_MAX];
+    const json_t *v = NULL, *roles = NULL;
+    size_t n;
+    int r;
+
+    r = want_type(c, dobj, JSON_OBJECT, "delegations");
+    if (r < 0)
+        return r;
+    md->has_delegations = true;
+    if (json_object_get(dobj, "succinct_roles"))
+        return verr(c, SW_E_UNSUPPORTED, "delegations.succinct_roles",
+                    "is not supported (TAP 15 succinct hash delegation)");
+    r = member(c, dobj, "delegations", "keys", true, &v, field);
+    if (r == 0)
+        r = want_type(c, v, JSON_OBJECT, field);
+    if (r == 0)
+        r = parse_keys(c, md, v, "delegations.keys");
+    if (r == 0)
+        r = member(c, dobj, "delegations", "roles", true, &roles, field);
+    if (r == 0)
+        r = want_type(c, roles, JSON_ARRAY, field);
+    if (r < 0)
+        return r;
+    n = json_array_size(roles);
+    if (n > SW_MD_MAX_DELEGATIONS)
+        return verr(c, SW_E_LIMIT, field, "has %zu roles, more than %d", n, SW_MD_MAX_DELEGATIONS);
+    md->dels = calloc(n ? n : 1, sizeof(*md->dels));
+    if (!md->dels)
+        return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        struct sw_md_role *role = &md->dels[i];
+        role->keysrc = md;
+        role->top = SW_MD_TARGETS;
+        md->n_dels++;
+        r = parse_delegated_role(c, json_array_get(roles, i), i, role);
+        if (r < 0)
+            return r;
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(md->dels[j].name, role->name) == 0) {
+                char pn[SW_CJSON_PRINTABLE_MAX];
+                findex(field, "delegations.roles", i);
+                return verr(c, SW_E_METADATA, field, "repeats role name '%s'",
+                            sw_cjson_printable(role->name, pn, sizeof(pn)));
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+parse_targets(struct vctx *c, struct sw_md *md)
+{
+    char field[FIELD_MAX];
+    const json_t *targets, *v;
+    const char *path;
+    size_t n;
+    int r;
+
+    r = member(c, md->signed_, "", "targets", true, &targets, field);
+    if (r == 0)
+        r = want_type(c, targets, JSON_OBJECT, field);
+    if (r < 0)
+        return r;
+    n = json_object_size(targets);
+    if (n > SW_MD_MAX_TARGETS)
+        return verr(c, SW_E_LIMIT, "targets", "has %zu entries, more than %d", n,
+                    SW_MD_MAX_TARGETS);
+    md->files = calloc(n ? n : 1, sizeof(*md->files));
+    if (!md->files)
+        return nomem(c);
+    json_object_foreach((json_t *)targets, path, v)
+    {
+        r = parse_target(c, path, v, &md->files[md->n_files]);
+        if (r < 0)
+            return r;
+        md->n_files++;
+    }
+    qsort(md->files, md->n_files, sizeof(*md->files), cmp_fileinfo);
+
+    r = member(c, md->signed_, "", "delegations", false, &v, field);
+    if (r == 0 && v)
+        r = parse_delegations(c, md, v);
+    return r;
+}
+
+/* --- parse entry point ----------------------------------------------------------------- */
+
+void
+sw_md_free(struct sw_md *md)
+{
+    if (!md)
+        return;
+    for (size_t i = 0; i < md->n_keys; i++)
+        sw_key_free(md->keys[i].key);
+    free(md->keys);
+    for (int t = 0; t < SW_MD_N_TYPES; t++)
+        free_role(&md->roles[t]);
+    for (size_t i = 0; i < md->n_dels; i++)
+        free_role(&md->dels[i]);
+    free(md->dels);
+    free(md->files);
+    free(md->sigs);
+    free(md->signed_bytes);
+    free(md->name);
+    json_decref(md->doc);
+    free(md);
+}
+
+static int
+parse_doc(struct vctx *c, struct sw_md *md, enum sw_md_type expected)
+{
+    char field[FIELD_MAX];
+    const json_t *v;
+    const char *s;
+    int r;
+
+    if (!json_is_object(md->doc))
+        return verr(c, SW_E_METADATA, NULL, "document must be a JSON object");
+    r = parse_signatures(c, md);
+    if (r < 0)
+        return r;
+    v = json_object_get(md->doc, "signed");
+    if (!v)
+        return verr(c, SW_E_METADATA, "signed", "is missing");
+    r = want_type(c, v, JSON_OBJECT, "signed");
+    if (r < 0)
+        return r;
+    md->signed_ = v;
+
+    r = member(c, md->signed_, "", "_type", true, &v, field);
+    if (r == 0)
+        r = want_type(c, v, JSON_STRING, field);
+    if (r < 0)
+        return r;
+    s = json_string_value(v);
+    if (strcmp(s, type_names[expected]) != 0) {
+        char ps[SW_CJSON_PRINTABLE_MAX];
+        return verr(c, SW_E_METADATA, "_type", "is '%s', expected '%s'",
+                    sw_cjson_printable(s, ps, sizeof(ps)), type_names[expected]);
+    }
+    r = member(c, md->signed_, "", "spec_version", true, &v, field);
+    if (r == 0)
+        r = want_str(c, v, SW_MD_MAX_SPEC_VERSION, field, &md->spec_version);
+    if (r == 0)
+        r = check_spec_version(c, md->spec_version);
+    if (r == 0)
+        r = member(c, md->signed_, "", "version", true, &v, field);
+    if (r == 0)
+        r = want_int(c, v, 1, field, &md->version);
+    if (r == 0)
+        r = member(c, md->signed_, "", "expires", true, &v, field);
+    if (r == 0)
+        r = want_type(c, v, JSON_STRING, field);
+    if (r < 0)
+        return r;
+    md->expires_str = json_string_value(v);
+    if (sw_md_parse_time(md->expires_str, &md->expires) < 0) {
+        char pe[SW_CJSON_PRINTABLE_MAX];
+        return verr(c, SW_E_METADATA, "expires", "is '%s', not a UTC time 'YYYY-MM-DDTHH:MM:SSZ'",
+                    sw_cjson_printable(md->expires_str, pe, sizeof(pe)));
+    }
+
+    switch (expected) {
+    case SW_MD_ROOT:
+        return parse_root(c, md);
+    case SW_MD_TIMESTAMP:
+    case SW_MD_SNAPSHOT:
+        return parse_meta(c, md);
+    case SW_MD_TARGETS:
+        return parse_targets(c, md);
+    }
+    return sw_error_set(c->err, SW_E_INTERNAL, "unknown metadata type");
+}
+
+int
+sw_md_parse_role_mem(const void *data, size_t len, enum sw_md_type expected, const char *role_name,
+                     struct sw_md **ret, struct sw_error *err)
+{
+    struct vctx c;
+    struct sw_md *md = NULL;
+    struct sw_buf canon = SW_BUF_INIT(SW_MD_MAX_LEN);
+    int r;
+
+    if ((unsigned)expected >= SW_MD_N_TYPES)
+        return sw_error_set(err, SW_E_INVAL, "unknown metadata type %d", (int)expected);
+    if (!role_name)
+        role_name = type_names[expected];
+    memset(&c, 0, sizeof(c));
+    c.err = err;
+    sw_cjson_printable(role_name, c.role, sizeof(c.role));
+
+    md = calloc(1, sizeof(*md));
+    if (!md)
+        return nomem(&c);
+    md->type = expected;
+    md->name = strdup(role_name);
+    if (!md->name) {
+        r = nomem(&c);
+        goto out;
+    }
+    r = sw_cjson_parse_mem(data, len, SW_MD_MAX_LEN, &md->doc, err);
+    if (r < 0) {
+        sw_error_prefix(err, "role '%s': ", c.role);
+        goto out;
+    }
+    r = parse_doc(&c, md, expected);
+    if (r < 0)
+        goto out;
+    r = sw_cjson_encode(md->signed_, &canon, err);
+    if (r < 0) {
+        sw_error_prefix(err, "role '%s': field 'signed': ", c.role);
+        goto out;
+    }
+    md->signed_bytes = sw_buf_steal(&canon, &md->signed_len);
+    if (!md->signed_bytes) { /* "signed" is an object: never empty */
+        r = nomem(&c);
+        goto out;
+    }
+    *ret = md;
+    md = NULL;
+    r = 0;
+out:
+    sw_buf_release(&canon);
+    sw_md_free(md);
+    return r;
+}
+
+int
+sw_md_parse_mem(const void *data, size_t len, enum sw_md_type expected, struct sw_md **ret,
+                struct sw_error *err)
+{
+    return sw_md_parse_role_mem(data, len, expected, NULL, ret, err);
+}
+
+/* --- accessors ---------------------------------------------------------------------- */
+
+enum sw_md_type
+sw_md_type(const struct sw_md *md)
+{
+    return md->type;
+}
+
+const char *
+sw_md_name(const struct sw_md *md)
+{
+    return md->name;
+}
+
+int64_t
+sw_md_version(const struct sw_md *md)
+{
+    return md->version;
+}
+
+const char *
+sw_md_spec_version(const struct sw_md *md)
+{
+    return md->spec_version;
+}
+
+time_t
+sw_md_expires(const struct sw_md *md)
+{
+    return md->expires;
+}
+
+const char *
+sw_md_expires_string(const struct sw_md *md)
+{
+    return md->expires_str;
+}
+
+bool
+sw_md_is_expired(const struct sw_md *md, time_t now)
+{
+    return now >= md->expires;
+}
+
+int
+sw_md_check_expiry(const struct sw_md *md, time_t now, struct sw_error *err)
+{
+    char pn[SW_CJSON_PRINTABLE_MAX];
+    if (sw_md_is_expired(md, now))
+        return sw_error_set(err, SW_E_EXPIRED, "role '%s': expired at %s",
+                            sw_cjson_printable(md->name, pn, sizeof(pn)), md->expires_str);
+    return 0;
+}
+
+const json_t *
+sw_md_json(const struct sw_md *md)
+{
+    return md->doc;
+}
+
+const json_t *
+sw_md_signed(const struct sw_md *md)
+{
+    return md->signed_;
+}
+
+const unsigned char *
+sw_md_signed_bytes(const struct sw_md *md, size_t *ret_len)
+{
+    if (ret_len)
+        *ret_len = md->signed_len;
+    return md->signed_bytes;
+}
+
+size_t
+sw_md_signature_count(const struct sw_md *md)
+{
+    return md->n_sigs;
+}
+
+const char *
+sw_md_signature_keyid(const struct sw_md *md, size_t i)
+{
+    return i < md->n_sigs ? md->sigs[i].keyid : NULL;
+}
+
+const char *
+sw_md_signature_sig(const struct sw_md *md, size_t i)
+{
+    return i < md->n_sigs ? md->sigs[i].sig : NULL;
+}
+
+const struct sw_key *
+sw_md_key(const struct sw_md *md, const char *keyid)
+{
+    const struct keyent *e = keyid ? find_key(md, keyid) : NULL;
+    return e ? e->key : NULL;
+}
+
+const struct sw_md_role *
+sw_md_root_role(const struct sw_md *root, enum sw_md_type role)
+{
+    if (root->type != SW_MD_ROOT || (unsigned)role >= SW_MD_N_TYPES)
+        return NULL;
+    return &root->roles[role];
+}
+
+bool
+sw_md_root_consistent_snapshot(const struct sw_md *root)
+{
+    return root->type == SW_MD_ROOT && root->consistent_snapshot;
+}
+
+const char *
+sw_md_role_name(const struct sw_md_role *role)
+{
+    return role->name;
+}
+
+int64_t
+sw_md_role_threshold(const struct sw_md_role *role)
+{
+    return role->threshold;
+}
+
+size_t
+sw_md_role_keyid_count(const struct sw_md_role *role)
+{
+    return role->n_keyids;
+}
+
+const char *
+sw_md_role_keyid(const struct sw_md_role *role, size_t i)
+{
+    return i < role->n_keyids ? role->keyids[i] : NULL;
+}
+
+bool
+sw_md_role_terminating(const struct sw_md_role *role)
+{
+    return role->delegated && role->terminating;
+}
+
+const struct sw_md_fileinfo *
+sw_md_timestamp_snapshot(const struct sw_md *ts)
+{
+    if (ts->type != SW_MD_TIMESTAMP || ts->n_files != 1)
+        return NULL;
+    return &ts->files[0];
+}
+
+static const struct sw_md_fileinfo *
+find_file(const struct sw_md *md, const char *name)
+{
+    struct sw_md_fileinfo key;
+    key.name = name;
+    return bsearch(&key, md->files, md->n_files, sizeof(*md->files), cmp_fileinfo);
+}
+
+const struct sw_md_fileinfo *
+sw_md_snapshot_meta(const struct sw_md *snap, const char *role)
+{
+    char name[SW_MD_MAX_ROLE_NAME + 6];
+    if (snap->type != SW_MD_SNAPSHOT || !role || strlen(role) > SW_MD_MAX_ROLE_NAME)
+        return NULL;
+    snprintf(name, sizeof(name), "%s.json", role);
+    return find_file(snap, name);
+}
+
+size_t
+sw_md_snapshot_meta_count(const struct sw_md *snap)
+{
+    return snap->type == SW_MD_SNAPSHOT ? snap->n_files : 0;
+}
+
+const struct sw_md_fileinfo *
+sw_md_snapshot_meta_at(const struct sw_md *snap, size_t i)
+{
+    return snap->type == SW_MD_SNAPSHOT && i < snap->n_files ? &snap->files[i] : NULL;
+}
+
+const struct sw_md_fileinfo *
+sw_md_target(const struct sw_md *targets, const char *path)
+{
+    if (targets->type != SW_MD_TARGETS || !path)
+        return NULL;
+    return find_file(targets, path);
+}
+
+size_t
+sw_md_target_count(const struct sw_md *targets)
+{
+    return targets->type == SW_MD_TARGETS ? targets->n_files : 0;
+}
+
+const struct sw_md_fileinfo *
+sw_md_target_at(const struct sw_md *targets, size_t i)
+{
+    return targets->type == SW_MD_TARGETS && i < targets->n_files ? &targets->files[i] : NULL;
+}
+
+bool
+sw_md_has_delegations(const struct sw_md *targets)
+{
+    return targets->has_delegations;
+}
+
+size_t
+sw_md_delegation_count(const struct sw_md *targets)
+{
+    return targets->n_dels;
+}
+
+const struct sw_md_role *
+sw_md_delegation_at(const struct sw_md *targets, size_t i)
+{
+    return i < targets->n_dels ? &targets->dels[i] : NULL;
+}
+
+const struct sw_md_role *
+sw_md_delegation(const struct sw_md *targets, const char *name)
+{
+    for (size_t i = 0; name && i < targets->n_dels; i++)
+        if (strcmp(targets->dels[i].name, name) == 0)
+            return &targets->dels[i];
+    return NULL;
+}
+
+/* --- signature thresholds ---------------------------------------------------------- */
+
+static bool
+role_lists(const struct sw_md_role *role, const char *keyid)
+{
+    for (size_t i = 0; i < role->n_keyids; i++)
+        if (strcmp(role->keyids[i], keyid) == 0)
+            return true;
+    return false;
+}
+
+int
+sw_md_verify(const struct sw_md *md, const struct sw_md_role *role, struct sw_error *err)
+{
+    char pn[SW_CJSON_PRINTABLE_MAX], why[256] = "";
+    const struct sw_key **counted = NULL;
+    size_t n_counted = 0, unlisted = 0, unknown = 0, unusable = 0, invalid = 0, same = 0;
+    int r;
+
+    sw_cjson_printable(role->name, pn, sizeof(pn));
+    if (role->delegated ? md->type != SW_MD_TARGETS : md->type != role->top)
+        return sw_error_set(err, SW_E_METADATA,
+                            "role '%s': a %s document cannot be checked "
+                            "against this role",
+                            pn, type_names[md->type]);
+    counted = calloc(md->n_sigs ? md->n_sigs : 1, sizeof(*counted));
+    if (!counted)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < md->n_sigs && (int64_t)n_counted < role->threshold; i++) {
+        const struct sig *s = &md->sigs[i];
+        const struct keyent *e;
+        bool dup = false;
+        if (!role_lists(role, s->keyid)) {
+            unlisted++;
+            continue;
+        }
+        e = find_key(role->keysrc, s->keyid);
+        if (!e) {
+            unknown++;
+            continue;
+        }
+        if (!e->key) {
+            unusable++;
+            continue;
+        }
+        if (sw_key_verify(e->key, md->signed_bytes, md->signed_len, s->sig, NULL) < 0) {
+            invalid++;
+            continue;
+        }
+        for (size_t j = 0; j < n_counted; j++)
+            dup = dup || sw_key_same_material(counted[j], e->key);
+        if (dup) {
+            same++;
+            continue;
+        }
+        counted[n_counted++] = e->key;
+    }
+    free(counted);
+    if ((int64_t)n_counted >= role->threshold)
+        return 0;
+
+    {
+        size_t o = 0;
+        const struct {
+            size_t n;
+            const char *what;
+        } reasons[] = {
+            {invalid, "invalid"},
+            {unlisted, "by a key the role does not list"},
+            {unknown, "by an unknown key"},
+            {unusable, "by an unsupported or malformed key"},
+            {same, "by a key already counted under another id"},
+        };
+        for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+            if (!reasons[i].n)
+                continue;
+            r = snprintf(why + o, sizeof(why) - o, "%s%zu %s",
+                         o ? ", " : " (ignored: ", reasons[i].n, reasons[i].what);
+            if (r > 0 && (size_t)r < sizeof(why) - o)
+                o += (size_t)r;
+        }
+        if (o && o + 1 < sizeof(why))
+            memcpy(why + o, ")", 2);
+    }
+    return sw_error_set(err, SW_E_SIGNATURE, "role '%s': %zu of %" PRId64 " required signatures%s",
+                        pn, n_counted, role->threshold, why);
+}
+
+/* --- delegation paths --------------------------------------------------------------- */
+
+/* Decode UTF-8 into code points; an invalid byte b becomes 0xdc00 + b (never matches a real one). */
+static size_t
+decode_cps(const char *s, size_t n, uint32_t *out)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    size_t k = 0;
+    while (p < end) {
+        unsigned char c = *p;
+        uint32_t cp;
+        size_t len;
+        if (c < 0x80) {
+            cp = c;
+            len = 1;
+        } else if (c >= 0xc2 && c <= 0xdf && end - p >= 2 && (p[1] & 0xc0) == 0x80) {
+            cp = ((uint32_t)(c & 0x1f) << 6) | (p[1] & 0x3f);
+            len = 2;
+        } else if (c >= 0xe0 && c <= 0xef && end - p >= 3 && (p[1] & 0xc0) == 0x80 &&
+                   (p[2] & 0xc0) == 0x80) {
+            cp = ((uint32_t)(c & 0x0f) << 12) | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+            len = 3;
+        } else if (c >= 0xf0 && c <= 0xf4 && end - p >= 4 && (p[1] & 0xc0) == 0x80 &&
+                   (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80) {
+            cp = ((uint32_t)(c & 0x07) << 18) | ((uint32_t)(p[1] & 0x3f) << 12) |
+                 ((uint32_t)(p[2] & 0x3f) << 6) | (p[3] & 0x3f);
+            len = 4;
+        } else {
+            cp = 0xdc00 + c;
+            len = 1;
+        }
+        out[k++] = cp;
+        p += len;
+    }
+    return k;
+}
+
+/*
+ * Does the token at p[*pi] (not '*') match character ch? Advances *pi past
+ * the token. '?' is any character; "[...]" a class as Python's fnmatch
+ * reads it (leading '!' negates, a ']' right after '[' or "[!" is literal,
+ * "a-z" a range, '-' first or last literal; no closing ']' makes '[' a
+ * literal); anything else is itself.
+ */
+static bool
+token_match(const uint32_t *p, size_t pn, size_t *pi, uint32_t ch)
+{
+    size_t i = *pi, j, k;
+    bool neg = false, in = false;
+
+    if (p[i] == '?') {
+        *pi = i + 1;
+        return true;
+    }
+    if (p[i] != '[') {
+        *pi = i + 1;
+        return p[i] == ch;
+    }
+    j = i + 1;
+    if (j < pn && p[j] == '!')
+        j++;
+    if (j < pn && p[j] == ']')
+        j++;
+    while (j < pn && p[j] != ']')
+        j++;
+    if (j >= pn) { /* no closing bracket: a literal '[' */
+        *pi = i + 1;
+        return ch == '[';
+    }
+    k = i + 1;
+    if (k < j && p[k] == '!') {
+        neg = true;
+        k++;
+    }
+    /* items between k and j (exclusive); the first may be ']' */
+    while (k < j) {
+        uint32_t lo = p[k], hi = lo;
+        if (k + 2 < j && p[k + 1] == '-') {
+            hi = p[k + 2];
+            k += 3;
+        } else {
+            k += 1;
+        }
+        if (ch >= lo && ch <= hi)
+            in = true;
+    }
+    *pi = j + 1;
+    return in != neg;
+}
+
+/* One path segment against one pattern segment (neither holds '/'). */
+static bool
+segment_match(const uint32_t *p, size_t pn, const uint32_t *s, size_t sn)
+{
+    size_t pi = 0, si = 0, star_p = SIZE_MAX, star_s = 0;
+    while (si < sn) {
+        size_t next = pi;
+        if (pi < pn && p[pi] == '*') {
+            while (pi < pn && p[pi] == '*')
+                pi++;
+            star_p = pi;
+            star_s = si;
+            continue;
+        }
+        if (pi < pn && token_match(p, pn, &next, s[si])) {
+            pi = next;
+            si++;
+            continue;
+        }
+        if (star_p == SIZE_MAX)
+            return false;
+        pi = star_p;
+        si = ++star_s;
+    }
+    while (pi < pn && p[pi] == '*')
+        pi++;
+    return pi == pn;
+}
+
+bool
+sw_md_path_pattern_match(const char *pattern, const char *path)
+{
+    uint32_t *pc = NULL, *sc = NULL;
+    size_t pn, sn, pl, sl, pi = 0, si = 0;
+    bool ok = false;
+
+    if (!pattern || !path)
+        return false;
+    pl = strlen(pattern);
+    sl = strlen(path);
+    if (pl > SW_MD_MAX_PATH_LEN || sl > SW_MD_MAX_PATH_LEN)
+        return false;
+    pc = malloc((pl + 1) * sizeof(*pc));
+    sc = malloc((sl + 1) * sizeof(*sc));
+    if (!pc || !sc)
+        goto out;
+    pn = decode_cps(pattern, pl, pc);
+    sn = decode_cps(path, sl, sc);
+    /* segment by segment: the same number of '/'-separated parts, each matching */
+    for (;;) {
+        size_t pe = pi, se = si;
+        while (pe < pn && pc[pe] != '/')
+            pe++;
+        while (se < sn && sc[se] != '/')
+            se++;
+        if (!segment_match(pc + pi, pe - pi, sc + si, se - si))
+            goto out;
+        if (pe == pn || se == sn) {
+            ok = pe == pn && se == sn;
+            goto out;
+        }
+        pi = pe + 1;
+        si = se + 1;
+    }
+out:
+    free(pc);
+    free(sc);
+    return ok;
+}
+
+bool
+sw_md_delegation_matches(const struct sw_md_role *role, const char *target_path)
+{
+    if (!role->delegated || !target_path)
+        return false;
+    if (role->by_prefix) {
+        char hex[SW_HASH_MAX_HEX];
+        if (sw_hash_buf_hex(SW_HASH_SHA256, target_path, strlen(target_path), hex, NULL) < 0)
+            return false;
+        for (size_t i = 0; i < role->n_paths; i++)
+            if (strncmp(hex, role->paths[i], strlen(role->paths[i])) == 0)
+                return true;
+        return false;
+    }
+    for (size_t i = 0; i < role->n_paths; i++)
+        if (sw_md_path_pattern_match(role->paths[i], target_path))
+            return true;
+    return false;
+}
+
+/* --- file checks ------------------------------------------------------------------------ */
+
+struct sw_md_filecheck {
+    const struct sw_md_fileinfo *fi;
+    struct sw_hash *h[SW_MD_MAX_HASHES];
+    enum sw_hash_alg alg[SW_MD_MAX_HASHES];
+    unsigned char want[SW_MD_MAX_HASHES][SW_HASH_MAX_LEN];
+    uint64_t seen;
+};
+
+void
+sw_md_filecheck_free(struct sw_md_filecheck *fc)
+{
+    if (!fc)
+        return;
+    for (size_t i = 0; i < SW_MD_MAX_HASHES; i++)
+        sw_hash_free(fc->h[i]);
+    free(fc);
+}
+
+int
+sw_md_filecheck_new(const struct sw_md_fileinfo *fi, struct sw_md_filecheck **ret,
+                    struct sw_error *err)
+{
+    char pn[SW_CJSON_PRINTABLE_MAX], pa[SW_CJSON_PRINTABLE_MAX];
+    struct sw_md_filecheck *fc = NULL;
+    int r;
+
+    sw_cjson_printable(fi->name, pn, sizeof(pn));
+    if (fi->n_hashes > SW_MD_MAX_HASHES)
+        return sw_error_set(err, SW_E_LIMIT, "file '%s': more than %d hashes", pn,
+                            SW_MD_MAX_HASHES);
+    fc = calloc(1, sizeof(*fc));
+    if (!fc)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    fc->fi = fi;
+    for (size_t i = 0; i < fi->n_hashes; i++) {
+        size_t n = 0;
+        if (sw_hash_alg_from_string(fi->hashes[i].alg, &fc->alg[i]) < 0) {
+            r = sw_error_set(err, SW_E_UNSUPPORTED,
+                             "file '%s': hash algorithm '%s' is not "
+                             "supported",
+                             pn, sw_cjson_printable(fi->hashes[i].alg, pa, sizeof(pa)));
+            goto out;
+        }
+        if (sw_hex_decode(fi->hashes[i].value, fc->want[i], SW_HASH_MAX_LEN, &n) < 0 ||
+            n != sw_hash_len(fc->alg[i])) {
+            r = sw_error_set(err, SW_E_METADATA, "file '%s': %s hash is not %zu hex characters", pn,
+                             fi->hashes[i].alg, 2 * sw_hash_len(fc->alg[i]));
+            goto out;
+        }
+        r = sw_hash_new(fc->alg[i], &fc->h[i], err);
+        if (r < 0)
+            goto out;
+    }
+    *ret = fc;
+    fc = NULL;
+    r = 0;
+out:
+    sw_md_filecheck_free(fc);
+    return r;
+}
+
+int
+sw_md_filecheck_update(struct sw_md_filecheck *fc, const void *data, size_t len,
+                       struct sw_error *err)
+{
+    if (fc->fi->length >= 0 && (uint64_t)fc->fi->length - fc->seen < len) {
+        char pn[SW_CJSON_PRINTABLE_MAX];
+        return sw_error_set(err, SW_E_LENGTH, "file '%s': more than the %" PRId64 " bytes expected",
+                            sw_cjson_printable(fc->fi->name, pn, sizeof(pn)), fc->fi->length);
+    }
+    fc->seen += len;
+    for (size_t i = 0; i < fc->fi->n_hashes; i++) {
+        int r = sw_hash_update(fc->h[i], data, len, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+sw_md_filecheck_final(struct sw_md_filecheck *fc, struct sw_error *err)
+{
+    char pn[SW_CJSON_PRINTABLE_MAX];
+    sw_cjson_printable(fc->fi->name, pn, sizeof(pn));
+    if (fc->fi->length >= 0 && fc->seen != (uint64_t)fc->fi->length)
+        return sw_error_set(err, SW_E_LENGTH, "file '%s': %" PRIu64 " bytes, expected %" PRId64, pn,
+                            fc->seen, fc->fi->length);
+    for (size_t i = 0; i < fc->fi->n_hashes; i++) {
+        unsigned char got[SW_HASH_MAX_LEN];
+        size_t n = sw_hash_len(fc->alg[i]);
+        int r = sw_hash_final(fc->h[i], got, err);
+        if (r < 0)
+            return r;
+        sw_hash_free(fc->h[i]);
+        fc->h[i] = NULL;
+        if (sodium_memcmp(got, fc->want[i], n) != 0) {
+            char hex[SW_HASH_MAX_HEX];
+            sw_hex_encode(got, n, hex);
+            return sw_error_set(err, SW_E_HASH, "file '%s': %s mismatch (expected %s, got %s)", pn,
+                                sw_hash_alg_to_string(fc->alg[i]), fc->fi->hashes[i].value, hex);
+        }
+    }
+    return 0;
+}
+
+int
+sw_md_fileinfo_check(const struct sw_md_fileinfo *fi, const void *data, size_t len,
+                     struct sw_error *err)
+{
+    struct sw_md_filecheck *fc = NULL;
+    int r = sw_md_filecheck_new(fi, &fc, err);
+    if (r == 0)
+        r = sw_md_filecheck_update(fc, data, len, err);
+    if (r == 0)
+        r = sw_md_filecheck_final(fc, err);
+    sw_md_filecheck_free(fc);
+    return r;
+}
