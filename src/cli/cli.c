@@ -43,6 +43,12 @@ static const struct sw_cli_opt global_opts[] = {
 };
 
 static const struct sw_cli_cmd commands[] = {
+    {"init", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_init_opts, sw_cmd_init,
+     "--root FILE [--force]", "pin the first trusted root (checked: self-signed, not expired)"},
+    {"refresh", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_refresh, "",
+     "update trusted metadata from the mirrors (the TUF client workflow)"},
+    {"list", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_list_opts, sw_cmd_list,
+     "[--why]", "list the trusted targets offered to this machine"},
     {"status", 0, 0, SW_CLI_STORE | SW_CLI_JSON, NULL, sw_cmd_status, "",
      "show the state directory, store, device id, slots and trusted metadata"},
 };

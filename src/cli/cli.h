@@ -89,7 +89,15 @@ int sw_cli_print_json(struct sw_cli *cli, json_t *v);
 /* Entry point of the slipway program. */
 int sw_cli_main(int argc, char **argv);
 
-/* Commands (one family per file). */
+/* STATE_DIR/metadata, where trusted metadata is kept (caller frees). */
+char *sw_cli_metadata_dir(struct sw_cli *cli);
+
+/* Commands (one family per file) and their options. */
 int sw_cmd_status(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_init(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_list(struct sw_cli *cli, int argc, char **argv);
+extern const struct sw_cli_opt sw_cli_init_opts[];
+extern const struct sw_cli_opt sw_cli_list_opts[];
 
 #endif

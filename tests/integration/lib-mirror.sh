@@ -76,17 +76,27 @@ _wait_port() {
 }
 
 # nginx_start DIR [NAME] [CERT]: serve DIR over HTTPS with the test CA's
-# server certificate (or $PKI/CERT.{crt,key}). Sets NGINX_PORT, NGINX_URL
+# server certificate (or $PKI/CERT.{crt,key}; CERT "plain" serves plain
+# HTTP, as the TUF conformance harness does). Sets NGINX_PORT, NGINX_URL
 # (https://127.0.0.1:PORT/), NGINX_LOG (access log: one line per request,
 # "METHOD URI STATUS RANGE BYTES_SENT"), NGINX_PID. Several may run, with
 # distinct NAMEs.
 nginx_start() {
-    local dir=$1 name=${2:-nginx} cert=${3:-server} try port pid prefix
+    local dir=$1 name=${2:-nginx} cert=${3:-server} try port pid prefix listen scheme=https
     mirror_ca_init || return 1
     prefix=$TRASH/$name
     mkdir -p "$prefix/logs" "$prefix/tmp"
     for try in 1 2 3 4 5; do
         port=$(free_port)
+        if [ "$cert" = plain ]; then
+            scheme=http
+            listen="listen 127.0.0.1:$port;"
+        else
+            listen="listen 127.0.0.1:$port ssl;
+        ssl_certificate $PKI/$cert.crt;
+        ssl_certificate_key $PKI/$cert.key;
+        ssl_protocols TLSv1.2 TLSv1.3;"
+        fi
         cat >"$prefix/nginx.conf" <<EOF
 daemon off;
 master_process off;
@@ -107,10 +117,7 @@ http {
     sendfile on;
     server_tokens off;
     server {
-        listen 127.0.0.1:$port ssl;
-        ssl_certificate $PKI/$cert.crt;
-        ssl_certificate_key $PKI/$cert.key;
-        ssl_protocols TLSv1.2 TLSv1.3;
+        $listen
         root $dir;
         location / { try_files \$uri =404; }
     }
@@ -121,7 +128,7 @@ EOF
         pid=$!
         if _wait_port "$port" "$pid"; then
             NGINX_PORT=$port
-            NGINX_URL=https://127.0.0.1:$port/
+            NGINX_URL=$scheme://127.0.0.1:$port/
             NGINX_LOG=$prefix/logs/access.log
             NGINX_PID=$pid
             at_exit "kill $pid; wait $pid"

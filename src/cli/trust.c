@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trust family of commands: `slipway init` (pin a first root),
+ * `slipway refresh` (the TUF workflow against the configured mirrors) and
+ * `slipway list` (the trusted targets offered to this machine, and with
+ * --why the reason for each that is not). The workflow itself is the trust
+ * module's; the offer rules are the offer module's.
+ */
+#include "cli.h"
+
+#include <slipway/fetch.h>
+#include <slipway/fs.h>
+#include <slipway/log.h>
+#include <slipway/offer.h>
+#include <slipway/trust.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *
+sw_cli_metadata_dir(struct sw_cli *cli)
+{
+    return sw_fs_join(cli->cfg->state_dir, "metadata");
+}
+
+static void
+trust_config(struct sw_cli *cli, const char *mdir, struct sw_fetch *fetch,
+             struct sw_trust_config *tc)
+{
+    memset(tc, 0, sizeof(*tc));
+    tc->metadata_dir = mdir;
+    tc->store = cli->store;
+    tc->fetch = fetch;
+    tc->max_root_size = cli->cfg->max_root_size;
+    tc->max_timestamp_size = cli->cfg->max_timestamp_size;
+    tc->max_metadata_size = cli->cfg->max_metadata_size;
+    tc->max_target_size = cli->cfg->max_target_size;
+}
+
+/* Read the clock (never below the freeze floor) and say so when it is behind. */
+static int
+clock_now(struct sw_cli *cli, time_t *ret_now)
+{
+    int behind = 0;
+    int r = sw_trust_now(cli->store, ret_now, &behind, &cli->err);
+    if (r < 0)
+        return r;
+    if (behind) {
+        char floor[21];
+        sw_md_format_time(*ret_now, floor);
+        sw_log_warning("the clock is behind the last verified time; using %s so expired "
+                       "metadata cannot come back",
+                       floor);
+    }
+    return 0;
+}
+
+/* --- init ------------------------------------------------------------------------ */
+
+enum { OPT_INIT_ROOT = 1, OPT_INIT_FORCE };
+
+const struct sw_cli_opt sw_cli_init_opts[] = {
+    {"root", 0, 1, OPT_INIT_ROOT, "FILE", "the root metadata to trust (required)"},
+    {"force", 0, 0, OPT_INIT_FORCE, NULL, "replace the trusted root and forget all trust"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+int
+sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
+{
+    const char *root_file = sw_cli_opt_get(cli, OPT_INIT_ROOT, NULL);
+    int force = sw_cli_opt_flag(cli, OPT_INIT_FORCE);
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    char *mdir = NULL;
+    struct sw_trust_config tc;
+    struct sw_trust *t = NULL;
+    time_t now;
+    int r;
+
+    (void)argc;
+    (void)argv;
+    if (!root_file)
+        return sw_error_set(&cli->err, SW_E_USAGE, "init: --root FILE is required");
+    r = sw_fs_read_file(root_file, (size_t)cli->cfg->max_root_size, &bytes, &len, &cli->err);
+    if (r < 0)
+        return sw_error_prefix(&cli->err, "init: ");
+    mdir = sw_cli_metadata_dir(cli);
+    if (!mdir) {
+        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    r = clock_now(cli, &now);
+    if (r < 0)
+        goto out;
+    r = sw_fs_private_dir(mdir, &cli->err);
+    if (r < 0)
+        goto out;
+    r = sw_trust_install_root(mdir, cli->store, bytes, len, force, 1, now, &cli->err);
+    if (r < 0) {
+        sw_error_prefix(&cli->err, "init: root '%s': ", root_file);
+        goto out;
+    }
+    trust_config(cli, mdir, NULL, &tc);
+    r = sw_trust_open(&tc, &t, &cli->err);
+    if (r < 0)
+        goto out;
+    if (cli->json) {
+        const struct sw_md *root = sw_trust_root(t);
+        r = sw_cli_print_json(cli, json_pack("{s:s,s:I,s:s,s:b,s:s}", "root", root_file,
+                                             "root_version", (json_int_t)sw_md_version(root),
+                                             "expires", sw_md_expires_string(root),
+                                             "consistent_snapshot",
+                                             sw_md_root_consistent_snapshot(root),
+                                             "metadata_dir", mdir));
+    } else {
+        const struct sw_md *root = sw_trust_root(t);
+        printf("trusting root version %" PRId64 " from '%s' (expires %s)\n",
+               sw_md_version(root), root_file, sw_md_expires_string(root));
+    }
+out:
+    sw_trust_free(t);
+    free(mdir);
+    free(bytes);
+    return r;
+}
+
+/* --- refresh ------------------------------------------------------------------------ */
+
+static int
+open_trust(struct sw_cli *cli, int with_fetch, char **ret_mdir, struct sw_fetch **ret_fetch,
+           struct sw_trust **ret_trust)
+{
+    struct sw_trust_config tc;
+    int r;
+
+    *ret_fetch = NULL;
+    *ret_trust = NULL;
+    *ret_mdir = sw_cli_metadata_dir(cli);
+    if (!*ret_mdir)
+        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+    if (with_fetch && cli->cfg->n_mirrors == 0 && with_fetch == 2)
+        return sw_error_set(&cli->err, SW_E_CONFIG,
+                            "no [mirror \"NAME\"] section in the configuration: nothing to "
+                            "refresh from");
+    if (with_fetch && cli->cfg->n_mirrors > 0) {
+        r = sw_fetch_new_config(cli->cfg, ret_fetch, &cli->err);
+        if (r < 0)
+            return r;
+    }
+    trust_config(cli, *ret_mdir, *ret_fetch, &tc);
+    return sw_trust_open(&tc, ret_trust, &cli->err);
+}
+
+static int
+record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep, int ok)
+{
+    struct sw_store_event ev;
+    json_t *detail = json_object(), *roles = json_array();
+    char *text;
+    int r;
+
+    for (size_t i = 0; i < rep->n_changes; i++)
+        json_array_append_new(roles, json_pack("{s:s,s:I,s:I}", "role", rep->changes[i].role,
+                                               "old_version",
+                                               (json_int_t)rep->changes[i].old_version,
+                                               "new_version",
+                                               (json_int_t)rep->changes[i].new_version));
+    json_object_set_new(detail, "roles", roles);
+    json_object_set_new(detail, "requests", json_integer(rep->requests));
+    text = json_dumps(detail, JSON_COMPACT);
+    json_decref(detail);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = "refresh";
+    ev.actor = "slipway";
+    ev.reason = ok ? "refreshed" : cli->err.msg;
+    ev.detail = text;
+    r = sw_store_event_add(cli->store, &ev, ok ? &cli->err : NULL);
+    free(text);
+    return ok ? r : 0;
+}
+
+int
+sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
+{
+    struct sw_fetch *fetch = NULL;
+    struct sw_trust *t = NULL;
+    struct sw_trust_report rep;
+    char *mdir = NULL;
+    time_t now;
+    int r;
+
+    (void)argc;
+    (void)argv;
+    memset(&rep, 0, sizeof(rep));
+    r = open_trust(cli, 2, &mdir, &fetch, &t);
+    if (r < 0)
+        goto out;
+    r = clock_now(cli, &now);
+    if (r < 0)
+        goto out;
+    r = sw_trust_refresh(t, now, &rep, &cli->err);
+    if (r < 0) {
+        record_refresh(cli, &rep, 0);
+        sw_error_prefix(&cli->err, "refresh: ");
+        goto out;
+    }
+    r = record_refresh(cli, &rep, 1);
+    if (r < 0)
+        goto out;
+    if (cli->json) {
+        json_t *o = json_object(), *roles = json_array(), *versions = json_object();
+        for (size_t i = 0; i < rep.n_changes; i++)
+            json_array_append_new(roles, json_pack("{s:s,s:I,s:I}", "role", rep.changes[i].role,
+                                                   "old_version",
+                                                   (json_int_t)rep.changes[i].old_version,
+                                                   "new_version",
+                                                   (json_int_t)rep.changes[i].new_version));
+        for (int ty = SW_MD_ROOT; ty <= SW_MD_TARGETS; ty++) {
+            const struct sw_md *md = sw_trust_role(t, (enum sw_md_type)ty);
+            if (md)
+                json_object_set_new(versions, sw_md_type_to_string((enum sw_md_type)ty),
+                                    json_integer(sw_md_version(md)));
+        }
+        json_object_set_new(o, "changed", json_boolean(rep.n_changes > 0));
+        json_object_set_new(o, "roles", roles);
+        json_object_set_new(o, "versions", versions);
+        json_object_set_new(o, "timestamp_unchanged", json_boolean(rep.timestamp_unchanged));
+        json_object_set_new(o, "requests", json_integer(rep.requests));
+        r = sw_cli_print_json(cli, o);
+    } else if (rep.n_changes == 0) {
+        printf("up to date: timestamp version %" PRId64 ", targets version %" PRId64 "\n",
+               sw_md_version(sw_trust_role(t, SW_MD_TIMESTAMP)),
+               sw_md_version(sw_trust_role(t, SW_MD_TARGETS)));
+    } else {
+        for (size_t i = 0; i < rep.n_changes; i++) {
+            const struct sw_trust_change *c = &rep.changes[i];
+            if (c->new_version == 0)
+                printf("%-10s version %" PRId64 " dropped (its keys changed)\n", c->role,
+                       c->old_version);
+            else if (c->old_version == 0)
+                printf("%-10s version %" PRId64 " (new)\n", c->role, c->new_version);
+            else
+                printf("%-10s version %" PRId64 " -> %" PRId64 "\n", c->role, c->old_version,
+                       c->new_version);
+        }
+    }
+out:
+    sw_trust_free(t);
+    sw_fetch_free(fetch);
+    free(mdir);
+    return r;
+}
+
+/* --- list ----------------------------------------------------------------------------- */
+
+enum { OPT_LIST_WHY = 1 };
+
+const struct sw_cli_opt sw_cli_list_opts[] = {
+    {"why", 0, 0, OPT_LIST_WHY, NULL, "also list targets not offered, and why"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
+static int
+installed_version(struct sw_cli *cli, char **ret)
+{
+    struct sw_store_slot *slots = NULL;
+    size_t n = 0;
+    int r = sw_store_slots(cli->store, &slots, &n, &cli->err);
+    *ret = NULL;
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(slots[i].state, "active") == 0 && slots[i].version)
+            *ret = strdup(slots[i].version);
+    sw_store_slots_free(slots, n);
+    return 0;
+}
+
+int
+sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
+{
+    int why = sw_cli_opt_flag(cli, OPT_LIST_WHY);
+    struct sw_fetch *fetch = NULL;
+    struct sw_trust *t = NULL;
+    char *mdir = NULL, *installed = NULL;
+    char **paths = NULL;
+    size_t n_paths = 0, n_offered = 0;
+    struct sw_offer_device dev;
+    json_t *jlist = NULL;
+    time_t now;
+    int r;
+
+    (void)argc;
+    (void)argv;
+    r = open_trust(cli, 1, &mdir, &fetch, &t);
+    if (r < 0)
+        goto out;
+    r = clock_now(cli, &now);
+    if (r < 0)
+        goto out;
+    r = sw_trust_load_local(t, now, &cli->err);
+    if (r < 0)
+        goto out;
+    r = sw_trust_list_paths(t, &paths, &n_paths, &cli->err);
+    if (r < 0)
+        goto out;
+    r = installed_version(cli, &installed);
+    if (r < 0)
+        goto out;
+    memset(&dev, 0, sizeof(dev));
+    dev.device_id = sw_store_device_id(cli->store);
+    dev.compatible = cli->cfg->compatible;
+    dev.channel = cli->cfg->channel;
+    dev.installed_version = installed;
+    dev.client_version = SW_VERSION;
+    dev.canary = cli->cfg->canary;
+    jlist = json_array();
+    for (size_t i = 0; i < n_paths; i++) {
+        const struct sw_md_fileinfo *info = NULL;
+        const char *role = NULL;
+        struct sw_offer o;
+        r = sw_trust_find_target(t, paths[i], &info, &role, &cli->err);
+        if (r == -SW_E_NOTFOUND)
+            continue; /* listed only by a role not trusted for that path */
+        if (r < 0)
+            goto out;
+        sw_offer_evaluate(paths[i], info->custom, &dev, &o);
+        if (o.verdict == SW_OFFER_YES)
+            n_offered++;
+        else if (!why)
+            continue;
+        if (cli->json) {
+            json_array_append_new(
+                jlist, json_pack("{s:s,s:o,s:I,s:s,s:b,s:s,s:s}", "name", paths[i], "version",
+                                 o.version ? json_string(o.version) : json_null(), "length",
+                                 (json_int_t)info->length, "role", role, "offered",
+                                 o.verdict == SW_OFFER_YES, "verdict",
+                                 sw_offer_verdict_to_string(o.verdict), "reason", o.reason));
+        } else if (o.verdict == SW_OFFER_YES) {
+            printf("%-40s %-14s %12" PRId64 " bytes\n", paths[i], o.version, info->length);
+        } else {
+            printf("%-40s %-14s not offered: %s\n", paths[i], o.version ? o.version : "-",
+                   o.reason);
+        }
+    }
+    r = 0;
+    if (cli->json) {
+        r = sw_cli_print_json(cli, json_pack("{s:o,s:o,s:i}", "installed_version",
+                                             installed ? json_string(installed) : json_null(),
+                                             "targets", jlist, "offered", (int)n_offered));
+        jlist = NULL;
+    } else if (n_offered == 0) {
+        printf("no update is offered to this machine%s\n",
+               why ? "" : " (run 'slipway list --why' for the reasons)");
+    }
+out:
+    json_decref(jlist);
+    for (size_t i = 0; i < n_paths; i++)
+        free(paths[i]);
+    free(paths);
+    free(installed);
+    sw_trust_free(t);
+    sw_fetch_free(fetch);
+    free(mdir);
+    return r;
+}

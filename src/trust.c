@@ -1,0 +1,1463 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TUF client workflow, step by step as section 5 of the specification
+ * lists it: root rotation by chained versions, timestamp, snapshot, targets
+ * and delegated roles, target files. Owns what is trusted (the metadata
+ * directory, versions in the store, the time floor) and every rule of the
+ * workflow; parsing and signatures are the metadata module's, transport is
+ * fetch's. Every check runs inside fetch's verify callback, so a mirror
+ * that serves bad metadata is failed over like one that is down.
+ */
+#include <slipway/fs.h>
+#include <slipway/hash.h>
+#include <slipway/log.h>
+#include <slipway/trust.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SW_TRUST_MAX_LIST_ROLES 1024 /* roles walked to list every target */
+
+struct role_entry {
+    char *name;
+    struct sw_md *md;
+};
+
+struct sw_trust {
+    struct sw_trust_config cfg;
+    char *dir;
+    struct sw_md *root;
+    struct sw_md *ts;        /* trusted timestamp (may be NULL) */
+    struct sw_md *snap;      /* trusted snapshot (may be NULL) */
+    struct sw_md *targets;   /* trusted top-level targets (may be NULL) */
+    struct role_entry *roles; /* delegated roles trusted in this session */
+    size_t n_roles;
+    unsigned requests;
+    time_t now;
+    struct sw_trust_report *rep;
+};
+
+static const char *const top_roles[] = {"root", "timestamp", "snapshot", "targets"};
+
+static int
+is_top_level_name(const char *name)
+{
+    for (size_t i = 0; i < sizeof(top_roles) / sizeof(top_roles[0]); i++)
+        if (strcmp(name, top_roles[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* --- files of the metadata directory --------------------------------------------- */
+
+int
+sw_trust_role_filename(const char *role, char **ret, struct sw_error *err)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(role);
+    char *out, *p;
+
+    if (n == 0 || n > SW_MD_MAX_ROLE_NAME)
+        return sw_error_set(err, SW_E_METADATA, "role name of %zu bytes is not allowed", n);
+    out = malloc(3 * n + sizeof(".json"));
+    if (!out)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    p = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)role[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '_' || c == '.' || c == '-' || c == '~') {
+            *p++ = (char)c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+    }
+    memcpy(p, ".json", sizeof(".json"));
+    *ret = out;
+    return 0;
+}
+
+static int
+role_path(const struct sw_trust *t, const char *role, char **ret, struct sw_error *err)
+{
+    char *fname = NULL;
+    int r = sw_trust_role_filename(role, &fname, err);
+    if (r < 0)
+        return r;
+    *ret = sw_fs_join(t->dir, fname);
+    free(fname);
+    if (!*ret)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    return 0;
+}
+
+static void
+note_change(struct sw_trust *t, const char *role, int64_t old_version, int64_t new_version)
+{
+    struct sw_trust_report *rep = t->rep;
+    if (!rep || old_version == new_version)
+        return;
+    for (size_t i = 0; i < rep->n_changes; i++)
+        if (strcmp(rep->changes[i].role, role) == 0) {
+            rep->changes[i].new_version = new_version;
+            return;
+        }
+    if (rep->n_changes < SW_TRUST_MAX_CHANGES) {
+        struct sw_trust_change *c = &rep->changes[rep->n_changes++];
+        snprintf(c->role, sizeof(c->role), "%s", role);
+        c->old_version = old_version;
+        c->new_version = new_version;
+    }
+}
+
+/* Keep the exact bytes of a role that has just verified, and record it. */
+static int
+persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void *bytes,
+        size_t len, struct sw_error *err)
+{
+    char *path = NULL;
+    char sha[SW_HASH_MAX_HEX];
+    int r;
+
+    r = role_path(t, role, &path, err);
+    if (r < 0)
+        return r;
+    r = sw_fs_write_atomic(path, bytes, len, 0600, err);
+    free(path);
+    if (r < 0)
+        return sw_error_prefix(err, "keeping role '%s': ", role);
+    if (t->cfg.store) {
+        struct sw_store_meta m;
+        r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, sha, err);
+        if (r < 0)
+            return r;
+        memset(&m, 0, sizeof(m));
+        m.role = (char *)role;
+        m.version = sw_md_version(md);
+        m.expires = (char *)sw_md_expires_string(md);
+        m.length = (int64_t)len;
+        m.sha256 = sha;
+        r = sw_store_meta_set(t->cfg.store, &m, err);
+        if (r < 0)
+            return r;
+    }
+    sw_log_debug("trusted %s version %" PRId64, role, sw_md_version(md));
+    return 0;
+}
+
+/* Forget a trusted role: its file and its record. */
+static int
+forget(struct sw_trust *t, const char *role, struct sw_error *err)
+{
+    char *path = NULL;
+    int r = role_path(t, role, &path, err);
+    if (r < 0)
+        return r;
+    r = sw_fs_unlink(path, err);
+    free(path);
+    if (r < 0)
+        return r;
+    if (t->cfg.store)
+        return sw_store_meta_delete(t->cfg.store, role, err);
+    return 0;
+}
+
+static int
+read_local(struct sw_trust *t, const char *role, uint64_t max, unsigned char **ret,
+           size_t *ret_len, struct sw_error *err)
+{
+    char *path = NULL;
+    int r = role_path(t, role, &path, err);
+    if (r < 0)
+        return r;
+    r = sw_fs_read_file(path, (size_t)max, ret, ret_len, err);
+    free(path);
+    return r;
+}
+
+/* --- fetching metadata --------------------------------------------------------- */
+
+/* What a piece of metadata must be to be accepted; checked in the verify callback. */
+struct meta_check {
+    struct sw_trust *t;
+    enum sw_md_type type;
+    const char *role_name;
+    const struct sw_md_role *role;       /* authorises the signatures */
+    const struct sw_md_role *role2;      /* roots: the new root's own threshold too */
+    const struct sw_md_fileinfo *expect; /* length/hashes/version from above, or NULL */
+    int64_t expect_version;              /* exact version required, or 0 */
+    struct sw_md *md;                    /* the accepted document */
+    int unchanged;                       /* timestamp: same version as trusted */
+};
+
+static int
+check_root(struct meta_check *c, struct sw_md *md, struct sw_error *err)
+{
+    const struct sw_md_role *own = sw_md_root_role(md, SW_MD_ROOT);
+    int r;
+    /* signed by the old root's threshold, and by its own */
+    r = sw_md_verify(md, c->role, err);
+    if (r < 0)
+        return sw_error_prefix(err, "root version %" PRId64 " against the trusted root: ",
+                               c->expect_version);
+    r = sw_md_verify(md, own, err);
+    if (r < 0)
+        return sw_error_prefix(err, "root version %" PRId64 " against its own keys: ",
+                               c->expect_version);
+    if (sw_md_version(md) != c->expect_version)
+        return sw_error_set(err, SW_E_VERSION,
+                            "role 'root': file %" PRId64 ".root.json holds version %" PRId64,
+                            c->expect_version, sw_md_version(md));
+    return 0;
+}
+
+static int
+check_timestamp(struct meta_check *c, struct sw_md *md, struct sw_error *err)
+{
+    struct sw_trust *t = c->t;
+    const struct sw_md_fileinfo *nsnap = sw_md_timestamp_snapshot(md);
+    int r = sw_md_verify(md, c->role, err);
+    if (r < 0)
+        return r;
+    c->unchanged = 0;
+    if (t->ts) {
+        const struct sw_md_fileinfo *osnap = sw_md_timestamp_snapshot(t->ts);
+        if (sw_md_version(md) < sw_md_version(t->ts))
+            return sw_error_set(err, SW_E_ROLLBACK,
+                                "role 'timestamp': version %" PRId64
+                                " is older than the trusted version %" PRId64,
+                                sw_md_version(md), sw_md_version(t->ts));
+        if (sw_md_version(md) == sw_md_version(t->ts)) {
+            c->unchanged = 1;
+            return 0;
+        }
+        if (nsnap->version < osnap->version)
+            return sw_error_set(err, SW_E_ROLLBACK,
+                                "role 'timestamp': names snapshot version %" PRId64
+                                ", older than the trusted snapshot version %" PRId64,
+                                nsnap->version, osnap->version);
+    }
+    return sw_md_check_expiry(md, t->now, err);
+}
+
+/* The snapshot trusted before this one, kept for rollback checks. */
+static struct sw_md *rollback_snapshot(struct sw_trust *t);
+
+static int
+check_snapshot(struct meta_check *c, struct sw_md *md, struct sw_error *err)
+{
+    struct sw_md *old = rollback_snapshot(c->t);
+    int r = sw_md_verify(md, c->role, err);
+    if (r < 0)
+        return r;
+    if (old) {
+        size_t n = sw_md_snapshot_meta_count(old);
+        for (size_t i = 0; i < n; i++) {
+            const struct sw_md_fileinfo *o = sw_md_snapshot_meta_at(old, i);
+            const struct sw_md_fileinfo *nf = NULL;
+            size_t nn = sw_md_snapshot_meta_count(md);
+            for (size_t j = 0; j < nn; j++) {
+                const struct sw_md_fileinfo *x = sw_md_snapshot_meta_at(md, j);
+                if (strcmp(x->name, o->name) == 0) {
+                    nf = x;
+                    break;
+                }
+            }
+            if (!nf)
+                return sw_error_set(err, SW_E_ROLLBACK,
+                                    "role 'snapshot': version %" PRId64
+                                    " no longer lists '%s', which the trusted snapshot did",
+                                    sw_md_version(md), o->name);
+            if (nf->version < o->version)
+                return sw_error_set(err, SW_E_ROLLBACK,
+                                    "role 'snapshot': '%s' goes back from version %" PRId64
+                                    " to %" PRId64,
+                                    o->name, o->version, nf->version);
+        }
+    }
+    if (sw_md_version(md) != c->expect_version)
+        return sw_error_set(err, SW_E_VERSION,
+                            "role 'snapshot': version %" PRId64
+                            " does not match the version %" PRId64 " the timestamp names",
+                            sw_md_version(md), c->expect_version);
+    return sw_md_check_expiry(md, c->t->now, err);
+}
+
+static int
+check_targets(struct meta_check *c, struct sw_md *md, struct sw_error *err)
+{
+    int r = sw_md_verify(md, c->role, err);
+    if (r < 0)
+        return r;
+    if (sw_md_version(md) != c->expect_version)
+        return sw_error_set(err, SW_E_VERSION,
+                            "role '%s': version %" PRId64
+                            " does not match the version %" PRId64 " the snapshot names",
+                            c->role_name, sw_md_version(md), c->expect_version);
+    return sw_md_check_expiry(md, c->t->now, err);
+}
+
+/* Parse and check bytes as c describes; on success c->md holds the document. */
+static int
+meta_accept(struct meta_check *c, const void *data, size_t len, struct sw_error *err)
+{
+    struct sw_md *md = NULL;
+    int r;
+
+    if (c->expect) {
+        r = sw_md_fileinfo_check(c->expect, data, len, err);
+        if (r < 0)
+            return sw_error_prefix(err, "role '%s': ", c->role_name);
+    }
+    r = sw_md_parse_role_mem(data, len, c->type, c->role_name, &md, err);
+    if (r < 0)
+        return r;
+    switch (c->type) {
+    case SW_MD_ROOT:
+        r = check_root(c, md, err);
+        break;
+    case SW_MD_TIMESTAMP:
+        r = check_timestamp(c, md, err);
+        break;
+    case SW_MD_SNAPSHOT:
+        r = check_snapshot(c, md, err);
+        break;
+    case SW_MD_TARGETS:
+        r = check_targets(c, md, err);
+        break;
+    default:
+        r = sw_error_set(err, SW_E_INTERNAL, "unknown role type");
+    }
+    if (r < 0) {
+        sw_md_free(md);
+        return r;
+    }
+    sw_md_free(c->md);
+    c->md = md;
+    return 0;
+}
+
+static int
+meta_verify_cb(void *ctx, const struct sw_fetch_result *res, struct sw_error *err)
+{
+    return meta_accept(ctx, res->data, (size_t)res->length, err);
+}
+
+/*
+ * Fetch metadata file `name` (not yet encoded) into memory, at most cap
+ * bytes, accepted by c. On success *buf holds the bytes and c->md the
+ * document.
+ */
+static int
+fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check *c,
+           struct sw_buf *buf, struct sw_error *err)
+{
+    struct sw_fetch_request req;
+    struct sw_fetch_result res;
+    int r;
+
+    if (!t->cfg.fetch)
+        return sw_error_set(err, SW_E_TRUST, "no mirror is configured to fetch '%s' from", name);
+    memset(&req, 0, sizeof(req));
+    req.base = SW_FETCH_METADATA;
+    req.path = name;
+    req.mode = SW_FETCH_NAME;
+    req.max_bytes = cap;
+    req.buf = buf;
+    req.verify = meta_verify_cb;
+    req.verify_ctx = c;
+    memset(&res, 0, sizeof(res));
+    r = sw_fetch_get(t->cfg.fetch, &req, &res, err);
+    t->requests += res.requests;
+    if (t->rep)
+        t->rep->requests = t->requests;
+    if (r == -SW_E_FETCH_TOOBIG && c->expect && c->expect->length >= 0) {
+        /* longer than signed metadata says: the mirror serves the wrong file */
+        sw_error_prefix(err, "role '%s' is longer than the %" PRId64 " bytes signed for it: ",
+                        c->role_name, c->expect->length);
+        if (err)
+            err->code = SW_E_LENGTH;
+        r = -SW_E_LENGTH;
+    }
+    return r;
+}
+
+/* --- loading what is already trusted ------------------------------------------------ */
+
+/*
+ * Parse a locally kept role and check its signatures under role. Absent or
+ * no longer valid: *ret = NULL (an invalid one is forgotten). Expiry and
+ * versions are the caller's to judge.
+ */
+static int
+load_local(struct sw_trust *t, const char *name, enum sw_md_type type,
+           const struct sw_md_role *role, uint64_t max, struct sw_md **ret,
+           struct sw_error *err)
+{
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    struct sw_md *md = NULL;
+    struct sw_error e2 = SW_ERROR_INIT;
+    int r;
+
+    *ret = NULL;
+    r = read_local(t, name, max, &bytes, &len, &e2);
+    if (r == -SW_E_NOTFOUND)
+        return 0;
+    if (r < 0 && r != -SW_E_LIMIT) {
+        *err = e2;
+        return r;
+    }
+    if (r == 0)
+        r = sw_md_parse_role_mem(bytes, len, type, name, &md, &e2);
+    if (r == 0)
+        r = sw_md_verify(md, role, &e2);
+    free(bytes);
+    if (r < 0) {
+        /* a kept file that no longer verifies (keys rotated) is dropped */
+        sw_log_info("dropping trusted %s: %s", name, e2.msg);
+        sw_md_free(md);
+        return forget(t, name, err);
+    }
+    *ret = md;
+    return 0;
+}
+
+static struct sw_md *
+rollback_snapshot(struct sw_trust *t)
+{
+    return t->snap;
+}
+
+/* --- open and install ------------------------------------------------------------------ */
+
+int
+sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust,
+              struct sw_error *err)
+{
+    struct sw_trust *t;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    int r;
+
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    t->cfg = *cfg;
+    if (!t->cfg.max_root_rotations)
+        t->cfg.max_root_rotations = SW_TRUST_MAX_ROOT_ROTATIONS;
+    if (!t->cfg.max_delegations)
+        t->cfg.max_delegations = SW_TRUST_MAX_DELEGATIONS;
+    t->dir = strdup(cfg->metadata_dir);
+    if (!t->dir) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    r = read_local(t, "root", cfg->max_root_size, &bytes, &len, err);
+    if (r == -SW_E_NOTFOUND) {
+        r = sw_error_set(err, SW_E_TRUST_NOROOT,
+                         "no trusted root in '%s'; pin one with 'slipway init --root ROOT.json'",
+                         t->dir);
+        goto fail;
+    }
+    if (r < 0)
+        goto fail;
+    r = sw_md_parse_role_mem(bytes, len, SW_MD_ROOT, "root", &t->root, err);
+    if (r == 0)
+        r = sw_md_verify(t->root, sw_md_root_role(t->root, SW_MD_ROOT), err);
+    free(bytes);
+    if (r < 0) {
+        sw_error_prefix(err, "the trusted root in '%s' is damaged (pin it again with 'slipway "
+                             "init --root ROOT.json --force'): ",
+                        t->dir);
+        r = -SW_E_TRUST;
+        if (err)
+            err->code = SW_E_TRUST;
+        goto fail;
+    }
+    *ret_trust = t;
+    return 0;
+fail:
+    sw_trust_free(t);
+    return r;
+}
+
+void
+sw_trust_free(struct sw_trust *t)
+{
+    if (!t)
+        return;
+    sw_md_free(t->root);
+    sw_md_free(t->ts);
+    sw_md_free(t->snap);
+    sw_md_free(t->targets);
+    for (size_t i = 0; i < t->n_roles; i++) {
+        free(t->roles[i].name);
+        sw_md_free(t->roles[i].md);
+    }
+    free(t->roles);
+    free(t->dir);
+    free(t);
+}
+
+const struct sw_md *
+sw_trust_root(const struct sw_trust *t)
+{
+    return t->root;
+}
+
+const struct sw_md *
+sw_trust_role(const struct sw_trust *t, enum sw_md_type type)
+{
+    switch (type) {
+    case SW_MD_ROOT:
+        return t->root;
+    case SW_MD_TIMESTAMP:
+        return t->ts;
+    case SW_MD_SNAPSHOT:
+        return t->snap;
+    case SW_MD_TARGETS:
+        return t->targets;
+    }
+    return NULL;
+}
+
+unsigned
+sw_trust_requests(const struct sw_trust *t)
+{
+    return t->requests;
+}
+
+/* Remove every *.json file of the metadata directory (a forced re-pin). */
+static int
+forget_all(const char *dir, struct sw_store *store, struct sw_error *err)
+{
+    struct sw_store_meta *list = NULL;
+    size_t n = 0;
+    int r;
+
+    if (store) {
+        r = sw_store_meta_list(store, &list, &n, err);
+        if (r < 0)
+            return r;
+        for (size_t i = 0; i < n && r == 0; i++) {
+            char *fname = NULL, *path;
+            r = sw_trust_role_filename(list[i].role, &fname, err);
+            if (r < 0)
+                break;
+            path = sw_fs_join(dir, fname);
+            free(fname);
+            if (!path) {
+                r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+                break;
+            }
+            r = sw_fs_unlink(path, err);
+            free(path);
+            if (r == 0)
+                r = sw_store_meta_delete(store, list[i].role, err);
+        }
+        sw_store_meta_list_free(list, n);
+        if (r < 0)
+            return r;
+    }
+    for (size_t i = 0; i < sizeof(top_roles) / sizeof(top_roles[0]); i++) {
+        char *path = NULL;
+        char name[32];
+        snprintf(name, sizeof(name), "%s.json", top_roles[i]);
+        path = sw_fs_join(dir, name);
+        if (!path)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        r = sw_fs_unlink(path, err);
+        free(path);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+sw_trust_install_root(const char *metadata_dir, struct sw_store *store, const void *root_bytes,
+                      size_t len, int force, int check_expiry, time_t now, struct sw_error *err)
+{
+    struct sw_md *md = NULL;
+    char *path = NULL;
+    int r;
+
+    r = sw_md_parse_role_mem(root_bytes, len, SW_MD_ROOT, "root", &md, err);
+    if (r < 0)
+        return r;
+    r = sw_md_verify(md, sw_md_root_role(md, SW_MD_ROOT), err);
+    if (r < 0) {
+        sw_error_prefix(err, "not signed by its own root threshold: ");
+        goto out;
+    }
+    if (check_expiry) {
+        r = sw_md_check_expiry(md, now, err);
+        if (r < 0)
+            goto out;
+    }
+    path = sw_fs_join(metadata_dir, "root.json");
+    if (!path) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    r = sw_fs_exists(path, err);
+    if (r < 0)
+        goto out;
+    if (r == 1 && !force) {
+        r = sw_error_set(err, SW_E_EXISTS,
+                         "a root is already trusted ('%s'); replacing it needs --force", path);
+        goto out;
+    }
+    r = forget_all(metadata_dir, store, err);
+    if (r < 0)
+        goto out;
+    {
+        struct sw_trust tmp;
+        memset(&tmp, 0, sizeof(tmp));
+        tmp.dir = (char *)metadata_dir;
+        tmp.cfg.store = store;
+        r = persist(&tmp, "root", md, root_bytes, len, err);
+        if (r < 0)
+            goto out;
+    }
+    if (store) {
+        char detail[128];
+        struct sw_store_event ev;
+        memset(&ev, 0, sizeof(ev));
+        snprintf(detail, sizeof(detail), "{\"root_version\":%" PRId64 "}", sw_md_version(md));
+        ev.kind = "init";
+        ev.actor = "operator";
+        ev.reason = force ? "root pinned again (--force)" : "root pinned";
+        ev.detail = detail;
+        r = sw_store_event_add(store, &ev, err);
+    }
+out:
+    free(path);
+    sw_md_free(md);
+    return r;
+}
+
+/* --- 5.3: the root ------------------------------------------------------------------ */
+
+/* Did the keys or threshold of a top-level role change between two roots? */
+static int
+role_keys_changed(const struct sw_md *a, const struct sw_md *b, enum sw_md_type type)
+{
+    const struct sw_md_role *ra = sw_md_root_role(a, type), *rb = sw_md_root_role(b, type);
+    size_t n = sw_md_role_keyid_count(ra);
+
+    if (sw_md_role_threshold(ra) != sw_md_role_threshold(rb) || n != sw_md_role_keyid_count(rb))
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        const char *id = sw_md_role_keyid(ra, i);
+        int found = 0;
+        for (size_t j = 0; j < n && !found; j++)
+            found = strcmp(id, sw_md_role_keyid(rb, j)) == 0;
+        if (!found)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+drop_role(struct sw_trust *t, const char *role, struct sw_md **slot, struct sw_error *err)
+{
+    int64_t v = *slot ? sw_md_version(*slot) : 0;
+    sw_md_free(*slot);
+    *slot = NULL;
+    if (v)
+        note_change(t, role, v, 0);
+    return forget(t, role, err);
+}
+
+static int
+update_root(struct sw_trust *t, struct sw_error *err)
+{
+    struct sw_md *first = NULL;
+    unsigned rotations = 0;
+    int r = 0;
+
+    for (;;) {
+        struct meta_check c;
+        struct sw_buf buf = SW_BUF_INIT(0);
+        char name[64];
+        int64_t next = sw_md_version(t->root) + 1;
+
+        if (rotations >= t->cfg.max_root_rotations) {
+            r = sw_error_set(err, SW_E_LIMIT,
+                             "more than %u new root versions in one refresh; refusing to go on",
+                             t->cfg.max_root_rotations);
+            goto out;
+        }
+        memset(&c, 0, sizeof(c));
+        c.t = t;
+        c.type = SW_MD_ROOT;
+        c.role_name = "root";
+        c.role = sw_md_root_role(t->root, SW_MD_ROOT);
+        c.expect_version = next;
+        snprintf(name, sizeof(name), "%" PRId64 ".root.json", next);
+        r = fetch_meta(t, name, t->cfg.max_root_size, &c, &buf, err);
+        if (r == -SW_E_FETCH_NOTFOUND) {
+            /* 404 or 403 for the next root: there is no newer root */
+            sw_buf_release(&buf);
+            r = 0;
+            break;
+        }
+        if (r < 0) {
+            sw_buf_release(&buf);
+            sw_md_free(c.md);
+            goto out;
+        }
+        r = persist(t, "root", c.md, buf.data, buf.len, err);
+        sw_buf_release(&buf);
+        if (r < 0) {
+            sw_md_free(c.md);
+            goto out;
+        }
+        note_change(t, "root", sw_md_version(t->root), next);
+        if (!first)
+            first = t->root;
+        else
+            sw_md_free(t->root);
+        t->root = c.md;
+        rotations++;
+    }
+    /* 5.3.10: a root that is expired now is a freeze attack */
+    r = sw_md_check_expiry(t->root, t->now, err);
+    if (r < 0)
+        goto out;
+
+    /* 5.3.11: fast-forward recovery when keys rotated */
+    if (first) {
+        int ts_keys = role_keys_changed(first, t->root, SW_MD_TIMESTAMP);
+        int snap_keys = role_keys_changed(first, t->root, SW_MD_SNAPSHOT);
+        int tgt_keys = role_keys_changed(first, t->root, SW_MD_TARGETS);
+        if (ts_keys || snap_keys) {
+            r = drop_role(t, "timestamp", &t->ts, err);
+            if (r == 0)
+                r = drop_role(t, "snapshot", &t->snap, err);
+            if (r < 0)
+                goto out;
+        }
+        if (tgt_keys) {
+            r = drop_role(t, "targets", &t->targets, err);
+            if (r < 0)
+                goto out;
+        }
+    }
+out:
+    sw_md_free(first);
+    return r;
+}
+
+/* --- 5.4 to 5.6 ------------------------------------------------------------------------- */
+
+static int
+load_trusted_top(struct sw_trust *t, struct sw_error *err)
+{
+    int r;
+    if (!t->ts) {
+        r = load_local(t, "timestamp", SW_MD_TIMESTAMP, sw_md_root_role(t->root, SW_MD_TIMESTAMP),
+                       t->cfg.max_timestamp_size, &t->ts, err);
+        if (r < 0)
+            return r;
+    }
+    if (!t->snap) {
+        r = load_local(t, "snapshot", SW_MD_SNAPSHOT, sw_md_root_role(t->root, SW_MD_SNAPSHOT),
+                       t->cfg.max_metadata_size, &t->snap, err);
+        if (r < 0)
+            return r;
+    }
+    if (!t->targets) {
+        r = load_local(t, "targets", SW_MD_TARGETS, sw_md_root_role(t->root, SW_MD_TARGETS),
+                       t->cfg.max_metadata_size, &t->targets, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int
+update_timestamp(struct sw_trust *t, struct sw_error *err)
+{
+    struct meta_check c;
+    struct sw_buf buf = SW_BUF_INIT(0);
+    int64_t old = t->ts ? sw_md_version(t->ts) : 0;
+    int r;
+
+    memset(&c, 0, sizeof(c));
+    c.t = t;
+    c.type = SW_MD_TIMESTAMP;
+    c.role_name = "timestamp";
+    c.role = sw_md_root_role(t->root, SW_MD_TIMESTAMP);
+    r = fetch_meta(t, "timestamp.json", t->cfg.max_timestamp_size, &c, &buf, err);
+    if (r < 0) {
+        sw_md_free(c.md);
+        sw_buf_release(&buf);
+        return r;
+    }
+    if (c.unchanged) {
+        /* the same version as trusted: keep ours, which must still be fresh */
+        sw_md_free(c.md);
+        sw_buf_release(&buf);
+        if (t->rep)
+            t->rep->timestamp_unchanged = 1;
+        return sw_md_check_expiry(t->ts, t->now, err);
+    }
+    r = persist(t, "timestamp", c.md, buf.data, buf.len, err);
+    sw_buf_release(&buf);
+    if (r < 0) {
+        sw_md_free(c.md);
+        return r;
+    }
+    sw_md_free(t->ts);
+    t->ts = c.md;
+    note_change(t, "timestamp", old, sw_md_version(t->ts));
+    return 0;
+}
+
+/* The file name of a role's metadata under consistent snapshots or not. */
+static void
+versioned_name(const struct sw_trust *t, const char *role, int64_t version, char **ret)
+{
+    if (sw_md_root_consistent_snapshot(t->root)) {
+        if (asprintf(ret, "%" PRId64 ".%s.json", version, role) < 0)
+            *ret = NULL;
+    } else if (asprintf(ret, "%s.json", role) < 0) {
+        *ret = NULL;
+    }
+}
+
+static int
+update_snapshot(struct sw_trust *t, struct sw_error *err)
+{
+    const struct sw_md_fileinfo *meta = sw_md_timestamp_snapshot(t->ts);
+    struct meta_check c;
+    struct sw_buf buf = SW_BUF_INIT(0);
+    int64_t old = t->snap ? sw_md_version(t->snap) : 0;
+    char *name = NULL;
+    int r;
+
+    r = sw_md_check_expiry(t->ts, t->now, err);
+    if (r < 0)
+        return r;
+    /* the trusted snapshot is still the current one: no request */
+    if (t->snap && sw_md_version(t->snap) == meta->version &&
+        !sw_md_is_expired(t->snap, t->now))
+        return 0;
+
+    memset(&c, 0, sizeof(c));
+    c.t = t;
+    c.type = SW_MD_SNAPSHOT;
+    c.role_name = "snapshot";
+    c.role = sw_md_root_role(t->root, SW_MD_SNAPSHOT);
+    c.expect = meta;
+    c.expect_version = meta->version;
+    versioned_name(t, "snapshot", meta->version, &name);
+    if (!name)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = fetch_meta(t, name, meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size,
+                   &c, &buf, err);
+    free(name);
+    if (r < 0) {
+        sw_md_free(c.md);
+        sw_buf_release(&buf);
+        return r;
+    }
+    r = persist(t, "snapshot", c.md, buf.data, buf.len, err);
+    sw_buf_release(&buf);
+    if (r < 0) {
+        sw_md_free(c.md);
+        return r;
+    }
+    sw_md_free(t->snap);
+    t->snap = c.md;
+    note_change(t, "snapshot", old, sw_md_version(t->snap));
+    return 0;
+}
+
+/* Fetch, check and keep a targets role (top-level or delegated) named in snapshot. */
+static int
+fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md_role *role,
+                   const struct sw_md_fileinfo *meta, struct sw_md **ret, struct sw_error *err)
+{
+    struct meta_check c;
+    struct sw_buf buf = SW_BUF_INIT(0);
+    char *name = NULL;
+    int r;
+
+    memset(&c, 0, sizeof(c));
+    c.t = t;
+    c.type = SW_MD_TARGETS;
+    c.role_name = role_name;
+    c.role = role;
+    c.expect = meta;
+    c.expect_version = meta->version;
+    versioned_name(t, role_name, meta->version, &name);
+    if (!name)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = fetch_meta(t, name, meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size,
+                   &c, &buf, err);
+    free(name);
+    if (r == 0)
+        r = persist(t, role_name, c.md, buf.data, buf.len, err);
+    sw_buf_release(&buf);
+    if (r < 0) {
+        sw_md_free(c.md);
+        return r;
+    }
+    *ret = c.md;
+    return 0;
+}
+
+/* Is a kept targets role still the one snapshot names, and fresh? */
+static int
+current_enough(const struct sw_trust *t, const struct sw_md *md, const struct sw_md_fileinfo *meta)
+{
+    return md && sw_md_version(md) == meta->version && !sw_md_is_expired(md, t->now);
+}
+
+static int
+update_targets(struct sw_trust *t, struct sw_error *err)
+{
+    const struct sw_md_fileinfo *meta = sw_md_snapshot_meta(t->snap, "targets");
+    int64_t old = t->targets ? sw_md_version(t->targets) : 0;
+    struct sw_md *md = NULL;
+    int r;
+
+    if (!meta)
+        return sw_error_set(err, SW_E_METADATA,
+                            "role 'snapshot': version %" PRId64 " does not list targets.json",
+                            sw_md_version(t->snap));
+    if (current_enough(t, t->targets, meta))
+        return 0;
+    r = fetch_targets_role(t, "targets", sw_md_root_role(t->root, SW_MD_TARGETS), meta, &md, err);
+    if (r < 0)
+        return r;
+    sw_md_free(t->targets);
+    t->targets = md;
+    note_change(t, "targets", old, sw_md_version(md));
+    return 0;
+}
+
+static void
+drop_session_roles(struct sw_trust *t)
+{
+    for (size_t i = 0; i < t->n_roles; i++) {
+        free(t->roles[i].name);
+        sw_md_free(t->roles[i].md);
+    }
+    free(t->roles);
+    t->roles = NULL;
+    t->n_roles = 0;
+}
+
+int
+sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep,
+                 struct sw_error *err)
+{
+    int r;
+
+    t->now = now;
+    t->rep = rep;
+    if (rep)
+        memset(rep, 0, sizeof(*rep));
+    drop_session_roles(t);
+
+    r = update_root(t, err);
+    if (r < 0)
+        goto out;
+    r = load_trusted_top(t, err);
+    if (r < 0)
+        goto out;
+    r = update_timestamp(t, err);
+    if (r < 0)
+        goto out;
+    if (t->cfg.store) {
+        /* the freeze floor: time never goes below a verified timestamp's */
+        char v[32];
+        snprintf(v, sizeof(v), "%lld", (long long)now);
+        r = sw_store_setting_set(t->cfg.store, "time-floor", v, err);
+        if (r < 0)
+            goto out;
+    }
+    r = update_snapshot(t, err);
+    if (r < 0)
+        goto out;
+    r = update_targets(t, err);
+out:
+    if (rep)
+        rep->requests = t->requests;
+    t->rep = NULL;
+    return r;
+}
+
+int
+sw_trust_load_local(struct sw_trust *t, time_t now, struct sw_error *err)
+{
+    const struct sw_md_fileinfo *smeta, *tmeta;
+    int r;
+
+    t->now = now;
+    r = sw_md_check_expiry(t->root, now, err);
+    if (r < 0)
+        goto stale;
+    r = load_trusted_top(t, err);
+    if (r < 0)
+        return r;
+    if (!t->ts || !t->snap || !t->targets) {
+        r = sw_error_set(err, SW_E_TRUST, "no trusted %s yet",
+                         !t->ts ? "timestamp" : !t->snap ? "snapshot" : "targets");
+        goto stale;
+    }
+    smeta = sw_md_timestamp_snapshot(t->ts);
+    tmeta = sw_md_snapshot_meta(t->snap, "targets");
+    if (sw_md_version(t->snap) != smeta->version || !tmeta ||
+        sw_md_version(t->targets) != tmeta->version) {
+        r = sw_error_set(err, SW_E_TRUST, "trusted metadata versions do not match each other");
+        goto stale;
+    }
+    r = sw_md_check_expiry(t->ts, now, err);
+    if (r == 0)
+        r = sw_md_check_expiry(t->snap, now, err);
+    if (r == 0)
+        r = sw_md_check_expiry(t->targets, now, err);
+    if (r < 0)
+        goto stale;
+    return 0;
+stale:
+    sw_error_prefix(err, "trusted metadata is not usable, run 'slipway refresh': ");
+    return r;
+}
+
+/* --- 5.7: delegated roles and target search ------------------------------------------- */
+
+static struct sw_md *
+session_role(const struct sw_trust *t, const char *name)
+{
+    if (strcmp(name, "targets") == 0)
+        return t->targets;
+    for (size_t i = 0; i < t->n_roles; i++)
+        if (strcmp(t->roles[i].name, name) == 0)
+            return t->roles[i].md;
+    return NULL;
+}
+
+/* Load a delegated role that `role` (held by its delegator) authorises. */
+static int
+load_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **ret,
+               struct sw_error *err)
+{
+    const char *name = sw_md_role_name(role);
+    const struct sw_md_fileinfo *meta;
+    struct sw_md *md = NULL;
+    struct role_entry *nr;
+    int r;
+
+    if (is_top_level_name(name))
+        return sw_error_set(err, SW_E_METADATA,
+                            "a delegated role may not be named '%s' like a top-level role", name);
+    meta = sw_md_snapshot_meta(t->snap, name);
+    if (!meta)
+        return sw_error_set(err, SW_E_METADATA,
+                            "role '%s' is delegated but snapshot version %" PRId64
+                            " does not list it; refusing to fetch it",
+                            name, sw_md_version(t->snap));
+    r = load_local(t, name, SW_MD_TARGETS, role, t->cfg.max_metadata_size, &md, err);
+    if (r < 0)
+        return r;
+    if (!current_enough(t, md, meta)) {
+        sw_md_free(md);
+        md = NULL;
+        r = fetch_targets_role(t, name, role, meta, &md, err);
+        if (r < 0)
+            return r;
+    }
+    nr = realloc(t->roles, (t->n_roles + 1) * sizeof(*nr));
+    if (!nr) {
+        sw_md_free(md);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    t->roles = nr;
+    nr[t->n_roles].name = strdup(name);
+    if (!nr[t->n_roles].name) {
+        sw_md_free(md);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    nr[t->n_roles].md = md;
+    t->n_roles++;
+    *ret = md;
+    return 0;
+}
+
+struct visit {
+    const struct sw_md_role *role; /* NULL for top-level targets */
+    const char *name;
+};
+
+static int
+ensure_targets(struct sw_trust *t, struct sw_error *err)
+{
+    if (!t->targets || !t->snap)
+        return sw_error_set(err, SW_E_TRUST, "no trusted targets yet; run 'slipway refresh'");
+    return 0;
+}
+
+int
+sw_trust_find_target(struct sw_trust *t, const char *path,
+                     const struct sw_md_fileinfo **ret_info, const char **ret_role,
+                     struct sw_error *err)
+{
+    struct visit *stack = NULL;
+    const char **visited = NULL;
+    size_t sp = 0, n_visited = 0, cap = 0;
+    int r;
+
+    r = ensure_targets(t, err);
+    if (r < 0)
+        return r;
+    cap = 64;
+    stack = calloc(cap, sizeof(*stack));
+    visited = calloc(t->cfg.max_delegations + 1, sizeof(*visited));
+    if (!stack || !visited) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    stack[sp].role = NULL;
+    stack[sp].name = "targets";
+    sp++;
+    r = -SW_E_NOTFOUND;
+    while (sp > 0) {
+        struct visit v = stack[--sp];
+        struct sw_md *md;
+        const struct sw_md_fileinfo *info;
+        size_t n, n_children = 0, first_child = sp;
+        int seen = 0;
+
+        for (size_t i = 0; i < n_visited && !seen; i++)
+            seen = strcmp(visited[i], v.name) == 0;
+        if (seen)
+            continue;
+        if (n_visited >= t->cfg.max_delegations) {
+            sw_log_info("target search for '%s' stopped after %u roles", path,
+                        t->cfg.max_delegations);
+            break;
+        }
+        md = session_role(t, v.name);
+        if (!md) {
+            r = load_delegated(t, v.role, &md, err);
+            if (r < 0)
+                goto out;
+            r = -SW_E_NOTFOUND;
+        }
+        visited[n_visited++] = sw_md_name(md);
+        info = sw_md_target(md, path);
+        if (info) {
+            *ret_info = info;
+            if (ret_role)
+                *ret_role = sw_md_name(md);
+            r = 0;
+            goto out;
+        }
+        /* children that are trusted for this path, in listed order */
+        n = sw_md_delegation_count(md);
+        for (size_t i = 0; i < n; i++) {
+            const struct sw_md_role *d = sw_md_delegation_at(md, i);
+            if (!sw_md_delegation_matches(d, path))
+                continue;
+            if (sp + n_children + 1 > cap) {
+                struct visit *ns = realloc(stack, 2 * cap * sizeof(*ns));
+                if (!ns) {
+                    r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+                    goto out;
+                }
+                stack = ns;
+                cap *= 2;
+            }
+            stack[sp + n_children].role = d;
+            stack[sp + n_children].name = sw_md_role_name(d);
+            n_children++;
+            if (sw_md_role_terminating(d)) {
+                /* a terminating role ends the search after its own subtree */
+                memmove(stack, stack + first_child, n_children * sizeof(*stack));
+                first_child = 0;
+                sp = 0;
+                break;
+            }
+        }
+        /* push in reverse so the first listed is visited first */
+        for (size_t i = 0; i < n_children / 2; i++) {
+            struct visit tmp = stack[first_child + i];
+            stack[first_child + i] = stack[first_child + n_children - 1 - i];
+            stack[first_child + n_children - 1 - i] = tmp;
+        }
+        sp = first_child + n_children;
+    }
+    sw_error_set(err, SW_E_NOTFOUND, "no trusted role lists target '%s'", path);
+out:
+    free(stack);
+    free(visited);
+    return r;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n, struct sw_error *err)
+{
+    const struct sw_md **queue = NULL;
+    char **paths = NULL;
+    size_t nq = 0, qi = 0, np = 0, out = 0;
+    int r;
+
+    r = ensure_targets(t, err);
+    if (r < 0)
+        return r;
+    queue = calloc(SW_TRUST_MAX_LIST_ROLES, sizeof(*queue));
+    if (!queue)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    queue[nq++] = t->targets;
+    for (qi = 0; qi < nq; qi++) {
+        const struct sw_md *md = queue[qi];
+        size_t n = sw_md_target_count(md);
+        char **np2 = realloc(paths, (np + n + 1) * sizeof(*paths));
+        if (!np2) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        paths = np2;
+        for (size_t i = 0; i < n; i++) {
+            paths[np] = strdup(sw_md_target_at(md, i)->name);
+            if (!paths[np]) {
+                r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+                goto fail;
+            }
+            np++;
+        }
+        n = sw_md_delegation_count(md);
+        for (size_t i = 0; i < n; i++) {
+            const struct sw_md_role *d = sw_md_delegation_at(md, i);
+            struct sw_md *child = session_role(t, sw_md_role_name(d));
+            int seen = 0;
+            for (size_t j = 0; j < nq && !seen; j++)
+                seen = child && queue[j] == child;
+            if (seen)
+                continue;
+            if (nq >= SW_TRUST_MAX_LIST_ROLES) {
+                r = sw_error_set(err, SW_E_LIMIT, "more than %d delegated roles",
+                                 SW_TRUST_MAX_LIST_ROLES);
+                goto fail;
+            }
+            if (!child) {
+                r = load_delegated(t, d, &child, err);
+                if (r < 0)
+                    goto fail;
+            }
+            queue[nq++] = child;
+        }
+    }
+    qsort(paths, np, sizeof(*paths), cmp_str);
+    for (size_t i = 0; i < np; i++) {
+        if (out > 0 && strcmp(paths[out - 1], paths[i]) == 0) {
+            free(paths[i]);
+            continue;
+        }
+        paths[out++] = paths[i];
+    }
+    free(queue);
+    *ret_paths = paths;
+    *ret_n = out;
+    return 0;
+fail:
+    for (size_t i = 0; i < np; i++)
+        free(paths[i]);
+    free(paths);
+    free(queue);
+    return r;
+}
+
+/* --- 5.7.3: target files -------------------------------------------------------------- */
+
+struct target_check {
+    const char *path;
+    const struct sw_md_fileinfo *info;
+};
+
+static int
+target_verify_cb(void *ctx, const struct sw_fetch_result *res, struct sw_error *err)
+{
+    struct target_check *tc = ctx;
+    const struct sw_md_fileinfo *fi = tc->info;
+
+    if ((int64_t)res->length != fi->length)
+        return sw_error_set(err, SW_E_LENGTH,
+                            "target '%s': %" PRIu64 " bytes arrived, metadata says %" PRId64,
+                            tc->path, res->length, fi->length);
+    for (size_t i = 0; i < fi->n_hashes; i++) {
+        enum sw_hash_alg alg;
+        char got[SW_HASH_MAX_HEX];
+        if (sw_hash_alg_from_string(fi->hashes[i].alg, &alg) < 0)
+            return sw_error_set(err, SW_E_UNSUPPORTED,
+                                "target '%s': hash algorithm '%s' is not supported", tc->path,
+                                fi->hashes[i].alg);
+        sw_fetch_result_hex(res, alg, got);
+        if (strcasecmp(got, fi->hashes[i].value) != 0)
+            return sw_error_set(err, SW_E_HASH, "target '%s': %s is %s, metadata says %s",
+                                tc->path, fi->hashes[i].alg, got, fi->hashes[i].value);
+    }
+    return 0;
+}
+
+/* Does path already hold exactly the target? */
+static int
+already_there(const char *path, const struct sw_md_fileinfo *fi)
+{
+    struct sw_md_filecheck *fc = NULL;
+    unsigned char buf[65536];
+    int fd, ok = 0;
+    struct stat st;
+
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != fi->length)
+        goto out;
+    if (sw_md_filecheck_new(fi, &fc, NULL) < 0)
+        goto out;
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (sw_md_filecheck_update(fc, buf, (size_t)n, NULL) < 0)
+            goto out;
+    }
+    ok = sw_md_filecheck_final(fc, NULL) == 0;
+out:
+    sw_md_filecheck_free(fc);
+    close(fd);
+    return ok;
+}
+
+int
+sw_trust_download_target(struct sw_trust *t, const char *path, const struct sw_md_fileinfo *info,
+                         const char *dest, int *ret_cached, struct sw_error *err)
+{
+    struct sw_fetch_request req;
+    struct sw_fetch_result res;
+    struct target_check tc = {path, info};
+    const char *prefix_hash = NULL;
+    char *url_path = NULL;
+    unsigned algs = 0;
+    int r;
+
+    if (ret_cached)
+        *ret_cached = 0;
+    if (info->length < 0)
+        return sw_error_set(err, SW_E_METADATA, "target '%s' has no length", path);
+    if (t->cfg.max_target_size && (uint64_t)info->length > t->cfg.max_target_size)
+        return sw_error_set(err, SW_E_LIMIT,
+                            "target '%s' is %" PRId64 " bytes, more than max-target-size %" PRIu64,
+                            path, info->length, t->cfg.max_target_size);
+    for (size_t i = 0; i < info->n_hashes; i++) {
+        enum sw_hash_alg alg;
+        if (sw_hash_alg_from_string(info->hashes[i].alg, &alg) < 0)
+            return sw_error_set(err, SW_E_UNSUPPORTED,
+                                "target '%s': hash algorithm '%s' is not supported; refusing it",
+                                path, info->hashes[i].alg);
+        algs |= 1u << alg;
+        if (!prefix_hash || strcmp(info->hashes[i].alg, "sha256") == 0)
+            prefix_hash = info->hashes[i].value;
+    }
+    if (!algs)
+        return sw_error_set(err, SW_E_METADATA, "target '%s' has no hashes", path);
+    if (already_there(dest, info)) {
+        if (ret_cached)
+            *ret_cached = 1;
+        return 0;
+    }
+    if (!t->cfg.fetch)
+        return sw_error_set(err, SW_E_TRUST, "no mirror is configured to fetch target '%s'", path);
+    if (sw_md_root_consistent_snapshot(t->root)) {
+        const char *slash = strrchr(path, '/');
+        if (slash)
+            r = asprintf(&url_path, "%.*s/%s.%s", (int)(slash - path), path, prefix_hash,
+                         slash + 1);
+        else
+            r = asprintf(&url_path, "%s.%s", prefix_hash, path);
+    } else {
+        r = asprintf(&url_path, "%s", path);
+    }
+    if (r < 0)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    memset(&req, 0, sizeof(req));
+    req.base = SW_FETCH_TARGETS;
+    req.path = url_path;
+    req.mode = SW_FETCH_PATH;
+    req.max_bytes = (uint64_t)info->length;
+    req.hash_algs = algs;
+    req.dest = dest;
+    req.verify = target_verify_cb;
+    req.verify_ctx = &tc;
+    req.progress = t->cfg.progress;
+    req.progress_ctx = t->cfg.progress_ctx;
+    memset(&res, 0, sizeof(res));
+    if (info->length == 0) {
+        /* a cap of 0 bytes cannot be asked of fetch; an empty target is made here */
+        r = sw_md_fileinfo_check(info, "", 0, err);
+        if (r == 0)
+            r = sw_fs_write_atomic(dest, "", 0, 0600, err);
+    } else {
+        r = sw_fetch_get(t->cfg.fetch, &req, &res, err);
+        t->requests += res.requests;
+    }
+    free(url_path);
+    return r;
+}
+
+/* --- the clock ---------------------------------------------------------------------- */
+
+int
+sw_trust_now(struct sw_store *store, time_t *ret_now, int *ret_behind, struct sw_error *err)
+{
+    time_t now = time(NULL);
+    char *v = NULL;
+    int r;
+
+    if (ret_behind)
+        *ret_behind = 0;
+    if (store) {
+        r = sw_store_setting_get(store, "time-floor", &v, err);
+        if (r == 0) {
+            char *end;
+            long long floor = strtoll(v, &end, 10);
+            if (*end == '\0' && floor > (long long)now) {
+                now = (time_t)floor;
+                if (ret_behind)
+                    *ret_behind = 1;
+            }
+            free(v);
+        } else if (r != -SW_E_NOTFOUND) {
+            return r;
+        }
+    }
+    *ret_now = now;
+    return 0;
+}
