@@ -362,6 +362,7 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
 {
     struct sw_fetch_request req;
     struct sw_fetch_result res;
+    unsigned before;
     int r;
 
     if (!t->cfg.fetch)
@@ -377,10 +378,9 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
     req.progress = t->cfg.progress;
     req.progress_ctx = t->cfg.progress_ctx;
     memset(&res, 0, sizeof(res));
+    before = sw_fetch_request_count(t->cfg.fetch);
     r = sw_fetch_get(t->cfg.fetch, &req, &res, err);
-    t->requests += res.requests;
-    if (t->rep)
-        t->rep->requests = t->requests;
+    t->requests += sw_fetch_request_count(t->cfg.fetch) - before;
     if (r == -SW_E_FETCH_TOOBIG && c->expect && c->expect->length >= 0) {
         /* longer than signed metadata says: the mirror serves the wrong file */
         sw_error_prefix(err, "role '%s' is longer than the %" PRId64 " bytes signed for it: ",
@@ -964,6 +964,7 @@ drop_session_roles(struct sw_trust *t)
 int
 sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, struct sw_error *err)
 {
+    unsigned start = t->requests;
     int r;
 
     t->now = now;
@@ -995,7 +996,7 @@ sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, st
     r = update_targets(t, err);
 out:
     if (rep)
-        rep->requests = t->requests;
+        rep->requests = t->requests - start;
     t->rep = NULL;
     return r;
 }
@@ -1425,8 +1426,9 @@ sw_trust_download_target(struct sw_trust *t, const char *path, const struct sw_m
         if (r == 0)
             r = sw_fs_write_atomic(dest, "", 0, 0600, err);
     } else {
+        unsigned before = sw_fetch_request_count(t->cfg.fetch);
         r = sw_fetch_get(t->cfg.fetch, &req, &res, err);
-        t->requests += res.requests;
+        t->requests += sw_fetch_request_count(t->cfg.fetch) - before;
     }
     free(url_path);
     return r;
