@@ -10,7 +10,7 @@ BUILD="gcc make pkg-config libcurl4-openssl-dev libsodium-dev libarchive-dev
 libsqlite3-dev libjansson-dev libinih-dev libssl-dev go-md2man"
 # tests: unit tests, the real mirror, independent TUF/ed25519 implementations
 TEST="libcmocka-dev nginx-light openssl curl sqlite3 python3 python3-securesystemslib
-python3-nacl python3-cryptography clang-format"
+python3-nacl python3-cryptography clang-format faketime"
 
 PKGS=$(echo $BUILD $TEST)
 

@@ -65,6 +65,7 @@ struct sw_fetch {
     struct sw_fetch_settings s;
     CURL *curl;
     char curl_err[CURL_ERROR_SIZE];
+    unsigned total_requests; /* every request made, failed ones included */
 };
 
 /* --- small helpers ---------------------------------------------------------------- */
@@ -1746,7 +1747,14 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
         }
     }
 out:
+    f->total_requests += requests;
     free(res);
     free(part);
     return r;
+}
+
+unsigned
+sw_fetch_request_count(const struct sw_fetch *f)
+{
+    return f->total_requests;
 }

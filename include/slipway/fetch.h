@@ -178,6 +178,10 @@ int sw_fetch_new_config(const struct sw_config *cfg, struct sw_fetch **ret_fetch
 int sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req,
                  struct sw_fetch_result *ret, struct sw_error *err);
 
+/* Requests made (HTTP requests or file opens) by all sw_fetch_get() calls so far,
+ * failed ones included. */
+unsigned sw_fetch_request_count(const struct sw_fetch *f);
+
 /* Number of mirrors, and the name of mirror i (borrowed). */
 size_t sw_fetch_n_mirrors(const struct sw_fetch *f);
 const char *sw_fetch_mirror_name(const struct sw_fetch *f, size_t i);

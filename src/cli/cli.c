@@ -9,6 +9,7 @@
 
 #include <slipway/fs.h>
 #include <slipway/log.h>
+#include <slipway/progress.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@ enum {
     OPT_GLOBAL_QUIET,
     OPT_GLOBAL_HELP,
     OPT_GLOBAL_VERSION,
+    OPT_GLOBAL_PROGRESS_FD,
 };
 
 static const struct sw_cli_opt global_opts[] = {
@@ -38,6 +40,8 @@ static const struct sw_cli_opt global_opts[] = {
     {"json", 0, 0, OPT_GLOBAL_JSON, NULL, "report as one JSON object on stdout"},
     {"verbose", 'v', 0, OPT_GLOBAL_VERBOSE, NULL, "say more (repeat for debug output)"},
     {"quiet", 'q', 0, OPT_GLOBAL_QUIET, NULL, "say only warnings and errors"},
+    {"progress-fd", 0, 1, OPT_GLOBAL_PROGRESS_FD, "N",
+     "write download progress as JSON lines to file descriptor N"},
     {"help", 'h', 0, OPT_GLOBAL_HELP, NULL, "show this help"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -98,6 +102,16 @@ sw_cli_opt_flag(const struct sw_cli *cli, int id)
     int present;
     sw_cli_opt_get(cli, id, &present);
     return present;
+}
+
+int
+sw_cli_progress(struct sw_cli *cli, struct sw_progress **ret_progress)
+{
+    int bar = sw_progress_want_bar(STDERR_FILENO, cli->verbosity < 0) ? STDERR_FILENO : -1;
+    *ret_progress = NULL;
+    if (bar < 0 && cli->progress_fd < 0)
+        return 0;
+    return sw_progress_new(bar, cli->progress_fd, ret_progress, &cli->err);
 }
 
 int
@@ -294,6 +308,19 @@ parse_options(struct sw_cli *cli, const struct sw_cli_cmd *cmd, int argc, char *
         case OPT_GLOBAL_HELP:
             help = 1;
             break;
+        case OPT_GLOBAL_PROGRESS_FD: {
+            char *end;
+            long fd = strtol(optarg, &end, 10);
+            if (*end || fd < 0 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0 || fd <= 2) {
+                free(args);
+                return sw_error_set(&cli->err, SW_E_USAGE,
+                                    "%s: --progress-fd '%s' is not an open file descriptor "
+                                    "above 2",
+                                    where, optarg);
+            }
+            cli->progress_fd = (int)fd;
+            break;
+        }
         default: {
             struct sw_cli_optval *nv = realloc(cli->optv, (cli->n_optv + 1) * sizeof(*nv));
             if (!nv) {
@@ -409,6 +436,7 @@ sw_cli_main(int argc, char **argv)
 
     memset(&cli, 0, sizeof(cli));
     cli.lock_fd = -1;
+    cli.progress_fd = -1;
     sw_log_init("slipway");
 
     /* global options before the command */

@@ -70,6 +70,7 @@ struct sw_cli {
     const char *state_dir;   /* --state-dir, or NULL */
     int json;                /* --json */
     int verbosity;           /* -v count minus -q count */
+    int progress_fd;         /* --progress-fd, or -1 */
     struct sw_config *cfg;   /* with SW_CLI_CONFIG */
     struct sw_store *store;  /* with SW_CLI_STORE */
     int lock_fd;
@@ -82,6 +83,15 @@ struct sw_cli {
 const char *sw_cli_opt_get(const struct sw_cli *cli, int id, int *ret_present);
 /* Whether a flag option was given. */
 int sw_cli_opt_flag(const struct sw_cli *cli, int id);
+
+struct sw_progress;
+
+/*
+ * The progress renderer a command that downloads should use: a bar on
+ * stderr when it is a terminal and not -q, JSON lines on --progress-fd.
+ * NULL (and 0) when neither applies. Free with sw_progress_free().
+ */
+int sw_cli_progress(struct sw_cli *cli, struct sw_progress **ret_progress);
 
 /* Print a JSON value on stdout (indented, one newline) and drop the reference. */
 int sw_cli_print_json(struct sw_cli *cli, json_t *v);

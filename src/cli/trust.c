@@ -12,6 +12,7 @@
 #include <slipway/fs.h>
 #include <slipway/log.h>
 #include <slipway/offer.h>
+#include <slipway/progress.h>
 #include <slipway/trust.h>
 
 #include <inttypes.h>
@@ -109,16 +110,15 @@ sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
         goto out;
     if (cli->json) {
         const struct sw_md *root = sw_trust_root(t);
-        r = sw_cli_print_json(cli, json_pack("{s:s,s:I,s:s,s:b,s:s}", "root", root_file,
-                                             "root_version", (json_int_t)sw_md_version(root),
-                                             "expires", sw_md_expires_string(root),
-                                             "consistent_snapshot",
-                                             sw_md_root_consistent_snapshot(root),
-                                             "metadata_dir", mdir));
+        r = sw_cli_print_json(
+            cli, json_pack("{s:s,s:I,s:s,s:b,s:s}", "root", root_file, "root_version",
+                           (json_int_t)sw_md_version(root), "expires", sw_md_expires_string(root),
+                           "consistent_snapshot", sw_md_root_consistent_snapshot(root),
+                           "metadata_dir", mdir));
     } else {
         const struct sw_md *root = sw_trust_root(t);
-        printf("trusting root version %" PRId64 " from '%s' (expires %s)\n",
-               sw_md_version(root), root_file, sw_md_expires_string(root));
+        printf("trusting root version %" PRId64 " from '%s' (expires %s)\n", sw_md_version(root),
+               root_file, sw_md_expires_string(root));
     }
 out:
     sw_trust_free(t);
@@ -131,7 +131,7 @@ out:
 
 static int
 open_trust(struct sw_cli *cli, int with_fetch, char **ret_mdir, struct sw_fetch **ret_fetch,
-           struct sw_trust **ret_trust)
+           struct sw_trust **ret_trust, struct sw_progress *progress)
 {
     struct sw_trust_config tc;
     int r;
@@ -151,6 +151,10 @@ open_trust(struct sw_cli *cli, int with_fetch, char **ret_mdir, struct sw_fetch 
             return r;
     }
     trust_config(cli, *ret_mdir, *ret_fetch, &tc);
+    if (progress) {
+        tc.progress = sw_progress_fetch;
+        tc.progress_ctx = progress;
+    }
     return sw_trust_open(&tc, ret_trust, &cli->err);
 }
 
@@ -163,11 +167,10 @@ record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep, int ok)
     int r;
 
     for (size_t i = 0; i < rep->n_changes; i++)
-        json_array_append_new(roles, json_pack("{s:s,s:I,s:I}", "role", rep->changes[i].role,
-                                               "old_version",
-                                               (json_int_t)rep->changes[i].old_version,
-                                               "new_version",
-                                               (json_int_t)rep->changes[i].new_version));
+        json_array_append_new(roles,
+                              json_pack("{s:s,s:I,s:I}", "role", rep->changes[i].role,
+                                        "old_version", (json_int_t)rep->changes[i].old_version,
+                                        "new_version", (json_int_t)rep->changes[i].new_version));
     json_object_set_new(detail, "roles", roles);
     json_object_set_new(detail, "requests", json_integer(rep->requests));
     text = json_dumps(detail, JSON_COMPACT);
@@ -188,6 +191,7 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
     struct sw_fetch *fetch = NULL;
     struct sw_trust *t = NULL;
     struct sw_trust_report rep;
+    struct sw_progress *progress = NULL;
     char *mdir = NULL;
     time_t now;
     int r;
@@ -195,7 +199,10 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
     (void)argc;
     (void)argv;
     memset(&rep, 0, sizeof(rep));
-    r = open_trust(cli, 2, &mdir, &fetch, &t);
+    r = sw_cli_progress(cli, &progress);
+    if (r < 0)
+        goto out;
+    r = open_trust(cli, 2, &mdir, &fetch, &t, progress);
     if (r < 0)
         goto out;
     r = clock_now(cli, &now);
@@ -213,11 +220,10 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
     if (cli->json) {
         json_t *o = json_object(), *roles = json_array(), *versions = json_object();
         for (size_t i = 0; i < rep.n_changes; i++)
-            json_array_append_new(roles, json_pack("{s:s,s:I,s:I}", "role", rep.changes[i].role,
-                                                   "old_version",
-                                                   (json_int_t)rep.changes[i].old_version,
-                                                   "new_version",
-                                                   (json_int_t)rep.changes[i].new_version));
+            json_array_append_new(roles,
+                                  json_pack("{s:s,s:I,s:I}", "role", rep.changes[i].role,
+                                            "old_version", (json_int_t)rep.changes[i].old_version,
+                                            "new_version", (json_int_t)rep.changes[i].new_version));
         for (int ty = SW_MD_ROOT; ty <= SW_MD_TARGETS; ty++) {
             const struct sw_md *md = sw_trust_role(t, (enum sw_md_type)ty);
             if (md)
@@ -250,6 +256,7 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
 out:
     sw_trust_free(t);
     sw_fetch_free(fetch);
+    sw_progress_free(progress);
     free(mdir);
     return r;
 }
@@ -295,7 +302,7 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
 
     (void)argc;
     (void)argv;
-    r = open_trust(cli, 1, &mdir, &fetch, &t);
+    r = open_trust(cli, 1, &mdir, &fetch, &t, NULL);
     if (r < 0)
         goto out;
     r = clock_now(cli, &now);

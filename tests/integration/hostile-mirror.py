@@ -18,12 +18,17 @@
 #   /redirect/PATH       302 to --redirect-base + PATH (e.g. another port)
 #   /redirect-here/PATH  302 to /ok/PATH on this same server
 #   /redirect-loop/PATH  302 to itself
+#   /rules/PATH          the first --rule GLOB=MODE whose GLOB matches PATH
+#                        (fnmatch, '*' matching '/' too) decides the mode;
+#                        "ok" when none does. E.g. --rule '*timestamp.json=endless'
+#                        makes only the timestamp endless.
 #
 # Every request is appended to --log as "METHOD PATH RANGE" (RANGE "-" when
 # none). The port it listens on (127.0.0.1, chosen by the kernel) is written
 # to --port-file once it accepts connections. Endless answers stop by
 # themselves after --max-seconds, so no test can leave it running forever.
 import argparse
+import fnmatch
 import http.server
 import os
 import socketserver
@@ -146,6 +151,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.note()
         parts = self.path.lstrip("/").split("/", 1)
         mode, rel = parts[0], (parts[1] if len(parts) > 1 else "")
+        if mode == "rules":
+            mode = "ok"
+            for glob, m in ARGS.rule:
+                if fnmatch.fnmatchcase(rel, glob):
+                    mode = m
+                    break
+        self.dispatch(mode, rel)
+
+    def dispatch(self, mode, rel):
         if mode in ("500", "404", "403"):
             self.send_plain(int(mode), b"hostile mirror says %s\n" % mode.encode())
             return
@@ -208,6 +222,8 @@ def main():
     p.add_argument("--plain", action="store_true")
     p.add_argument("--redirect-base", default="https://127.0.0.1:1/")
     p.add_argument("--max-seconds", type=float, default=60.0)
+    p.add_argument("--rule", action="append", default=[],
+                   type=lambda r: tuple(r.rsplit("=", 1)), help="GLOB=MODE for /rules/")
     ARGS = p.parse_args()
     LOG_LOCK = threading.Lock()
     srv = Server(("127.0.0.1", 0), Handler)

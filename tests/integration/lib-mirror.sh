@@ -198,5 +198,6 @@ sha256_of() {
 
 # file_size FILE: bytes (0 when missing)
 file_size() {
-    if [ -e "$1" ]; then stat -c %s "$1"; else echo 0; fi
+    # the file may vanish between a test and stat: that is size 0, not an error
+    stat -c %s "$1" 2>/dev/null || echo 0
 }

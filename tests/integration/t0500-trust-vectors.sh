@@ -73,6 +73,29 @@ test_expect_success 'basic-ed25519: a refresh with nothing new asks only for the
     diff want got
 '
 
+test_expect_success 'refresh --progress-fd writes one JSON object per download event' '
+    trust_conf "$TRASH/prog.conf" "${HTTPS_URL}basic-ecdsa/" &&
+    "$SLIPWAY" -c "$TRASH/prog.conf" --state-dir "$TRASH/st-prog" init \
+        --root "$VECTORS/tuf/basic-ecdsa/metadata/1.root.json" >/dev/null &&
+    "$SLIPWAY" -c "$TRASH/prog.conf" --state-dir "$TRASH/st-prog" refresh --progress-fd 3 \
+        3>"$TRASH/progress.jsonl" >/dev/null &&
+    "$PYTHON" - "$TRASH/progress.jsonl" <<-\PY
+	import json, sys
+	events = [json.loads(l) for l in open(sys.argv[1])]
+	done = [e["path"] for e in events if e["event"] == "done"]
+	assert done == ["timestamp.json", "1.snapshot.json", "1.targets.json"], done
+	# the probe for root 2 is a 404: a failover to no other mirror, then fail
+	assert any(e["event"] == "fail" and e["path"] == "2.root.json" for e in events), events
+	assert all(e["mirror"] == "primary" for e in events)
+	PY
+'
+
+test_expect_success '--progress-fd must name an open descriptor' '
+    expect_code 2 "$SLIPWAY" -c "$TRASH/prog.conf" --state-dir "$TRASH/st-prog" refresh --progress-fd 9 &&
+    contains "$TRASH/err" "--progress-fd" &&
+    expect_code 2 "$SLIPWAY" -c "$TRASH/prog.conf" --state-dir "$TRASH/st-prog" refresh --progress-fd x
+'
+
 test_expect_success 'root-rotation: slipway ends trusting root version 3' '
     pin root-rotation &&
     expect_code 0 client root-rotation refresh &&

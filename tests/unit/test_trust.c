@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of the trust module over the shared vectors (made by
+ * python-tuf) read through a file:// mirror: pinning a root (and refusing
+ * bad ones), what the metadata directory and the store hold afterwards,
+ * target search through delegations, downloads that are kept or refused,
+ * role file names, and the freeze floor of the clock.
+ */
+#include "testutil.h"
+
+#include <slipway/config.h>
+#include <slipway/fetch.h>
+#include <slipway/fs.h>
+#include <slipway/store.h>
+#include <slipway/trust.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* 2050-01-01T00:00:00Z: the vectors expire in 2099 (but expired-timestamp) */
+#define NOW ((time_t)2524608000)
+
+struct fx {
+    char *tmp;
+    char *md;     /* tmp/md */
+    char *state;  /* tmp/state */
+    char *vector; /* tests/vectors/tuf/NAME */
+    struct sw_fetch *fetch;
+    struct sw_store *store;
+    struct sw_trust *t;
+};
+
+static int
+setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    f->tmp = tu_tmpdir();
+    f->md = tu_path(f->tmp, "md");
+    f->state = tu_path(f->tmp, "state");
+    assert_int_equal(mkdir(f->md, 0700), 0);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fx *f = *state;
+    sw_trust_free(f->t);
+    sw_fetch_free(f->fetch);
+    sw_store_close(f->store);
+    tu_rmtree(f->tmp);
+    free(f->tmp);
+    free(f->md);
+    free(f->state);
+    free(f->vector);
+    free(f);
+    return 0;
+}
+
+static unsigned char *
+vector_file(struct fx *f, const char *rel, size_t *len)
+{
+    char *p = tu_path(f->vector, rel);
+    unsigned char *b = tu_read(p, len);
+    free(p);
+    return b;
+}
+
+/* Pin the vector's 1.root.json and open a trust over a file:// mirror of it. */
+static void
+open_vector(struct fx *f, const char *name, int with_store)
+{
+    struct sw_mirror m;
+    struct sw_fetch_settings s;
+    struct sw_trust_config tc;
+    struct sw_error err = SW_ERROR_INIT;
+    char *abs, *murl, *turl, *rel;
+    unsigned char *root;
+    size_t len;
+
+    assert_true(asprintf(&rel, "tests/vectors/tuf/%s", name) > 0);
+    f->vector = tu_src_path(rel);
+    free(rel);
+    abs = realpath(f->vector, NULL);
+    assert_non_null(abs);
+    assert_true(asprintf(&murl, "file://%s/metadata/", abs) > 0);
+    assert_true(asprintf(&turl, "file://%s/targets/", abs) > 0);
+    free(abs);
+    memset(&m, 0, sizeof(m));
+    m.name = (char *)"vec";
+    m.metadata_url = murl;
+    m.targets_url = turl;
+    memset(&s, 0, sizeof(s));
+    s.backoff_ms = 1;
+    s.backoff_max_ms = 1;
+    if (sw_fetch_new(&m, 1, &s, &f->fetch, &err) != 0)
+        fail_msg("%s", err.msg);
+    free(murl);
+    free(turl);
+    if (with_store)
+        assert_int_equal(sw_store_open(f->state, SW_STORE_CREATE, &f->store, NULL), 0);
+    root = vector_file(f, "metadata/1.root.json", &len);
+    if (sw_trust_install_root(f->md, f->store, root, len, 0, 1, NOW, &err) != 0)
+        fail_msg("%s", err.msg);
+    free(root);
+    memset(&tc, 0, sizeof(tc));
+    tc.metadata_dir = f->md;
+    tc.store = f->store;
+    tc.fetch = f->fetch;
+    tc.max_root_size = 512 * 1024;
+    tc.max_timestamp_size = 16 * 1024;
+    tc.max_metadata_size = 1024 * 1024;
+    if (sw_trust_open(&tc, &f->t, &err) != 0)
+        fail_msg("%s", err.msg);
+}
+
+static int
+md_has(struct fx *f, const char *name)
+{
+    char *p = tu_path(f->md, name);
+    int r = access(p, F_OK) == 0;
+    free(p);
+    return r;
+}
+
+static void
+test_refresh_basic(void **state)
+{
+    struct fx *f = *state;
+    struct sw_trust_report rep;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_store_meta m;
+    unsigned char *kept, *served;
+    size_t kl, sl;
+
+    open_vector(f, "basic-ed25519", 1);
+    if (sw_trust_refresh(f->t, NOW, &rep, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(rep.n_changes, 3);
+    assert_string_equal(rep.changes[0].role, "timestamp");
+    assert_int_equal(rep.changes[0].old_version, 0);
+    assert_int_equal(rep.changes[0].new_version, 1);
+    /* kept exactly as served */
+    {
+        char *p = tu_path(f->md, "snapshot.json");
+        kept = tu_read(p, &kl);
+        free(p);
+    }
+    served = vector_file(f, "metadata/1.snapshot.json", &sl);
+    assert_int_equal(kl, sl);
+    assert_memory_equal(kept, served, kl);
+    free(kept);
+    free(served);
+    /* and recorded */
+    assert_int_equal(sw_store_meta_get(f->store, "targets", &m, NULL), 0);
+    assert_int_equal(m.version, 1);
+    assert_string_equal(m.expires, "2099-01-01T00:00:00Z");
+    sw_store_meta_release(&m);
+
+    /* nothing new: the timestamp is the same */
+    if (sw_trust_refresh(f->t, NOW, &rep, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(rep.n_changes, 0);
+    assert_int_equal(rep.timestamp_unchanged, 1);
+    /* two requests: the probe for root 2 and the timestamp */
+    assert_int_equal(rep.requests, 2);
+}
+
+static void
+test_find_and_download(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    const struct sw_md_fileinfo *info = NULL;
+    const char *role = NULL;
+    char *dest = tu_path(f->tmp, "out.bin");
+    unsigned char *got;
+    int cached = -1;
+    unsigned before;
+
+    open_vector(f, "basic-ed25519", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    assert_int_equal(sw_trust_find_target(f->t, "sub/dir/notes.txt", &info, &role, &err), 0);
+    assert_string_equal(role, "targets");
+    assert_int_equal(info->length, 6);
+    assert_int_equal(sw_trust_find_target(f->t, "nope", &info, &role, &err), -SW_E_NOTFOUND);
+    assert_non_null(strstr(err.msg, "'nope'"));
+    assert_int_equal(sw_trust_find_target(f->t, "app-1.0.0.tar.gz", &info, &role, &err), 0);
+    if (sw_trust_download_target(f->t, "app-1.0.0.tar.gz", info, dest, &cached, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(cached, 0);
+    got = tu_read(dest, NULL);
+    assert_string_equal((char *)got, "bundle one\n");
+    free(got);
+    before = sw_trust_requests(f->t);
+    assert_int_equal(sw_trust_download_target(f->t, "app-1.0.0.tar.gz", info, dest, &cached, &err),
+                     0);
+    assert_int_equal(cached, 1);
+    assert_int_equal(sw_trust_requests(f->t), before);
+    /* a changed file is fetched again and replaced */
+    tu_write_str(dest, "bundle two\n");
+    assert_int_equal(sw_trust_download_target(f->t, "app-1.0.0.tar.gz", info, dest, &cached, &err),
+                     0);
+    assert_int_equal(cached, 0);
+    got = tu_read(dest, NULL);
+    assert_string_equal((char *)got, "bundle one\n");
+    free(got);
+    free(dest);
+}
+
+static void
+test_bad_target_hash(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    const struct sw_md_fileinfo *info = NULL;
+    char *dest = tu_path(f->tmp, "out.bin"), *part = tu_path(f->tmp, "out.bin.part");
+
+    open_vector(f, "bad-target-hash", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    assert_int_equal(sw_trust_find_target(f->t, "app-1.0.0.tar.gz", &info, NULL, &err), 0);
+    assert_int_equal(sw_trust_download_target(f->t, "app-1.0.0.tar.gz", info, dest, NULL, &err),
+                     -SW_E_HASH);
+    assert_non_null(strstr(err.msg, "sha256"));
+    assert_int_equal(access(dest, F_OK), -1);
+    assert_int_equal(access(part, F_OK), -1);
+    free(dest);
+    free(part);
+}
+
+static void
+test_delegations(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    const struct sw_md_fileinfo *info = NULL;
+    const char *role = NULL;
+    char **paths = NULL;
+    size_t n = 0;
+
+    open_vector(f, "delegations", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    assert_false(md_has(f, "apps.json"));
+    assert_int_equal(sw_trust_find_target(f->t, "apps/edge-1.0.tar.gz", &info, &role, &err), 0);
+    assert_string_equal(role, "apps-edge");
+    /* only the roles on the way were fetched and kept */
+    assert_true(md_has(f, "apps.json"));
+    assert_true(md_has(f, "apps-edge.json"));
+    assert_false(md_has(f, "bins.json"));
+    /* sha256("pkg3.bin") starts 0060, of "pkg0.bin" feae (Python's hashlib) */
+    assert_int_equal(sw_trust_find_target(f->t, "pkg3.bin", &info, &role, &err), 0);
+    assert_string_equal(role, "bins");
+    assert_int_equal(sw_trust_find_target(f->t, "pkg0.bin", &info, &role, &err), 0);
+    assert_string_equal(role, "bins-rest");
+    /* the pattern apps-star does not cover a path with another slash */
+    assert_int_equal(sw_trust_find_target(f->t, "apps/x/edge-1.0.tar.gz", &info, &role, &err),
+                     -SW_E_NOTFOUND);
+    /* every path any role lists: apps 1, apps-edge 1, bins 7, bins-rest 1 */
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &err), 0);
+    assert_int_equal(n, 10);
+    assert_string_equal(paths[0], "apps/core-2.0.tar.gz");
+    assert_string_equal(paths[2], "pkg0.bin");
+    assert_string_equal(paths[9], "pkg7.bin");
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+}
+
+static void
+test_failures_keep_nothing_unverified(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+
+    open_vector(f, "bad-threshold", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), -SW_E_SIGNATURE);
+    assert_non_null(strstr(err.msg, "role 'snapshot': 1 of 2 required signatures"));
+    assert_true(md_has(f, "timestamp.json"));
+    assert_false(md_has(f, "snapshot.json"));
+    assert_false(md_has(f, "targets.json"));
+}
+
+static void
+test_expired_timestamp(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+
+    open_vector(f, "expired-timestamp", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), -SW_E_EXPIRED);
+    assert_non_null(strstr(err.msg, "expired at 2020-01-01T00:00:00Z"));
+    assert_false(md_has(f, "timestamp.json"));
+    /* before its expiry, the same timestamp is accepted */
+    assert_int_equal(sw_trust_refresh(f->t, (time_t)1500000000, NULL, &err), 0);
+}
+
+static void
+test_root_rotation(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_report rep;
+
+    open_vector(f, "root-rotation", 1);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, &rep, &err), 0);
+    assert_int_equal(sw_md_version(sw_trust_root(f->t)), 3);
+    assert_string_equal(rep.changes[0].role, "root");
+    assert_int_equal(rep.changes[0].old_version, 1);
+    assert_int_equal(rep.changes[0].new_version, 3);
+}
+
+static void
+test_install_root_checks(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    unsigned char *root;
+    size_t len;
+    char *p;
+
+    f->vector = tu_src_path("tests/vectors/tuf/basic-ed25519");
+    root = vector_file(f, "metadata/1.root.json", &len);
+    /* expired at the time given */
+    assert_int_equal(
+        sw_trust_install_root(f->md, NULL, root, len, 0, 1, (time_t)4102444800 + 1, &err),
+        -SW_E_EXPIRED);
+    assert_false(md_has(f, "root.json"));
+    /* not self-signed any more: one byte of "signed" changed */
+    {
+        unsigned char *bad = malloc(len);
+        char *pos;
+        memcpy(bad, root, len);
+        pos = strstr((char *)bad, "\"version\": 1");
+        assert_non_null(pos);
+        pos[11] = '2';
+        assert_true(sw_trust_install_root(f->md, NULL, bad, len, 0, 1, NOW, &err) < 0);
+        assert_non_null(strstr(err.msg, "its own root threshold"));
+        free(bad);
+    }
+    /* not a root at all */
+    {
+        size_t tl;
+        unsigned char *ts = vector_file(f, "metadata/timestamp.json", &tl);
+        assert_int_equal(sw_trust_install_root(f->md, NULL, ts, tl, 0, 1, NOW, &err),
+                         -SW_E_METADATA);
+        free(ts);
+    }
+    assert_false(md_has(f, "root.json"));
+    assert_int_equal(sw_trust_install_root(f->md, NULL, root, len, 0, 1, NOW, &err), 0);
+    assert_int_equal(sw_trust_install_root(f->md, NULL, root, len, 0, 1, NOW, &err), -SW_E_EXISTS);
+    assert_non_null(strstr(err.msg, "--force"));
+    /* --force forgets other trusted roles */
+    p = tu_path(f->md, "timestamp.json");
+    tu_write_str(p, "{}");
+    free(p);
+    assert_int_equal(sw_trust_install_root(f->md, NULL, root, len, 1, 1, NOW, &err), 0);
+    assert_false(md_has(f, "timestamp.json"));
+    free(root);
+}
+
+static void
+test_open_needs_a_good_root(void **state)
+{
+    struct fx *f = *state;
+    struct sw_trust_config tc;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust *t = NULL;
+    char *p;
+
+    memset(&tc, 0, sizeof(tc));
+    tc.metadata_dir = f->md;
+    tc.max_root_size = 512 * 1024;
+    assert_int_equal(sw_trust_open(&tc, &t, &err), -SW_E_TRUST_NOROOT);
+    assert_non_null(strstr(err.msg, "slipway init --root"));
+    p = tu_path(f->md, "root.json");
+    tu_write_str(p, "{\"signed\": {}, \"signatures\": []}");
+    assert_int_equal(sw_trust_open(&tc, &t, &err), -SW_E_TRUST);
+    assert_non_null(strstr(err.msg, "damaged"));
+    assert_null(t);
+    free(p);
+}
+
+static void
+test_role_filenames(void **state)
+{
+    static const struct {
+        const char *role, *file;
+    } cases[] = {
+        /* expected: urllib.parse.quote(role, safe="") + ".json" */
+        {"targets", "targets.json"},
+        {"../x", "..%2Fx.json"},
+        {"a/b", "a%2Fb.json"},
+        {"with space", "with%20space.json"},
+        {"caf\xc3\xa9", "caf%C3%A9.json"},
+        {"a_b-c.d~e", "a_b-c.d~e.json"},
+        {"%", "%25.json"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *got = NULL;
+        assert_int_equal(sw_trust_role_filename(cases[i].role, &got, NULL), 0);
+        assert_string_equal(got, cases[i].file);
+        free(got);
+    }
+    {
+        char *got = NULL;
+        assert_true(sw_trust_role_filename("", &got, NULL) < 0);
+    }
+}
+
+static void
+test_freeze_floor(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    time_t now = 0, real = time(NULL);
+    int behind = -1;
+
+    assert_int_equal(sw_store_open(f->state, SW_STORE_CREATE, &f->store, NULL), 0);
+    assert_int_equal(sw_trust_now(f->store, &now, &behind, &err), 0);
+    assert_int_equal(behind, 0);
+    assert_true(now >= real && now - real < 5);
+    /* a floor ahead of the clock wins */
+    assert_int_equal(sw_store_setting_set(f->store, "time-floor", "4000000000", NULL), 0);
+    assert_int_equal(sw_trust_now(f->store, &now, &behind, &err), 0);
+    assert_int_equal(behind, 1);
+    assert_int_equal((long long)now, 4000000000LL);
+    /* a floor behind the clock does not matter */
+    assert_int_equal(sw_store_setting_set(f->store, "time-floor", "1000", NULL), 0);
+    assert_int_equal(sw_trust_now(f->store, &now, &behind, &err), 0);
+    assert_int_equal(behind, 0);
+    assert_true(now >= real);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_refresh_basic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_and_download, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_target_hash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delegations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failures_keep_nothing_unverified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired_timestamp, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_root_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_install_root_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_open_needs_a_good_root, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_filenames, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_freeze_floor, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
