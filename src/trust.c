@@ -33,9 +33,9 @@ struct sw_trust {
     struct sw_trust_config cfg;
     char *dir;
     struct sw_md *root;
-    struct sw_md *ts;        /* trusted timestamp (may be NULL) */
-    struct sw_md *snap;      /* trusted snapshot (may be NULL) */
-    struct sw_md *targets;   /* trusted top-level targets (may be NULL) */
+    struct sw_md *ts;         /* trusted timestamp (may be NULL) */
+    struct sw_md *snap;       /* trusted snapshot (may be NULL) */
+    struct sw_md *targets;    /* trusted top-level targets (may be NULL) */
     struct role_entry *roles; /* delegated roles trusted in this session */
     size_t n_roles;
     unsigned requests;
@@ -120,8 +120,8 @@ note_change(struct sw_trust *t, const char *role, int64_t old_version, int64_t n
 
 /* Keep the exact bytes of a role that has just verified, and record it. */
 static int
-persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void *bytes,
-        size_t len, struct sw_error *err)
+persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void *bytes, size_t len,
+        struct sw_error *err)
 {
     char *path = NULL;
     char sha[SW_HASH_MAX_HEX];
@@ -171,8 +171,8 @@ forget(struct sw_trust *t, const char *role, struct sw_error *err)
 }
 
 static int
-read_local(struct sw_trust *t, const char *role, uint64_t max, unsigned char **ret,
-           size_t *ret_len, struct sw_error *err)
+read_local(struct sw_trust *t, const char *role, uint64_t max, unsigned char **ret, size_t *ret_len,
+           struct sw_error *err)
 {
     char *path = NULL;
     int r = role_path(t, role, &path, err);
@@ -206,12 +206,12 @@ check_root(struct meta_check *c, struct sw_md *md, struct sw_error *err)
     /* signed by the old root's threshold, and by its own */
     r = sw_md_verify(md, c->role, err);
     if (r < 0)
-        return sw_error_prefix(err, "root version %" PRId64 " against the trusted root: ",
-                               c->expect_version);
+        return sw_error_prefix(
+            err, "root version %" PRId64 " against the trusted root: ", c->expect_version);
     r = sw_md_verify(md, own, err);
     if (r < 0)
-        return sw_error_prefix(err, "root version %" PRId64 " against its own keys: ",
-                               c->expect_version);
+        return sw_error_prefix(
+            err, "root version %" PRId64 " against its own keys: ", c->expect_version);
     if (sw_md_version(md) != c->expect_version)
         return sw_error_set(err, SW_E_VERSION,
                             "role 'root': file %" PRId64 ".root.json holds version %" PRId64,
@@ -299,8 +299,8 @@ check_targets(struct meta_check *c, struct sw_md *md, struct sw_error *err)
         return r;
     if (sw_md_version(md) != c->expect_version)
         return sw_error_set(err, SW_E_VERSION,
-                            "role '%s': version %" PRId64
-                            " does not match the version %" PRId64 " the snapshot names",
+                            "role '%s': version %" PRId64 " does not match the version %" PRId64
+                            " the snapshot names",
                             c->role_name, sw_md_version(md), c->expect_version);
     return sw_md_check_expiry(md, c->t->now, err);
 }
@@ -399,8 +399,7 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
  */
 static int
 load_local(struct sw_trust *t, const char *name, enum sw_md_type type,
-           const struct sw_md_role *role, uint64_t max, struct sw_md **ret,
-           struct sw_error *err)
+           const struct sw_md_role *role, uint64_t max, struct sw_md **ret, struct sw_error *err)
 {
     unsigned char *bytes = NULL;
     size_t len = 0;
@@ -440,8 +439,7 @@ rollback_snapshot(struct sw_trust *t)
 /* --- open and install ------------------------------------------------------------------ */
 
 int
-sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust,
-              struct sw_error *err)
+sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust, struct sw_error *err)
 {
     struct sw_trust *t;
     unsigned char *bytes = NULL;
@@ -475,8 +473,9 @@ sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust,
         r = sw_md_verify(t->root, sw_md_root_role(t->root, SW_MD_ROOT), err);
     free(bytes);
     if (r < 0) {
-        sw_error_prefix(err, "the trusted root in '%s' is damaged (pin it again with 'slipway "
-                             "init --root ROOT.json --force'): ",
+        sw_error_prefix(err,
+                        "the trusted root in '%s' is damaged (pin it again with 'slipway "
+                        "init --root ROOT.json --force'): ",
                         t->dir);
         r = -SW_E_TRUST;
         if (err)
@@ -851,8 +850,7 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     if (r < 0)
         return r;
     /* the trusted snapshot is still the current one: no request */
-    if (t->snap && sw_md_version(t->snap) == meta->version &&
-        !sw_md_is_expired(t->snap, t->now))
+    if (t->snap && sw_md_version(t->snap) == meta->version && !sw_md_is_expired(t->snap, t->now))
         return 0;
 
     memset(&c, 0, sizeof(c));
@@ -962,8 +960,7 @@ drop_session_roles(struct sw_trust *t)
 }
 
 int
-sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep,
-                 struct sw_error *err)
+sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, struct sw_error *err)
 {
     int r;
 
@@ -1016,7 +1013,9 @@ sw_trust_load_local(struct sw_trust *t, time_t now, struct sw_error *err)
         return r;
     if (!t->ts || !t->snap || !t->targets) {
         r = sw_error_set(err, SW_E_TRUST, "no trusted %s yet",
-                         !t->ts ? "timestamp" : !t->snap ? "snapshot" : "targets");
+                         !t->ts     ? "timestamp"
+                         : !t->snap ? "snapshot"
+                                    : "targets");
         goto stale;
     }
     smeta = sw_md_timestamp_snapshot(t->ts);
@@ -1113,9 +1112,8 @@ ensure_targets(struct sw_trust *t, struct sw_error *err)
 }
 
 int
-sw_trust_find_target(struct sw_trust *t, const char *path,
-                     const struct sw_md_fileinfo **ret_info, const char **ret_role,
-                     struct sw_error *err)
+sw_trust_find_target(struct sw_trust *t, const char *path, const struct sw_md_fileinfo **ret_info,
+                     const char **ret_role, struct sw_error *err)
 {
     struct visit *stack = NULL;
     const char **visited = NULL;
@@ -1315,8 +1313,8 @@ target_verify_cb(void *ctx, const struct sw_fetch_result *res, struct sw_error *
                                 fi->hashes[i].alg);
         sw_fetch_result_hex(res, alg, got);
         if (strcasecmp(got, fi->hashes[i].value) != 0)
-            return sw_error_set(err, SW_E_HASH, "target '%s': %s is %s, metadata says %s",
-                                tc->path, fi->hashes[i].alg, got, fi->hashes[i].value);
+            return sw_error_set(err, SW_E_HASH, "target '%s': %s is %s, metadata says %s", tc->path,
+                                fi->hashes[i].alg, got, fi->hashes[i].value);
     }
     return 0;
 }

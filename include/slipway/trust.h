@@ -28,10 +28,10 @@ struct sw_trust_config {
     struct sw_fetch *fetch;   /* mirrors; borrowed; NULL: local operations only */
     uint64_t max_root_size;
     uint64_t max_timestamp_size;
-    uint64_t max_metadata_size; /* snapshot or targets whose length is not given */
-    uint64_t max_target_size;   /* 0: only the signed length limits a target */
-    unsigned max_root_rotations; /* 0: SW_TRUST_MAX_ROOT_ROTATIONS */
-    unsigned max_delegations;    /* 0: SW_TRUST_MAX_DELEGATIONS */
+    uint64_t max_metadata_size;    /* snapshot or targets whose length is not given */
+    uint64_t max_target_size;      /* 0: only the signed length limits a target */
+    unsigned max_root_rotations;   /* 0: SW_TRUST_MAX_ROOT_ROTATIONS */
+    unsigned max_delegations;      /* 0: SW_TRUST_MAX_DELEGATIONS */
     sw_fetch_progress_fn progress; /* optional, for target downloads */
     void *progress_ctx;
 };
@@ -61,9 +61,9 @@ struct sw_trust;
  * trusted role first. Writes metadata_dir/root.json (exactly root_bytes)
  * and, with a store, records it with an "init" event.
  */
-int sw_trust_install_root(const char *metadata_dir, struct sw_store *store,
-                          const void *root_bytes, size_t len, int force, int check_expiry,
-                          time_t now, struct sw_error *err);
+int sw_trust_install_root(const char *metadata_dir, struct sw_store *store, const void *root_bytes,
+                          size_t len, int force, int check_expiry, time_t now,
+                          struct sw_error *err);
 
 /*
  * Load the trusted root from cfg->metadata_dir (-SW_E_TRUST_NOROOT when
@@ -103,8 +103,7 @@ int sw_trust_find_target(struct sw_trust *t, const char *path,
  * duplicates (caller frees each and the array). Resolve each with
  * sw_trust_find_target() to honour delegation order.
  */
-int sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n,
-                        struct sw_error *err);
+int sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n, struct sw_error *err);
 
 /*
  * Download a target to dest, verified against info (length and every hash)
@@ -112,8 +111,8 @@ int sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n,
  * is kept without a request (*ret_cached = 1). ret_cached may be NULL.
  */
 int sw_trust_download_target(struct sw_trust *t, const char *path,
-                             const struct sw_md_fileinfo *info, const char *dest,
-                             int *ret_cached, struct sw_error *err);
+                             const struct sw_md_fileinfo *info, const char *dest, int *ret_cached,
+                             struct sw_error *err);
 
 /* The trusted root, and the top-level role documents loaded so far (may be NULL). */
 const struct sw_md *sw_trust_root(const struct sw_trust *t);
@@ -136,7 +135,6 @@ int sw_trust_role_filename(const char *role, char **ret, struct sw_error *err);
  * (the time the newest timestamp was verified). *ret_behind is set when
  * the clock was below the floor. store may be NULL (no floor).
  */
-int sw_trust_now(struct sw_store *store, time_t *ret_now, int *ret_behind,
-                 struct sw_error *err);
+int sw_trust_now(struct sw_store *store, time_t *ret_now, int *ret_behind, struct sw_error *err);
 
 #endif

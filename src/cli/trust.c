@@ -109,16 +109,15 @@ sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
         goto out;
     if (cli->json) {
         const struct sw_md *root = sw_trust_root(t);
-        r = sw_cli_print_json(cli, json_pack("{s:s,s:I,s:s,s:b,s:s}", "root", root_file,
-                                             "root_version", (json_int_t)sw_md_version(root),
-                                             "expires", sw_md_expires_string(root),
-                                             "consistent_snapshot",
-                                             sw_md_root_consistent_snapshot(root),
-                                             "metadata_dir", mdir));
+        r = sw_cli_print_json(
+            cli, json_pack("{s:s,s:I,s:s,s:b,s:s}", "root", root_file, "root_version",
+                           (json_int_t)sw_md_version(root), "expires", sw_md_expires_string(root),
+                           "consistent_snapshot", sw_md_root_consistent_snapshot(root),
+                           "metadata_dir", mdir));
     } else {
         const struct sw_md *root = sw_trust_root(t);
-        printf("trusting root version %" PRId64 " from '%s' (expires %s)\n",
-               sw_md_version(root), root_file, sw_md_expires_string(root));
+        printf("trusting root version %" PRId64 " from '%s' (expires %s)\n", sw_md_version(root),
+               root_file, sw_md_expires_string(root));
     }
 out:
     sw_trust_free(t);
@@ -163,11 +162,10 @@ record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep, int ok)
     int r;
 
     for (size_t i = 0; i < rep->n_changes; i++)
-        json_array_append_new(roles, json_pack("{s:s,s:I,s:I}", "role", rep->changes[i].role,
-                                               "old_version",
-                                               (json_int_t)rep->changes[i].old_version,
-                                               "new_version",
-                                               (json_int_t)rep->changes[i].new_version));
+        json_array_append_new(roles,
+                              json_pack("{s:s,s:I,s:I}", "role", rep->changes[i].role,
+                                        "old_version", (json_int_t)rep->changes[i].old_version,
+                                        "new_version", (json_int_t)rep->changes[i].new_version));
     json_object_set_new(detail, "roles", roles);
     json_object_set_new(detail, "requests", json_integer(rep->requests));
     text = json_dumps(detail, JSON_COMPACT);
@@ -213,11 +211,10 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
     if (cli->json) {
         json_t *o = json_object(), *roles = json_array(), *versions = json_object();
         for (size_t i = 0; i < rep.n_changes; i++)
-            json_array_append_new(roles, json_pack("{s:s,s:I,s:I}", "role", rep.changes[i].role,
-                                                   "old_version",
-                                                   (json_int_t)rep.changes[i].old_version,
-                                                   "new_version",
-                                                   (json_int_t)rep.changes[i].new_version));
+            json_array_append_new(roles,
+                                  json_pack("{s:s,s:I,s:I}", "role", rep.changes[i].role,
+                                            "old_version", (json_int_t)rep.changes[i].old_version,
+                                            "new_version", (json_int_t)rep.changes[i].new_version));
         for (int ty = SW_MD_ROOT; ty <= SW_MD_TARGETS; ty++) {
             const struct sw_md *md = sw_trust_role(t, (enum sw_md_type)ty);
             if (md)
