@@ -204,7 +204,8 @@ sw_keyring_open(const char *key_dir, const char *pass_file, struct sw_keyring **
         }
         kr->n_keys++;
     }
-    qsort(kr->keys, kr->n_keys, sizeof(*kr->keys), cmp_keys);
+    if (kr->n_keys > 1)
+        qsort(kr->keys, kr->n_keys, sizeof(*kr->keys), cmp_keys);
 out:
     if (d)
         closedir(d);
