@@ -49,6 +49,10 @@ enum sw_errcode {
     SW_E_PASSPHRASE = 308,      /* wrong passphrase or damaged key file */
     SW_E_WEAK_PASSPHRASE = 309, /* passphrase refused as too weak */
     SW_E_VERSION = 310,         /* version link broken (not consecutive, mismatch) */
+    /* the publisher's repository (slipway-repo): 350-369 */
+    SW_E_REPO_UNSIGNED = 350, /* a staged role lacks signatures: its threshold is not met */
+    SW_E_REPO_INVALID = 351,  /* the repository tree does not verify */
+    SW_E_REPO_KEYDIR = 352,   /* the key directory is inside the repository (or holds it) */
     /* fetch: 400-499 */
     SW_E_FETCH = 400,          /* a download failed */
     SW_E_FETCH_NOTFOUND = 401, /* the mirror answered 404 or 403 */

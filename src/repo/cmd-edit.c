@@ -1,0 +1,1033 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The commands of slipway-repo that make or edit a repository: init (keys,
+ * first root and targets, published when the keys allow), and the staged
+ * edits add, remove, rollout, delegate, rotate-root and renew. Staging and
+ * files are tree.c's; signing and publishing are publish.c's.
+ */
+#include "repo-cli.h"
+
+#include <slipway/fs.h>
+#include <slipway/log.h>
+#include <slipway/version.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_LIST 256 /* values of one repeated option */
+
+static const char *const top_roles[] = {"root", "targets", "snapshot", "timestamp"};
+
+static int
+oom(struct sw_repo_cli *cli)
+{
+    return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+}
+
+static void
+warn_dropped(const char *role, size_t dropped)
+{
+    if (dropped)
+        sw_log_warning("the staged role '%s' changed: its %zu signature%s no longer appl%s and "
+                       "must be made again",
+                       role, dropped, dropped == 1 ? "" : "s", dropped == 1 ? "ies" : "y");
+}
+
+/* Drop keys from a key map that no role in roles (array or object of roles) lists. */
+static void
+prune_keys(json_t *keys, const json_t *roles)
+{
+    const char *id;
+    json_t *v, *tmp;
+    json_object_foreach_safe(keys, tmp, id, v)
+    {
+        int used = 0;
+        const json_t *role;
+        if (json_is_array(roles)) {
+            size_t i;
+            json_array_foreach(roles, i, role)
+            {
+                size_t j;
+                const json_t *k;
+                json_array_foreach(json_object_get(role, "keyids"), j, k) used |=
+                    json_is_string(k) && strcmp(json_string_value(k), id) == 0;
+            }
+        } else {
+            const char *rn;
+            json_object_foreach((json_t *)roles, rn, role)
+            {
+                size_t j;
+                const json_t *k;
+                json_array_foreach(json_object_get(role, "keyids"), j, k) used |=
+                    json_is_string(k) && strcmp(json_string_value(k), id) == 0;
+            }
+        }
+        if (!used)
+            json_object_del(keys, id);
+    }
+}
+
+static int
+open_repo(struct sw_repo_cli *cli, const char *dir, struct sw_repo **ret)
+{
+    int r = sw_repo_open(dir, 0, ret, &cli->err);
+    if (r < 0)
+        sw_error_prefix(&cli->err, "%s: ", cli->cmd->name);
+    return r;
+}
+
+static int
+save_and_report(struct sw_repo_cli *cli, struct sw_repo *repo, time_t now)
+{
+    struct sw_repo_ctx c = {repo, NULL, NULL, now, cli->report};
+    int r = sw_repo_save(repo, &cli->err);
+    if (r < 0)
+        return r;
+    r = sw_repo_describe_staged(&c, &cli->err);
+    if (r < 0)
+        return r;
+    sw_repo_print_staged(cli, repo->dir, 0);
+    sw_repo_say(cli, "staged in '%s/staged/'; publish with 'slipway-repo commit %s'\n", repo->dir,
+                repo->dir);
+    return 0;
+}
+
+/* --- init ----------------------------------------------------------------------------- */
+
+enum {
+    OPT_INIT_KEYS = 1,       /* + role index */
+    OPT_INIT_THRESHOLD = 10, /* + role index */
+    OPT_INIT_KEY = 20,       /* + role index */
+    OPT_INIT_KEY_TYPE = 30,
+    OPT_INIT_KDF,
+};
+
+const struct sw_repo_opt sw_repo_init_opts[] = {
+    {"root-keys", 1, OPT_INIT_KEYS + 0, "N", "number of root keys (1)"},
+    {"root-threshold", 1, OPT_INIT_THRESHOLD + 0, "T", "root signatures required (1)"},
+    {"root-key", 1, OPT_INIT_KEY + 0, "PUB", "use this public key for root (NAME or FILE.pub)"},
+    {"targets-keys", 1, OPT_INIT_KEYS + 1, "N", "number of targets keys (1)"},
+    {"targets-threshold", 1, OPT_INIT_THRESHOLD + 1, "T", "targets signatures required (1)"},
+    {"targets-key", 1, OPT_INIT_KEY + 1, "PUB", "use this public key for targets"},
+    {"snapshot-keys", 1, OPT_INIT_KEYS + 2, "N", "number of snapshot keys (1)"},
+    {"snapshot-threshold", 1, OPT_INIT_THRESHOLD + 2, "T", "snapshot signatures required (1)"},
+    {"snapshot-key", 1, OPT_INIT_KEY + 2, "PUB", "use this public key for snapshot"},
+    {"timestamp-keys", 1, OPT_INIT_KEYS + 3, "N", "number of timestamp keys (1)"},
+    {"timestamp-threshold", 1, OPT_INIT_THRESHOLD + 3, "T", "timestamp signatures required (1)"},
+    {"timestamp-key", 1, OPT_INIT_KEY + 3, "PUB", "use this public key for timestamp"},
+    {"key-type", 1, OPT_INIT_KEY_TYPE, "TYPE", "type of new keys: ed25519 (default) or ecdsa"},
+    {"kdf", 1, OPT_INIT_KDF, "LEVEL", "Argon2id cost of new keys (interactive)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+struct init_role {
+    json_t *keyids;
+    long threshold;
+};
+
+/* Resolve or make the keys of one top-level role into root's "keys" and the role's key ids. */
+static int
+init_role_keys(struct sw_repo_cli *cli, struct sw_repo *repo, struct sw_keyring **kr,
+               const char *key_dir, size_t ri, enum sw_key_type type, enum sw_kdf_level kdf,
+               struct sw_passphrase **pass, json_t *keys, struct init_role *out)
+{
+    const char *given[MAX_LIST];
+    size_t n_given = sw_repo_opt_all(cli, OPT_INIT_KEY + (int)ri, given, MAX_LIST);
+    long count = n_given ? (long)n_given : 1, threshold = 1;
+    char opt[40];
+    int r;
+
+    if (n_given > MAX_LIST)
+        return sw_error_set(&cli->err, SW_E_USAGE, "init: too many --%s-key", top_roles[ri]);
+    snprintf(opt, sizeof(opt), "%s-keys", top_roles[ri]);
+    if ((r = sw_repo_opt_int(cli, OPT_INIT_KEYS + (int)ri, opt, 1, 64, &count)) < 0)
+        return r;
+    snprintf(opt, sizeof(opt), "%s-threshold", top_roles[ri]);
+    if ((r = sw_repo_opt_int(cli, OPT_INIT_THRESHOLD + (int)ri, opt, 1, 64, &threshold)) < 0)
+        return r;
+    if ((size_t)count < n_given)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "init: --%s-keys %ld is fewer than the %zu "
+                            "--%s-key given",
+                            top_roles[ri], count, n_given, top_roles[ri]);
+    if (threshold > count)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "init: %s threshold %ld is more than its %ld key%s", top_roles[ri],
+                            threshold, count, count == 1 ? "" : "s");
+    out->keyids = json_array();
+    out->threshold = threshold;
+    if (!out->keyids)
+        return oom(cli);
+    for (size_t i = 0; i < n_given; i++) {
+        json_t *key = NULL;
+        char id[SW_KEY_ID_HEX_SIZE], *name = NULL;
+        r = sw_keyring_resolve_public(*kr, given[i], &key, id, &name, &cli->err);
+        if (r < 0)
+            return sw_error_prefix(&cli->err, "init: --%s-key: ", top_roles[ri]);
+        r = json_object_set_new(keys, id, key) < 0 ||
+                    json_array_append_new(out->keyids, json_string(id)) < 0
+                ? oom(cli)
+                : sw_repo_note_keyname(repo, id, name, &cli->err);
+        free(name);
+        if (r < 0)
+            return r;
+    }
+    for (long i = 1; (long)json_array_size(out->keyids) < count; i++) {
+        char name[SW_KEY_NAME_MAX + 1];
+        json_t *key = NULL;
+        char id[SW_KEY_ID_HEX_SIZE];
+        int taken = 0;
+        snprintf(name, sizeof(name), "%s-%ld", top_roles[ri], i);
+        for (size_t g = 0; g < n_given; g++)
+            taken |= strcmp(given[g], name) == 0;
+        if (taken)
+            continue;
+        if (!*pass) {
+            const char *pf = sw_repo_opt(cli, SW_REPO_OPT_PASSPHRASE_FILE);
+            r = pf ? sw_passphrase_read_file(pf, pass, &cli->err)
+                   : sw_passphrase_read_tty("passphrase for the new keys: ",
+                                            "the same passphrase again: ", pass, &cli->err);
+            if (r < 0)
+                return r;
+        }
+        r = sw_keyfile_generate(key_dir, name, type, *pass, kdf, &key, &cli->err);
+        if (r == -SW_E_EXISTS)
+            return sw_error_set(&cli->err, SW_E_EXISTS,
+                                "init: key '%s' already exists in '%s': pass --%s-key %s to use "
+                                "it, or use another key directory",
+                                name, key_dir, top_roles[ri], name);
+        if (r < 0)
+            return r;
+        r = sw_key_id_compute(key, id, &cli->err);
+        if (r < 0 || json_object_set_new(keys, id, key) < 0 ||
+            json_array_append_new(out->keyids, json_string(id)) < 0)
+            return r < 0 ? r : oom(cli);
+        r = sw_repo_note_keyname(repo, id, name, &cli->err);
+        if (r < 0)
+            return r;
+        sw_repo_say(cli, "made %s key '%s' (key id %.16s...)\n", top_roles[ri], name, id);
+    }
+    return 0;
+}
+
+int
+sw_repo_cmd_init(struct sw_repo_cli *cli, int argc, char **argv)
+{
+    const char *dir = argv[0];
+    const char *key_dir = sw_repo_opt(cli, SW_REPO_OPT_KEY_DIR);
+    const char *type_s = sw_repo_opt(cli, OPT_INIT_KEY_TYPE);
+    const char *kdf_s = sw_repo_opt(cli, OPT_INIT_KDF);
+    enum sw_key_type type = SW_KEY_ED25519;
+    enum sw_kdf_level kdf = SW_KDF_INTERACTIVE;
+    struct sw_repo_expiry exp;
+    struct sw_keyring *kr = NULL;
+    struct sw_repo *repo = NULL;
+    struct sw_passphrase *pass = NULL;
+    struct init_role roles[4];
+    json_t *keys = NULL, *root = NULL, *signed_;
+    time_t now = sw_repo_now();
+    char expires[21];
+    size_t dropped;
+    int r;
+
+    (void)argc;
+    memset(roles, 0, sizeof(roles));
+    if (!key_dir || !*key_dir)
+        key_dir = secure_getenv("SLIPWAY_REPO_KEY_DIR");
+    if (!key_dir || !*key_dir)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "init: no key directory: give --key-dir KEYS or set "
+                            "SLIPWAY_REPO_KEY_DIR");
+    if (type_s && sw_key_type_from_string(type_s, &type, &cli->err) < 0)
+        return sw_error_set(&cli->err, SW_E_USAGE, "init: --key-type must be ed25519 or ecdsa");
+    if (kdf_s && sw_kdf_level_from_string(kdf_s, &kdf, &cli->err) < 0)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "init: --kdf must be interactive, moderate or sensitive");
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = sw_keyring_check_placement(key_dir, dir, &cli->err)) < 0)
+        return r;
+    if ((r = sw_fs_private_dir(key_dir, &cli->err)) < 0)
+        return sw_error_prefix(&cli->err, "init: key directory: ");
+    r = sw_repo_open(dir, SW_REPO_CREATE, &repo, &cli->err);
+    if (r < 0)
+        return sw_error_prefix(&cli->err, "init: ");
+    r = sw_repo_open_keyring(cli, NULL, 1, &kr);
+    if (r < 0)
+        goto out;
+    keys = json_object();
+    if (!keys) {
+        r = oom(cli);
+        goto out;
+    }
+    for (size_t i = 0; i < 4; i++) {
+        r = init_role_keys(cli, repo, &kr, key_dir, i, type, kdf, &pass, keys, &roles[i]);
+        if (r < 0)
+            goto out;
+    }
+    /* the ring again, now holding the new keys; the passphrase just given opens them */
+    sw_keyring_free(kr);
+    kr = NULL;
+    r = sw_repo_open_keyring(cli, NULL, 1, &kr);
+    if (r < 0)
+        goto out;
+    if (pass) {
+        sw_keyring_set_passphrase(kr, pass);
+        pass = NULL;
+    }
+    sw_repo_expiry_for(&exp, "root", SW_MD_ROOT, now, expires);
+    root =
+        json_pack("{s:[],s:{s:s,s:s,s:i,s:s,s:b,s:O,s:{s:{s:O,s:i},s:{s:O,s:i},s:{s:O,s:i},"
+                  "s:{s:O,s:i}}}}",
+                  "signatures", "signed", "_type", "root", "spec_version", SW_REPO_SPEC_VERSION,
+                  "version", 1, "expires", expires, "consistent_snapshot", 1, "keys", keys, "roles",
+                  "root", "keyids", roles[0].keyids, "threshold", (int)roles[0].threshold,
+                  "targets", "keyids", roles[1].keyids, "threshold", (int)roles[1].threshold,
+                  "snapshot", "keyids", roles[2].keyids, "threshold", (int)roles[2].threshold,
+                  "timestamp", "keyids", roles[3].keyids, "threshold", (int)roles[3].threshold);
+    if (!root) {
+        r = oom(cli);
+        goto out;
+    }
+    repo->staged_root = root;
+    repo->root_dirty = 1;
+    root = NULL;
+    r = sw_repo_stage(repo, "targets", &exp, now, &signed_, &dropped, &cli->err);
+    if (r < 0)
+        goto out;
+    {
+        struct sw_repo_ctx c = {repo, kr, &exp, now, cli->report};
+        r = sw_repo_commit(&c, &cli->err);
+        if (r == -SW_E_REPO_UNSIGNED) {
+            /* a ceremony: root holders sign offline, then 'commit' publishes */
+            sw_repo_print_staged(cli, dir, 1);
+            sw_log_notice("%s", cli->err.msg);
+            sw_error_clear(&cli->err);
+            r = sw_repo_save(repo, &cli->err);
+            if (r < 0)
+                goto out;
+            json_object_set_new(cli->report, "published", json_false());
+            sw_repo_say(cli,
+                        "repository '%s' is made but not yet published: sign what is staged, "
+                        "then run 'slipway-repo commit %s'\n",
+                        dir, dir);
+            r = 0;
+            goto out;
+        }
+        if (r < 0)
+            goto out;
+    }
+    sw_repo_say(cli,
+                "published repository '%s': root, targets, snapshot and timestamp version 1\n"
+                "pin %s/metadata/1.root.json on clients (slipway init --root)\n",
+                dir, dir);
+out:
+    for (size_t i = 0; i < 4; i++)
+        json_decref(roles[i].keyids);
+    json_decref(keys);
+    json_decref(root);
+    sw_passphrase_free(pass);
+    sw_keyring_free(kr);
+    sw_repo_free(repo);
+    return r;
+}
+
+/* --- targets: add, remove, rollout ----------------------------------------------------- */
+
+enum {
+    OPT_ADD_VERSION = 1,
+    OPT_ADD_COMPATIBLE,
+    OPT_ADD_CHANNEL,
+    OPT_ADD_ROLLOUT,
+    OPT_ADD_MIN_CLIENT,
+    OPT_ADD_NAME,
+    OPT_ADD_ROLE,
+    OPT_ADD_REPLACE,
+    OPT_ADD_PERCENT,
+};
+
+const struct sw_repo_opt sw_repo_add_opts[] = {
+    {"version", 1, OPT_ADD_VERSION, "V", "release version (custom.slipway.version; required)"},
+    {"compatible", 1, OPT_ADD_COMPATIBLE, "C",
+     "which machines it is for (repeatable; at least one)"},
+    {"channel", 1, OPT_ADD_CHANNEL, "CH", "release channel (repeatable; default: every channel)"},
+    {"rollout", 1, OPT_ADD_ROLLOUT, "PERCENT", "offer it to PERCENT of machines (0-100)"},
+    {"min-client", 1, OPT_ADD_MIN_CLIENT, "V", "oldest slipway client that may install it"},
+    {"name", 1, OPT_ADD_NAME, "PATH", "target path (default: the file's name)"},
+    {"role", 1, OPT_ADD_ROLE, "ROLE", "put it in this delegated role (default: targets)"},
+    {"replace", 0, OPT_ADD_REPLACE, NULL, "replace a target of the same path"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+const struct sw_repo_opt sw_repo_remove_opts[] = {
+    {"role", 1, OPT_ADD_ROLE, "ROLE", "the role that lists it (default: the one that does)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+const struct sw_repo_opt sw_repo_rollout_opts[] = {
+    {"percent", 1, OPT_ADD_PERCENT, "P", "share of machines offered the target, 0-100 (required)"},
+    {"role", 1, OPT_ADD_ROLE, "ROLE", "the role that lists it (default: the one that does)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+/* Is path inside what role's delegator gives it? (always for "targets") */
+static int
+check_delegated_path(struct sw_repo_cli *cli, struct sw_repo *repo, const struct sw_repo_role *role,
+                     const char *path)
+{
+    struct sw_repo_role *parent;
+    struct sw_md *md = NULL;
+    const struct sw_md_role *d;
+    int r;
+
+    if (!role->parent)
+        return 0;
+    parent = sw_repo_role(repo, role->parent);
+    if (!parent || !sw_repo_role_current(parent))
+        return sw_error_set(&cli->err, SW_E_INTERNAL, "role '%s' has no delegator", role->name);
+    r = sw_repo_md_from_json(sw_repo_role_current(parent), SW_MD_TARGETS, parent->name, &md,
+                             &cli->err);
+    if (r < 0)
+        return r;
+    d = sw_md_delegation(md, role->name);
+    if (!d || !sw_md_delegation_matches(d, path))
+        r = sw_error_set(&cli->err, SW_E_INVAL,
+                         "%s: target path '%s' is outside the paths '%s' delegates to role '%s'; "
+                         "clients would never find it there",
+                         cli->cmd->name, path, parent->name, role->name);
+    sw_md_free(md);
+    return r;
+}
+
+int
+sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
+{
+    const char *dir = argv[0], *file = argv[1];
+    const char *version = sw_repo_opt(cli, OPT_ADD_VERSION);
+    const char *min_client = sw_repo_opt(cli, OPT_ADD_MIN_CLIENT);
+    const char *role_name = sw_repo_opt(cli, OPT_ADD_ROLE);
+    const char *path = sw_repo_opt(cli, OPT_ADD_NAME);
+    const char *compat[MAX_LIST], *chans[MAX_LIST];
+    size_t n_compat = sw_repo_opt_all(cli, OPT_ADD_COMPATIBLE, compat, MAX_LIST);
+    size_t n_chans = sw_repo_opt_all(cli, OPT_ADD_CHANNEL, chans, MAX_LIST);
+    long percent = -1;
+    struct sw_repo_expiry exp;
+    struct sw_repo *repo = NULL;
+    struct sw_repo_role *role;
+    json_t *info = NULL, *sw = NULL, *signed_, *targets;
+    time_t now = sw_repo_now();
+    size_t dropped;
+    int r;
+
+    (void)argc;
+    if (!role_name)
+        role_name = "targets";
+    if (!path) {
+        const char *slash = strrchr(file, '/');
+        path = slash ? slash + 1 : file;
+    }
+    if (!version)
+        return sw_error_set(&cli->err, SW_E_USAGE, "add: --version V is required");
+    if (sw_version_check(version, &cli->err) < 0)
+        return sw_error_prefix(&cli->err, "add: --version: ");
+    if (min_client && sw_version_check(min_client, &cli->err) < 0)
+        return sw_error_prefix(&cli->err, "add: --min-client: ");
+    if (n_compat == 0)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "add: --compatible C is required (which machines it is for)");
+    if (n_compat > MAX_LIST || n_chans > MAX_LIST)
+        return sw_error_set(&cli->err, SW_E_USAGE, "add: at most %d --compatible and --channel",
+                            MAX_LIST);
+    if ((r = sw_repo_opt_int(cli, OPT_ADD_ROLLOUT, "rollout", 0, 100, &percent)) < 0)
+        return r;
+    if (sw_repo_check_target_path(path, &cli->err) < 0)
+        return sw_error_prefix(&cli->err, "add: ");
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = open_repo(cli, dir, &repo)) < 0)
+        return r;
+    role = sw_repo_role(repo, role_name);
+    if (!role || !sw_repo_role_current(role)) {
+        r = sw_error_set(&cli->err, SW_E_NOTFOUND, "add: no role '%s' in '%s'%s", role_name, dir,
+                         strcmp(role_name, "targets") ? "; delegate it first" : "");
+        goto out;
+    }
+    if ((r = check_delegated_path(cli, repo, role, path)) < 0)
+        goto out;
+    if (json_object_get(
+            json_object_get(json_object_get(sw_repo_role_current(role), "signed"), "targets"),
+            path) &&
+        !sw_repo_opt_flag(cli, OPT_ADD_REPLACE)) {
+        r = sw_error_set(&cli->err, SW_E_EXISTS,
+                         "add: role '%s' already lists target '%s'; remove it first or pass "
+                         "--replace",
+                         role_name, path);
+        goto out;
+    }
+    r = sw_repo_import_target(repo, file, path, &info, &cli->err);
+    if (r < 0)
+        goto out;
+    sw = json_pack("{s:s,s:[]}", "version", version, "compatible");
+    if (!sw) {
+        r = oom(cli);
+        goto out;
+    }
+    for (size_t i = 0; i < n_compat; i++)
+        if (json_array_append_new(json_object_get(sw, "compatible"), json_string(compat[i])) < 0) {
+            r = oom(cli);
+            goto out;
+        }
+    if (n_chans) {
+        json_t *a = json_array();
+        for (size_t i = 0; a && i < n_chans; i++)
+            if (json_array_append_new(a, json_string(chans[i])) < 0) {
+                json_decref(a);
+                a = NULL;
+            }
+        if (!a || json_object_set_new(sw, "channels", a) < 0) {
+            r = oom(cli);
+            goto out;
+        }
+    }
+    if ((percent >= 0 &&
+         json_object_set_new(sw, "rollout", json_pack("{s:i}", "percent", (int)percent)) < 0) ||
+        (min_client && json_object_set_new(sw, "min_client", json_string(min_client)) < 0) ||
+        json_object_set_new(info, "custom", json_pack("{s:O}", "slipway", sw)) < 0) {
+        r = oom(cli);
+        goto out;
+    }
+    r = sw_repo_stage(repo, role_name, &exp, now, &signed_, &dropped, &cli->err);
+    if (r < 0)
+        goto out;
+    warn_dropped(role_name, dropped);
+    targets = json_object_get(signed_, "targets");
+    if (!json_is_object(targets) || json_object_set(targets, path, info) < 0) {
+        r = sw_error_set(&cli->err, SW_E_METADATA, "add: role '%s' has no 'targets' object",
+                         role_name);
+        goto out;
+    }
+    if (json_object_set_new(cli->report, "target", json_string(path)) < 0 ||
+        json_object_set_new(cli->report, "role", json_string(role_name)) < 0 ||
+        json_object_set(cli->report, "info", info) < 0) {
+        r = oom(cli);
+        goto out;
+    }
+    sw_repo_say(cli,
+                "added target '%s' (%" JSON_INTEGER_FORMAT " bytes, version %s) to role '%s'\n",
+                path, json_integer_value(json_object_get(info, "length")), version, role_name);
+    r = save_and_report(cli, repo, now);
+out:
+    json_decref(info);
+    json_decref(sw);
+    sw_repo_free(repo);
+    return r;
+}
+
+/* The role that lists path: the one named, or the only one that does. */
+static int
+find_target_role(struct sw_repo_cli *cli, struct sw_repo *repo, const char *path,
+                 struct sw_repo_role **ret)
+{
+    const char *named = sw_repo_opt(cli, OPT_ADD_ROLE);
+    struct sw_repo_role *found = NULL;
+    for (size_t i = 0; i < repo->n_roles; i++) {
+        struct sw_repo_role *role = &repo->roles[i];
+        const json_t *t = json_object_get(
+            json_object_get(json_object_get(sw_repo_role_current(role), "signed"), "targets"),
+            path);
+        if (!t || (named && strcmp(named, role->name) != 0))
+            continue;
+        if (found)
+            return sw_error_set(&cli->err, SW_E_USAGE,
+                                "%s: roles '%s' and '%s' both list '%s'; say which with --role",
+                                cli->cmd->name, found->name, role->name, path);
+        found = role;
+    }
+    if (!found)
+        return sw_error_set(&cli->err, SW_E_NOTFOUND, "%s: no %s%s%slists target '%s'",
+                            cli->cmd->name, named ? "role '" : "role", named ? named : "",
+                            named ? "' " : " ", path);
+    *ret = found;
+    return 0;
+}
+
+int
+sw_repo_cmd_remove(struct sw_repo_cli *cli, int argc, char **argv)
+{
+    const char *dir = argv[0], *path = argv[1];
+    struct sw_repo_expiry exp;
+    struct sw_repo *repo = NULL;
+    struct sw_repo_role *role = NULL;
+    time_t now = sw_repo_now();
+    json_t *signed_;
+    size_t dropped;
+    int r;
+
+    (void)argc;
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = open_repo(cli, dir, &repo)) < 0)
+        return r;
+    if ((r = find_target_role(cli, repo, path, &role)) < 0)
+        goto out;
+    r = sw_repo_stage(repo, role->name, &exp, now, &signed_, &dropped, &cli->err);
+    if (r < 0)
+        goto out;
+    warn_dropped(role->name, dropped);
+    json_object_del(json_object_get(signed_, "targets"), path);
+    json_object_set_new(cli->report, "target", json_string(path));
+    json_object_set_new(cli->report, "role", json_string(role->name));
+    sw_repo_say(cli, "removed target '%s' from role '%s' (its files stay in targets/)\n", path,
+                role->name);
+    r = save_and_report(cli, repo, now);
+out:
+    sw_repo_free(repo);
+    return r;
+}
+
+int
+sw_repo_cmd_rollout(struct sw_repo_cli *cli, int argc, char **argv)
+{
+    const char *dir = argv[0], *path = argv[1];
+    struct sw_repo_expiry exp;
+    struct sw_repo *repo = NULL;
+    struct sw_repo_role *role = NULL;
+    time_t now = sw_repo_now();
+    json_t *signed_, *sw, *rollout;
+    long percent = -1;
+    size_t dropped;
+    int r;
+
+    (void)argc;
+    if ((r = sw_repo_opt_int(cli, OPT_ADD_PERCENT, "percent", 0, 100, &percent)) < 0)
+        return r;
+    if (percent < 0)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --percent P is required");
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = open_repo(cli, dir, &repo)) < 0)
+        return r;
+    if ((r = find_target_role(cli, repo, path, &role)) < 0)
+        goto out;
+    sw = json_object_get(
+        json_object_get(
+            json_object_get(
+                json_object_get(json_object_get(sw_repo_role_current(role), "signed"), "targets"),
+                path),
+            "custom"),
+        "slipway");
+    if (!json_is_object(sw)) {
+        r = sw_error_set(&cli->err, SW_E_INVAL,
+                         "rollout: target '%s' has no custom.slipway fields; add it with "
+                         "'slipway-repo add'",
+                         path);
+        goto out;
+    }
+    r = sw_repo_stage(repo, role->name, &exp, now, &signed_, &dropped, &cli->err);
+    if (r < 0)
+        goto out;
+    warn_dropped(role->name, dropped);
+    sw = json_object_get(
+        json_object_get(json_object_get(json_object_get(signed_, "targets"), path), "custom"),
+        "slipway");
+    rollout = json_object_get(sw, "rollout");
+    if (json_is_object(rollout))
+        r = json_object_set_new(rollout, "percent", json_integer(percent));
+    else
+        r = json_object_set_new(sw, "rollout", json_pack("{s:i}", "percent", (int)percent));
+    if (r < 0) {
+        r = oom(cli);
+        goto out;
+    }
+    json_object_set_new(cli->report, "target", json_string(path));
+    json_object_set_new(cli->report, "role", json_string(role->name));
+    json_object_set_new(cli->report, "percent", json_integer(percent));
+    sw_repo_say(cli, "target '%s' rolls out to %ld%% of machines\n", path, percent);
+    r = save_and_report(cli, repo, now);
+out:
+    sw_repo_free(repo);
+    return r;
+}
+
+/* --- delegate ---------------------------------------------------------------------------- */
+
+enum {
+    OPT_DEL_KEY = 1,
+    OPT_DEL_THRESHOLD,
+    OPT_DEL_PATHS,
+    OPT_DEL_PREFIX,
+    OPT_DEL_TERMINATING,
+    OPT_DEL_FROM,
+};
+
+const struct sw_repo_opt sw_repo_delegate_opts[] = {
+    {"key", 1, OPT_DEL_KEY, "PUB", "a key of the role: NAME in the key directory or FILE.pub"},
+    {"threshold", 1, OPT_DEL_THRESHOLD, "N", "signatures the role needs (1)"},
+    {"paths", 1, OPT_DEL_PATHS, "GLOB", "target paths it may sign ('*' and '?' stop at '/')"},
+    {"hash-prefix", 1, OPT_DEL_PREFIX, "HEX", "or: targets whose path's sha256 starts with HEX"},
+    {"terminating", 0, OPT_DEL_TERMINATING, NULL, "a path it matches is searched nowhere else"},
+    {"from", 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static int
+valid_prefix(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return 0;
+    return 1;
+}
+
+int
+sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
+{
+    const char *dir = argv[0], *name = argv[1];
+    const char *parent_name = sw_repo_opt(cli, OPT_DEL_FROM);
+    const char *keys_arg[MAX_LIST], *paths[MAX_LIST], *prefixes[MAX_LIST];
+    size_t n_keys = sw_repo_opt_all(cli, OPT_DEL_KEY, keys_arg, MAX_LIST);
+    size_t n_paths = sw_repo_opt_all(cli, OPT_DEL_PATHS, paths, MAX_LIST);
+    size_t n_prefixes = sw_repo_opt_all(cli, OPT_DEL_PREFIX, prefixes, MAX_LIST);
+    long threshold = 1;
+    struct sw_repo_expiry exp;
+    struct sw_repo *repo = NULL;
+    struct sw_keyring *kr = NULL;
+    struct sw_repo_role *existing, *parent;
+    json_t *signed_, *deleg, *dkeys, *droles, *entry = NULL, *keyids = NULL, *list = NULL;
+    time_t now = sw_repo_now();
+    size_t dropped;
+    int r;
+
+    (void)argc;
+    if (!parent_name)
+        parent_name = "targets";
+    if (sw_repo_check_role_name(name, &cli->err) < 0)
+        return sw_error_prefix(&cli->err, "delegate: ");
+    if (n_keys == 0 || n_keys > MAX_LIST)
+        return sw_error_set(&cli->err, SW_E_USAGE, "delegate: give 1 to %d --key", MAX_LIST);
+    if ((n_paths == 0) == (n_prefixes == 0) || n_paths > MAX_LIST || n_prefixes > MAX_LIST)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "delegate: give either --paths GLOB or --hash-prefix HEX (one or more "
+                            "of one kind)");
+    if ((r = sw_repo_opt_int(cli, OPT_DEL_THRESHOLD, "threshold", 1, (long)n_keys, &threshold)) < 0)
+        return r;
+    for (size_t i = 0; i < n_paths; i++)
+        if (!*paths[i] || strlen(paths[i]) > SW_MD_MAX_PATH_LEN)
+            return sw_error_set(&cli->err, SW_E_USAGE, "delegate: --paths must be 1 to %d bytes",
+                                SW_MD_MAX_PATH_LEN);
+    for (size_t i = 0; i < n_prefixes; i++)
+        if (!valid_prefix(prefixes[i]))
+            return sw_error_set(&cli->err, SW_E_USAGE,
+                                "delegate: --hash-prefix '%s' must be 1 to 64 lowercase hex digits",
+                                prefixes[i]);
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = sw_repo_open_keyring(cli, dir, 0, &kr)) < 0)
+        return r;
+    if ((r = open_repo(cli, dir, &repo)) < 0)
+        goto out;
+    parent = sw_repo_role(repo, parent_name);
+    if (!parent || !sw_repo_role_current(parent)) {
+        r = sw_error_set(&cli->err, SW_E_NOTFOUND, "delegate: no role '%s' to delegate from",
+                         parent_name);
+        goto out;
+    }
+    existing = sw_repo_role(repo, name);
+    if (existing && (!existing->parent || strcmp(existing->parent, parent_name) != 0)) {
+        r = sw_error_set(&cli->err, SW_E_EXISTS, "delegate: role '%s' is already delegated by '%s'",
+                         name, existing->parent ? existing->parent : "root");
+        goto out;
+    }
+    keyids = json_array();
+    if (!keyids) {
+        r = oom(cli);
+        goto out;
+    }
+    r = sw_repo_stage(repo, parent_name, &exp, now, &signed_, &dropped, &cli->err);
+    if (r < 0)
+        goto out;
+    warn_dropped(parent_name, dropped);
+    deleg = json_object_get(signed_, "delegations");
+    if (!deleg) {
+        deleg = json_pack("{s:{},s:[]}", "keys", "roles");
+        if (!deleg || json_object_set_new(signed_, "delegations", deleg) < 0) {
+            r = oom(cli);
+            goto out;
+        }
+    }
+    dkeys = json_object_get(deleg, "keys");
+    droles = json_object_get(deleg, "roles");
+    if (!json_is_object(dkeys) || !json_is_array(droles)) {
+        r = sw_error_set(&cli->err, SW_E_METADATA, "delegate: role '%s' has malformed delegations",
+                         parent_name);
+        goto out;
+    }
+    for (size_t i = 0; i < n_keys; i++) {
+        json_t *key = NULL;
+        char id[SW_KEY_ID_HEX_SIZE], *kname = NULL;
+        r = sw_keyring_resolve_public(kr, keys_arg[i], &key, id, &kname, &cli->err);
+        if (r < 0) {
+            sw_error_prefix(&cli->err, "delegate: --key: ");
+            goto out;
+        }
+        r = json_object_set_new(dkeys, id, key) < 0 ||
+                    json_array_append_new(keyids, json_string(id)) < 0
+                ? oom(cli)
+                : sw_repo_note_keyname(repo, id, kname, &cli->err);
+        free(kname);
+        if (r < 0)
+            goto out;
+    }
+    list = json_array();
+    for (size_t i = 0; list && i < (n_paths ? n_paths : n_prefixes); i++)
+        if (json_array_append_new(list, json_string(n_paths ? paths[i] : prefixes[i])) < 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    entry =
+        list ? json_pack("{s:s,s:O,s:i,s:b,s:O}", "name", name, "keyids", keyids, "threshold",
+                         (int)threshold, "terminating", sw_repo_opt_flag(cli, OPT_DEL_TERMINATING),
+                         n_paths ? "paths" : "path_hash_prefixes", list)
+             : NULL;
+    if (!entry) {
+        r = oom(cli);
+        goto out;
+    }
+    {
+        size_t i, at = json_array_size(droles);
+        json_t *e;
+        json_array_foreach(droles, i, e)
+        {
+            const json_t *n = json_object_get(e, "name");
+            if (json_is_string(n) && strcmp(json_string_value(n), name) == 0)
+                at = i;
+        }
+        r = at < json_array_size(droles) ? json_array_set(droles, at, entry)
+                                         : json_array_append(droles, entry);
+        if (r < 0) {
+            r = oom(cli);
+            goto out;
+        }
+    }
+    prune_keys(dkeys, droles);
+    if (!existing) {
+        r = sw_repo_stage_new_role(repo, name, parent_name, &exp, now, &cli->err);
+        if (r < 0)
+            goto out;
+    }
+    json_object_set_new(cli->report, "role", json_string(name));
+    json_object_set_new(cli->report, "from", json_string(parent_name));
+    json_object_set(cli->report, "delegation", entry);
+    sw_repo_say(cli, "%s role '%s' from '%s': %zu key%s, threshold %ld, %zu %s%s\n",
+                existing ? "changed" : "delegated", name, parent_name, n_keys,
+                n_keys == 1 ? "" : "s", threshold, n_paths ? n_paths : n_prefixes,
+                n_paths ? "path pattern(s)" : "hash prefix(es)",
+                sw_repo_opt_flag(cli, OPT_DEL_TERMINATING) ? ", terminating" : "");
+    r = save_and_report(cli, repo, now);
+out:
+    json_decref(entry);
+    json_decref(keyids);
+    json_decref(list);
+    sw_keyring_free(kr);
+    sw_repo_free(repo);
+    return r;
+}
+
+/* --- rotate-root and renew ------------------------------------------------------------------ */
+
+enum {
+    OPT_ROT_ROLE = 1,
+    OPT_ROT_ADD,
+    OPT_ROT_REMOVE,
+    OPT_ROT_THRESHOLD,
+};
+
+const struct sw_repo_opt sw_repo_rotate_root_opts[] = {
+    {"role", 1, OPT_ROT_ROLE, "ROLE", "root (default), targets, snapshot or timestamp"},
+    {"add-key", 1, OPT_ROT_ADD, "PUB", "add a key to the role (NAME or FILE.pub; repeatable)"},
+    {"remove-key", 1, OPT_ROT_REMOVE, "KEY",
+     "remove a key from the role (NAME, FILE.pub or key id; repeatable)"},
+    {"threshold", 1, OPT_ROT_THRESHOLD, "N", "signatures the role needs from now on"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+static int
+array_index(const json_t *a, const char *s)
+{
+    size_t i;
+    const json_t *v;
+    json_array_foreach(a, i, v) if (json_is_string(v) &&
+                                    strcmp(json_string_value(v), s) == 0) return (int)i;
+    return -1;
+}
+
+int
+sw_repo_cmd_rotate_root(struct sw_repo_cli *cli, int argc, char **argv)
+{
+    const char *dir = argv[0];
+    const char *role_name = sw_repo_opt(cli, OPT_ROT_ROLE);
+    const char *adds[MAX_LIST], *removes[MAX_LIST];
+    size_t n_add = sw_repo_opt_all(cli, OPT_ROT_ADD, adds, MAX_LIST);
+    size_t n_remove = sw_repo_opt_all(cli, OPT_ROT_REMOVE, removes, MAX_LIST);
+    long threshold = -1;
+    struct sw_repo_expiry exp;
+    struct sw_repo *repo = NULL;
+    struct sw_keyring *kr = NULL;
+    json_t *signed_, *keys, *roles, *role, *keyids;
+    time_t now = sw_repo_now();
+    size_t dropped;
+    int r, ok = 0;
+
+    (void)argc;
+    if (!role_name)
+        role_name = "root";
+    for (size_t i = 0; i < 4; i++)
+        ok |= strcmp(role_name, top_roles[i]) == 0;
+    if (!ok)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "rotate-root: --role must be root, targets, snapshot or timestamp "
+                            "(delegated roles change with 'delegate')");
+    if (n_add > MAX_LIST || n_remove > MAX_LIST)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rotate-root: too many keys");
+    if ((r = sw_repo_opt_int(cli, OPT_ROT_THRESHOLD, "threshold", 1, 256, &threshold)) < 0)
+        return r;
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = sw_repo_open_keyring(cli, dir, 0, &kr)) < 0)
+        return r;
+    if ((r = open_repo(cli, dir, &repo)) < 0)
+        goto out;
+    r = sw_repo_stage_root(repo, &exp, now, &signed_, &dropped, &cli->err);
+    if (r < 0)
+        goto out;
+    warn_dropped("root", dropped);
+    keys = json_object_get(signed_, "keys");
+    roles = json_object_get(signed_, "roles");
+    role = json_object_get(roles, role_name);
+    keyids = json_object_get(role, "keyids");
+    if (!json_is_object(keys) || !json_is_array(keyids)) {
+        r = sw_error_set(&cli->err, SW_E_METADATA, "rotate-root: the root has no role '%s'",
+                         role_name);
+        goto out;
+    }
+    for (size_t i = 0; i < n_remove; i++) {
+        int at = array_index(keyids, removes[i]);
+        if (at < 0) {
+            json_t *key = NULL;
+            char id[SW_KEY_ID_HEX_SIZE], *kname = NULL;
+            r = sw_keyring_resolve_public(kr, removes[i], &key, id, &kname, &cli->err);
+            json_decref(key);
+            free(kname);
+            if (r < 0) {
+                sw_error_prefix(&cli->err, "rotate-root: --remove-key: ");
+                goto out;
+            }
+            at = array_index(keyids, id);
+        }
+        if (at < 0) {
+            r = sw_error_set(&cli->err, SW_E_NOTFOUND,
+                             "rotate-root: key '%s' is not a key of role '%s'", removes[i],
+                             role_name);
+            goto out;
+        }
+        json_array_remove(keyids, (size_t)at);
+    }
+    for (size_t i = 0; i < n_add; i++) {
+        json_t *key = NULL;
+        char id[SW_KEY_ID_HEX_SIZE], *kname = NULL;
+        r = sw_keyring_resolve_public(kr, adds[i], &key, id, &kname, &cli->err);
+        if (r < 0) {
+            sw_error_prefix(&cli->err, "rotate-root: --add-key: ");
+            goto out;
+        }
+        if (array_index(keyids, id) >= 0) {
+            sw_log_warning("key '%s' is already a key of role '%s'", kname, role_name);
+        } else if (json_object_set_new(keys, id, key) < 0 ||
+                   json_array_append_new(keyids, json_string(id)) < 0) {
+            free(kname);
+            r = oom(cli);
+            goto out;
+        } else {
+            key = NULL;
+        }
+        json_decref(key);
+        r = sw_repo_note_keyname(repo, id, kname, &cli->err);
+        free(kname);
+        if (r < 0)
+            goto out;
+    }
+    if (threshold > 0 && json_object_set_new(role, "threshold", json_integer(threshold)) < 0) {
+        r = oom(cli);
+        goto out;
+    }
+    threshold = (long)json_integer_value(json_object_get(role, "threshold"));
+    if (json_array_size(keyids) == 0 || threshold > (long)json_array_size(keyids)) {
+        r = sw_error_set(&cli->err, SW_E_INVAL,
+                         "rotate-root: role '%s' would have %zu key%s for a threshold of %ld",
+                         role_name, json_array_size(keyids),
+                         json_array_size(keyids) == 1 ? "" : "s", threshold);
+        goto out;
+    }
+    prune_keys(keys, roles);
+    json_object_set_new(cli->report, "root_version",
+                        json_object_get(signed_, "version")
+                            ? json_incref(json_object_get(signed_, "version"))
+                            : json_null());
+    sw_repo_say(cli,
+                "staged root version %" JSON_INTEGER_FORMAT ": role '%s' has %zu key%s, "
+                "threshold %ld\n",
+                json_integer_value(json_object_get(signed_, "version")), role_name,
+                json_array_size(keyids), json_array_size(keyids) == 1 ? "" : "s", threshold);
+    r = save_and_report(cli, repo, now);
+out:
+    sw_keyring_free(kr);
+    sw_repo_free(repo);
+    return r;
+}
+
+int
+sw_repo_cmd_renew(struct sw_repo_cli *cli, int argc, char **argv)
+{
+    const char *dir = argv[0];
+    struct sw_repo_expiry exp;
+    struct sw_repo *repo = NULL;
+    time_t now = sw_repo_now();
+    json_t *signed_;
+    size_t dropped;
+    int r;
+
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = open_repo(cli, dir, &repo)) < 0)
+        return r;
+    for (int i = 1; i < argc; i++) {
+        const char *name = argv[i];
+        if (strcmp(name, "snapshot") == 0 || strcmp(name, "timestamp") == 0) {
+            r = sw_error_set(&cli->err, SW_E_USAGE,
+                             "renew: '%s' is renewed by 'slipway-repo %s DIR', not staged", name,
+                             name);
+            goto out;
+        }
+        if (strcmp(name, "root") == 0)
+            r = sw_repo_stage_root(repo, &exp, now, &signed_, &dropped, &cli->err);
+        else
+            r = sw_repo_stage(repo, name, &exp, now, &signed_, &dropped, &cli->err);
+        if (r < 0) {
+            sw_error_prefix(&cli->err, "renew: ");
+            goto out;
+        }
+        warn_dropped(name, dropped);
+        sw_repo_say(cli, "staged role '%s' version %" JSON_INTEGER_FORMAT ", expires %s\n", name,
+                    json_integer_value(json_object_get(signed_, "version")),
+                    json_string_value(json_object_get(signed_, "expires")));
+    }
+    r = save_and_report(cli, repo, now);
+out:
+    sw_repo_free(repo);
+    return r;
+}
