@@ -118,9 +118,9 @@ check_info(struct ck *k, const char *rel, const struct sw_md_fileinfo *fi, const
 static void
 note_role(struct ck *k, const char *role, const char *rel, const struct sw_md *md)
 {
-    json_t *e = json_pack("{s:s,s:I,s:s,s:s}", "role", role, "version",
-                          (json_int_t)sw_md_version(md), "expires", sw_md_expires_string(md),
-                          "file", rel);
+    json_t *e =
+        json_pack("{s:s,s:I,s:s,s:s}", "role", role, "version", (json_int_t)sw_md_version(md),
+                  "expires", sw_md_expires_string(md), "file", rel);
     if (!e || json_array_append_new(k->roles, e) < 0)
         k->oom = 1;
 }

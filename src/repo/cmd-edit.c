@@ -148,7 +148,8 @@ init_role_keys(struct sw_repo_cli *cli, struct sw_repo *repo, struct sw_keyring 
     if ((r = sw_repo_opt_int(cli, OPT_INIT_THRESHOLD + (int)ri, opt, 1, 64, &threshold)) < 0)
         return r;
     if ((size_t)count < n_given)
-        return sw_error_set(&cli->err, SW_E_USAGE, "init: --%s-keys %ld is fewer than the %zu "
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "init: --%s-keys %ld is fewer than the %zu "
                             "--%s-key given",
                             top_roles[ri], count, n_given, top_roles[ri]);
     if (threshold > count)
@@ -165,8 +166,8 @@ init_role_keys(struct sw_repo_cli *cli, struct sw_repo *repo, struct sw_keyring 
         r = sw_keyring_resolve_public(*kr, given[i], &key, id, &name, &cli->err);
         if (r < 0)
             return sw_error_prefix(&cli->err, "init: --%s-key: ", top_roles[ri]);
-        r = json_object_set_new(keys, id, key) < 0 || json_array_append_new(out->keyids,
-                                                                            json_string(id)) < 0
+        r = json_object_set_new(keys, id, key) < 0 ||
+                    json_array_append_new(out->keyids, json_string(id)) < 0
                 ? oom(cli)
                 : sw_repo_note_keyname(repo, id, name, &cli->err);
         free(name);
@@ -277,15 +278,15 @@ sw_repo_cmd_init(struct sw_repo_cli *cli, int argc, char **argv)
         pass = NULL;
     }
     sw_repo_expiry_for(&exp, "root", SW_MD_ROOT, now, expires);
-    root = json_pack("{s:[],s:{s:s,s:s,s:i,s:s,s:b,s:O,s:{s:{s:O,s:i},s:{s:O,s:i},s:{s:O,s:i},"
-                     "s:{s:O,s:i}}}}",
-                     "signatures", "signed", "_type", "root", "spec_version",
-                     SW_REPO_SPEC_VERSION, "version", 1, "expires", expires,
-                     "consistent_snapshot", 1, "keys", keys, "roles", "root", "keyids",
-                     roles[0].keyids, "threshold", (int)roles[0].threshold, "targets", "keyids",
-                     roles[1].keyids, "threshold", (int)roles[1].threshold, "snapshot", "keyids",
-                     roles[2].keyids, "threshold", (int)roles[2].threshold, "timestamp",
-                     "keyids", roles[3].keyids, "threshold", (int)roles[3].threshold);
+    root =
+        json_pack("{s:[],s:{s:s,s:s,s:i,s:s,s:b,s:O,s:{s:{s:O,s:i},s:{s:O,s:i},s:{s:O,s:i},"
+                  "s:{s:O,s:i}}}}",
+                  "signatures", "signed", "_type", "root", "spec_version", SW_REPO_SPEC_VERSION,
+                  "version", 1, "expires", expires, "consistent_snapshot", 1, "keys", keys, "roles",
+                  "root", "keyids", roles[0].keyids, "threshold", (int)roles[0].threshold,
+                  "targets", "keyids", roles[1].keyids, "threshold", (int)roles[1].threshold,
+                  "snapshot", "keyids", roles[2].keyids, "threshold", (int)roles[2].threshold,
+                  "timestamp", "keyids", roles[3].keyids, "threshold", (int)roles[3].threshold);
     if (!root) {
         r = oom(cli);
         goto out;
@@ -455,9 +456,9 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
     }
     if ((r = check_delegated_path(cli, repo, role, path)) < 0)
         goto out;
-    if (json_object_get(json_object_get(json_object_get(sw_repo_role_current(role), "signed"),
-                                        "targets"),
-                        path) &&
+    if (json_object_get(
+            json_object_get(json_object_get(sw_repo_role_current(role), "signed"), "targets"),
+            path) &&
         !sw_repo_opt_flag(cli, OPT_ADD_REPLACE)) {
         r = sw_error_set(&cli->err, SW_E_EXISTS,
                          "add: role '%s' already lists target '%s'; remove it first or pass "
@@ -490,8 +491,8 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
             goto out;
         }
     }
-    if ((percent >= 0 && json_object_set_new(sw, "rollout", json_pack("{s:i}", "percent",
-                                                                        (int)percent)) < 0) ||
+    if ((percent >= 0 &&
+         json_object_set_new(sw, "rollout", json_pack("{s:i}", "percent", (int)percent)) < 0) ||
         (min_client && json_object_set_new(sw, "min_client", json_string(min_client)) < 0) ||
         json_object_set_new(info, "custom", json_pack("{s:O}", "slipway", sw)) < 0) {
         r = oom(cli);
@@ -513,7 +514,8 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
         r = oom(cli);
         goto out;
     }
-    sw_repo_say(cli, "added target '%s' (%" JSON_INTEGER_FORMAT " bytes, version %s) to role '%s'\n",
+    sw_repo_say(cli,
+                "added target '%s' (%" JSON_INTEGER_FORMAT " bytes, version %s) to role '%s'\n",
                 path, json_integer_value(json_object_get(info, "length")), version, role_name);
     r = save_and_report(cli, repo, now);
 out:
@@ -610,11 +612,11 @@ sw_repo_cmd_rollout(struct sw_repo_cli *cli, int argc, char **argv)
     if ((r = find_target_role(cli, repo, path, &role)) < 0)
         goto out;
     sw = json_object_get(
-        json_object_get(json_object_get(json_object_get(json_object_get(sw_repo_role_current(role),
-                                                                        "signed"),
-                                                        "targets"),
-                                        path),
-                        "custom"),
+        json_object_get(
+            json_object_get(
+                json_object_get(json_object_get(sw_repo_role_current(role), "signed"), "targets"),
+                path),
+            "custom"),
         "slipway");
     if (!json_is_object(sw)) {
         r = sw_error_set(&cli->err, SW_E_INVAL,
@@ -712,8 +714,7 @@ sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
         return sw_error_set(&cli->err, SW_E_USAGE,
                             "delegate: give either --paths GLOB or --hash-prefix HEX (one or more "
                             "of one kind)");
-    if ((r = sw_repo_opt_int(cli, OPT_DEL_THRESHOLD, "threshold", 1, (long)n_keys, &threshold)) <
-        0)
+    if ((r = sw_repo_opt_int(cli, OPT_DEL_THRESHOLD, "threshold", 1, (long)n_keys, &threshold)) < 0)
         return r;
     for (size_t i = 0; i < n_paths; i++)
         if (!*paths[i] || strlen(paths[i]) > SW_MD_MAX_PATH_LEN)
@@ -788,11 +789,11 @@ sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
             json_decref(list);
             list = NULL;
         }
-    entry = list ? json_pack("{s:s,s:O,s:i,s:b,s:O}", "name", name, "keyids", keyids,
-                             "threshold", (int)threshold, "terminating",
-                             sw_repo_opt_flag(cli, OPT_DEL_TERMINATING),
-                             n_paths ? "paths" : "path_hash_prefixes", list)
-                 : NULL;
+    entry =
+        list ? json_pack("{s:s,s:O,s:i,s:b,s:O}", "name", name, "keyids", keyids, "threshold",
+                         (int)threshold, "terminating", sw_repo_opt_flag(cli, OPT_DEL_TERMINATING),
+                         n_paths ? "paths" : "path_hash_prefixes", list)
+             : NULL;
     if (!entry) {
         r = oom(cli);
         goto out;
@@ -860,7 +861,8 @@ array_index(const json_t *a, const char *s)
 {
     size_t i;
     const json_t *v;
-    json_array_foreach(a, i, v) if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) return (int)i;
+    json_array_foreach(a, i, v) if (json_is_string(v) &&
+                                    strcmp(json_string_value(v), s) == 0) return (int)i;
     return -1;
 }
 
@@ -972,10 +974,10 @@ sw_repo_cmd_rotate_root(struct sw_repo_cli *cli, int argc, char **argv)
         goto out;
     }
     prune_keys(keys, roles);
-    json_object_set_new(cli->report, "root_version", json_object_get(signed_, "version")
-                                                         ? json_incref(json_object_get(signed_,
-                                                                                       "version"))
-                                                         : json_null());
+    json_object_set_new(cli->report, "root_version",
+                        json_object_get(signed_, "version")
+                            ? json_incref(json_object_get(signed_, "version"))
+                            : json_null());
     sw_repo_say(cli,
                 "staged root version %" JSON_INTEGER_FORMAT ": role '%s' has %zu key%s, "
                 "threshold %ld\n",

@@ -53,8 +53,8 @@ sw_repo_cmd_keygen(struct sw_repo_cli *cli, int argc, char **argv)
     if (pass_file)
         r = sw_passphrase_read_file(pass_file, &pass, &cli->err);
     else
-        r = sw_passphrase_read_tty("passphrase for the new key: ", "the same passphrase again: ",
-                                   &pass, &cli->err);
+        r = sw_passphrase_read_tty(
+            "passphrase for the new key: ", "the same passphrase again: ", &pass, &cli->err);
     if (r < 0)
         return r;
     r = sw_keyfile_generate(dir, name, type, pass, kdf, &pub, &cli->err);

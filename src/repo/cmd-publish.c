@@ -55,8 +55,9 @@ print_published(const struct sw_repo_cli *cli)
                     json_string_value(json_object_get(e, "file")));
     }
     if (json_object_get(cli->report, "timestamp_expires"))
-        sw_repo_say(cli, "the timestamp expires %s: renew it with 'slipway-repo timestamp' "
-                         "before then\n",
+        sw_repo_say(cli,
+                    "the timestamp expires %s: renew it with 'slipway-repo timestamp' "
+                    "before then\n",
                     json_string_value(json_object_get(cli->report, "timestamp_expires")));
 }
 
@@ -73,8 +74,7 @@ sw_repo_cmd_sign(struct sw_repo_cli *cli, int argc, char **argv)
 
     (void)argc;
     if (n == 0 || n > MAX_SIGN_KEYS)
-        return sw_error_set(&cli->err, SW_E_USAGE, "sign: give 1 to %d --key NAME",
-                            MAX_SIGN_KEYS);
+        return sw_error_set(&cli->err, SW_E_USAGE, "sign: give 1 to %d --key NAME", MAX_SIGN_KEYS);
     sw_repo_expiry_defaults(&exp);
     if ((r = open_both(cli, dir, 0, &repo, &kr)) < 0)
         return r;
@@ -125,8 +125,9 @@ sw_repo_cmd_commit(struct sw_repo_cli *cli, int argc, char **argv)
         goto out;
     }
     if (json_is_true(json_object_get(cli->report, "nothing_staged")))
-        sw_repo_say(cli, "nothing is staged in '%s'; to re-sign snapshot and timestamp run "
-                         "'slipway-repo snapshot %s'\n",
+        sw_repo_say(cli,
+                    "nothing is staged in '%s'; to re-sign snapshot and timestamp run "
+                    "'slipway-repo snapshot %s'\n",
                     dir, dir);
     print_published(cli);
 out:
@@ -200,8 +201,8 @@ add_role_status(struct sw_repo_cli *cli, json_t *roles, const char *role, int64_
                 const json_t *env)
 {
     const json_t *exp = json_object_get(json_object_get(env, "signed"), "expires");
-    json_t *e = json_pack("{s:s,s:I,s:s?}", "role", role, "version", (json_int_t)version,
-                          "expires", json_string_value(exp));
+    json_t *e = json_pack("{s:s,s:I,s:s?}", "role", role, "version", (json_int_t)version, "expires",
+                          json_string_value(exp));
     if (!e || json_array_append_new(roles, e) < 0)
         return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
     sw_repo_say(cli, "  %-20s version %-6" PRId64 " expires %s\n", role, version,
@@ -226,12 +227,12 @@ sw_repo_cmd_status(struct sw_repo_cli *cli, int argc, char **argv)
         goto out;
     }
     sw_repo_say(cli, "repository '%s', published:\n", dir);
-    if ((repo->root && (r = add_role_status(cli, roles, "root", repo->root_version, repo->root)) <
-                           0) ||
+    if ((repo->root &&
+         (r = add_role_status(cli, roles, "root", repo->root_version, repo->root)) < 0) ||
         (repo->timestamp && (r = add_role_status(cli, roles, "timestamp", repo->timestamp_version,
                                                  repo->timestamp)) < 0) ||
-        (repo->snapshot && (r = add_role_status(cli, roles, "snapshot", repo->snapshot_version,
-                                                repo->snapshot)) < 0))
+        (repo->snapshot &&
+         (r = add_role_status(cli, roles, "snapshot", repo->snapshot_version, repo->snapshot)) < 0))
         goto out;
     for (size_t i = 0; i < repo->n_roles; i++)
         if (repo->roles[i].published &&

@@ -39,8 +39,8 @@ sw_repo_cmd_verify(struct sw_repo_cli *cli, int argc, char **argv)
     o.skip_target_files = sw_repo_opt_flag(cli, OPT_VERIFY_NO_FILES);
     o.now = sw_repo_now();
     if (at && sw_md_parse_time(at, &o.now) < 0)
-        return sw_error_set(&cli->err, SW_E_USAGE,
-                            "verify: --at '%s' must be YYYY-MM-DDTHH:MM:SSZ", at);
+        return sw_error_set(&cli->err, SW_E_USAGE, "verify: --at '%s' must be YYYY-MM-DDTHH:MM:SSZ",
+                            at);
     r = sw_repo_check(&o, &report, &n, &cli->err);
     if (r < 0)
         return r;
@@ -62,8 +62,9 @@ sw_repo_cmd_verify(struct sw_repo_cli *cli, int argc, char **argv)
                     json_string_value(json_object_get(e, "message")));
     }
     if (n == 0) {
-        sw_repo_say(cli, "ok: %zu target%s, every signature, threshold, version, hash, length "
-                         "and expiry checks out\n",
+        sw_repo_say(cli,
+                    "ok: %zu target%s, every signature, threshold, version, hash, length "
+                    "and expiry checks out\n",
                     json_array_size(json_object_get(report, "targets")),
                     json_array_size(json_object_get(report, "targets")) == 1 ? "" : "s");
         return SW_REPO_EXIT_OK;

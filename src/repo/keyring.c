@@ -167,8 +167,8 @@ sw_keyring_open(const char *key_dir, const char *pass_file, struct sw_keyring **
         if (sw_keyfile_check_name(name, NULL) < 0)
             continue;
         if (kr->n_keys >= SW_KEYRING_MAX_KEYS) {
-            r = sw_error_set(err, SW_E_LIMIT, "key directory '%s' holds more than %d keys",
-                             key_dir, SW_KEYRING_MAX_KEYS);
+            r = sw_error_set(err, SW_E_LIMIT, "key directory '%s' holds more than %d keys", key_dir,
+                             SW_KEYRING_MAX_KEYS);
             goto out;
         }
         if (sw_keyfile_load_public(key_dir, name, &pub, &e2) < 0) {
@@ -204,7 +204,8 @@ sw_keyring_open(const char *key_dir, const char *pass_file, struct sw_keyring **
         }
         kr->n_keys++;
     }
-    qsort(kr->keys, kr->n_keys, sizeof(*kr->keys), cmp_keys);
+    if (kr->n_keys > 1)
+        qsort(kr->keys, kr->n_keys, sizeof(*kr->keys), cmp_keys);
 out:
     if (d)
         closedir(d);

@@ -166,8 +166,7 @@ autosign(struct sw_repo_ctx *c, json_t *env, const char *name, const struct req 
                 if (r < 0)
                     return r;
                 (*ret_added)++;
-                sw_log_info("signed role '%s' with key '%s'", name,
-                            sw_keyring_name_of(c->kr, id));
+                sw_log_info("signed role '%s' with key '%s'", name, sw_keyring_name_of(c->kr, id));
             }
         }
     }
@@ -213,12 +212,12 @@ describe(struct sw_repo_ctx *c, const json_t *env, const char *name, const struc
                 return sw_error_set(err, SW_E_NOMEM, "out of memory");
             }
         }
-        entry = json_pack("{s:s,s:I,s:s,s:I,s:I,s:b,s:o}", "role", name, "version",
-                          (json_int_t)json_integer_value(json_object_get(
-                              json_object_get(env, "signed"), "version")),
-                          "check", reqs[q].check, "signatures", (json_int_t)t.have, "threshold",
-                          (json_int_t)t.need, "ready", (int64_t)t.have >= t.need, "missing",
-                          missing);
+        entry =
+            json_pack("{s:s,s:I,s:s,s:I,s:I,s:b,s:o}", "role", name, "version",
+                      (json_int_t)json_integer_value(
+                          json_object_get(json_object_get(env, "signed"), "version")),
+                      "check", reqs[q].check, "signatures", (json_int_t)t.have, "threshold",
+                      (json_int_t)t.need, "ready", (int64_t)t.have >= t.need, "missing", missing);
         if (!entry || json_array_append(staged, entry) < 0) {
             json_decref(entry);
             return sw_error_set(err, SW_E_NOMEM, "out of memory");
@@ -346,8 +345,8 @@ sw_repo_meta_entry(const void *bytes, size_t len, int64_t version, json_t **ret,
     int r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, hex, err);
     if (r < 0)
         return r;
-    *ret = json_pack("{s:I,s:I,s:{s:s}}", "version", (json_int_t)version, "length",
-                     (json_int_t)len, "hashes", "sha256", hex);
+    *ret = json_pack("{s:I,s:I,s:{s:s}}", "version", (json_int_t)version, "length", (json_int_t)len,
+                     "hashes", "sha256", hex);
     if (!*ret)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     return 0;
@@ -433,9 +432,9 @@ check_published_roles(struct sw_repo_ctx *c, const struct sw_md *root_md, struct
         if (r == 0)
             r = sw_md_verify(md, q.role, err);
         if (r == 0 && sw_md_version(md) != role->version)
-            r = sw_error_set(err, SW_E_VERSION, "role '%s': file of version %" PRId64
-                             " says version %" PRId64, role->name, role->version,
-                             sw_md_version(md));
+            r = sw_error_set(err, SW_E_VERSION,
+                             "role '%s': file of version %" PRId64 " says version %" PRId64,
+                             role->name, role->version, sw_md_version(md));
         if (r == 0 && sw_md_is_expired(md, c->now))
             sw_log_warning("role '%s' version %" PRId64 " has expired (%s): renew it with "
                            "'slipway-repo renew'",
@@ -526,8 +525,8 @@ write_snapshot(struct sw_repo_ctx *c, const struct sw_md *root_md, struct online
     }
     sw_repo_expiry_for(c->exp, "snapshot", SW_MD_SNAPSHOT, c->now, exp);
     env = json_pack("{s:[],s:{s:s,s:s,s:I,s:s,s:O}}", "signatures", "signed", "_type", "snapshot",
-                    "spec_version", SW_REPO_SPEC_VERSION, "version", (json_int_t)version,
-                    "expires", exp, "meta", meta);
+                    "spec_version", SW_REPO_SPEC_VERSION, "version", (json_int_t)version, "expires",
+                    exp, "meta", meta);
     if (!env) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
@@ -726,7 +725,8 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
             continue;
         if (env_version(role->staged) != role->version + 1) {
             r = sw_error_set(err, SW_E_VERSION,
-                             "staged role '%s' has version %" PRId64 " but the next one is %" PRId64,
+                             "staged role '%s' has version %" PRId64
+                             " but the next one is %" PRId64,
                              role->name, env_version(role->staged), role->version + 1);
             goto out;
         }
@@ -826,8 +826,8 @@ staged_reqs(struct sw_repo_ctx *c, struct mds *m, const char *name, json_t **ret
 }
 
 int
-sw_repo_sign(struct sw_repo_ctx *c, const char *name, const char *const *key_names,
-             size_t n_keys, struct sw_error *err)
+sw_repo_sign(struct sw_repo_ctx *c, const char *name, const char *const *key_names, size_t n_keys,
+             struct sw_error *err)
 {
     struct mds m = {NULL, 0};
     struct req reqs[2];
@@ -863,8 +863,8 @@ sw_repo_sign(struct sw_repo_ctx *c, const char *name, const char *const *key_nam
         r = sw_keyring_sign_envelope(env, s, id, err);
         if (r < 0)
             goto out;
-        if (json_array_append_new(done, json_pack("{s:s,s:s}", "name", key_names[k], "keyid",
-                                                  id)) < 0) {
+        if (json_array_append_new(done, json_pack("{s:s,s:s}", "name", key_names[k], "keyid", id)) <
+            0) {
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
             goto out;
         }

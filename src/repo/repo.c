@@ -48,7 +48,8 @@ static const struct sw_repo_opt expiry_opts[] = {
     {"expires-root", 1, SW_REPO_OPT_EXPIRES_ROOT, "DAYS", "root expires after DAYS (365)"},
     {"expires-targets", 1, SW_REPO_OPT_EXPIRES_TARGETS, "DAYS",
      "targets and delegated roles expire after DAYS (90)"},
-    {"expires-snapshot", 1, SW_REPO_OPT_EXPIRES_SNAPSHOT, "DAYS", "snapshot expires after DAYS (7)"},
+    {"expires-snapshot", 1, SW_REPO_OPT_EXPIRES_SNAPSHOT, "DAYS",
+     "snapshot expires after DAYS (7)"},
     {"expires-timestamp", 1, SW_REPO_OPT_EXPIRES_TIMESTAMP, "DAYS",
      "timestamp expires after DAYS (1)"},
     {"expires-at", 1, SW_REPO_OPT_EXPIRES_AT, "ROLE=DATE",
@@ -289,8 +290,8 @@ sw_repo_print_staged(const struct sw_repo_cli *cli, const char *dir, int how_to_
         if (have < need && !how_to_sign) {
             size_t j;
             const json_t *m;
-            printf("  needs %" JSON_INTEGER_FORMAT " more signature%s from:",
-                   need - have, need - have == 1 ? "" : "s");
+            printf("  needs %" JSON_INTEGER_FORMAT " more signature%s from:", need - have,
+                   need - have == 1 ? "" : "s");
             json_array_foreach(missing, j, m)
             {
                 const char *name = json_string_value(json_object_get(m, "name"));

@@ -39,8 +39,8 @@ sw_repo_expiry_defaults(struct sw_repo_expiry *e)
 }
 
 void
-sw_repo_expiry_for(const struct sw_repo_expiry *e, const char *role, enum sw_md_type t,
-                   time_t now, char out[21])
+sw_repo_expiry_for(const struct sw_repo_expiry *e, const char *role, enum sw_md_type t, time_t now,
+                   char out[21])
 {
     size_t rl = strlen(role);
     for (size_t i = e->n_at; i > 0; i--)
@@ -70,8 +70,7 @@ sw_repo_check_role_name(const char *name, struct sw_error *err)
         return sw_error_set(err, SW_E_INVAL, "role name must be 1 to %d bytes",
                             SW_MD_MAX_ROLE_NAME);
     if (is_top_level(name))
-        return sw_error_set(err, SW_E_INVAL, "'%s' is a top-level role, not a delegated one",
-                            name);
+        return sw_error_set(err, SW_E_INVAL, "'%s' is a top-level role, not a delegated one", name);
     for (const char *p = name; *p; p++) {
         char c = *p;
         if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
@@ -85,8 +84,8 @@ sw_repo_check_role_name(const char *name, struct sw_error *err)
         const char *slash = strchr(seg, '/');
         size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
         if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-            return sw_error_set(err, SW_E_INVAL,
-                                "role name '%s' has an empty, '.' or '..' segment", name);
+            return sw_error_set(err, SW_E_INVAL, "role name '%s' has an empty, '.' or '..' segment",
+                                name);
         if (slash && len >= 5 && memcmp(seg + len - 5, ".json", 5) == 0)
             return sw_error_set(err, SW_E_INVAL,
                                 "role name '%s': only its last segment may end in '.json'", name);
@@ -167,8 +166,8 @@ sw_repo_check_target_path(const char *path, struct sw_error *err)
         size_t l = utf8_len(p);
         if (l == 0)
             return sw_error_set(err, SW_E_INVAL, "target path '%s' is not valid UTF-8", q);
-        if (l == 1 && (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '%' || *p == '?' ||
-                       *p == '#'))
+        if (l == 1 &&
+            (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '%' || *p == '?' || *p == '#'))
             return sw_error_set(err, SW_E_INVAL,
                                 "target path '%s' holds a control character, '\\', '%%', '?' "
                                 "or '#', which clients refuse",
@@ -340,8 +339,8 @@ signed_int(const json_t *env, const char *field)
 static int64_t
 meta_version(const json_t *env, const char *name)
 {
-    const json_t *m = json_object_get(json_object_get(json_object_get(env, "signed"), "meta"),
-                                      name);
+    const json_t *m =
+        json_object_get(json_object_get(json_object_get(env, "signed"), "meta"), name);
     const json_t *v = json_object_get(m, "version");
     return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
 }
@@ -523,11 +522,10 @@ walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
         free(child);
         if (r < 0)
             return r;
-        roles = json_object_get(json_object_get(json_object_get(
-                                                    sw_repo_role_current(&repo->roles[idx]),
-                                                    "signed"),
-                                                "delegations"),
-                                "roles");
+        roles = json_object_get(
+            json_object_get(json_object_get(sw_repo_role_current(&repo->roles[idx]), "signed"),
+                            "delegations"),
+            "roles");
     }
     return 0;
 }
@@ -757,8 +755,8 @@ restage(json_t **staged, const json_t *published, int64_t pub_version, const cha
     size_t dropped = 0;
 
     if (!*staged) {
-        json_t *copy = published ? json_deep_copy(json_object_get(published, "signed"))
-                                 : empty_targets();
+        json_t *copy =
+            published ? json_deep_copy(json_object_get(published, "signed")) : empty_targets();
         if (!copy)
             return sw_error_set(err, SW_E_NOMEM, "out of memory");
         *staged = json_pack("{s:[],s:o}", "signatures", "signed", copy);
@@ -977,8 +975,7 @@ link_as(const char *tmp, const char *dest, off_t size, struct sw_error *err)
     /* content-addressed: the same name holds the same bytes, unless damaged */
     if (lstat(dest, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size != size)
         return sw_error_set(err, SW_E_EXISTS,
-                            "'%s' exists but is not the same file; remove it and add again",
-                            dest);
+                            "'%s' exists but is not the same file; remove it and add again", dest);
     return 0;
 }
 

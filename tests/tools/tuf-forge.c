@@ -228,8 +228,7 @@ apply_path(json_t *root, const char *path, json_t *value, struct sw_error *err)
             if (json_is_array(cur)) {
                 char *e;
                 unsigned long i = strtoul(seg, &e, 10);
-                r = *e ? -1
-                       : value ? json_array_set_new(cur, i, value) : json_array_remove(cur, i);
+                r = *e ? -1 : value ? json_array_set_new(cur, i, value) : json_array_remove(cur, i);
                 value = NULL;
             } else if (json_is_object(cur)) {
                 r = value ? json_object_set_new(cur, seg, value) : json_object_del(cur, seg);
@@ -461,8 +460,9 @@ relink(const struct args *a, struct sw_error *err)
     if (!mdir)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     if (!a->key_dir || !a->snapshot_key || !a->timestamp_key) {
-        r = sw_error_set(err, SW_E_USAGE, "relink needs --key-dir, --snapshot-key and "
-                                          "--timestamp-key");
+        r = sw_error_set(err, SW_E_USAGE,
+                         "relink needs --key-dir, --snapshot-key and "
+                         "--timestamp-key");
         goto out;
     }
     if ((r = read_env(mdir, "timestamp.json", &ts, NULL, NULL, err)) < 0)
@@ -516,10 +516,9 @@ relink(const struct args *a, struct sw_error *err)
     if (r < 0)
         goto out;
     json_object_set(json_object_get(snap, "signed"), "meta", meta);
-    sv = a->snapshot_version ? a->snapshot_version
-                             : json_integer_value(json_object_get(json_object_get(snap, "signed"),
-                                                                  "version")) +
-                                   1;
+    sv = a->snapshot_version
+             ? a->snapshot_version
+             : json_integer_value(json_object_get(json_object_get(snap, "signed"), "version")) + 1;
     json_object_set_new(json_object_get(snap, "signed"), "version", json_integer(sv));
     if (a->expires)
         json_object_set_new(json_object_get(snap, "signed"), "expires", json_string(a->expires));
