@@ -826,6 +826,34 @@ update_timestamp(struct sw_trust *t, struct sw_error *err)
     return 0;
 }
 
+/*
+ * Is a kept role still the one the metadata above it names: the same
+ * version, not expired, and, where a length or hashes are given, the same
+ * bytes? (A kept file of the right version but other bytes, such as one an
+ * attacker with a stolen key had signed, is fetched again.)
+ */
+static int
+current_enough(struct sw_trust *t, const char *role, const struct sw_md *md,
+               const struct sw_md_fileinfo *meta)
+{
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    int ok;
+
+    if (!md || sw_md_version(md) != meta->version || sw_md_is_expired(md, t->now))
+        return 0;
+    if (meta->length < 0 && meta->n_hashes == 0)
+        return 1;
+    if (read_local(t, role, t->cfg.max_metadata_size, &bytes, &len, NULL) < 0)
+        return 0;
+    ok = sw_md_fileinfo_check(meta, bytes, len, NULL) == 0;
+    free(bytes);
+    if (!ok)
+        sw_log_info("the kept %s version %" PRId64 " is not the one signed now; fetching it again",
+                    role, meta->version);
+    return ok;
+}
+
 /* The file name of a role's metadata under consistent snapshots or not. */
 static void
 versioned_name(const struct sw_trust *t, const char *role, int64_t version, char **ret)
@@ -852,7 +880,7 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     if (r < 0)
         return r;
     /* the trusted snapshot is still the current one: no request */
-    if (t->snap && sw_md_version(t->snap) == meta->version && !sw_md_is_expired(t->snap, t->now))
+    if (current_enough(t, "snapshot", t->snap, meta))
         return 0;
 
     memset(&c, 0, sizeof(c));
@@ -919,13 +947,6 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
     return 0;
 }
 
-/* Is a kept targets role still the one snapshot names, and fresh? */
-static int
-current_enough(const struct sw_trust *t, const struct sw_md *md, const struct sw_md_fileinfo *meta)
-{
-    return md && sw_md_version(md) == meta->version && !sw_md_is_expired(md, t->now);
-}
-
 static int
 update_targets(struct sw_trust *t, struct sw_error *err)
 {
@@ -938,7 +959,7 @@ update_targets(struct sw_trust *t, struct sw_error *err)
         return sw_error_set(err, SW_E_METADATA,
                             "role 'snapshot': version %" PRId64 " does not list targets.json",
                             sw_md_version(t->snap));
-    if (current_enough(t, t->targets, meta))
+    if (current_enough(t, "targets", t->targets, meta))
         return 0;
     r = fetch_targets_role(t, "targets", sw_md_root_role(t->root, SW_MD_TARGETS), meta, &md, err);
     if (r < 0)
@@ -1077,7 +1098,7 @@ load_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md *
     r = load_local(t, name, SW_MD_TARGETS, role, t->cfg.max_metadata_size, &md, err);
     if (r < 0)
         return r;
-    if (!current_enough(t, md, meta)) {
+    if (!current_enough(t, name, md, meta)) {
         sw_md_free(md);
         md = NULL;
         r = fetch_targets_role(t, name, role, meta, &md, err);

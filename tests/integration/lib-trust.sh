@@ -68,3 +68,70 @@ same_files() {
         return 1
     fi
 }
+
+# --- repositories made with slipway-repo (source lib-repo.sh first) ------------
+
+# make_repo NAME [INIT-OPTION...]: a repository $TRASH/www/NAME made with
+# slipway-repo (keys in $TRASH/keys-NAME), with app-1.0.tar (version 1.0.0,
+# compatible "dev") published
+make_repo() {
+    local n=$1
+    shift
+    mkdir -p "$TRASH/www"
+    repo init "$TRASH/www/$n" --key-dir "$TRASH/keys-$n" --passphrase-file "$PASS" "$@" \
+        >/dev/null || return 1
+    printf 'bundle one\n' >"$TRASH/app-1.0.tar"
+    repo add "$TRASH/www/$n" "$TRASH/app-1.0.tar" --version 1.0.0 --compatible dev >/dev/null &&
+        publish "$n"
+}
+
+# publish NAME [OPTION...]: slipway-repo commit with NAME's keys
+publish() {
+    local n=$1
+    shift
+    repo commit "$TRASH/www/$n" --key-dir "$TRASH/keys-$n" --passphrase-file "$PASS" "$@" >/dev/null
+}
+
+# release NAME FILE VERSION: add FILE (with the given content) and publish it
+release() {
+    printf '%s\n' "$3" >"$TRASH/$2"
+    repo add "$TRASH/www/$1" "$TRASH/$2" --version "$3" --compatible dev >/dev/null && publish "$1"
+}
+
+# forge_resign NAME FILE ARGS...: tuf-forge resign a published metadata file of NAME
+forge_resign() {
+    local n=$1 f=$2
+    shift 2
+    "$FORGE" resign "$TRASH/www/$n/metadata/$f" --key-dir "$TRASH/keys-$n" \
+        --passphrase-file "$PASS" "$@"
+}
+
+# relink NAME ARGS...: tuf-forge relink NAME's snapshot and timestamp
+relink() {
+    local n=$1
+    shift
+    "$FORGE" relink "$TRASH/www/$n" --key-dir "$TRASH/keys-$n" --passphrase-file "$PASS" \
+        --snapshot-key snapshot-1 --timestamp-key timestamp-1 "$@"
+}
+
+# client_for NAME BASE_URL: a configuration $TRASH/NAME.conf for BASE_URL/NAME/
+# and a state dir $TRASH/st-NAME with NAME's 1.root.json pinned
+client_for() {
+    COMPATIBLE=dev trust_conf "$TRASH/$1.conf" "$2$1/" &&
+        "$SLIPWAY" -c "$TRASH/$1.conf" --state-dir "$TRASH/st-$1" init \
+            --root "$TRASH/www/$1/metadata/1.root.json" >/dev/null
+}
+
+# sw NAME ARGS...: the slipway client of NAME
+sw() {
+    local n=$1
+    shift
+    "$SLIPWAY" -c "$TRASH/$n.conf" --state-dir "$TRASH/st-$n" "$@"
+}
+
+# trusted NAME ROLE: the version of ROLE the client of NAME trusts (from its
+# kept file, read by Python), or "none"
+trusted() {
+    local f=$TRASH/st-$1/metadata/$2.json
+    if [ -f "$f" ]; then json_get "$f" '["signed"]["version"]'; else echo none; fi
+}
