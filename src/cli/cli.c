@@ -13,13 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
-
-#define SW_CLI_MAX_OPTS 64
 
 enum {
     OPT_GLOBAL_CONFIG = 1000,
@@ -32,7 +29,7 @@ enum {
     OPT_GLOBAL_PROGRESS_FD,
 };
 
-static const struct sw_cli_opt global_opts[] = {
+static const struct sw_opt global_opts[] = {
     {"config", 'c', 1, OPT_GLOBAL_CONFIG, "FILE",
      "configuration file (default " SW_CONFIG_DEFAULT_PATH ")"},
     {"state-dir", 0, 1, OPT_GLOBAL_STATE_DIR, "DIR",
@@ -84,16 +81,7 @@ sw_cli_exit_code(int r)
 const char *
 sw_cli_opt_get(const struct sw_cli *cli, int id, int *ret_present)
 {
-    const char *v = NULL;
-    int present = 0;
-    for (size_t i = 0; i < cli->n_optv; i++)
-        if (cli->optv[i].id == id) {
-            v = cli->optv[i].arg;
-            present = 1;
-        }
-    if (ret_present)
-        *ret_present = present;
-    return v;
+    return sw_cmdline_get(&cli->line, id, ret_present);
 }
 
 int
@@ -128,21 +116,6 @@ sw_cli_print_json(struct sw_cli *cli, json_t *v)
 }
 
 static void
-print_opts(FILE *f, const struct sw_cli_opt *opts)
-{
-    for (const struct sw_cli_opt *o = opts; o && o->name; o++) {
-        char left[64];
-        if (o->short_name)
-            snprintf(left, sizeof(left), "-%c, --%s%s%s", o->short_name, o->name,
-                     o->has_arg ? " " : "", o->has_arg ? o->arg_name : "");
-        else
-            snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->has_arg ? " " : "",
-                     o->has_arg ? o->arg_name : "");
-        fprintf(f, "  %-26s %s\n", left, o->help);
-    }
-}
-
-static void
 usage_main(FILE *f)
 {
     fprintf(f, "usage: slipway [OPTIONS] COMMAND [ARGS]\n"
@@ -154,8 +127,8 @@ usage_main(FILE *f)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nOptions (before or after the command):\n");
-    print_opts(f, global_opts);
-    fprintf(f, "  %-26s %s\n", "    --version", "print the version and exit");
+    sw_cmdline_print(f, global_opts);
+    fprintf(f, "  %-30s %s\n", "    --version", "print the version and exit");
     fprintf(f, "\nRun 'slipway COMMAND --help' for a command's options; 'man slipway' for more.\n"
                "Exit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 state store,\n"
                "5 trust, 6 fetch.\n");
@@ -168,14 +141,14 @@ usage_cmd(FILE *f, const struct sw_cli_cmd *cmd)
             cmd->args, cmd->summary);
     if (cmd->opts && cmd->opts->name) {
         fprintf(f, "\nOptions:\n");
-        print_opts(f, cmd->opts);
+        sw_cmdline_print(f, cmd->opts);
     }
     fprintf(f, "\nGlobal options:\n");
-    for (const struct sw_cli_opt *o = global_opts; o->name; o++) {
+    for (const struct sw_opt *o = global_opts; o->name; o++) {
         if (o->id == OPT_GLOBAL_JSON && !(cmd->flags & SW_CLI_JSON))
             continue;
-        struct sw_cli_opt one[2] = {*o, {NULL, 0, 0, 0, NULL, NULL}};
-        print_opts(f, one);
+        struct sw_opt one[2] = {*o, {NULL, 0, 0, 0, NULL, NULL}};
+        sw_cmdline_print(f, one);
     }
 }
 
@@ -188,115 +161,34 @@ find_command(const char *name)
     return NULL;
 }
 
-/* Build getopt_long tables from the global and the command's options. */
-static int
-build_getopt(const struct sw_cli_opt *cmd_opts, struct option *longs, char *shorts,
-             const struct sw_cli_opt **ret_index)
-{
-    size_t nl = 0, ns = 0;
-    const struct sw_cli_opt *lists[2] = {global_opts, cmd_opts};
-
-    shorts[ns++] = '+';
-    shorts[ns++] = ':';
-    for (int l = 0; l < 2; l++) {
-        for (const struct sw_cli_opt *o = lists[l]; o && o->name; o++) {
-            if (nl >= SW_CLI_MAX_OPTS - 2)
-                return -1;
-            longs[nl].name = o->name;
-            longs[nl].has_arg = o->has_arg ? required_argument : no_argument;
-            longs[nl].flag = NULL;
-            longs[nl].val = 256 + (int)nl;
-            ret_index[nl] = o;
-            nl++;
-            if (o->short_name) {
-                shorts[ns++] = (char)o->short_name;
-                if (o->has_arg)
-                    shorts[ns++] = ':';
-            }
-        }
-    }
-    memset(&longs[nl], 0, sizeof(longs[nl]));
-    shorts[ns] = '\0';
-    return (int)nl;
-}
-
-static const struct sw_cli_opt *
-opt_by_short(const struct sw_cli_opt *cmd_opts, int c)
-{
-    for (const struct sw_cli_opt *o = global_opts; o->name; o++)
-        if (o->short_name == c)
-            return o;
-    for (const struct sw_cli_opt *o = cmd_opts; o && o->name; o++)
-        if (o->short_name == c)
-            return o;
-    return NULL;
-}
-
-/* Returns 1 when --help was asked for, 0 to go on, -SW_E_USAGE on error. */
+/*
+ * Parse options: before the command (cmd NULL: stop at the command's name)
+ * or the command's own, with the global ones accepted there too. Global
+ * options take effect here; the command's stay in cli->line. Returns 1 when
+ * --help was asked for, 0 to go on, -SW_E_USAGE on error.
+ */
 static int
 parse_options(struct sw_cli *cli, const struct sw_cli_cmd *cmd, int argc, char **argv,
-              int *ret_first_arg, char ***ret_args, int *ret_nargs)
+              struct sw_cmdline *ret_line)
 {
-    struct option longs[SW_CLI_MAX_OPTS];
-    char shorts[2 * SW_CLI_MAX_OPTS + 3];
-    const struct sw_cli_opt *index[SW_CLI_MAX_OPTS];
-    char **args = NULL;
-    int nargs = 0, help = 0;
+    const struct sw_opt *groups[2] = {global_opts, cmd ? cmd->opts : NULL};
     const char *where = cmd ? cmd->name : "slipway";
+    struct sw_cmdline line;
+    int r, help = 0;
 
-    if (build_getopt(cmd ? cmd->opts : NULL, longs, shorts, index) < 0)
-        return sw_error_set(&cli->err, SW_E_INTERNAL, "too many options for '%s'", where);
-    args = calloc((size_t)argc + 1, sizeof(*args));
-    if (!args)
-        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        int li = -1;
-        int c = getopt_long(argc, argv, shorts, longs, &li);
-        const struct sw_cli_opt *o;
-        if (c == -1) {
-            /* with '+', stop at a positional argument; in a command, keep going */
-            if (optind < argc && cmd) {
-                if (strcmp(argv[optind - 1], "--") == 0 && optind > 1) {
-                    while (optind < argc)
-                        args[nargs++] = argv[optind++];
-                    break;
-                }
-                args[nargs++] = argv[optind++];
-                continue;
-            }
-            break;
-        }
-        if (c == '?' || c == ':') {
-            const char *bad = argv[optind - 1];
-            free(args);
-            if (c == ':')
-                return sw_error_set(&cli->err, SW_E_USAGE, "%s: option '%s' needs a value", where,
-                                    bad);
-            if (optopt && optopt < 256)
-                return sw_error_set(&cli->err, SW_E_USAGE, "%s: unknown option '-%c'", where,
-                                    optopt);
-            return sw_error_set(&cli->err, SW_E_USAGE, "%s: unknown option '%s'", where, bad);
-        }
-        o = c >= 256 ? index[c - 256] : opt_by_short(cmd ? cmd->opts : NULL, c);
-        if (!o) {
-            free(args);
-            return sw_error_set(&cli->err, SW_E_INTERNAL, "option table mismatch");
-        }
-        switch (o->id) {
+    r = sw_cmdline_parse(argc, argv, groups, 2, cmd == NULL, where, &line, &cli->err);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < line.n_vals; i++) {
+        const char *arg = line.vals[i].arg;
+        switch (line.vals[i].id) {
         case OPT_GLOBAL_CONFIG:
-            cli->config_path = optarg;
+            cli->config_path = arg;
             break;
         case OPT_GLOBAL_STATE_DIR:
-            cli->state_dir = optarg;
+            cli->state_dir = arg;
             break;
         case OPT_GLOBAL_JSON:
-            if (cmd && !(cmd->flags & SW_CLI_JSON)) {
-                free(args);
-                return sw_error_set(&cli->err, SW_E_USAGE, "%s: --json is not supported here",
-                                    where);
-            }
             cli->json = 1;
             break;
         case OPT_GLOBAL_VERBOSE:
@@ -310,33 +202,22 @@ parse_options(struct sw_cli *cli, const struct sw_cli_cmd *cmd, int argc, char *
             break;
         case OPT_GLOBAL_PROGRESS_FD: {
             char *end;
-            long fd = strtol(optarg, &end, 10);
-            if (*end || fd < 0 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0 || fd <= 2) {
-                free(args);
+            long fd = strtol(arg, &end, 10);
+            if (*end || fd <= 2 || fd > 65535 || fcntl((int)fd, F_GETFD) < 0) {
+                sw_cmdline_release(&line);
                 return sw_error_set(&cli->err, SW_E_USAGE,
                                     "%s: --progress-fd '%s' is not an open file descriptor "
                                     "above 2",
-                                    where, optarg);
+                                    where, arg);
             }
             cli->progress_fd = (int)fd;
             break;
         }
-        default: {
-            struct sw_cli_optval *nv = realloc(cli->optv, (cli->n_optv + 1) * sizeof(*nv));
-            if (!nv) {
-                free(args);
-                return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-            }
-            cli->optv = nv;
-            nv[cli->n_optv].id = o->id;
-            nv[cli->n_optv].arg = o->has_arg ? optarg : NULL;
-            cli->n_optv++;
-        }
+        default:
+            break;
         }
     }
-    *ret_first_arg = optind;
-    *ret_args = args;
-    *ret_nargs = nargs;
+    *ret_line = line;
     return help;
 }
 
@@ -430,11 +311,13 @@ int
 sw_cli_main(int argc, char **argv)
 {
     struct sw_cli cli;
-    char **args = NULL;
+    struct sw_cmdline global;
     int first, nargs, r, help;
+    char **args;
     int exit_code;
 
     memset(&cli, 0, sizeof(cli));
+    memset(&global, 0, sizeof(global));
     cli.lock_fd = -1;
     cli.progress_fd = -1;
     sw_log_init("slipway");
@@ -444,9 +327,9 @@ sw_cli_main(int argc, char **argv)
         printf("slipway %s\n", SW_VERSION);
         return SW_EXIT_OK;
     }
-    help = parse_options(&cli, NULL, argc, argv, &first, &args, &nargs);
-    free(args);
-    args = NULL;
+    help = parse_options(&cli, NULL, argc, argv, &global);
+    first = global.next;
+    sw_cmdline_release(&global);
     if (help < 0) {
         report_error(&cli, help);
         fprintf(stderr, "Run 'slipway --help' for usage.\n");
@@ -486,7 +369,9 @@ sw_cli_main(int argc, char **argv)
     }
 
     /* the command's own options (global ones are accepted here too) */
-    r = parse_options(&cli, cli.cmd, argc - first, argv + first, &first, &args, &nargs);
+    r = parse_options(&cli, cli.cmd, argc - first, argv + first, &cli.line);
+    args = cli.line.args;
+    nargs = cli.line.n_args;
     if (r == 0 && cli.json && !(cli.cmd->flags & SW_CLI_JSON))
         r = sw_error_set(&cli.err, SW_E_USAGE, "%s: --json is not supported here", cli.cmd->name);
     if (r < 0) {
@@ -527,8 +412,7 @@ sw_cli_main(int argc, char **argv)
         exit_code = r; /* a command may return a positive exit code of its own */
     }
 out:
-    free(args);
-    free(cli.optv);
+    sw_cmdline_release(&cli.line);
     sw_store_close(cli.store);
     sw_config_free(cli.cfg);
     if (cli.lock_fd >= 0)

@@ -8,6 +8,7 @@
 #ifndef SLIPWAY_CLI_H
 #define SLIPWAY_CLI_H
 
+#include <slipway/cmdline.h>
 #include <slipway/config.h>
 #include <slipway/error.h>
 #include <slipway/store.h>
@@ -36,31 +37,16 @@ enum sw_cli_flags {
     SW_CLI_JSON = 1 << 3,   /* reports: accepts --json */
 };
 
-/* One option of a command. */
-struct sw_cli_opt {
-    const char *name; /* long name, without "--" */
-    int short_name;   /* 0 when none */
-    int has_arg;      /* 0 or 1 */
-    int id;           /* what sw_cli_opt_get() is asked for */
-    const char *arg_name;
-    const char *help;
-};
-
 struct sw_cli;
 
 struct sw_cli_cmd {
     const char *name;
     int min_args, max_args;                                /* positional arguments; max -1 = any */
     unsigned flags;                                        /* enum sw_cli_flags */
-    const struct sw_cli_opt *opts;                         /* terminated by {NULL} or NULL */
+    const struct sw_opt *opts;                             /* terminated by {NULL} or NULL */
     int (*run)(struct sw_cli *cli, int argc, char **argv); /* returns 0 or -SW_E_* */
     const char *args;    /* synopsis of arguments, "--root FILE" */
     const char *summary; /* one line for 'slipway --help' */
-};
-
-struct sw_cli_optval {
-    int id;
-    const char *arg; /* borrowed from argv; NULL for flags */
 };
 
 /* What a command runs with. */
@@ -74,9 +60,8 @@ struct sw_cli {
     struct sw_config *cfg;   /* with SW_CLI_CONFIG */
     struct sw_store *store;  /* with SW_CLI_STORE */
     int lock_fd;
-    struct sw_cli_optval *optv;
-    size_t n_optv;
-    struct sw_error err; /* where a failing command leaves its message */
+    struct sw_cmdline line; /* the command's options and arguments */
+    struct sw_error err;    /* where a failing command leaves its message */
 };
 
 /* The last value given for option id, or NULL; *ret_present says if it was given. */
@@ -107,7 +92,7 @@ int sw_cmd_status(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_init(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_list(struct sw_cli *cli, int argc, char **argv);
-extern const struct sw_cli_opt sw_cli_init_opts[];
-extern const struct sw_cli_opt sw_cli_list_opts[];
+extern const struct sw_opt sw_cli_init_opts[];
+extern const struct sw_opt sw_cli_list_opts[];
 
 #endif

@@ -62,7 +62,7 @@ clock_now(struct sw_cli *cli, time_t *ret_now)
 
 enum { OPT_INIT_ROOT = 1, OPT_INIT_FORCE };
 
-const struct sw_cli_opt sw_cli_init_opts[] = {
+const struct sw_opt sw_cli_init_opts[] = {
     {"root", 0, 1, OPT_INIT_ROOT, "FILE", "the root metadata to trust (required)"},
     {"force", 0, 0, OPT_INIT_FORCE, NULL, "replace the trusted root and forget all trust"},
     {NULL, 0, 0, 0, NULL, NULL},
@@ -265,7 +265,7 @@ out:
 
 enum { OPT_LIST_WHY = 1 };
 
-const struct sw_cli_opt sw_cli_list_opts[] = {
+const struct sw_opt sw_cli_list_opts[] = {
     {"why", 0, 0, OPT_LIST_WHY, NULL, "also list targets not offered, and why"},
     {NULL, 0, 0, 0, NULL, NULL},
 };

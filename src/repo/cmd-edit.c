@@ -104,22 +104,22 @@ enum {
     OPT_INIT_KDF,
 };
 
-const struct sw_repo_opt sw_repo_init_opts[] = {
-    {"root-keys", 1, OPT_INIT_KEYS + 0, "N", "number of root keys (1)"},
-    {"root-threshold", 1, OPT_INIT_THRESHOLD + 0, "T", "root signatures required (1)"},
-    {"root-key", 1, OPT_INIT_KEY + 0, "PUB", "use this public key for root (NAME or FILE.pub)"},
-    {"targets-keys", 1, OPT_INIT_KEYS + 1, "N", "number of targets keys (1)"},
-    {"targets-threshold", 1, OPT_INIT_THRESHOLD + 1, "T", "targets signatures required (1)"},
-    {"targets-key", 1, OPT_INIT_KEY + 1, "PUB", "use this public key for targets"},
-    {"snapshot-keys", 1, OPT_INIT_KEYS + 2, "N", "number of snapshot keys (1)"},
-    {"snapshot-threshold", 1, OPT_INIT_THRESHOLD + 2, "T", "snapshot signatures required (1)"},
-    {"snapshot-key", 1, OPT_INIT_KEY + 2, "PUB", "use this public key for snapshot"},
-    {"timestamp-keys", 1, OPT_INIT_KEYS + 3, "N", "number of timestamp keys (1)"},
-    {"timestamp-threshold", 1, OPT_INIT_THRESHOLD + 3, "T", "timestamp signatures required (1)"},
-    {"timestamp-key", 1, OPT_INIT_KEY + 3, "PUB", "use this public key for timestamp"},
-    {"key-type", 1, OPT_INIT_KEY_TYPE, "TYPE", "type of new keys: ed25519 (default) or ecdsa"},
-    {"kdf", 1, OPT_INIT_KDF, "LEVEL", "Argon2id cost of new keys (interactive)"},
-    {NULL, 0, 0, NULL, NULL},
+const struct sw_opt sw_repo_init_opts[] = {
+    {"root-keys", 0, 1, OPT_INIT_KEYS + 0, "N", "number of root keys (1)"},
+    {"root-threshold", 0, 1, OPT_INIT_THRESHOLD + 0, "T", "root signatures required (1)"},
+    {"root-key", 0, 1, OPT_INIT_KEY + 0, "PUB", "use this public key for root (NAME or FILE.pub)"},
+    {"targets-keys", 0, 1, OPT_INIT_KEYS + 1, "N", "number of targets keys (1)"},
+    {"targets-threshold", 0, 1, OPT_INIT_THRESHOLD + 1, "T", "targets signatures required (1)"},
+    {"targets-key", 0, 1, OPT_INIT_KEY + 1, "PUB", "use this public key for targets"},
+    {"snapshot-keys", 0, 1, OPT_INIT_KEYS + 2, "N", "number of snapshot keys (1)"},
+    {"snapshot-threshold", 0, 1, OPT_INIT_THRESHOLD + 2, "T", "snapshot signatures required (1)"},
+    {"snapshot-key", 0, 1, OPT_INIT_KEY + 2, "PUB", "use this public key for snapshot"},
+    {"timestamp-keys", 0, 1, OPT_INIT_KEYS + 3, "N", "number of timestamp keys (1)"},
+    {"timestamp-threshold", 0, 1, OPT_INIT_THRESHOLD + 3, "T", "timestamp signatures required (1)"},
+    {"timestamp-key", 0, 1, OPT_INIT_KEY + 3, "PUB", "use this public key for timestamp"},
+    {"key-type", 0, 1, OPT_INIT_KEY_TYPE, "TYPE", "type of new keys: ed25519 (default) or ecdsa"},
+    {"kdf", 0, 1, OPT_INIT_KDF, "LEVEL", "Argon2id cost of new keys (interactive)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 struct init_role {
@@ -348,28 +348,30 @@ enum {
     OPT_ADD_PERCENT,
 };
 
-const struct sw_repo_opt sw_repo_add_opts[] = {
-    {"version", 1, OPT_ADD_VERSION, "V", "release version (custom.slipway.version; required)"},
-    {"compatible", 1, OPT_ADD_COMPATIBLE, "C",
+const struct sw_opt sw_repo_add_opts[] = {
+    {"version", 0, 1, OPT_ADD_VERSION, "V", "release version (custom.slipway.version; required)"},
+    {"compatible", 0, 1, OPT_ADD_COMPATIBLE, "C",
      "which machines it is for (repeatable; at least one)"},
-    {"channel", 1, OPT_ADD_CHANNEL, "CH", "release channel (repeatable; default: every channel)"},
-    {"rollout", 1, OPT_ADD_ROLLOUT, "PERCENT", "offer it to PERCENT of machines (0-100)"},
-    {"min-client", 1, OPT_ADD_MIN_CLIENT, "V", "oldest slipway client that may install it"},
-    {"name", 1, OPT_ADD_NAME, "PATH", "target path (default: the file's name)"},
-    {"role", 1, OPT_ADD_ROLE, "ROLE", "put it in this delegated role (default: targets)"},
-    {"replace", 0, OPT_ADD_REPLACE, NULL, "replace a target of the same path"},
-    {NULL, 0, 0, NULL, NULL},
+    {"channel", 0, 1, OPT_ADD_CHANNEL, "CH",
+     "release channel (repeatable; default: every channel)"},
+    {"rollout", 0, 1, OPT_ADD_ROLLOUT, "PERCENT", "offer it to PERCENT of machines (0-100)"},
+    {"min-client", 0, 1, OPT_ADD_MIN_CLIENT, "V", "oldest slipway client that may install it"},
+    {"name", 0, 1, OPT_ADD_NAME, "PATH", "target path (default: the file's name)"},
+    {"role", 0, 1, OPT_ADD_ROLE, "ROLE", "put it in this delegated role (default: targets)"},
+    {"replace", 0, 0, OPT_ADD_REPLACE, NULL, "replace a target of the same path"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
-const struct sw_repo_opt sw_repo_remove_opts[] = {
-    {"role", 1, OPT_ADD_ROLE, "ROLE", "the role that lists it (default: the one that does)"},
-    {NULL, 0, 0, NULL, NULL},
+const struct sw_opt sw_repo_remove_opts[] = {
+    {"role", 0, 1, OPT_ADD_ROLE, "ROLE", "the role that lists it (default: the one that does)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
-const struct sw_repo_opt sw_repo_rollout_opts[] = {
-    {"percent", 1, OPT_ADD_PERCENT, "P", "share of machines offered the target, 0-100 (required)"},
-    {"role", 1, OPT_ADD_ROLE, "ROLE", "the role that lists it (default: the one that does)"},
-    {NULL, 0, 0, NULL, NULL},
+const struct sw_opt sw_repo_rollout_opts[] = {
+    {"percent", 0, 1, OPT_ADD_PERCENT, "P",
+     "share of machines offered the target, 0-100 (required)"},
+    {"role", 0, 1, OPT_ADD_ROLE, "ROLE", "the role that lists it (default: the one that does)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* Is path inside what role's delegator gives it? (always for "targets") */
@@ -662,14 +664,14 @@ enum {
     OPT_DEL_FROM,
 };
 
-const struct sw_repo_opt sw_repo_delegate_opts[] = {
-    {"key", 1, OPT_DEL_KEY, "PUB", "a key of the role: NAME in the key directory or FILE.pub"},
-    {"threshold", 1, OPT_DEL_THRESHOLD, "N", "signatures the role needs (1)"},
-    {"paths", 1, OPT_DEL_PATHS, "GLOB", "target paths it may sign ('*' and '?' stop at '/')"},
-    {"hash-prefix", 1, OPT_DEL_PREFIX, "HEX", "or: targets whose path's sha256 starts with HEX"},
-    {"terminating", 0, OPT_DEL_TERMINATING, NULL, "a path it matches is searched nowhere else"},
-    {"from", 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
-    {NULL, 0, 0, NULL, NULL},
+const struct sw_opt sw_repo_delegate_opts[] = {
+    {"key", 0, 1, OPT_DEL_KEY, "PUB", "a key of the role: NAME in the key directory or FILE.pub"},
+    {"threshold", 0, 1, OPT_DEL_THRESHOLD, "N", "signatures the role needs (1)"},
+    {"paths", 0, 1, OPT_DEL_PATHS, "GLOB", "target paths it may sign ('*' and '?' stop at '/')"},
+    {"hash-prefix", 0, 1, OPT_DEL_PREFIX, "HEX", "or: targets whose path's sha256 starts with HEX"},
+    {"terminating", 0, 0, OPT_DEL_TERMINATING, NULL, "a path it matches is searched nowhere else"},
+    {"from", 0, 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static int
@@ -847,13 +849,13 @@ enum {
     OPT_ROT_THRESHOLD,
 };
 
-const struct sw_repo_opt sw_repo_rotate_root_opts[] = {
-    {"role", 1, OPT_ROT_ROLE, "ROLE", "root (default), targets, snapshot or timestamp"},
-    {"add-key", 1, OPT_ROT_ADD, "PUB", "add a key to the role (NAME or FILE.pub; repeatable)"},
-    {"remove-key", 1, OPT_ROT_REMOVE, "KEY",
+const struct sw_opt sw_repo_rotate_root_opts[] = {
+    {"role", 0, 1, OPT_ROT_ROLE, "ROLE", "root (default), targets, snapshot or timestamp"},
+    {"add-key", 0, 1, OPT_ROT_ADD, "PUB", "add a key to the role (NAME or FILE.pub; repeatable)"},
+    {"remove-key", 0, 1, OPT_ROT_REMOVE, "KEY",
      "remove a key from the role (NAME, FILE.pub or key id; repeatable)"},
-    {"threshold", 1, OPT_ROT_THRESHOLD, "N", "signatures the role needs from now on"},
-    {NULL, 0, 0, NULL, NULL},
+    {"threshold", 0, 1, OPT_ROT_THRESHOLD, "N", "signatures the role needs from now on"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static int

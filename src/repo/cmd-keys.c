@@ -14,11 +14,11 @@
 
 enum { OPT_KEYGEN_TYPE = 1, OPT_KEYGEN_KDF };
 
-const struct sw_repo_opt sw_repo_keygen_opts[] = {
-    {"type", 1, OPT_KEYGEN_TYPE, "TYPE", "ed25519 (default) or ecdsa (P-256)"},
-    {"kdf", 1, OPT_KEYGEN_KDF, "LEVEL",
+const struct sw_opt sw_repo_keygen_opts[] = {
+    {"type", 0, 1, OPT_KEYGEN_TYPE, "TYPE", "ed25519 (default) or ecdsa (P-256)"},
+    {"kdf", 0, 1, OPT_KEYGEN_KDF, "LEVEL",
      "Argon2id cost: interactive (default), moderate or sensitive"},
-    {NULL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 int

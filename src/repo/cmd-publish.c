@@ -19,9 +19,9 @@
 
 enum { OPT_SIGN_KEY = 1 };
 
-const struct sw_repo_opt sw_repo_sign_opts[] = {
-    {"key", 1, OPT_SIGN_KEY, "NAME", "sign with KEYS/NAME.sec (repeatable)"},
-    {NULL, 0, 0, NULL, NULL},
+const struct sw_opt sw_repo_sign_opts[] = {
+    {"key", 0, 1, OPT_SIGN_KEY, "NAME", "sign with KEYS/NAME.sec (repeatable)"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 /* Open the repository and the key ring (checked to lie outside it). */

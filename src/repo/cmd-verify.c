@@ -15,11 +15,11 @@
 
 enum { OPT_VERIFY_ROOT = 1, OPT_VERIFY_AT, OPT_VERIFY_NO_FILES };
 
-const struct sw_repo_opt sw_repo_verify_opts[] = {
-    {"root", 1, OPT_VERIFY_ROOT, "FILE", "the trusted root (default DIR/metadata/1.root.json)"},
-    {"at", 1, OPT_VERIFY_AT, "DATE", "check expiry at DATE (YYYY-MM-DDTHH:MM:SSZ), not now"},
-    {"no-target-files", 0, OPT_VERIFY_NO_FILES, NULL, "do not read the target files"},
-    {NULL, 0, 0, NULL, NULL},
+const struct sw_opt sw_repo_verify_opts[] = {
+    {"root", 0, 1, OPT_VERIFY_ROOT, "FILE", "the trusted root (default DIR/metadata/1.root.json)"},
+    {"at", 0, 1, OPT_VERIFY_AT, "DATE", "check expiry at DATE (YYYY-MM-DDTHH:MM:SSZ), not now"},
+    {"no-target-files", 0, 0, OPT_VERIFY_NO_FILES, NULL, "do not read the target files"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 int

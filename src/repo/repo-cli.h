@@ -12,6 +12,7 @@
 #include "publish.h"
 #include "tree.h"
 
+#include <slipway/cmdline.h>
 #include <slipway/error.h>
 
 #include <jansson.h>
@@ -34,38 +35,24 @@ enum sw_repo_cmd_flags {
     SW_REPO_F_EXPIRY = 1 << 1, /* accepts --expires-ROLE and --expires-at */
 };
 
-struct sw_repo_opt {
-    const char *name;
-    int has_arg;
-    int id;
-    const char *arg_name;
-    const char *help;
-};
-
 struct sw_repo_cli;
 
 struct sw_repo_cmd {
     const char *name;
     int min_args, max_args; /* positional; max -1 = any */
     unsigned flags;
-    const struct sw_repo_opt *opts;
+    const struct sw_opt *opts;
     int (*run)(struct sw_repo_cli *cli, int argc, char **argv);
     const char *args;
     const char *summary;
-};
-
-struct sw_repo_optval {
-    int id;
-    const char *arg;
 };
 
 struct sw_repo_cli {
     const struct sw_repo_cmd *cmd;
     int json;
     int verbosity;
-    struct sw_repo_optval *optv;
-    size_t n_optv;
-    json_t *report; /* what the command did; printed under --json */
+    struct sw_cmdline line; /* the command's options and arguments */
+    json_t *report;         /* what the command did; printed under --json */
     struct sw_error err;
 };
 
@@ -128,14 +115,14 @@ int sw_repo_cmd_snapshot(struct sw_repo_cli *cli, int argc, char **argv);
 int sw_repo_cmd_status(struct sw_repo_cli *cli, int argc, char **argv);
 int sw_repo_cmd_verify(struct sw_repo_cli *cli, int argc, char **argv);
 
-extern const struct sw_repo_opt sw_repo_keygen_opts[];
-extern const struct sw_repo_opt sw_repo_init_opts[];
-extern const struct sw_repo_opt sw_repo_add_opts[];
-extern const struct sw_repo_opt sw_repo_remove_opts[];
-extern const struct sw_repo_opt sw_repo_rollout_opts[];
-extern const struct sw_repo_opt sw_repo_delegate_opts[];
-extern const struct sw_repo_opt sw_repo_rotate_root_opts[];
-extern const struct sw_repo_opt sw_repo_sign_opts[];
-extern const struct sw_repo_opt sw_repo_verify_opts[];
+extern const struct sw_opt sw_repo_keygen_opts[];
+extern const struct sw_opt sw_repo_init_opts[];
+extern const struct sw_opt sw_repo_add_opts[];
+extern const struct sw_opt sw_repo_remove_opts[];
+extern const struct sw_opt sw_repo_rollout_opts[];
+extern const struct sw_opt sw_repo_delegate_opts[];
+extern const struct sw_opt sw_repo_rotate_root_opts[];
+extern const struct sw_opt sw_repo_sign_opts[];
+extern const struct sw_opt sw_repo_verify_opts[];
 
 #endif

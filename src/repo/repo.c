@@ -13,13 +13,10 @@
 #include <slipway/log.h>
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_OPTS 80
 
 enum {
     OPT_JSON = 950,
@@ -28,33 +25,33 @@ enum {
     OPT_HELP,
 };
 
-static const struct sw_repo_opt global_opts[] = {
-    {"json", 0, OPT_JSON, NULL, "report as one JSON object on stdout"},
-    {"verbose", 0, OPT_VERBOSE, NULL, "say more (-v; repeat for debug output)"},
-    {"quiet", 0, OPT_QUIET, NULL, "say only warnings and errors (-q)"},
-    {"help", 0, OPT_HELP, NULL, "show this help (-h)"},
-    {NULL, 0, 0, NULL, NULL},
+static const struct sw_opt global_opts[] = {
+    {"json", 0, 0, OPT_JSON, NULL, "report as one JSON object on stdout"},
+    {"verbose", 'v', 0, OPT_VERBOSE, NULL, "say more (repeat for debug output)"},
+    {"quiet", 'q', 0, OPT_QUIET, NULL, "say only warnings and errors"},
+    {"help", 'h', 0, OPT_HELP, NULL, "show this help"},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const struct sw_repo_opt key_opts[] = {
-    {"key-dir", 1, SW_REPO_OPT_KEY_DIR, "KEYS",
+static const struct sw_opt key_opts[] = {
+    {"key-dir", 0, 1, SW_REPO_OPT_KEY_DIR, "KEYS",
      "key directory, outside the repository (default $SLIPWAY_REPO_KEY_DIR)"},
-    {"passphrase-file", 1, SW_REPO_OPT_PASSPHRASE_FILE, "FILE",
+    {"passphrase-file", 0, 1, SW_REPO_OPT_PASSPHRASE_FILE, "FILE",
      "read the passphrase from FILE's first line (mode 0600), not the terminal"},
-    {NULL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
-static const struct sw_repo_opt expiry_opts[] = {
-    {"expires-root", 1, SW_REPO_OPT_EXPIRES_ROOT, "DAYS", "root expires after DAYS (365)"},
-    {"expires-targets", 1, SW_REPO_OPT_EXPIRES_TARGETS, "DAYS",
+static const struct sw_opt expiry_opts[] = {
+    {"expires-root", 0, 1, SW_REPO_OPT_EXPIRES_ROOT, "DAYS", "root expires after DAYS (365)"},
+    {"expires-targets", 0, 1, SW_REPO_OPT_EXPIRES_TARGETS, "DAYS",
      "targets and delegated roles expire after DAYS (90)"},
-    {"expires-snapshot", 1, SW_REPO_OPT_EXPIRES_SNAPSHOT, "DAYS",
+    {"expires-snapshot", 0, 1, SW_REPO_OPT_EXPIRES_SNAPSHOT, "DAYS",
      "snapshot expires after DAYS (7)"},
-    {"expires-timestamp", 1, SW_REPO_OPT_EXPIRES_TIMESTAMP, "DAYS",
+    {"expires-timestamp", 0, 1, SW_REPO_OPT_EXPIRES_TIMESTAMP, "DAYS",
      "timestamp expires after DAYS (1)"},
-    {"expires-at", 1, SW_REPO_OPT_EXPIRES_AT, "ROLE=DATE",
+    {"expires-at", 0, 1, SW_REPO_OPT_EXPIRES_AT, "ROLE=DATE",
      "ROLE expires at DATE (YYYY-MM-DDTHH:MM:SSZ); repeatable"},
-    {NULL, 0, 0, NULL, NULL},
+    {NULL, 0, 0, 0, NULL, NULL},
 };
 
 static const struct sw_repo_cmd commands[] = {
@@ -126,11 +123,9 @@ sw_repo_exit_code(int r)
 const char *
 sw_repo_opt(const struct sw_repo_cli *cli, int id)
 {
-    const char *v = NULL;
-    for (size_t i = 0; i < cli->n_optv; i++)
-        if (cli->optv[i].id == id)
-            v = cli->optv[i].arg ? cli->optv[i].arg : "";
-    return v;
+    int present;
+    const char *v = sw_cmdline_get(&cli->line, id, &present);
+    return present ? (v ? v : "") : NULL;
 }
 
 int
@@ -142,14 +137,7 @@ sw_repo_opt_flag(const struct sw_repo_cli *cli, int id)
 size_t
 sw_repo_opt_all(const struct sw_repo_cli *cli, int id, const char **out, size_t max)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < cli->n_optv; i++)
-        if (cli->optv[i].id == id) {
-            if (n < max)
-                out[n] = cli->optv[i].arg;
-            n++;
-        }
-    return n;
+    return sw_cmdline_all(&cli->line, id, out, max);
 }
 
 int
@@ -326,17 +314,6 @@ sw_repo_print_staged(const struct sw_repo_cli *cli, const char *dir, int how_to_
 /* --- the frame ----------------------------------------------------------------------- */
 
 static void
-print_opts(FILE *f, const struct sw_repo_opt *opts)
-{
-    for (const struct sw_repo_opt *o = opts; o && o->name; o++) {
-        char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s", o->name, o->has_arg ? " " : "",
-                 o->has_arg ? o->arg_name : "");
-        fprintf(f, "  %-28s %s\n", left, o->help);
-    }
-}
-
-static void
 usage_main(FILE *f)
 {
     fprintf(f, "usage: slipway-repo [OPTIONS] COMMAND [ARGS]\n"
@@ -348,8 +325,8 @@ usage_main(FILE *f)
     for (size_t i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nOptions:\n");
-    print_opts(f, global_opts);
-    fprintf(f, "  %-28s %s\n", "--version", "print the version and exit");
+    sw_cmdline_print(f, global_opts);
+    fprintf(f, "  %-30s %s\n", "    --version", "print the version and exit");
     fprintf(f,
             "\nRun 'slipway-repo COMMAND --help' for a command's options; 'man slipway-repo' for "
             "more.\n"
@@ -363,18 +340,18 @@ usage_cmd(FILE *f, const struct sw_repo_cmd *cmd)
     fprintf(f, "usage: slipway-repo %s %s\n\n%s\n", cmd->name, cmd->args, cmd->summary);
     if (cmd->opts && cmd->opts->name) {
         fprintf(f, "\nOptions:\n");
-        print_opts(f, cmd->opts);
+        sw_cmdline_print(f, cmd->opts);
     }
     if (cmd->flags & SW_REPO_F_KEYS) {
         fprintf(f, "\nKeys:\n");
-        print_opts(f, key_opts);
+        sw_cmdline_print(f, key_opts);
     }
     if (cmd->flags & SW_REPO_F_EXPIRY) {
         fprintf(f, "\nExpiry of what this command stages or signs:\n");
-        print_opts(f, expiry_opts);
+        sw_cmdline_print(f, expiry_opts);
     }
     fprintf(f, "\nGlobal options:\n");
-    print_opts(f, global_opts);
+    sw_cmdline_print(f, global_opts);
 }
 
 static const struct sw_repo_cmd *
@@ -386,79 +363,34 @@ find_command(const char *name)
     return NULL;
 }
 
-static int
-add_opts(const struct sw_repo_opt *list, struct option *longs, const struct sw_repo_opt **index,
-         size_t *n)
-{
-    for (const struct sw_repo_opt *o = list; o && o->name; o++) {
-        if (*n >= MAX_OPTS - 1)
-            return -1;
-        longs[*n].name = o->name;
-        longs[*n].has_arg = o->has_arg ? required_argument : no_argument;
-        longs[*n].flag = NULL;
-        longs[*n].val = 256 + (int)*n;
-        index[*n] = o;
-        (*n)++;
-    }
-    return 0;
-}
-
-/* Returns 1 for --help, 0 to go on, -SW_E_USAGE on error; positional arguments in *ret_args. */
+/*
+ * Parse options: before the command (cmd NULL: stop at the command's name)
+ * or the command's own with its groups and the global ones. Global options
+ * take effect here; the command's stay in *ret_line. Returns 1 for --help,
+ * 0 to go on, -SW_E_USAGE on error.
+ */
 static int
 parse_options(struct sw_repo_cli *cli, const struct sw_repo_cmd *cmd, int argc, char **argv,
-              char ***ret_args, int *ret_nargs)
+              struct sw_cmdline *ret_line)
 {
-    struct option longs[MAX_OPTS];
-    const struct sw_repo_opt *index[MAX_OPTS];
-    char **args;
-    size_t n = 0;
-    int nargs = 0, help = 0;
-    const char *where = cmd ? cmd->name : "slipway-repo";
+    const struct sw_opt *groups[4] = {global_opts, NULL, NULL, NULL};
+    struct sw_cmdline line;
+    size_t n = 1;
+    int r, help = 0;
 
-    if (add_opts(global_opts, longs, index, &n) < 0 ||
-        (cmd && add_opts(cmd->opts, longs, index, &n) < 0) ||
-        (cmd && (cmd->flags & SW_REPO_F_KEYS) && add_opts(key_opts, longs, index, &n) < 0) ||
-        (cmd && (cmd->flags & SW_REPO_F_EXPIRY) && add_opts(expiry_opts, longs, index, &n) < 0))
-        return sw_error_set(&cli->err, SW_E_INTERNAL, "too many options for '%s'", where);
-    memset(&longs[n], 0, sizeof(longs[n]));
-    args = calloc((size_t)argc + 1, sizeof(*args));
-    if (!args)
-        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        int c = getopt_long(argc, argv, cmd ? "+:vqh" : "+:vqh", longs, NULL);
-        const struct sw_repo_opt *o = NULL;
-        if (c == -1) {
-            if (optind < argc && cmd) {
-                if (strcmp(argv[optind - 1], "--") == 0 && optind > 1) {
-                    while (optind < argc)
-                        args[nargs++] = argv[optind++];
-                    break;
-                }
-                args[nargs++] = argv[optind++];
-                continue;
-            }
-            break;
-        }
-        if (c == '?' || c == ':') {
-            const char *bad = argv[optind - 1];
-            free(args);
-            if (c == ':')
-                return sw_error_set(&cli->err, SW_E_USAGE, "%s: option '%s' needs a value", where,
-                                    bad);
-            if (optopt && optopt < 256)
-                return sw_error_set(&cli->err, SW_E_USAGE, "%s: unknown option '-%c'", where,
-                                    optopt);
-            return sw_error_set(&cli->err, SW_E_USAGE, "%s: unknown option '%s'", where, bad);
-        }
-        if (c == 'v' || c == 'q' || c == 'h') {
-            cli->verbosity += c == 'v' ? 1 : c == 'q' ? -1 : 0;
-            help |= c == 'h';
-            continue;
-        }
-        o = index[c - 256];
-        switch (o->id) {
+    if (cmd) {
+        groups[n++] = cmd->opts;
+        if (cmd->flags & SW_REPO_F_KEYS)
+            groups[n++] = key_opts;
+        if (cmd->flags & SW_REPO_F_EXPIRY)
+            groups[n++] = expiry_opts;
+    }
+    r = sw_cmdline_parse(argc, argv, groups, n, cmd == NULL, cmd ? cmd->name : "slipway-repo",
+                         &line, &cli->err);
+    if (r < 0)
+        return r;
+    for (size_t i = 0; i < line.n_vals; i++) {
+        switch (line.vals[i].id) {
         case OPT_JSON:
             cli->json = 1;
             break;
@@ -471,27 +403,11 @@ parse_options(struct sw_repo_cli *cli, const struct sw_repo_cmd *cmd, int argc, 
         case OPT_HELP:
             help = 1;
             break;
-        default: {
-            struct sw_repo_optval *nv = realloc(cli->optv, (cli->n_optv + 1) * sizeof(*nv));
-            if (!nv) {
-                free(args);
-                return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-            }
-            cli->optv = nv;
-            nv[cli->n_optv].id = o->id;
-            nv[cli->n_optv].arg = o->has_arg ? optarg : NULL;
-            cli->n_optv++;
-        }
+        default:
+            break;
         }
     }
-    if (!cmd) {
-        *ret_nargs = optind; /* the index of the command */
-        free(args);
-        *ret_args = NULL;
-        return help;
-    }
-    *ret_args = args;
-    *ret_nargs = nargs;
+    *ret_line = line;
     return help;
 }
 
@@ -519,6 +435,7 @@ int
 sw_repo_main(int argc, char **argv)
 {
     struct sw_repo_cli cli;
+    struct sw_cmdline global;
     char **args = NULL;
     int first = 0, nargs = 0, r, help, exit_code;
 
@@ -528,7 +445,10 @@ sw_repo_main(int argc, char **argv)
         printf("slipway-repo %s\n", SW_VERSION);
         return SW_REPO_EXIT_OK;
     }
-    help = parse_options(&cli, NULL, argc, argv, &args, &first);
+    memset(&global, 0, sizeof(global));
+    help = parse_options(&cli, NULL, argc, argv, &global);
+    first = global.next;
+    sw_cmdline_release(&global);
     if (help < 0) {
         report_error(&cli, help);
         fprintf(stderr, "Run 'slipway-repo --help' for usage.\n");
@@ -566,7 +486,9 @@ sw_repo_main(int argc, char **argv)
         exit_code = SW_REPO_EXIT_USAGE;
         goto out;
     }
-    r = parse_options(&cli, cli.cmd, argc - first, argv + first, &args, &nargs);
+    r = parse_options(&cli, cli.cmd, argc - first, argv + first, &cli.line);
+    args = cli.line.args;
+    nargs = cli.line.n_args;
     if (r < 0) {
         report_error(&cli, r);
         fprintf(stderr, "Run 'slipway-repo %s --help' for usage.\n", cli.cmd->name);
@@ -605,8 +527,7 @@ sw_repo_main(int argc, char **argv)
         }
     }
 out:
-    free(args);
-    free(cli.optv);
+    sw_cmdline_release(&cli.line);
     json_decref(cli.report);
     if (fflush(stdout) == EOF && exit_code == 0)
         exit_code = SW_REPO_EXIT_FAILURE;

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command lines of slipway and slipway-repo: option tables, parsing with
+ * getopt_long into option values and positional arguments, and printing
+ * options for --help. What the options mean, and the command tables, stay
+ * with each program's command frame.
+ */
+#ifndef SLIPWAY_CMDLINE_H
+#define SLIPWAY_CMDLINE_H
+
+#include <slipway/error.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define SW_CMDLINE_MAX_OPTS 128 /* options of all groups of one parse */
+
+/* One option. Tables end with an entry whose name is NULL. */
+struct sw_opt {
+    const char *name; /* long name, without "--" */
+    int short_name;   /* 0 when none */
+    int has_arg;      /* 0 or 1 */
+    int id;           /* what sw_cmdline_get() is asked for */
+    const char *arg_name;
+    const char *help;
+};
+
+struct sw_optval {
+    int id;
+    const char *arg; /* borrowed from argv; NULL for a flag */
+};
+
+/* What a parse found. */
+struct sw_cmdline {
+    struct sw_optval *vals; /* in command-line order */
+    size_t n_vals;
+    char **args; /* positional arguments (borrowed from argv) */
+    int n_args;
+    int next; /* with stop_at_arg: index in argv of the first positional argument */
+};
+
+/*
+ * Parse argv[1..argc) against the option tables in groups (n_groups of
+ * them). With stop_at_arg, parsing stops at the first positional argument
+ * (ret->next); otherwise positional arguments may come anywhere and "--"
+ * ends the options. Unknown options and missing values are -SW_E_USAGE
+ * with "WHERE: unknown option '--x'". Release ret with sw_cmdline_release().
+ */
+int sw_cmdline_parse(int argc, char **argv, const struct sw_opt *const *groups, size_t n_groups,
+                     int stop_at_arg, const char *where, struct sw_cmdline *ret,
+                     struct sw_error *err);
+
+void sw_cmdline_release(struct sw_cmdline *c);
+
+/* The last value given for id (NULL for a flag or when absent); *ret_present if given. */
+const char *sw_cmdline_get(const struct sw_cmdline *c, int id, int *ret_present);
+
+/* How many times id was given. */
+size_t sw_cmdline_count(const struct sw_cmdline *c, int id);
+
+/* Up to max values of id, in order, into out; returns how many were given. */
+size_t sw_cmdline_all(const struct sw_cmdline *c, int id, const char **out, size_t max);
+
+/* Print a table as "  -c, --config FILE   help" lines. */
+void sw_cmdline_print(FILE *f, const struct sw_opt *opts);
+
+#endif
