@@ -16,16 +16,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int
-sw_fs_read_file(const char *path, size_t max, unsigned char **ret_buf, size_t *ret_len,
-                struct sw_error *err)
+static int
+read_file(const char *path, size_t max, int private_only, unsigned char **ret_buf, size_t *ret_len,
+          struct sw_error *err)
 {
     unsigned char *buf = NULL;
     size_t len = 0, cap;
     struct stat st;
     int fd = -1, r;
 
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT)
@@ -40,6 +40,13 @@ sw_fs_read_file(const char *path, size_t max, unsigned char **ret_buf, size_t *r
     }
     if (!S_ISREG(st.st_mode)) {
         r = sw_error_set(err, SW_E_INVAL, "refusing '%s': not a regular file", path);
+        goto out;
+    }
+    if (private_only && (st.st_mode & 077)) {
+        r = sw_error_set(err, SW_E_PERM,
+                         "refusing '%s': its mode %04o lets other users read or change it; "
+                         "run 'chmod 600 %s'",
+                         path, (unsigned)(st.st_mode & 07777), path);
         goto out;
     }
     if ((unsigned long long)st.st_size > max) {
@@ -97,6 +104,20 @@ out:
     if (fd >= 0)
         close(fd);
     return r;
+}
+
+int
+sw_fs_read_file(const char *path, size_t max, unsigned char **ret_buf, size_t *ret_len,
+                struct sw_error *err)
+{
+    return read_file(path, max, 0, ret_buf, ret_len, err);
+}
+
+int
+sw_fs_read_private(const char *path, size_t max, unsigned char **ret_buf, size_t *ret_len,
+                   struct sw_error *err)
+{
+    return read_file(path, max, 1, ret_buf, ret_len, err);
 }
 
 static int

@@ -21,6 +21,14 @@ int sw_fs_read_file(const char *path, size_t max, unsigned char **ret_buf, size_
                     struct sw_error *err);
 
 /*
+ * sw_fs_read_file() of a file that must be private: any group or other
+ * permission bit is -SW_E_PERM naming the chmod that fixes it (checked on
+ * the open file, so it cannot change in between).
+ */
+int sw_fs_read_private(const char *path, size_t max, unsigned char **ret_buf, size_t *ret_len,
+                       struct sw_error *err);
+
+/*
  * Replace path atomically with len bytes of data and the given mode:
  * a temporary file in the same directory, fsync, rename, fsync of the
  * directory. Fault points: "fs-write-fsync", "fs-write-rename".

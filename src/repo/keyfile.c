@@ -598,68 +598,15 @@ out:
 static int
 read_secret_file(const char *path, unsigned char **ret_buf, size_t *ret_len, struct sw_error *err)
 {
-    unsigned char *buf = NULL;
-    struct stat st;
-    size_t len = 0;
-    int fd, r;
-
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        int e = errno;
-        if (e == ENOENT)
-            return sw_error_set(err, SW_E_NOTFOUND, "no secret key '%s'", path);
-        if (e == ELOOP)
-            return sw_error_set(err, SW_E_PERM, "refusing '%s': it is a symbolic link", path);
-        return sw_error_errno(err, SW_E_IO, e, "cannot open '%s'", path);
+    int r = sw_fs_read_private(path, SW_MAX_KEYFILE_SEC, ret_buf, ret_len, err);
+    if (r == -SW_E_NOTFOUND)
+        return sw_error_set(err, SW_E_NOTFOUND, "no secret key '%s'", path);
+    if (r == -SW_E_INVAL || r == -SW_E_LIMIT) {
+        /* not a regular file, or too large: not a secret key file */
+        if (err)
+            err->code = SW_E_KEY;
+        return -SW_E_KEY;
     }
-    if (fstat(fd, &st) < 0) {
-        r = sw_error_errno(err, SW_E_IO, errno, "cannot stat '%s'", path);
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        r = sw_error_set(err, SW_E_KEY, "refusing '%s': not a regular file", path);
-        goto out;
-    }
-    if (st.st_mode & 077) {
-        r = sw_error_set(err, SW_E_PERM,
-                         "refusing secret key '%s': its mode %04o lets other users read or "
-                         "change it; run 'chmod 600 %s'",
-                         path, (unsigned)(st.st_mode & 07777), path);
-        goto out;
-    }
-    if (st.st_size > SW_MAX_KEYFILE_SEC) {
-        r = sw_error_set(err, SW_E_KEY, "'%s' is %lld bytes, too large for a secret key file", path,
-                         (long long)st.st_size);
-        goto out;
-    }
-    buf = malloc(SW_MAX_KEYFILE_SEC + 1);
-    if (!buf) {
-        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
-        goto out;
-    }
-    for (;;) {
-        ssize_t n = read(fd, buf + len, SW_MAX_KEYFILE_SEC + 1 - len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            r = sw_error_errno(err, SW_E_IO, errno, "cannot read '%s'", path);
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len > SW_MAX_KEYFILE_SEC) {
-            r = sw_error_set(err, SW_E_KEY, "'%s' is too large for a secret key file", path);
-            goto out;
-        }
-    }
-    *ret_buf = buf;
-    *ret_len = len;
-    buf = NULL;
-    r = 0;
-out:
-    free(buf);
-    close(fd);
     return r;
 }
 

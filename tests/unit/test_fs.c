@@ -64,6 +64,34 @@ test_read_file(void **state)
 }
 
 static void
+test_read_private(void **state)
+{
+    char *dir = tu_tmpdir(), *f = tu_path(dir, "k.sec");
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    struct sw_error err = SW_ERROR_INIT;
+    (void)state;
+
+    tu_write_str(f, "secret");
+    assert_int_equal(chmod(f, 0640), 0);
+    assert_int_equal(sw_fs_read_private(f, 100, &buf, &len, &err), -SW_E_PERM);
+    assert_null(buf);
+    assert_non_null(strstr(err.msg, "0640"));
+    assert_non_null(strstr(err.msg, "chmod 600"));
+    assert_int_equal(chmod(f, 0600), 0);
+    assert_int_equal(sw_fs_read_private(f, 100, &buf, &len, &err), 0);
+    assert_string_equal((char *)buf, "secret");
+    free(buf);
+    /* the ordinary read does not care */
+    assert_int_equal(chmod(f, 0644), 0);
+    assert_int_equal(sw_fs_read_file(f, 100, &buf, &len, &err), 0);
+    free(buf);
+    tu_rmtree(dir);
+    free(dir);
+    free(f);
+}
+
+static void
 test_write_atomic(void **state)
 {
     char *dir = tu_tmpdir(), *f = tu_path(dir, "data.json");
@@ -173,11 +201,9 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_read_file),
-        cmocka_unit_test(test_write_atomic),
-        cmocka_unit_test(test_write_atomic_fault_keeps_old),
-        cmocka_unit_test(test_write_new),
-        cmocka_unit_test(test_private_dir),
+        cmocka_unit_test(test_read_file),    cmocka_unit_test(test_read_private),
+        cmocka_unit_test(test_write_atomic), cmocka_unit_test(test_write_atomic_fault_keeps_old),
+        cmocka_unit_test(test_write_new),    cmocka_unit_test(test_private_dir),
         cmocka_unit_test(test_join_exists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
