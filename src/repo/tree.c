@@ -345,6 +345,24 @@ meta_version(const json_t *env, const char *name)
     return json_is_integer(v) && json_integer_value(v) > 0 ? (int64_t)json_integer_value(v) : 0;
 }
 
+/* 1 when metadata/VERSION.NAME.json exists, 0 when not, <0 on error. */
+static int
+version_published(const struct sw_repo *repo, const char *name, int64_t version,
+                  struct sw_error *err)
+{
+    char *rel = NULL, *path;
+    int r = sw_repo_md_name(name, version, &rel, err);
+    if (r < 0)
+        return r;
+    path = sw_fs_join(repo->metadata_dir, rel);
+    free(rel);
+    if (!path)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = sw_fs_exists(path, NULL);
+    free(path);
+    return r == 1;
+}
+
 /* --- opening ----------------------------------------------------------------------- */
 
 static char *
@@ -475,17 +493,10 @@ walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
         int64_t v = repo->snapshot ? meta_version(repo->snapshot, mname) : 0;
         free(mname);
         while (repo->probe && v < SW_REPO_MAX_VERSIONS) {
-            char *rel = NULL, *path;
-            r = sw_repo_md_name(name, v + 1, &rel, err);
+            r = version_published(repo, name, v + 1, err);
             if (r < 0)
                 return r;
-            path = sw_fs_join(repo->metadata_dir, rel);
-            free(rel);
-            if (!path)
-                return sw_error_set(err, SW_E_NOMEM, "out of memory");
-            r = sw_fs_exists(path, NULL);
-            free(path);
-            if (r != 1)
+            if (r == 0)
                 break;
             v++;
         }
@@ -813,17 +824,10 @@ sw_repo_stage_new_role(struct sw_repo *repo, const char *name, const char *paren
         return sw_error_set(err, SW_E_LIMIT, "more than %d targets roles", SW_REPO_MAX_ROLES);
     /* a role delegated once before keeps counting its versions */
     for (int64_t v = 1; v <= SW_REPO_MAX_VERSIONS; v++) {
-        char *rel = NULL, *path;
-        r = sw_repo_md_name(name, v, &rel, err);
+        r = version_published(repo, name, v, err);
         if (r < 0)
             return r;
-        path = sw_fs_join(repo->metadata_dir, rel);
-        free(rel);
-        if (!path)
-            return sw_error_set(err, SW_E_NOMEM, "out of memory");
-        r = sw_fs_exists(path, NULL);
-        free(path);
-        if (r != 1)
+        if (r == 0)
             break;
         last = v;
     }
