@@ -5,11 +5,14 @@
  * There is no signing code here. Deciding which key counts for which role
  * is left to the metadata module.
  */
+#include <slipway/buf.h>
 #include <slipway/cjson.h>
 #include <slipway/hash.h>
 #include <slipway/key.h>
 
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -138,14 +141,26 @@ check_pkey(struct sw_key *k, struct sw_error *err)
 {
     switch (k->scheme) {
     case SCHEME_ECDSA_P256: {
-        char group[64] = "";
-        size_t glen = 0;
+        char group[64] = "", enc[32] = "";
+        size_t glen = 0, elen = 0;
         if (EVP_PKEY_get_base_id(k->pkey) != EVP_PKEY_EC)
             return sw_error_set(err, SW_E_KEY, "key '%s': scheme '%s' needs an EC public key",
                                 k->id, k->scheme_name);
         if (EVP_PKEY_get_group_name(k->pkey, group, sizeof(group), &glen) != 1 ||
             strcmp(group, "prime256v1") != 0)
             return sw_error_set(err, SW_E_KEY, "key '%s': EC key is not on curve P-256", k->id);
+        /*
+         * Explicit curve parameters (accepted by OpenSSL when they equal
+         * P-256's) are refused: RFC 5480 wants the named curve, and a key
+         * must have one form.
+         */
+        if (EVP_PKEY_get_utf8_string_param(k->pkey, OSSL_PKEY_PARAM_EC_ENCODING, enc, sizeof(enc),
+                                           &elen) != 1 ||
+            strcmp(enc, OSSL_PKEY_EC_ENCODING_GROUP) != 0)
+            return sw_error_set(err, SW_E_KEY,
+                                "key '%s': EC key must name its curve, not give explicit "
+                                "parameters",
+                                k->id);
         return 0;
     }
     case SCHEME_RSA_PSS:
@@ -165,6 +180,89 @@ check_pkey(struct sw_key *k, struct sw_error *err)
         break;
     }
     return sw_error_set(err, SW_E_INTERNAL, "key '%s': not an OpenSSL key scheme", k->id);
+}
+
+/* Append a 4-byte big-endian length and then b (the big-endian bytes of bn) to buf. */
+static int
+put_bn(struct sw_buf *buf, const BIGNUM *bn)
+{
+    int n = BN_num_bytes(bn);
+    unsigned char len[4];
+    unsigned char *tmp;
+    int r;
+
+    if (n < 0 || n > SW_KEY_RSA_MAX_BITS / 8)
+        return -SW_E_KEY;
+    len[0] = (unsigned char)((unsigned)n >> 24);
+    len[1] = (unsigned char)((unsigned)n >> 16);
+    len[2] = (unsigned char)((unsigned)n >> 8);
+    len[3] = (unsigned char)n;
+    tmp = malloc((size_t)n + 1);
+    if (!tmp)
+        return -SW_E_NOMEM;
+    BN_bn2bin(bn, tmp);
+    r = sw_buf_append(buf, len, sizeof(len), NULL);
+    if (r == 0)
+        r = sw_buf_append(buf, tmp, (size_t)n, NULL);
+    free(tmp);
+    return r;
+}
+
+/*
+ * The fingerprint of an OpenSSL key, over a canonical form of the key
+ * itself, never over its encoding: for EC "ecdsa-p256:" and the
+ * uncompressed point 04 || X || Y (32 bytes each), whether the SPKI holds
+ * it compressed, uncompressed or hybrid, with a named curve or explicit
+ * parameters; for RSA "rsa:" and the length-prefixed modulus and public
+ * exponent. So one key listed under two encodings counts once.
+ */
+static int
+canonical_fpr(const struct sw_key *k, unsigned char fpr[32], struct sw_error *err)
+{
+    struct sw_buf c = SW_BUF_INIT(2 * SW_KEY_RSA_MAX_BITS / 8 + 64);
+    unsigned char d[SW_HASH_MAX_LEN];
+    BIGNUM *a = NULL, *b = NULL;
+    int r;
+
+    if (k->scheme == SCHEME_ECDSA_P256) {
+        unsigned char pt[1 + 2 * 32];
+        pt[0] = 0x04;
+        if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_X, &a) != 1 ||
+            EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &b) != 1 ||
+            BN_bn2binpad(a, pt + 1, 32) != 32 || BN_bn2binpad(b, pt + 33, 32) != 32) {
+            r = sw_error_set(err, SW_E_KEY, "key '%s': cannot read the EC public point", k->id);
+            goto out;
+        }
+        r = sw_buf_append(&c, "ecdsa-p256:", 11, err);
+        if (r == 0)
+            r = sw_buf_append(&c, pt, sizeof(pt), err);
+    } else {
+        if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_N, &a) != 1 ||
+            EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_RSA_E, &b) != 1) {
+            r = sw_error_set(err, SW_E_KEY, "key '%s': cannot read the RSA modulus and exponent",
+                             k->id);
+            goto out;
+        }
+        r = sw_buf_append(&c, "rsa:", 4, err);
+        if (r == 0)
+            r = put_bn(&c, a);
+        if (r == 0)
+            r = put_bn(&c, b);
+        if (r < 0) {
+            r = sw_error_set(err, -r, "key '%s': cannot encode the RSA public key", k->id);
+            goto out;
+        }
+    }
+    if (r == 0)
+        r = sw_hash_buf(SW_HASH_SHA256, c.data, c.len, d, err);
+    if (r == 0)
+        memcpy(fpr, d, 32);
+out:
+    BN_free(a);
+    BN_free(b);
+    sw_buf_release(&c);
+    ERR_clear_error();
+    return r;
 }
 
 static char *
@@ -250,26 +348,15 @@ sw_key_from_json(const char *keyid, const json_t *keyobj, struct sw_key **ret, s
             memcpy(k->fpr, d, sizeof(k->fpr));
         }
     } else {
-        unsigned char *der = NULL;
-        int der_len;
-        unsigned char d[SW_HASH_MAX_LEN];
         r = parse_spki_pem(keyid, pub, &k->pkey, err);
         if (r < 0)
             goto out;
         r = check_pkey(k, err);
         if (r < 0)
             goto out;
-        der_len = i2d_PUBKEY(k->pkey, &der);
-        if (der_len <= 0) {
-            ERR_clear_error();
-            r = sw_error_set(err, SW_E_KEY, "key '%s': cannot encode the public key", keyid);
-            goto out;
-        }
-        r = sw_hash_buf(SW_HASH_SHA256, der, (size_t)der_len, d, err);
-        OPENSSL_free(der);
+        r = canonical_fpr(k, k->fpr, err);
         if (r < 0)
             goto out;
-        memcpy(k->fpr, d, sizeof(k->fpr));
     }
     *ret = k;
     k = NULL;

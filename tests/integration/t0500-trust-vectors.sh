@@ -153,7 +153,7 @@ adapter_vector() {
     rc=0
     "$ADAPTER" --metadata-url "$PLAIN_URL$v/metadata" --metadata-dir "$md" refresh || rc=$?
     case "$v" in
-    bad-threshold | expired-timestamp | duplicate-signature)
+    bad-threshold | expired-timestamp | duplicate-signature | ecdsa-two-encodings)
         [ "$rc" -eq 1 ] || { echo "refresh: expected exit 1, got $rc"; return 1; }
         ;;
     *)
@@ -166,7 +166,7 @@ adapter_vector() {
     "$ADAPTER" --metadata-dir "$md" "${args[@]}" --target-dir "$td" \
         --target-base-url "$PLAIN_URL$v/targets/" --metadata-url "$PLAIN_URL$v/metadata/" download || rc=$?
     case "$v" in
-    bad-target-hash | bad-threshold | expired-timestamp | duplicate-signature)
+    bad-target-hash | bad-threshold | expired-timestamp | duplicate-signature | ecdsa-two-encodings)
         [ "$rc" -eq 1 ] || { echo "download: expected exit 1, got $rc"; return 1; }
         [ -z "$(ls -A "$td" 2>/dev/null)" ] || { echo "TD is not empty:"; ls -la "$td"; return 1; }
         ;;

@@ -11,6 +11,7 @@
 #include <slipway/cjson.h>
 #include <slipway/key.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -495,6 +496,118 @@ test_same_material(void **state)
     sw_key_free(k3);
 }
 
+/* The PEM SubjectPublicKeyInfo of an EC key with a point format and a parameter encoding. */
+static char *
+ec_pem_as(EVP_PKEY *pkey, const char *point_format, const char *encoding)
+{
+    EVP_PKEY *dup = EVP_PKEY_dup(pkey);
+    char *pem;
+    assert_non_null(dup);
+    assert_int_equal(EVP_PKEY_set_utf8_string_param(dup, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                                    point_format),
+                     1);
+    assert_int_equal(EVP_PKEY_set_utf8_string_param(dup, OSSL_PKEY_PARAM_EC_ENCODING, encoding), 1);
+    pem = pem_of(dup);
+    EVP_PKEY_free(dup);
+    return pem;
+}
+
+/*
+ * One P-256 key in its three point encodings is one key: a threshold must
+ * count it once (the fingerprint is over the point, not the SPKI bytes).
+ */
+static void
+test_ecdsa_point_encodings_same_material(void **state)
+{
+    EVP_PKEY *p256 = EVP_EC_gen("P-256"), *other = EVP_EC_gen("P-256");
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_key *u = NULL, *c = NULL, *h = NULL, *o = NULL;
+    char *pu, *pc, *ph, *po, *sig;
+    (void)state;
+
+    pu = ec_pem_as(p256, "uncompressed", "named_curve");
+    pc = ec_pem_as(p256, "compressed", "named_curve");
+    ph = ec_pem_as(p256, "hybrid", "named_curve");
+    po = ec_pem_as(other, "compressed", "named_curve");
+    assert_string_not_equal(pu, pc);
+    assert_string_not_equal(pu, ph);
+    sig = evp_sign_hex(p256, 0, 0, msg);
+    assert_int_equal(key_from("u", "ecdsa", "ecdsa-sha2-nistp256", pu, &u, &err), 0);
+    assert_int_equal(key_from("c", "ecdsa", "ecdsa-sha2-nistp256", pc, &c, &err), 0);
+    assert_int_equal(key_from("h", "ecdsa", "ecdsa-sha2-nistp256", ph, &h, &err), 0);
+    assert_int_equal(key_from("o", "ecdsa", "ecdsa-sha2-nistp256", po, &o, &err), 0);
+    /* the same signature verifies under every encoding of the key */
+    assert_int_equal(sw_key_verify(u, msg, strlen(msg), sig, &err), 0);
+    assert_int_equal(sw_key_verify(c, msg, strlen(msg), sig, &err), 0);
+    assert_int_equal(sw_key_verify(h, msg, strlen(msg), sig, &err), 0);
+    assert_true(sw_key_same_material(u, c));
+    assert_true(sw_key_same_material(c, u));
+    assert_true(sw_key_same_material(u, h));
+    assert_false(sw_key_same_material(u, o));
+    assert_false(sw_key_same_material(c, o));
+    sw_key_free(u);
+    sw_key_free(c);
+    sw_key_free(h);
+    sw_key_free(o);
+    free(sig);
+    free(pu);
+    free(pc);
+    free(ph);
+    free(po);
+    EVP_PKEY_free(p256);
+    EVP_PKEY_free(other);
+}
+
+/*
+ * The same P-256 key with explicit curve parameters in its SPKI, which
+ * OpenSSL 3 accepts: it must either be refused or be the same key as the
+ * named-curve one. slipway refuses it (TUF and RFC 5480 want a named curve).
+ */
+static void
+test_ecdsa_explicit_parameters(void **state)
+{
+    EVP_PKEY *p256 = EVP_EC_gen("P-256");
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_key *k = NULL;
+    char *pu, *pc;
+    (void)state;
+
+    pu = ec_pem_as(p256, "uncompressed", "explicit");
+    pc = ec_pem_as(p256, "compressed", "explicit");
+    assert_int_equal(key_from("x", "ecdsa", "ecdsa-sha2-nistp256", pu, &k, &err), -SW_E_KEY);
+    assert_non_null(strstr(err.msg, "explicit parameters"));
+    assert_int_equal(key_from("x", "ecdsa", "ecdsa-sha2-nistp256", pc, &k, &err), -SW_E_KEY);
+    assert_null(k);
+    free(pu);
+    free(pc);
+    EVP_PKEY_free(p256);
+}
+
+/* RSA: the modulus and exponent are the key, however the SPKI spells them. */
+static void
+test_rsa_same_material(void **state)
+{
+    EVP_PKEY *r1 = EVP_RSA_gen(2048), *r2 = EVP_RSA_gen(2048);
+    struct sw_key *a = NULL, *b = NULL, *c = NULL;
+    char *p1, *p2;
+    (void)state;
+
+    p1 = pem_of(r1);
+    p2 = pem_of(r2);
+    assert_int_equal(key_from("a", "rsa", "rsassa-pss-sha256", p1, &a, NULL), 0);
+    assert_int_equal(key_from("b", "rsa", "rsa-pkcs1v15-sha256", p1, &b, NULL), 0);
+    assert_int_equal(key_from("c", "rsa", "rsassa-pss-sha256", p2, &c, NULL), 0);
+    assert_true(sw_key_same_material(a, b));
+    assert_false(sw_key_same_material(a, c));
+    sw_key_free(a);
+    sw_key_free(b);
+    sw_key_free(c);
+    free(p1);
+    free(p2);
+    EVP_PKEY_free(r1);
+    EVP_PKEY_free(r2);
+}
+
 int
 main(void)
 {
@@ -511,6 +624,9 @@ main(void)
         cmocka_unit_test(test_unsupported),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_same_material),
+        cmocka_unit_test(test_ecdsa_point_encodings_same_material),
+        cmocka_unit_test(test_ecdsa_explicit_parameters),
+        cmocka_unit_test(test_rsa_same_material),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
