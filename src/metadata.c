@@ -176,6 +176,17 @@ want_int(struct vctx *c, const json_t *v, int64_t min, const char *field, int64_
     return 0;
 }
 
+/* A version: an integer from 1 to SW_MD_MAX_VERSION, so version + 1 never overflows. */
+static int
+want_version(struct vctx *c, const json_t *v, const char *field, int64_t *ret)
+{
+    int r = want_int(c, v, 1, field, ret);
+    if (r == 0 && *ret > SW_MD_MAX_VERSION)
+        return verr(c, SW_E_METADATA, field, "is %" PRId64 ", above the largest version %" PRId64,
+                    *ret, (int64_t)SW_MD_MAX_VERSION);
+    return r;
+}
+
 /* A string without NUL of 1..maxlen bytes. */
 static int
 want_str(struct vctx *c, const json_t *v, size_t maxlen, const char *field, const char **ret)
@@ -579,7 +590,7 @@ parse_metafile(struct vctx *c, const char *name, const json_t *obj, struct sw_md
     if (r == 0)
         r = member(c, obj, prefix, "version", true, &v, field);
     if (r == 0)
-        r = want_int(c, v, 1, field, &fi->version);
+        r = want_version(c, v, field, &fi->version);
     if (r == 0)
         r = member(c, obj, prefix, "length", false, &v, field);
     if (r == 0 && v)
@@ -889,7 +900,7 @@ parse_doc(struct vctx *c, struct sw_md *md, enum sw_md_type expected)
     if (r == 0)
         r = member(c, md->signed_, "", "version", true, &v, field);
     if (r == 0)
-        r = want_int(c, v, 1, field, &md->version);
+        r = want_version(c, v, field, &md->version);
     if (r == 0)
         r = member(c, md->signed_, "", "expires", true, &v, field);
     if (r == 0)

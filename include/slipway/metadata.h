@@ -35,6 +35,13 @@
 #define SW_MD_MAX_SPEC_VERSION 32                /* bytes of "spec_version" */
 #define SW_MD_MAX_HASH_HEX 256                   /* bytes of a hash value (known or not) */
 
+/*
+ * The largest "version" accepted, of every role and in every timestamp or
+ * snapshot "meta" entry: one below INT64_MAX, so the next version
+ * (N+1.root.json) is always representable.
+ */
+#define SW_MD_MAX_VERSION (INT64_MAX - 1)
+
 /* The TUF specification major version this code implements. */
 #define SW_MD_SPEC_MAJOR 1
 

@@ -780,6 +780,39 @@ test_timestamp_snapshot_fields(void **state)
     run_mutations(m, sizeof(m) / sizeof(m[0]));
 }
 
+/*
+ * Versions are bounded by SW_MD_MAX_VERSION (INT64_MAX - 1) in every role
+ * and every "meta" entry, so a trusted version + 1 never overflows.
+ */
+static void
+test_version_bounds(void **state)
+{
+    const enum sw_md_type R = SW_MD_ROOT, T = SW_MD_TIMESTAMP, S = SW_MD_SNAPSHOT,
+                          G = SW_MD_TARGETS;
+    const int M = SW_E_METADATA;
+    const char *above = "above the largest version 9223372036854775806";
+    const struct mut m[] = {
+        {R, "signed/version", "9223372036854775807", M, "field 'version' is 9223372036854775807"},
+        {R, "signed/version", "9223372036854775807", M, above},
+        {T, "signed/version", "9223372036854775807", M, above},
+        {S, "signed/version", "9223372036854775807", M, above},
+        {G, "signed/version", "9223372036854775807", M, above},
+        {R, "signed/version", "9223372036854775806", 0, NULL},
+        {T, "signed/version", "9223372036854775806", 0, NULL},
+        {G, "signed/version", "9223372036854775806", 0, NULL},
+        {R, "signed/version", "-9223372036854775808", M, "must be an integer >= 1"},
+        {T, "signed/meta/snapshot.json/version", "9223372036854775807", M,
+         "field 'meta.snapshot.json.version' is 9223372036854775807, above the largest version"},
+        {T, "signed/meta/snapshot.json/version", "9223372036854775806", 0, NULL},
+        {S, "signed/meta/targets.json/version", "9223372036854775807", M,
+         "role 'snapshot': field 'meta.targets.json.version' is 9223372036854775807"},
+        {S, "signed/meta/targets.json/version", "9223372036854775806", 0, NULL},
+    };
+    (void)state;
+    assert_true(SW_MD_MAX_VERSION == INT64_MAX - 1);
+    run_mutations(m, sizeof(m) / sizeof(m[0]));
+}
+
 static void
 test_root_fields(void **state)
 {
@@ -1533,6 +1566,7 @@ main(void)
         cmocka_unit_test(test_bases_parse),
         cmocka_unit_test(test_common_fields),
         cmocka_unit_test(test_timestamp_snapshot_fields),
+        cmocka_unit_test(test_version_bounds),
         cmocka_unit_test(test_root_fields),
         cmocka_unit_test(test_targets_fields),
         cmocka_unit_test(test_names_in_messages),
