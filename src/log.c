@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The logger: formats one line per call and writes it to stderr with a
+ * The logger: formats one line per call, escapes what could steer a
+ * terminal (untrusted names reach messages), and writes it to stderr with a
  * single write(2), so lines of concurrent processes do not interleave.
  * Deciding what is worth saying is left to callers.
  */
 #include <slipway/log.h>
+#include <slipway/text.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,7 +94,7 @@ level_word(int level)
 void
 sw_log(int level, const char *fmt, ...)
 {
-    char line[2048];
+    char line[2048], out[2048 + 1024];
     size_t n = 0;
     va_list ap;
     int r;
@@ -118,15 +120,21 @@ sw_log(int level, const char *fmt, ...)
         va_end(ap);
         n += r > 0 ? (size_t)r : 0;
     }
-    if (n > sizeof(line) - 2)
-        n = sizeof(line) - 2;
+    if (n > sizeof(line) - 1)
+        n = sizeof(line) - 1;
     /* one record per line: fold embedded newlines */
     for (size_t i = 0; i < n; i++)
         if (line[i] == '\n')
             line[i] = ' ';
-    line[n++] = '\n';
+    /*
+     * Messages carry untrusted names (targets, roles, files of a
+     * repository): escape every control, C1 and malformed UTF-8 byte here,
+     * where every line passes, so none reaches the terminal or the journal.
+     */
+    n = sw_text_escape_buf(out, sizeof(out) - 1, line, n, 0);
+    out[n++] = '\n';
     for (size_t off = 0; off < n;) {
-        ssize_t w = write(STDERR_FILENO, line + off, n - off);
+        ssize_t w = write(STDERR_FILENO, out + off, n - off);
         if (w <= 0)
             break;
         off += (size_t)w;

@@ -6,6 +6,7 @@
  * not. Trust in the target itself is established elsewhere.
  */
 #include <slipway/offer.h>
+#include <slipway/text.h>
 #include <slipway/version.h>
 
 #include <sodium.h>
@@ -56,10 +57,22 @@ static void
 verdict(struct sw_offer *o, enum sw_offer_verdict v, const char *fmt, ...)
 {
     va_list ap;
+    int r;
     o->verdict = v;
     va_start(ap, fmt);
-    vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+    r = vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
     va_end(ap);
+    if (r >= (int)sizeof(o->reason)) { /* cut: drop a character the cut split */
+        size_t len = strlen(o->reason), k = len;
+        while (k > 0 && ((unsigned char)o->reason[k - 1] & 0xc0) == 0x80)
+            k--;
+        if (k > 0 && (unsigned char)o->reason[k - 1] >= 0xc0) {
+            unsigned char lead = (unsigned char)o->reason[k - 1];
+            size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+            if (len - (k - 1) < need)
+                o->reason[k - 1] = '\0';
+        }
+    }
 }
 
 /* One non-empty string, or a JSON array of 1 to 64 of them. */
@@ -87,22 +100,38 @@ list_has(const json_t *a, const char *s)
     return 0;
 }
 
+/*
+ * The quoted strings of a list for a reason, each escaped (they come from
+ * metadata): a cut never splits a character, so the reason stays valid
+ * UTF-8 for JSON output.
+ */
 static void
 list_text(const json_t *a, char *out, size_t n)
 {
     size_t i, used = 0;
     const json_t *v;
     out[0] = '\0';
-    if (json_is_string(a)) {
-        snprintf(out, n, "'%s'", json_string_value(a));
-        return;
-    }
-    json_array_foreach(a, i, v)
+    json_array_foreach(json_is_string(a) ? NULL : a, i, v)
     {
-        int w = snprintf(out + used, n - used, "%s'%s'", i ? ", " : "", json_string_value(v));
-        if (w < 0 || (size_t)w >= n - used)
+        /* room for ", ", two quotes, at least one byte and the NUL */
+        if (n - used < 6)
             break;
-        used += (size_t)w;
+        if (i) {
+            memcpy(out + used, ", ", 2);
+            used += 2;
+        }
+        out[used++] = '\'';
+        used += sw_text_escape_buf(out + used, n - used - 1, json_string_value(v),
+                                   json_string_length(v), 0);
+        out[used++] = '\'';
+        out[used] = '\0';
+    }
+    if (json_is_string(a) && n >= 3) {
+        out[used++] = '\'';
+        used +=
+            sw_text_escape_buf(out + used, n - 2, json_string_value(a), json_string_length(a), 0);
+        out[used++] = '\'';
+        out[used] = '\0';
     }
 }
 

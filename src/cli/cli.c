@@ -10,6 +10,7 @@
 #include <slipway/fs.h>
 #include <slipway/log.h>
 #include <slipway/progress.h>
+#include <slipway/text.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -105,12 +106,18 @@ sw_cli_progress(struct sw_cli *cli, struct sw_progress **ret_progress)
 int
 sw_cli_print_json(struct sw_cli *cli, json_t *v)
 {
+    char *text;
     int r;
     if (!v)
         return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory building JSON output");
-    r = json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    /* ASCII only: names from metadata cannot put a control byte on the terminal */
+    text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(v);
-    if (r < 0 || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
+    if (!text)
+        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory writing JSON output");
+    r = fputs(text, stdout) == EOF || fputc('\n', stdout) == EOF || fflush(stdout) == EOF;
+    free(text);
+    if (r)
         return sw_error_errno(&cli->err, SW_E_IO, errno, "cannot write to stdout");
     return 0;
 }

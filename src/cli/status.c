@@ -7,6 +7,8 @@
  */
 #include "cli.h"
 
+#include <slipway/text.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -92,30 +94,31 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
         goto out;
     }
 
-    printf("state dir:    %s\n", cfg->state_dir);
-    printf("config:       %s\n", cfg->path ? cfg->path : "(built-in defaults)");
-    printf("store:        %s (schema %d)\n", sw_store_path(cli->store),
-           sw_store_schema_version(cli->store));
-    printf("device id:    %s\n", sw_store_device_id(cli->store));
-    printf("channel:      %s\n", cfg->channel);
-    printf("compatible:   %s\n", cfg->compatible ? cfg->compatible : "(not set)");
-    printf("slots (%s):\n", cfg->slot_backend);
+    sw_text_printf(stdout, "state dir:    %s\n", cfg->state_dir);
+    sw_text_printf(stdout, "config:       %s\n", cfg->path ? cfg->path : "(built-in defaults)");
+    sw_text_printf(stdout, "store:        %s (schema %d)\n", sw_store_path(cli->store),
+                   sw_store_schema_version(cli->store));
+    sw_text_printf(stdout, "device id:    %s\n", sw_store_device_id(cli->store));
+    sw_text_printf(stdout, "channel:      %s\n", cfg->channel);
+    sw_text_printf(stdout, "compatible:   %s\n", cfg->compatible ? cfg->compatible : "(not set)");
+    sw_text_printf(stdout, "slots (%s):\n", cfg->slot_backend);
     for (size_t i = 0; i < n_slots; i++)
-        printf("  %s %-8s %-10s %s\n", slots[i].name,
-               active && strcmp(active, slots[i].name) == 0 ? "active" : "", slots[i].state,
-               slots[i].version ? slots[i].version : "-");
+        sw_text_printf(stdout, "  %s %-8s %-10s %s\n", slots[i].name,
+                       active && strcmp(active, slots[i].name) == 0 ? "active" : "", slots[i].state,
+                       slots[i].version ? slots[i].version : "-");
     if (n_meta == 0) {
-        printf("trust:        no trusted root; run 'slipway init --root ROOT.json'\n");
+        sw_text_printf(stdout,
+                       "trust:        no trusted root; run 'slipway init --root ROOT.json'\n");
     } else {
-        printf("trusted metadata:\n");
+        sw_text_printf(stdout, "trusted metadata:\n");
         for (size_t i = 0; i < n_meta; i++)
-            printf("  %-12s version %-6lld expires %s\n", meta[i].role, (long long)meta[i].version,
-                   meta[i].expires);
+            sw_text_printf(stdout, "  %-12s version %-6lld expires %s\n", meta[i].role,
+                           (long long)meta[i].version, meta[i].expires);
     }
-    printf("mirrors:      %s\n", cfg->n_mirrors ? "" : "(none configured)");
+    sw_text_printf(stdout, "mirrors:      %s\n", cfg->n_mirrors ? "" : "(none configured)");
     for (size_t i = 0; i < cfg->n_mirrors; i++)
-        printf("  %-12s %s%s\n", cfg->mirrors[i].name, cfg->mirrors[i].metadata_url,
-               cfg->mirrors[i].pin ? " (pinned)" : "");
+        sw_text_printf(stdout, "  %-12s %s%s\n", cfg->mirrors[i].name, cfg->mirrors[i].metadata_url,
+                       cfg->mirrors[i].pin ? " (pinned)" : "");
     r = 0;
 out:
     sw_store_slots_free(slots, n_slots);

@@ -13,6 +13,7 @@
 #include <slipway/log.h>
 #include <slipway/offer.h>
 #include <slipway/progress.h>
+#include <slipway/text.h>
 #include <slipway/trust.h>
 
 #include <inttypes.h>
@@ -117,8 +118,8 @@ sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
                            "metadata_dir", mdir));
     } else {
         const struct sw_md *root = sw_trust_root(t);
-        printf("trusting root version %" PRId64 " from '%s' (expires %s)\n", sw_md_version(root),
-               root_file, sw_md_expires_string(root));
+        sw_text_printf(stdout, "trusting root version %" PRId64 " from '%s' (expires %s)\n",
+                       sw_md_version(root), root_file, sw_md_expires_string(root));
     }
 out:
     sw_trust_free(t);
@@ -237,20 +238,22 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
         json_object_set_new(o, "requests", json_integer(rep.requests));
         r = sw_cli_print_json(cli, o);
     } else if (rep.n_changes == 0) {
-        printf("up to date: timestamp version %" PRId64 ", targets version %" PRId64 "\n",
-               sw_md_version(sw_trust_role(t, SW_MD_TIMESTAMP)),
-               sw_md_version(sw_trust_role(t, SW_MD_TARGETS)));
+        sw_text_printf(stdout,
+                       "up to date: timestamp version %" PRId64 ", targets version %" PRId64 "\n",
+                       sw_md_version(sw_trust_role(t, SW_MD_TIMESTAMP)),
+                       sw_md_version(sw_trust_role(t, SW_MD_TARGETS)));
     } else {
         for (size_t i = 0; i < rep.n_changes; i++) {
             const struct sw_trust_change *c = &rep.changes[i];
             if (c->new_version == 0)
-                printf("%-10s version %" PRId64 " dropped (its keys changed)\n", c->role,
-                       c->old_version);
+                sw_text_printf(stdout, "%-10s version %" PRId64 " dropped (its keys changed)\n",
+                               c->role, c->old_version);
             else if (c->old_version == 0)
-                printf("%-10s version %" PRId64 " (new)\n", c->role, c->new_version);
+                sw_text_printf(stdout, "%-10s version %" PRId64 " (new)\n", c->role,
+                               c->new_version);
             else
-                printf("%-10s version %" PRId64 " -> %" PRId64 "\n", c->role, c->old_version,
-                       c->new_version);
+                sw_text_printf(stdout, "%-10s version %" PRId64 " -> %" PRId64 "\n", c->role,
+                               c->old_version, c->new_version);
         }
     }
 out:
@@ -346,11 +349,23 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
                                  (json_int_t)info->length, "role", role, "offered",
                                  o.verdict == SW_OFFER_YES, "verdict",
                                  sw_offer_verdict_to_string(o.verdict), "reason", o.reason));
-        } else if (o.verdict == SW_OFFER_YES) {
-            printf("%-40s %-14s %12" PRId64 " bytes\n", paths[i], o.version, info->length);
         } else {
-            printf("%-40s %-14s not offered: %s\n", paths[i], o.version ? o.version : "-",
-                   o.reason);
+            /* names and values are signed but untrusted: no control byte, no newline */
+            char *name = sw_text_escape(paths[i], 0);
+            char *ver = sw_text_escape(o.version ? o.version : "-", 0);
+            char *why_not = sw_text_escape(o.reason, 0);
+            if (!name || !ver || !why_not)
+                r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+            else if (o.verdict == SW_OFFER_YES)
+                sw_text_printf(stdout, "%-40s %-14s %12" PRId64 " bytes\n", name, ver,
+                               info->length);
+            else
+                sw_text_printf(stdout, "%-40s %-14s not offered: %s\n", name, ver, why_not);
+            free(name);
+            free(ver);
+            free(why_not);
+            if (r < 0)
+                goto out;
         }
     }
     r = 0;
@@ -360,8 +375,8 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
                                              "targets", jlist, "offered", (int)n_offered));
         jlist = NULL;
     } else if (n_offered == 0) {
-        printf("no update is offered to this machine%s\n",
-               why ? "" : " (run 'slipway list --why' for the reasons)");
+        sw_text_printf(stdout, "no update is offered to this machine%s\n",
+                       why ? "" : " (run 'slipway list --why' for the reasons)");
     }
 out:
     json_decref(jlist);

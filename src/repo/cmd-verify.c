@@ -9,6 +9,7 @@
 #include "check.h"
 
 #include <slipway/metadata.h>
+#include <slipway/text.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -57,9 +58,10 @@ sw_repo_cmd_verify(struct sw_repo_cli *cli, int argc, char **argv)
     json_array_foreach(json_object_get(report, "problems"), i, e)
     {
         if (!cli->json)
-            fprintf(stderr, "problem: %s: %s: %s\n", json_string_value(json_object_get(e, "file")),
-                    json_string_value(json_object_get(e, "check")),
-                    json_string_value(json_object_get(e, "message")));
+            sw_text_printf(stderr, "problem: %s: %s: %s\n",
+                           json_string_value(json_object_get(e, "file")),
+                           json_string_value(json_object_get(e, "check")),
+                           json_string_value(json_object_get(e, "message")));
     }
     if (n == 0) {
         sw_repo_say(cli,
@@ -70,6 +72,6 @@ sw_repo_cmd_verify(struct sw_repo_cli *cli, int argc, char **argv)
         return SW_REPO_EXIT_OK;
     }
     if (!cli->json)
-        fprintf(stderr, "verify: %zu problem%s in '%s'\n", n, n == 1 ? "" : "s", o.dir);
+        sw_text_printf(stderr, "verify: %zu problem%s in '%s'\n", n, n == 1 ? "" : "s", o.dir);
     return SW_REPO_EXIT_INVALID;
 }

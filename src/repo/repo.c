@@ -11,6 +11,7 @@
 
 #include <slipway/fs.h>
 #include <slipway/log.h>
+#include <slipway/text.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -164,7 +165,7 @@ sw_repo_say(const struct sw_repo_cli *cli, const char *fmt, ...)
     if (cli->json)
         return;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    sw_text_vprintf(stdout, fmt, ap); /* names from the repository: no control byte */
     va_end(ap);
 }
 
@@ -270,42 +271,47 @@ sw_repo_print_staged(const struct sw_repo_cli *cli, const char *dir, int how_to_
         json_int_t have = json_integer_value(json_object_get(e, "signatures"));
         json_int_t need = json_integer_value(json_object_get(e, "threshold"));
         const json_t *missing = json_object_get(e, "missing");
-        printf("role '%s' version %" JSON_INTEGER_FORMAT ": %" JSON_INTEGER_FORMAT
-               " of %" JSON_INTEGER_FORMAT " signature%s by %s%s\n",
-               role, json_integer_value(json_object_get(e, "version")), have, need,
-               need == 1 ? "" : "s", json_string_value(json_object_get(e, "check")),
-               have >= need ? " (ready)" : "");
+        sw_text_printf(stdout,
+                       "role '%s' version %" JSON_INTEGER_FORMAT ": %" JSON_INTEGER_FORMAT
+                       " of %" JSON_INTEGER_FORMAT " signature%s by %s%s\n",
+                       role, json_integer_value(json_object_get(e, "version")), have, need,
+                       need == 1 ? "" : "s", json_string_value(json_object_get(e, "check")),
+                       have >= need ? " (ready)" : "");
         if (have < need && !how_to_sign) {
             size_t j;
             const json_t *m;
-            printf("  needs %" JSON_INTEGER_FORMAT " more signature%s from:", need - have,
-                   need - have == 1 ? "" : "s");
+            sw_text_printf(stdout,
+                           "  needs %" JSON_INTEGER_FORMAT " more signature%s from:", need - have,
+                           need - have == 1 ? "" : "s");
             json_array_foreach(missing, j, m)
             {
                 const char *name = json_string_value(json_object_get(m, "name"));
-                printf(" %s", name ? name : json_string_value(json_object_get(m, "keyid")));
+                sw_text_printf(stdout, " %s",
+                               name ? name : json_string_value(json_object_get(m, "keyid")));
             }
-            printf("\n  ('commit' signs with the keys of its key directory; other holders run "
-                   "'slipway-repo sign')\n");
+            sw_text_printf(
+                stdout, "\n  ('commit' signs with the keys of its key directory; other holders run "
+                        "'slipway-repo sign')\n");
         } else if (have < need) {
             size_t j;
             const json_t *m;
-            printf("  still needed: %" JSON_INTEGER_FORMAT " more, from:", need - have);
+            sw_text_printf(stdout,
+                           "  still needed: %" JSON_INTEGER_FORMAT " more, from:", need - have);
             json_array_foreach(missing, j, m)
             {
                 const char *name = json_string_value(json_object_get(m, "name"));
                 const char *id = json_string_value(json_object_get(m, "keyid"));
                 if (name)
-                    printf(" %s", name);
+                    sw_text_printf(stdout, " %s", name);
                 else
-                    printf(" (key id %.16s...)", id);
+                    sw_text_printf(stdout, " (key id %.16s...)", id);
             }
-            printf("\n");
+            sw_text_printf(stdout, "\n");
             json_array_foreach(missing, j, m)
             {
                 const char *name = json_string_value(json_object_get(m, "name"));
-                printf("  slipway-repo sign %s %s --key %s --key-dir KEYS\n", dir, role,
-                       name ? name : "NAME");
+                sw_text_printf(stdout, "  slipway-repo sign %s %s --key %s --key-dir KEYS\n", dir,
+                               role, name ? name : "NAME");
             }
         }
     }
@@ -411,6 +417,18 @@ parse_options(struct sw_repo_cli *cli, const struct sw_repo_cmd *cmd, int argc, 
     return help;
 }
 
+/* JSON on stdout, ASCII only (names from a repository hold no control byte there) */
+static void
+print_json(const json_t *v)
+{
+    char *text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (text) {
+        fputs(text, stdout);
+        fputc('\n', stdout);
+    }
+    free(text);
+}
+
 static void
 report_error(struct sw_repo_cli *cli, int r)
 {
@@ -422,8 +440,7 @@ report_error(struct sw_repo_cli *cli, int r)
         json_t *e = json_pack("{s:i,s:s,s:s}", "code", cli->err.code, "name",
                               sw_errcode_name(cli->err.code), "message", cli->err.msg);
         if (o && e && json_object_set_new(o, "error", e) == 0) {
-            json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            fputc('\n', stdout);
+            print_json(o);
         } else {
             json_decref(e);
         }
@@ -522,8 +539,7 @@ sw_repo_main(int argc, char **argv)
     } else {
         exit_code = r;
         if (cli.json) {
-            json_dumpf(cli.report, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-            fputc('\n', stdout);
+            print_json(cli.report);
         }
     }
 out:

@@ -119,11 +119,42 @@ test_level_clamp(void **state)
     assert_int_equal(sw_log_get_level(), SW_LOG_DEBUG);
 }
 
+/*
+ * Untrusted names in messages cannot steer the terminal: controls, C1
+ * and malformed UTF-8 are escaped by the writer; printable UTF-8 is kept;
+ * the only raw newline is the one ending the line.
+ */
+static void
+test_escapes_controls(void **state)
+{
+    struct capture c;
+    struct sw_error err = SW_ERROR_INIT;
+    char *out;
+    (void)state;
+    unsetenv("JOURNAL_STREAM");
+    capture_start(&c);
+    sw_log_init("slipway");
+    sw_log_set_level(SW_LOG_NOTICE);
+    sw_log_error("target '%s' role '%s'", "\033[2J\033]0;owned\007x\ry",
+                 "\xc2\x9b"
+                 "31m\x7f\xff");
+    sw_log_notice("caf\xc3\xa9 a\tb");
+    sw_error_set(&err, SW_E_TRUST, "role '\033[31mred'");
+    sw_log_sw_error(&err);
+    out = capture_end(&c);
+    assert_string_equal(out, "slipway: error: target '\\x1b[2J\\x1b]0;owned\\x07x\\x0dy' role "
+                             "'\\xc2\\x9b31m\\x7f\\xff'\n"
+                             "slipway: caf\xc3\xa9 a\\x09b\n"
+                             "slipway: error: role '\\x1b[31mred'\n");
+    free(out);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_escapes_controls),
         cmocka_unit_test(test_journal),
         cmocka_unit_test(test_level_clamp),
     };

@@ -170,6 +170,38 @@ test_rollout(void **state)
                      SW_OFFER_NO_FIELDS);
 }
 
+/* Values from metadata in a reason are escaped, and a cut reason is still valid UTF-8. */
+static void
+test_reason_untrusted_values(void **state)
+{
+    struct sw_offer_device d = device();
+    struct sw_offer o;
+    char json[1024];
+    (void)state;
+    assert_int_equal(eval("{\"slipway\":{\"version\":\"1.1.0\",\"compatible\":"
+                          "[\"\\u001b]0;owned\\u0007\", \"\\u009b2J\\r\"]}}",
+                          &d, &o),
+                     SW_OFFER_INCOMPATIBLE);
+    assert_string_equal(o.reason,
+                        "for '\\x1b]0;owned\\x07', '\\xc2\\x9b2J\\x0d', not for 'acme-gw'");
+    assert_int_equal(
+        eval("{\"slipway\":{\"version\":\"1.1.0\",\"compatible\":\"\\u001b[2J\"}}", &d, &o),
+        SW_OFFER_INCOMPATIBLE);
+    assert_string_equal(o.reason, "for '\\x1b[2J', not for 'acme-gw'");
+    /* a long list of two-byte characters: cut, never inside a character */
+    strcpy(json, "{\"slipway\":{\"version\":\"1.1.0\",\"compatible\":[\"");
+    for (int i = 0; i < 150; i++)
+        strcat(json, "\xc3\xa9");
+    strcat(json, "\"]}}");
+    assert_int_equal(eval(json, &d, &o), SW_OFFER_INCOMPATIBLE);
+    assert_true(strlen(o.reason) > 100);
+    {
+        json_t *j = json_string(o.reason); /* NULL for invalid UTF-8 */
+        assert_non_null(j);
+        json_decref(j);
+    }
+}
+
 int
 main(void)
 {
@@ -177,6 +209,7 @@ main(void)
         cmocka_unit_test(test_buckets_match_python),
         cmocka_unit_test(test_offered),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_reason_untrusted_values),
         cmocka_unit_test(test_rollout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
