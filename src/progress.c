@@ -5,6 +5,7 @@
  * of both; choosing whether to show them is the command layer's business.
  */
 #include <slipway/progress.h>
+#include <slipway/text.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -98,6 +99,7 @@ static void
 draw_bar(struct sw_progress *pr, const struct sw_fetch_progress *p, int final)
 {
     char line[BAR_MAX_WIDTH * 2], have[32], total[32], rate[32], eta[32] = "", pct[8] = "";
+    char safe[41];
     const char *name = strrchr(p->path, '/');
     double r = rate_of(p);
     int width = term_width(pr->bar_fd), n;
@@ -123,7 +125,9 @@ draw_bar(struct sw_progress *pr, const struct sw_fetch_progress *p, int final)
         if (final)
             snprintf(eta, sizeof(eta), "in %.1f s", p->elapsed);
     }
-    n = snprintf(line, sizeof(line), "\r%.40s %s %s / %s  %s/s  %s", name, pct, have, total, rate,
+    /* the name comes from metadata: escaped, and cut at 40 bytes of the escaped form */
+    sw_text_escape_buf(safe, sizeof(safe), name, strlen(name), 0);
+    n = snprintf(line, sizeof(line), "\r%s %s %s / %s  %s/s  %s", safe, pct, have, total, rate,
                  eta);
     if (n < 0)
         return;

@@ -155,6 +155,19 @@ test_bar(void **state)
     assert_non_null(strstr(out, "in 8.0 s"));
     assert_int_equal(out[strlen(out) - 1], '\n');
 
+    /* a name from metadata cannot steer the terminal: only the bar's own \r and ESC[K */
+    p.event = SW_FETCH_EV_PROGRESS;
+    p.path = "dir/\033]0;owned\007\033[2J\r\xc2\x9bx.tar";
+    sw_progress_fetch(pr, &p);
+    out = drain(fds[0]);
+    assert_non_null(strstr(out, "\\x1b]0;owned\\x07\\x1b[2J\\x0d\\xc2\\x9bx.tar"));
+    assert_int_equal(out[0], '\r');
+    assert_null(strchr(out + 1, '\r'));
+    assert_null(strchr(out, '\007'));
+    assert_non_null(strstr(out, "\033[K"));
+    assert_ptr_equal(strchr(out, '\033'), strstr(out, "\033[K"));
+    p.path = "dir/app-1.0.tar";
+
     /* a retry clears a half-drawn bar so the message that follows has its own line */
     p.event = SW_FETCH_EV_PROGRESS;
     p.bytes = 10;
