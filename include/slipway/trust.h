@@ -33,8 +33,8 @@ struct sw_trust_config {
     uint64_t max_target_size;    /* 0: only the signed length limits a target */
     unsigned max_root_rotations; /* 0: SW_TRUST_MAX_ROOT_ROTATIONS */
     unsigned max_delegations;    /* 0: SW_TRUST_MAX_DELEGATIONS */
-    int local_roles; /* delegated roles only from metadata_dir, never fetched (fetch may still
-                        download targets); also the case when fetch is NULL */
+    /* delegated roles only from metadata_dir, never fetched (targets may still be); NULL fetch too */
+    int local_roles;
     sw_fetch_progress_fn progress; /* optional: events of every download */
     void *progress_ctx;
 };
@@ -97,7 +97,8 @@ int sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust
 
 /*
  * Update root, timestamp, snapshot and targets from the mirrors (section
- * 5.3 to 5.6), at time now. rep (optional) receives what changed.
+ * 5.3 to 5.6), at time now. rep (optional) receives what changed. Delegated
+ * roles are fetched on demand, or all at once by sw_trust_fetch_delegated().
  */
 int sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep,
                      struct sw_error *err);
