@@ -213,17 +213,21 @@ record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep,
     return ok ? r : 0;
 }
 
-/* The exit status of a refresh whose delegated roles could not all be used. */
+/*
+ * The exit status of a refresh whose delegated roles could not all be used:
+ * 5 when verification refused one, else 6 when one could not be fetched,
+ * else that of the first.
+ */
 static int
 skips_exit_code(const struct sw_trust_skip *skips, size_t n)
 {
-    int code = SW_EXIT_OK;
+    int code = n ? sw_cli_exit_code(-skips[0].code) : SW_EXIT_OK;
     for (size_t i = 0; i < n; i++) {
         int c = sw_cli_exit_code(-skips[i].code);
-        if (c == SW_EXIT_TRUST || code == SW_EXIT_OK)
+        if (c == SW_EXIT_TRUST)
+            return c;
+        if (c == SW_EXIT_FETCH)
             code = c;
-        if (code == SW_EXIT_TRUST)
-            break;
     }
     return code;
 }
