@@ -22,11 +22,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SW_TRUST_MAX_LIST_ROLES 1024 /* roles walked to list every target */
+/*
+ * Whether one delegation (a role entry in a delegator's document held by
+ * this session) accepts a document of its role: the verdict of
+ * sw_md_verify, or of the fetch made for it.
+ */
+struct role_verdict {
+    const struct sw_md_role *by;
+    struct sw_md *md; /* the accepted document (owned by the entry), or NULL */
+    int code;         /* refused: SW_E_* */
+    char *msg;
+};
 
+/*
+ * A delegated role in this session. Its documents are those of the version
+ * the snapshot names (the kept one, one fetched); none is used for a path
+ * before the delegation of that path accepted it. Documents stay until the
+ * session roles are dropped, as the search holds pointers into them.
+ */
 struct role_entry {
     char *name;
-    struct sw_md *md;
+    struct sw_md **docs;
+    size_t n_docs;
+    int kept_read;              /* the kept file has been looked at */
+    struct sw_error kept_error; /* why the kept file is not usable */
+    struct role_verdict *verdicts;
+    size_t n_verdicts;
 };
 
 struct sw_trust {
@@ -60,12 +81,30 @@ int
 sw_trust_role_filename(const char *role, char **ret, struct sw_error *err)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t n = strlen(role);
+    size_t n = strlen(role), enc = 0;
     char *out, *p;
 
     if (n == 0 || n > SW_MD_MAX_ROLE_NAME)
         return sw_error_set(err, SW_E_METADATA, "role name of %zu bytes is not allowed", n);
-    out = malloc(3 * n + sizeof(".json"));
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)role[i];
+        enc += (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                       c == '_' || c == '.' || c == '-' || c == '~'
+                   ? 1
+                   : 3;
+    }
+    if (enc + strlen(".json") > SW_TRUST_MAX_FILENAME) {
+        /* too long for one file name: a name no percent-encoding gives ("%%") */
+        char sha[SW_HASH_MAX_HEX];
+        int r = sw_hash_buf_hex(SW_HASH_SHA256, role, n, sha, err);
+        if (r < 0)
+            return r;
+        if (asprintf(&out, "%%%%sha256-%s.json", sha) < 0)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        *ret = out;
+        return 0;
+    }
+    out = malloc(enc + sizeof(".json"));
     if (!out)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     p = out;
@@ -438,6 +477,24 @@ rollback_snapshot(struct sw_trust *t)
     return t->snap;
 }
 
+static void
+drop_session_roles(struct sw_trust *t)
+{
+    for (size_t i = 0; i < t->n_roles; i++) {
+        struct role_entry *e = &t->roles[i];
+        free(e->name);
+        for (size_t j = 0; j < e->n_docs; j++)
+            sw_md_free(e->docs[j]);
+        free(e->docs);
+        for (size_t j = 0; j < e->n_verdicts; j++)
+            free(e->verdicts[j].msg);
+        free(e->verdicts);
+    }
+    free(t->roles);
+    t->roles = NULL;
+    t->n_roles = 0;
+}
+
 /* --- open and install ------------------------------------------------------------------ */
 
 int
@@ -500,11 +557,7 @@ sw_trust_free(struct sw_trust *t)
     sw_md_free(t->ts);
     sw_md_free(t->snap);
     sw_md_free(t->targets);
-    for (size_t i = 0; i < t->n_roles; i++) {
-        free(t->roles[i].name);
-        sw_md_free(t->roles[i].md);
-    }
-    free(t->roles);
+    drop_session_roles(t);
     free(t->dir);
     free(t);
 }
@@ -970,18 +1023,6 @@ update_targets(struct sw_trust *t, struct sw_error *err)
     return 0;
 }
 
-static void
-drop_session_roles(struct sw_trust *t)
-{
-    for (size_t i = 0; i < t->n_roles; i++) {
-        free(t->roles[i].name);
-        sw_md_free(t->roles[i].md);
-    }
-    free(t->roles);
-    t->roles = NULL;
-    t->n_roles = 0;
-}
-
 int
 sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, struct sw_error *err)
 {
@@ -1064,26 +1105,185 @@ stale:
 
 /* --- 5.7: delegated roles and target search ------------------------------------------- */
 
-static struct sw_md *
-session_role(const struct sw_trust *t, const char *name)
+/* Failures that stop a walk or search outright rather than one branch of it. */
+static int
+is_fatal(int r)
 {
-    if (strcmp(name, "targets") == 0)
-        return t->targets;
-    for (size_t i = 0; i < t->n_roles; i++)
-        if (strcmp(t->roles[i].name, name) == 0)
-            return t->roles[i].md;
-    return NULL;
+    int code = r < 0 ? -r : r;
+    return code == SW_E_NOMEM || code == SW_E_IO || code == SW_E_INTERNAL ||
+           (code >= 200 && code < 300);
 }
 
-/* Load a delegated role that `role` (held by its delegator) authorises. */
+void
+sw_trust_skip_release(struct sw_trust_skip *s)
+{
+    if (!s)
+        return;
+    free(s->role);
+    free(s->delegator);
+    free(s->reason);
+    s->role = s->delegator = s->reason = NULL;
+    s->code = 0;
+}
+
+void
+sw_trust_skips_free(struct sw_trust_skip *skips, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sw_trust_skip_release(&skips[i]);
+    free(skips);
+}
+
 static int
-load_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **ret,
-               struct sw_error *err)
+skip_fill(struct sw_trust_skip *s, const char *role, const char *delegator,
+          const struct sw_error *why, struct sw_error *err)
+{
+    s->role = strdup(role);
+    s->delegator = strdup(delegator);
+    s->reason = strdup(why->msg);
+    s->code = why->code ? why->code : SW_E_TRUST;
+    if (!s->role || !s->delegator || !s->reason) {
+        sw_trust_skip_release(s);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static struct role_entry *
+session_entry(struct sw_trust *t, const char *name, struct sw_error *err)
+{
+    struct role_entry *nr;
+    for (size_t i = 0; i < t->n_roles; i++)
+        if (strcmp(t->roles[i].name, name) == 0)
+            return &t->roles[i];
+    nr = realloc(t->roles, (t->n_roles + 1) * sizeof(*nr));
+    if (!nr) {
+        sw_error_set(err, SW_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    t->roles = nr;
+    nr = &t->roles[t->n_roles];
+    memset(nr, 0, sizeof(*nr));
+    nr->name = strdup(name);
+    if (!nr->name) {
+        sw_error_set(err, SW_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    t->n_roles++;
+    return nr;
+}
+
+static int
+entry_add_doc(struct role_entry *e, struct sw_md *md, struct sw_error *err)
+{
+    struct sw_md **nd = realloc(e->docs, (e->n_docs + 1) * sizeof(*nd));
+    if (!nd) {
+        sw_md_free(md);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    e->docs = nd;
+    e->docs[e->n_docs++] = md;
+    return 0;
+}
+
+/*
+ * Read the kept file of a delegated role once per session: a document
+ * only when it has the length and hashes the snapshot gives (checked
+ * before parsing), the version it names, and has not expired. Its
+ * signatures are checked per delegation, later. Otherwise e->kept_error
+ * says why. Only running out of memory fails.
+ */
+static int
+read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo *meta,
+          struct sw_error *err)
+{
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    struct sw_md *md = NULL;
+    struct sw_error *ke = &e->kept_error;
+    int r;
+
+    e->kept_read = 1;
+    r = read_local(t, e->name, t->cfg.max_metadata_size, &bytes, &len, ke);
+    if (r == -SW_E_NOTFOUND) {
+        sw_error_set(ke, SW_E_TRUST, "role '%s' is not kept here", e->name);
+        return 0;
+    }
+    if (r == -SW_E_NOMEM)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if (r == 0 && (meta->length >= 0 || meta->n_hashes > 0))
+        r = sw_md_fileinfo_check(meta, bytes, len, ke);
+    if (r == 0)
+        r = sw_md_parse_role_mem(bytes, len, SW_MD_TARGETS, e->name, &md, ke);
+    free(bytes);
+    if (r == 0 && sw_md_version(md) != meta->version)
+        r = sw_error_set(ke, SW_E_TRUST,
+                         "the kept role '%s' is version %" PRId64
+                         ", the snapshot names version %" PRId64,
+                         e->name, sw_md_version(md), meta->version);
+    if (r == 0 && sw_md_is_expired(md, t->now))
+        r = sw_error_set(ke, SW_E_EXPIRED, "the kept role '%s' version %" PRId64 " has expired",
+                         e->name, meta->version);
+    if (r == -SW_E_NOMEM) {
+        sw_md_free(md);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    if (r < 0) {
+        sw_md_free(md);
+        return 0;
+    }
+    sw_error_clear(ke);
+    return entry_add_doc(e, md, err);
+}
+
+static int
+add_verdict(struct role_entry *e, const struct sw_md_role *by, struct sw_md *md,
+            const struct sw_error *why, struct sw_error *err)
+{
+    struct role_verdict *nv = realloc(e->verdicts, (e->n_verdicts + 1) * sizeof(*nv));
+    if (!nv)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    e->verdicts = nv;
+    nv = &e->verdicts[e->n_verdicts];
+    memset(nv, 0, sizeof(*nv));
+    nv->by = by;
+    nv->md = md;
+    if (!md) {
+        nv->code = why->code ? why->code : SW_E_TRUST;
+        nv->msg = strdup(why->msg);
+        if (!nv->msg)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    e->n_verdicts++;
+    return 0;
+}
+
+static int
+can_fetch_roles(const struct sw_trust *t)
+{
+    return t->cfg.fetch && !t->cfg.local_roles;
+}
+
+/*
+ * The document of the delegated role that delegation `role` (in the
+ * document of `delegator`, trusted on the path being walked) accepts:
+ * verified against that delegation's keys and threshold every time a
+ * delegation is asked for the first time, whoever asked before (a diamond
+ * gives one role name two authorisations). A kept document is used when
+ * this delegation accepts it; otherwise, when fetching is allowed, the
+ * role is fetched, checked against this delegation and the snapshot, and
+ * kept. A document one delegation refuses is never dropped: another may
+ * accept it. The verdict is remembered for the session.
+ */
+static int
+get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **ret,
+              struct sw_error *err)
 {
     const char *name = sw_md_role_name(role);
     const struct sw_md_fileinfo *meta;
+    struct sw_error why = SW_ERROR_INIT;
+    struct role_entry *e;
     struct sw_md *md = NULL;
-    struct role_entry *nr;
     int r;
 
     if (is_top_level_name(name))
@@ -1095,29 +1295,61 @@ load_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md *
                             "role '%s' is delegated but snapshot version %" PRId64
                             " does not list it; refusing to fetch it",
                             name, sw_md_version(t->snap));
-    r = load_local(t, name, SW_MD_TARGETS, role, t->cfg.max_metadata_size, &md, err);
-    if (r < 0)
-        return r;
-    if (!current_enough(t, name, md, meta)) {
-        sw_md_free(md);
-        md = NULL;
-        r = fetch_targets_role(t, name, role, meta, &md, err);
+    e = session_entry(t, name, err);
+    if (!e)
+        return -SW_E_NOMEM;
+    for (size_t i = 0; i < e->n_verdicts; i++) {
+        if (e->verdicts[i].by != role)
+            continue;
+        if (e->verdicts[i].md) {
+            *ret = e->verdicts[i].md;
+            return 0;
+        }
+        return sw_error_set(err, e->verdicts[i].code, "%s", e->verdicts[i].msg);
+    }
+    if (!e->kept_read) {
+        r = read_kept(t, e, meta, err);
         if (r < 0)
             return r;
     }
-    nr = realloc(t->roles, (t->n_roles + 1) * sizeof(*nr));
-    if (!nr) {
-        sw_md_free(md);
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    why = e->kept_error;
+    for (size_t i = 0; i < e->n_docs && !md; i++) {
+        sw_error_clear(&why);
+        if (sw_md_verify(e->docs[i], role, &why) == 0)
+            md = e->docs[i];
     }
-    t->roles = nr;
-    nr[t->n_roles].name = strdup(name);
-    if (!nr[t->n_roles].name) {
-        sw_md_free(md);
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    /*
+     * Fetch when nothing usable is kept, or when what is kept is refused and
+     * the snapshot gives no hashes that would make a fetched copy the same bytes.
+     */
+    if (!md && can_fetch_roles(t) && (e->n_docs == 0 || meta->n_hashes == 0)) {
+        struct sw_md *fetched = NULL;
+        sw_error_clear(&why);
+        r = fetch_targets_role(t, name, role, meta, &fetched, &why);
+        if (r < 0 && is_fatal(r)) {
+            /* out of memory, or the metadata directory or store cannot be written */
+            if (err)
+                *err = why;
+            return r;
+        }
+        if (r == 0) {
+            r = entry_add_doc(e, fetched, err);
+            if (r < 0)
+                return r;
+            md = fetched;
+        }
+    } else if (!md && e->n_docs == 0) {
+        /* not kept, and no fetching now */
+        sw_error_prefix(&why, "not usable without the network (run 'slipway refresh'): ");
     }
-    nr[t->n_roles].md = md;
-    t->n_roles++;
+    r = add_verdict(e, role, md, &why, err);
+    if (r < 0)
+        return r;
+    if (!md) {
+        if (err)
+            *err = why;
+        return -(why.code ? why.code : SW_E_TRUST);
+    }
     *ret = md;
     return 0;
 }
@@ -1125,6 +1357,7 @@ load_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md *
 struct visit {
     const struct sw_md_role *role; /* NULL for top-level targets */
     const char *name;
+    const char *delegator; /* the role whose document holds `role` */
 };
 
 static int
@@ -1136,14 +1369,17 @@ ensure_targets(struct sw_trust *t, struct sw_error *err)
 }
 
 int
-sw_trust_find_target(struct sw_trust *t, const char *path, const struct sw_md_fileinfo **ret_info,
-                     const char **ret_role, struct sw_error *err)
+sw_trust_find_target_why(struct sw_trust *t, const char *path,
+                         const struct sw_md_fileinfo **ret_info, const char **ret_role,
+                         struct sw_trust_skip *ret_skip, struct sw_error *err)
 {
     struct visit *stack = NULL;
     const char **visited = NULL;
     size_t sp = 0, n_visited = 0, cap = 0;
     int r;
 
+    if (ret_skip)
+        memset(ret_skip, 0, sizeof(*ret_skip));
     r = ensure_targets(t, err);
     if (r < 0)
         return r;
@@ -1156,15 +1392,21 @@ sw_trust_find_target(struct sw_trust *t, const char *path, const struct sw_md_fi
     }
     stack[sp].role = NULL;
     stack[sp].name = "targets";
+    stack[sp].delegator = NULL;
     sp++;
     r = -SW_E_NOTFOUND;
     while (sp > 0) {
         struct visit v = stack[--sp];
-        struct sw_md *md;
+        struct sw_md *md = NULL;
         const struct sw_md_fileinfo *info;
         size_t n, n_children = 0, first_child = sp;
         int seen = 0;
 
+        /*
+         * Each role once, by name: a role already visited for this path, by
+         * whichever delegator accepted it, listed no entry for it, and its
+         * delegations were already followed. This ends cycles too.
+         */
         for (size_t i = 0; i < n_visited && !seen; i++)
             seen = strcmp(visited[i], v.name) == 0;
         if (seen)
@@ -1174,14 +1416,29 @@ sw_trust_find_target(struct sw_trust *t, const char *path, const struct sw_md_fi
                         t->cfg.max_delegations);
             break;
         }
-        md = session_role(t, v.name);
-        if (!md) {
-            r = load_delegated(t, v.role, &md, err);
-            if (r < 0)
+        if (!v.role) {
+            md = t->targets;
+        } else {
+            struct sw_error why = SW_ERROR_INIT;
+            r = get_delegated(t, v.role, &md, &why);
+            if (r < 0) {
+                if (!is_fatal(r) && ret_skip) {
+                    int r2 = skip_fill(ret_skip, v.name, v.delegator, &why, err);
+                    if (r2 < 0) {
+                        r = r2;
+                        goto out;
+                    }
+                }
+                if (err)
+                    *err = why;
+                if (!is_fatal(r))
+                    sw_error_prefix(err, "target '%s': role '%s' (delegated by '%s'): ", path,
+                                    v.name, v.delegator);
                 goto out;
+            }
             r = -SW_E_NOTFOUND;
         }
-        visited[n_visited++] = sw_md_name(md);
+        visited[n_visited++] = v.name;
         info = sw_md_target(md, path);
         if (info) {
             *ret_info = info;
@@ -1207,6 +1464,7 @@ sw_trust_find_target(struct sw_trust *t, const char *path, const struct sw_md_fi
             }
             stack[sp + n_children].role = d;
             stack[sp + n_children].name = sw_md_role_name(d);
+            stack[sp + n_children].delegator = sw_md_name(md);
             n_children++;
             if (sw_md_role_terminating(d)) {
                 /* a terminating role ends the search after its own subtree */
@@ -1231,36 +1489,70 @@ out:
     return r;
 }
 
+int
+sw_trust_find_target(struct sw_trust *t, const char *path, const struct sw_md_fileinfo **ret_info,
+                     const char **ret_role, struct sw_error *err)
+{
+    return sw_trust_find_target_why(t, path, ret_info, ret_role, NULL, err);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int
-sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n, struct sw_error *err)
+static int
+add_skip(struct sw_trust_skip **skips, size_t *n, const char *role, const char *delegator,
+         const struct sw_error *why, struct sw_error *err)
+{
+    struct sw_trust_skip *ns = realloc(*skips, (*n + 1) * sizeof(*ns));
+    int r;
+    if (!ns)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    *skips = ns;
+    r = skip_fill(&ns[*n], role, delegator, why, err);
+    if (r < 0)
+        return r;
+    (*n)++;
+    return 0;
+}
+
+/*
+ * Breadth first over every delegation reachable from targets: each
+ * delegated role through each delegator that names it (get_delegated
+ * verifies it against that delegator), a document walked once. Collects
+ * the target paths of every usable document when ret_paths is set, and
+ * the delegations that could not be used.
+ */
+static int
+walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_roles,
+           struct sw_trust_skip **ret_skips, size_t *ret_n_skips, struct sw_error *err)
 {
     const struct sw_md **queue = NULL;
+    struct sw_trust_skip *skips = NULL;
     char **paths = NULL;
-    size_t nq = 0, qi = 0, np = 0, out = 0;
+    size_t nq = 0, np = 0, n_skips = 0, out = 0;
     int r;
 
     r = ensure_targets(t, err);
     if (r < 0)
         return r;
-    queue = calloc(SW_TRUST_MAX_LIST_ROLES, sizeof(*queue));
+    queue = calloc(SW_TRUST_MAX_WALK_ROLES + 1, sizeof(*queue));
     if (!queue)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     queue[nq++] = t->targets;
-    for (qi = 0; qi < nq; qi++) {
+    for (size_t qi = 0; qi < nq; qi++) {
         const struct sw_md *md = queue[qi];
-        size_t n = sw_md_target_count(md);
-        char **np2 = realloc(paths, (np + n + 1) * sizeof(*paths));
-        if (!np2) {
-            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
-            goto fail;
+        size_t n = ret_paths ? sw_md_target_count(md) : 0;
+        if (n > 0) {
+            char **np2 = realloc(paths, (np + n) * sizeof(*paths));
+            if (!np2) {
+                r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+                goto fail;
+            }
+            paths = np2;
         }
-        paths = np2;
         for (size_t i = 0; i < n; i++) {
             paths[np] = strdup(sw_md_target_at(md, i)->name);
             if (!paths[np]) {
@@ -1272,43 +1564,79 @@ sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n, struct
         n = sw_md_delegation_count(md);
         for (size_t i = 0; i < n; i++) {
             const struct sw_md_role *d = sw_md_delegation_at(md, i);
-            struct sw_md *child = session_role(t, sw_md_role_name(d));
-            int seen = 0;
-            for (size_t j = 0; j < nq && !seen; j++)
-                seen = child && queue[j] == child;
-            if (seen)
-                continue;
-            if (nq >= SW_TRUST_MAX_LIST_ROLES) {
-                r = sw_error_set(err, SW_E_LIMIT, "more than %d delegated roles",
-                                 SW_TRUST_MAX_LIST_ROLES);
-                goto fail;
-            }
-            if (!child) {
-                r = load_delegated(t, d, &child, err);
+            const char *name = sw_md_role_name(d);
+            struct sw_error why = SW_ERROR_INIT;
+            struct sw_md *child = NULL;
+            int seen = 0, named = 0;
+
+            for (size_t j = 1; j < nq && !named; j++)
+                named = strcmp(sw_md_name(queue[j]), name) == 0;
+            if (nq > SW_TRUST_MAX_WALK_ROLES && !named) {
+                sw_error_set(&why, SW_E_LIMIT, "not walked: more than %d delegated roles",
+                             SW_TRUST_MAX_WALK_ROLES);
+                r = add_skip(&skips, &n_skips, name, sw_md_name(md), &why, err);
                 if (r < 0)
                     goto fail;
+                continue;
             }
-            queue[nq++] = child;
+            r = get_delegated(t, d, &child, &why);
+            if (r < 0 && is_fatal(r)) {
+                if (err)
+                    *err = why;
+                goto fail;
+            }
+            if (r < 0) {
+                r = add_skip(&skips, &n_skips, name, sw_md_name(md), &why, err);
+                if (r < 0)
+                    goto fail;
+                continue;
+            }
+            for (size_t j = 0; j < nq && !seen; j++)
+                seen = queue[j] == child;
+            if (!seen)
+                queue[nq++] = child;
         }
     }
-    qsort(paths, np, sizeof(*paths), cmp_str);
-    for (size_t i = 0; i < np; i++) {
-        if (out > 0 && strcmp(paths[out - 1], paths[i]) == 0) {
-            free(paths[i]);
-            continue;
+    if (ret_paths) {
+        if (np > 1)
+            qsort(paths, np, sizeof(*paths), cmp_str);
+        for (size_t i = 0; i < np; i++) {
+            if (out > 0 && strcmp(paths[out - 1], paths[i]) == 0) {
+                free(paths[i]);
+                continue;
+            }
+            paths[out++] = paths[i];
         }
-        paths[out++] = paths[i];
+        *ret_paths = paths;
+        *ret_n = out;
     }
+    if (ret_n_roles)
+        *ret_n_roles = nq - 1;
     free(queue);
-    *ret_paths = paths;
-    *ret_n = out;
+    *ret_skips = skips;
+    *ret_n_skips = n_skips;
     return 0;
 fail:
     for (size_t i = 0; i < np; i++)
         free(paths[i]);
     free(paths);
     free(queue);
+    sw_trust_skips_free(skips, n_skips);
     return r;
+}
+
+int
+sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n,
+                    struct sw_trust_skip **ret_skips, size_t *ret_n_skips, struct sw_error *err)
+{
+    return walk_roles(t, ret_paths, ret_n, NULL, ret_skips, ret_n_skips, err);
+}
+
+int
+sw_trust_fetch_delegated(struct sw_trust *t, size_t *ret_n_roles, struct sw_trust_skip **ret_skips,
+                         size_t *ret_n_skips, struct sw_error *err)
+{
+    return walk_roles(t, NULL, NULL, ret_n_roles, ret_skips, ret_n_skips, err);
 }
 
 /* --- 5.7.3: target files -------------------------------------------------------------- */

@@ -20,7 +20,8 @@
 
 #define SW_TRUST_MAX_ROOT_ROTATIONS 256 /* new roots accepted in one refresh */
 #define SW_TRUST_MAX_DELEGATIONS 32     /* roles visited in one target search */
-#define SW_TRUST_MAX_FILENAME 1024      /* bytes of an encoded role file name */
+#define SW_TRUST_MAX_FILENAME 255       /* bytes of a role's file name (NAME_MAX) */
+#define SW_TRUST_MAX_WALK_ROLES 1024    /* delegated roles walked by refresh and list */
 
 struct sw_trust_config {
     const char *metadata_dir; /* trusted metadata: root.json, ... (a private directory) */
@@ -28,10 +29,12 @@ struct sw_trust_config {
     struct sw_fetch *fetch;   /* mirrors; borrowed; NULL: local operations only */
     uint64_t max_root_size;
     uint64_t max_timestamp_size;
-    uint64_t max_metadata_size;    /* snapshot or targets whose length is not given */
-    uint64_t max_target_size;      /* 0: only the signed length limits a target */
-    unsigned max_root_rotations;   /* 0: SW_TRUST_MAX_ROOT_ROTATIONS */
-    unsigned max_delegations;      /* 0: SW_TRUST_MAX_DELEGATIONS */
+    uint64_t max_metadata_size;  /* snapshot or targets whose length is not given */
+    uint64_t max_target_size;    /* 0: only the signed length limits a target */
+    unsigned max_root_rotations; /* 0: SW_TRUST_MAX_ROOT_ROTATIONS */
+    unsigned max_delegations;    /* 0: SW_TRUST_MAX_DELEGATIONS */
+    /* delegated roles only from metadata_dir, never fetched (targets may still be); NULL fetch too */
+    int local_roles;
     sw_fetch_progress_fn progress; /* optional: events of every download */
     void *progress_ctx;
 };
@@ -55,6 +58,25 @@ struct sw_trust_report {
 struct sw_trust;
 
 /*
+ * A delegated role that could not be used through one delegator: not in
+ * the snapshot, not kept (local_roles), not fetched, or not signed by the
+ * keys that delegator gives it. The same role may be usable through
+ * another delegator (a "diamond"): trust is per delegation.
+ */
+struct sw_trust_skip {
+    char *role;      /* the delegated role */
+    char *delegator; /* the role delegating it on that path */
+    int code;        /* SW_E_* (positive) */
+    char *reason;    /* the message */
+};
+
+/* Free what a skip holds (not s itself); the fields become NULL. */
+void sw_trust_skip_release(struct sw_trust_skip *s);
+
+/* Release n skips and free the array. */
+void sw_trust_skips_free(struct sw_trust_skip *skips, size_t n);
+
+/*
  * Pin a first root in metadata_dir, which must exist: root_bytes must be a well-formed root signed by its own
  * root threshold and, when check_expiry, not expired at now. Existing trust
  * in metadata_dir is refused (-SW_E_EXISTS) unless force, which drops every
@@ -75,10 +97,27 @@ int sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust
 
 /*
  * Update root, timestamp, snapshot and targets from the mirrors (section
- * 5.3 to 5.6), at time now. rep (optional) receives what changed.
+ * 5.3 to 5.6), at time now. rep (optional) receives what changed. Delegated
+ * roles are fetched on demand, or all at once by sw_trust_fetch_delegated().
  */
 int sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep,
                      struct sw_error *err);
+
+/*
+ * After sw_trust_refresh(): fetch and keep every delegated role reachable
+ * from targets (breadth first, at most SW_TRUST_MAX_WALK_ROLES), each
+ * verified against the delegator on the path it is reached by, so that
+ * list and target search need no network afterwards. A role that cannot
+ * be fetched or verified through a delegator is not a failure of this
+ * call: it is added to *ret_skips (caller frees with sw_trust_skips_free;
+ * NULL when none) and the walk goes on. *ret_n_roles (may be NULL) is the
+ * number of distinct delegated roles usable. Fails only when the walk
+ * itself cannot go on (no trusted targets, out of memory, the metadata
+ * directory or store cannot be written).
+ */
+int sw_trust_fetch_delegated(struct sw_trust *t, size_t *ret_n_roles,
+                             struct sw_trust_skip **ret_skips, size_t *ret_n_skips,
+                             struct sw_error *err);
 
 /*
  * Without the network: load and check the trusted timestamp, snapshot and
@@ -91,19 +130,36 @@ int sw_trust_load_local(struct sw_trust *t, time_t now, struct sw_error *err);
 /*
  * Find a target by path (section 5.7): top-level targets, then delegated
  * roles in pre-order depth-first search, each role once, fetching those
- * not yet trusted when a fetcher is set. *ret_info and *ret_role are
- * borrowed from t. -SW_E_NOTFOUND when no trusted role lists it.
+ * not yet trusted when a fetcher is set (and not local_roles). Every
+ * delegated role is verified against the delegator of the path it is
+ * reached by, each time. *ret_info and *ret_role are borrowed from t.
+ * -SW_E_NOTFOUND when no trusted role lists it. When a role on the way
+ * cannot be used the search stops there (a later role must not answer for
+ * a path an earlier one governs) with that role's error.
  */
 int sw_trust_find_target(struct sw_trust *t, const char *path,
                          const struct sw_md_fileinfo **ret_info, const char **ret_role,
                          struct sw_error *err);
 
 /*
- * Every target path any reachable role lists, sorted and without
- * duplicates (caller frees each and the array). Resolve each with
- * sw_trust_find_target() to honour delegation order.
+ * sw_trust_find_target(), and when the search stopped at a delegated role
+ * that cannot be used, *ret_skip (may be NULL) says which (release it with
+ * sw_trust_skip_release; its role is NULL otherwise).
  */
-int sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n, struct sw_error *err);
+int sw_trust_find_target_why(struct sw_trust *t, const char *path,
+                             const struct sw_md_fileinfo **ret_info, const char **ret_role,
+                             struct sw_trust_skip *ret_skip, struct sw_error *err);
+
+/*
+ * Every target path any usable role lists, sorted and without duplicates
+ * (caller frees each and the array), and the delegations that could not be
+ * used (caller frees with sw_trust_skips_free; NULL when none), whose
+ * branches are left out: one bad role does not fail the list. Resolve each
+ * path with sw_trust_find_target() to honour delegation order.
+ */
+int sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n,
+                        struct sw_trust_skip **ret_skips, size_t *ret_n_skips,
+                        struct sw_error *err);
 
 /*
  * Download a target to dest, verified against info (length and every hash)
@@ -126,7 +182,9 @@ void sw_trust_free(struct sw_trust *t);
 /*
  * The file name a role is kept under in the metadata directory: the role
  * name percent-encoded except A-Za-z0-9_.-~, then ".json" ("../x" becomes
- * "..%2Fx.json"). *ret is the caller's to free.
+ * "..%2Fx.json"). When that would be longer than SW_TRUST_MAX_FILENAME
+ * bytes, "%%sha256-HEX.json" instead, HEX the SHA-256 of the name: no
+ * percent-encoded name holds "%%". *ret is the caller's to free.
  */
 int sw_trust_role_filename(const char *role, char **ret, struct sw_error *err);
 

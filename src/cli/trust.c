@@ -152,6 +152,7 @@ open_trust(struct sw_cli *cli, int with_fetch, char **ret_mdir, struct sw_fetch 
             return r;
     }
     trust_config(cli, *ret_mdir, *ret_fetch, &tc);
+    tc.local_roles = !with_fetch; /* never a request for metadata */
     if (progress) {
         tc.progress = sw_progress_fetch;
         tc.progress_ctx = progress;
@@ -159,8 +160,31 @@ open_trust(struct sw_cli *cli, int with_fetch, char **ret_mdir, struct sw_fetch 
     return sw_trust_open(&tc, ret_trust, &cli->err);
 }
 
+/* The delegated roles that could not be used, as JSON. */
+static json_t *
+skips_json(const struct sw_trust_skip *skips, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a,
+                              json_pack("{s:s,s:s,s:s,s:s}", "role", skips[i].role, "delegator",
+                                        skips[i].delegator, "error", sw_errcode_name(skips[i].code),
+                                        "reason", skips[i].reason));
+    return a;
+}
+
+static void
+warn_skips(const struct sw_trust_skip *skips, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sw_log_warning("role '%s' (delegated by '%s') cannot be used, its targets are not "
+                       "offered: %s",
+                       skips[i].role, skips[i].delegator, skips[i].reason);
+}
+
 static int
-record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep, int ok)
+record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep,
+               const struct sw_trust_skip *skips, size_t n_skips, int ok)
 {
     struct sw_store_event ev;
     json_t *detail = json_object(), *roles = json_array();
@@ -174,16 +198,39 @@ record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep, int ok)
                                         "new_version", (json_int_t)rep->changes[i].new_version));
     json_object_set_new(detail, "roles", roles);
     json_object_set_new(detail, "requests", json_integer(rep->requests));
+    if (n_skips)
+        json_object_set_new(detail, "unusable_roles", skips_json(skips, n_skips));
     text = json_dumps(detail, JSON_COMPACT);
     json_decref(detail);
     memset(&ev, 0, sizeof(ev));
     ev.kind = "refresh";
     ev.actor = "slipway";
-    ev.reason = ok ? "refreshed" : cli->err.msg;
+    ev.reason = !ok       ? cli->err.msg
+                : n_skips ? "refreshed; delegated roles not usable"
+                          : "refreshed";
     ev.detail = text;
     r = sw_store_event_add(cli->store, &ev, ok ? &cli->err : NULL);
     free(text);
     return ok ? r : 0;
+}
+
+/*
+ * The exit status of a refresh whose delegated roles could not all be used:
+ * 5 when verification refused one, else 6 when one could not be fetched,
+ * else that of the first.
+ */
+static int
+skips_exit_code(const struct sw_trust_skip *skips, size_t n)
+{
+    int code = n ? sw_cli_exit_code(-skips[0].code) : SW_EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        int c = sw_cli_exit_code(-skips[i].code);
+        if (c == SW_EXIT_TRUST)
+            return c;
+        if (c == SW_EXIT_FETCH)
+            code = c;
+    }
+    return code;
 }
 
 int
@@ -193,6 +240,9 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
     struct sw_trust *t = NULL;
     struct sw_trust_report rep;
     struct sw_progress *progress = NULL;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n_delegated = 0;
+    unsigned before;
     char *mdir = NULL;
     time_t now;
     int r;
@@ -211,13 +261,23 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
         goto out;
     r = sw_trust_refresh(t, now, &rep, &cli->err);
     if (r < 0) {
-        record_refresh(cli, &rep, 0);
+        record_refresh(cli, &rep, NULL, 0, 0);
         sw_error_prefix(&cli->err, "refresh: ");
         goto out;
     }
-    r = record_refresh(cli, &rep, 1);
+    /* every delegated role too, so that list and the pipeline need no network */
+    before = sw_trust_requests(t);
+    r = sw_trust_fetch_delegated(t, &n_delegated, &skips, &n_skips, &cli->err);
+    rep.requests += sw_trust_requests(t) - before;
+    if (r < 0) {
+        record_refresh(cli, &rep, NULL, 0, 0);
+        sw_error_prefix(&cli->err, "refresh: delegated roles: ");
+        goto out;
+    }
+    r = record_refresh(cli, &rep, skips, n_skips, 1);
     if (r < 0)
         goto out;
+    warn_skips(skips, n_skips);
     if (cli->json) {
         json_t *o = json_object(), *roles = json_array(), *versions = json_object();
         for (size_t i = 0; i < rep.n_changes; i++)
@@ -236,6 +296,8 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
         json_object_set_new(o, "versions", versions);
         json_object_set_new(o, "timestamp_unchanged", json_boolean(rep.timestamp_unchanged));
         json_object_set_new(o, "requests", json_integer(rep.requests));
+        json_object_set_new(o, "delegated_roles", json_integer((json_int_t)n_delegated));
+        json_object_set_new(o, "unusable_roles", skips_json(skips, n_skips));
         r = sw_cli_print_json(cli, o);
     } else if (rep.n_changes == 0) {
         sw_text_printf(stdout,
@@ -256,7 +318,14 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
                                c->old_version, c->new_version);
         }
     }
+    if (!cli->json && n_skips)
+        printf("%zu delegated role(s) cannot be used; their targets are not offered "
+               "('slipway list --why' says which)\n",
+               n_skips);
+    if (r == 0 && n_skips)
+        r = skips_exit_code(skips, n_skips);
 out:
+    sw_trust_skips_free(skips, n_skips);
     sw_trust_free(t);
     sw_fetch_free(fetch);
     sw_progress_free(progress);
@@ -295,9 +364,10 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     int why = sw_cli_opt_flag(cli, OPT_LIST_WHY);
     struct sw_fetch *fetch = NULL;
     struct sw_trust *t = NULL;
+    struct sw_trust_skip *skips = NULL;
     char *mdir = NULL, *installed = NULL;
     char **paths = NULL;
-    size_t n_paths = 0, n_offered = 0;
+    size_t n_paths = 0, n_offered = 0, n_skips = 0;
     struct sw_offer_device dev;
     json_t *jlist = NULL;
     time_t now;
@@ -305,7 +375,8 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
 
     (void)argc;
     (void)argv;
-    r = open_trust(cli, 1, &mdir, &fetch, &t, NULL);
+    /* offline: everything comes from what the last refresh kept */
+    r = open_trust(cli, 0, &mdir, &fetch, &t, NULL);
     if (r < 0)
         goto out;
     r = clock_now(cli, &now);
@@ -314,9 +385,10 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     r = sw_trust_load_local(t, now, &cli->err);
     if (r < 0)
         goto out;
-    r = sw_trust_list_paths(t, &paths, &n_paths, &cli->err);
+    r = sw_trust_list_paths(t, &paths, &n_paths, &skips, &n_skips, &cli->err);
     if (r < 0)
         goto out;
+    warn_skips(skips, n_skips);
     r = installed_version(cli, &installed);
     if (r < 0)
         goto out;
@@ -331,12 +403,30 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     for (size_t i = 0; i < n_paths; i++) {
         const struct sw_md_fileinfo *info = NULL;
         const char *role = NULL;
+        struct sw_trust_skip sk;
         struct sw_offer o;
-        r = sw_trust_find_target(t, paths[i], &info, &role, &cli->err);
+        r = sw_trust_find_target_why(t, paths[i], &info, &role, &sk, &cli->err);
         if (r == -SW_E_NOTFOUND)
             continue; /* listed only by a role not trusted for that path */
-        if (r < 0)
+        if (r < 0 && !sk.role)
             goto out;
+        if (r < 0) {
+            /* the search for it stops at a role that cannot be used */
+            if (!why)
+                ;
+            else if (cli->json)
+                json_array_append_new(jlist,
+                                      json_pack("{s:s,s:n,s:n,s:s,s:s,s:b,s:s,s:s}", "name",
+                                                paths[i], "version", "length", "role", sk.role,
+                                                "delegator", sk.delegator, "offered", 0, "verdict",
+                                                "role-unusable", "reason", sk.reason));
+            else
+                printf("%-40s %-14s not offered: role '%s' (delegated by '%s'): %s\n", paths[i],
+                       "-", sk.role, sk.delegator, sk.reason);
+            sw_trust_skip_release(&sk);
+            sw_error_clear(&cli->err);
+            continue;
+        }
         sw_offer_evaluate(paths[i], info->custom, &dev, &o);
         if (o.verdict == SW_OFFER_YES)
             n_offered++;
@@ -369,10 +459,16 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
         }
     }
     r = 0;
+    if (!cli->json && why)
+        for (size_t i = 0; i < n_skips; i++)
+            printf("role '%s' (delegated by '%s') cannot be used; what it lists is not "
+                   "offered: %s\n",
+                   skips[i].role, skips[i].delegator, skips[i].reason);
     if (cli->json) {
-        r = sw_cli_print_json(cli, json_pack("{s:o,s:o,s:i}", "installed_version",
+        r = sw_cli_print_json(cli, json_pack("{s:o,s:o,s:i,s:o}", "installed_version",
                                              installed ? json_string(installed) : json_null(),
-                                             "targets", jlist, "offered", (int)n_offered));
+                                             "targets", jlist, "offered", (int)n_offered,
+                                             "skipped_roles", skips_json(skips, n_skips)));
         jlist = NULL;
     } else if (n_offered == 0) {
         sw_text_printf(stdout, "no update is offered to this machine%s\n",
@@ -384,6 +480,7 @@ out:
         free(paths[i]);
     free(paths);
     free(installed);
+    sw_trust_skips_free(skips, n_skips);
     sw_trust_free(t);
     sw_fetch_free(fetch);
     free(mdir);

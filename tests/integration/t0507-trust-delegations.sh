@@ -131,9 +131,16 @@ test_expect_success 'a delegated role the snapshot does not list is never fetche
     contains "$TRASH/err" "no longer lists '"'"'star.json'"'"'" &&
     COMPATIBLE=dev trust_conf "$TRASH/fresh.conf" "${NGINX_URL}del/" &&
     "$SLIPWAY" -c "$TRASH/fresh.conf" --state-dir "$TRASH/st-fresh" init --root "$R/metadata/1.root.json" >/dev/null &&
-    expect_code 0 "$SLIPWAY" -c "$TRASH/fresh.conf" --state-dir "$TRASH/st-fresh" refresh &&
-    expect_code 5 "$SLIPWAY" -c "$TRASH/fresh.conf" --state-dir "$TRASH/st-fresh" list &&
+    before=$(log_lines "$NGINX_LOG") &&
+    expect_code 5 "$SLIPWAY" -c "$TRASH/fresh.conf" --state-dir "$TRASH/st-fresh" refresh &&
+    contains "$TRASH/err" "role '"'"'star'"'"' (delegated by '"'"'targets'"'"') cannot be used" &&
     contains "$TRASH/err" "role '"'"'star'"'"' is delegated but snapshot version" &&
+    requests_since "$NGINX_LOG" "$before" >got &&
+    lacks got "star" &&
+    expect_code 0 "$SLIPWAY" -c "$TRASH/fresh.conf" --state-dir "$TRASH/st-fresh" list --why &&
+    contains "$TRASH/out" "role '"'"'star'"'"' (delegated by '"'"'targets'"'"') cannot be used" &&
+    contains "$TRASH/out" "apps/app.tar" &&
+    test ! -e "$TRASH/st-fresh/metadata/star.json" &&
     "$ADAPTER" --metadata-dir "$TRASH/md-fresh" init "$R/metadata/1.root.json" &&
     before=$(log_lines "$TRASH/plain/logs/access.log") &&
     expect_code 1 "$ADAPTER" --metadata-dir "$TRASH/md-fresh" --metadata-url "${PLAIN}del/metadata/" \

@@ -44,10 +44,15 @@ def fileinfo(data):
     return {"length": len(data), "hashes": {"sha256": hashlib.sha256(data).hexdigest()}}
 
 
-def main(top):
+def main(top, specs):
     meta, tgt = os.path.join(top, "metadata"), os.path.join(top, "targets")
-    root_k, ts_k, snap_k, tg_k, x_k, ab_k = (key() for _ in range(6))
-    files = {"x/t.txt": b"from ../x\n", "ab/u.txt": b"from a/b\n"}
+    root_k, ts_k, snap_k, tg_k = (key() for _ in range(4))
+    if specs:
+        roles = [(name, key(), d + "/") for name, d in (s.split("=", 1) for s in specs)]
+        files = {d + "t.txt": ("from " + name + "\n").encode() for name, _, d in roles}
+    else:
+        roles = [("../x", key(), "x/"), ("a/b", key(), "ab/")]
+        files = {"x/t.txt": b"from ../x\n", "ab/u.txt": b"from a/b\n"}
     for name, data in files.items():
         h = hashlib.sha256(data).hexdigest()
         d, b = os.path.split(name)
@@ -67,14 +72,13 @@ def main(top):
                                     ("snapshot", snap_k), ("targets", tg_k))})
     write(os.path.join(meta, "1.root.json"), sign(root, root_k))
     targets = dict(common, _type="targets", targets={},
-                   delegations={"keys": {x_k[1]: x_k[2], ab_k[1]: ab_k[2]},
-                                "roles": [{"name": "../x", "keyids": [x_k[1]], "threshold": 1,
-                                           "terminating": False, "paths": ["x/*"]},
-                                          {"name": "a/b", "keyids": [ab_k[1]], "threshold": 1,
-                                           "terminating": False, "paths": ["ab/*"]}]})
+                   delegations={"keys": {k[1]: k[2] for _, k, _ in roles},
+                                "roles": [{"name": name, "keyids": [k[1]], "threshold": 1,
+                                           "terminating": False, "paths": [prefix + "*"]}
+                                          for name, k, prefix in roles]})
     snap_meta = {"targets.json": fileinfo(write(os.path.join(meta, "1.targets.json"),
                                                 sign(targets, tg_k)))}
-    for name, k, prefix in (("../x", x_k, "x/"), ("a/b", ab_k, "ab/")):
+    for name, k, prefix in roles:
         data = write(os.path.join(meta, "1." + name + ".json"),
                      sign(dict(common, _type="targets", targets=role_targets(prefix)), k))
         snap_meta[name + ".json"] = dict(fileinfo(data), version=1)
@@ -86,4 +90,4 @@ def main(top):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], sys.argv[2:]))

@@ -241,6 +241,8 @@ test_delegations(void **state)
     const struct sw_md_fileinfo *info = NULL;
     const char *role = NULL;
     char **paths = NULL;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0;
     size_t n = 0;
 
     open_vector(f, "delegations", 0);
@@ -261,7 +263,9 @@ test_delegations(void **state)
     assert_int_equal(sw_trust_find_target(f->t, "apps/x/edge-1.0.tar.gz", &info, &role, &err),
                      -SW_E_NOTFOUND);
     /* every path any role lists: apps 1, apps-edge 1, bins 7, bins-rest 1 */
-    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &err), 0);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    assert_int_equal(n_skips, 0);
+    assert_null(skips);
     assert_int_equal(n, 10);
     assert_string_equal(paths[0], "apps/core-2.0.tar.gz");
     assert_string_equal(paths[2], "pkg0.bin");
@@ -414,6 +418,194 @@ test_role_filenames(void **state)
 }
 
 static void
+test_role_filenames_long(void **state)
+{
+    char name[SW_MD_MAX_ROLE_NAME + 2];
+    char *got = NULL;
+    (void)state;
+    /* 250 plain bytes + ".json" is 255, the longest file name: kept as it is */
+    memset(name, 'a', 250);
+    name[250] = '\0';
+    assert_int_equal(sw_trust_role_filename(name, &got, NULL), 0);
+    assert_int_equal(strlen(got), 255);
+    assert_memory_equal(got, name, 250);
+    assert_string_equal(got + 250, ".json");
+    free(got);
+    /* one more byte: the SHA-256 of the name (hashlib.sha256(b"a" * 251)) */
+    memset(name, 'a', 251);
+    name[251] = '\0';
+    assert_int_equal(sw_trust_role_filename(name, &got, NULL), 0);
+    assert_string_equal(
+        got, "%%sha256-772f911dd9d6692897188d0b03f718fb5fbd02020d0fce1374f1354a31205024.json");
+    free(got);
+    /* the longest name a role may have, every byte encoded (765 bytes) */
+    memset(name, '/', 255);
+    name[255] = '\0';
+    assert_int_equal(sw_trust_role_filename(name, &got, NULL), 0);
+    assert_string_equal(
+        got, "%%sha256-595e6ca3d0f666a13da6535365bf31bb147a515410f9b3f283203f325d6013aa.json");
+    free(got);
+    /* and none longer */
+    memset(name, 'a', 256);
+    name[256] = '\0';
+    assert_int_equal(sw_trust_role_filename(name, &got, NULL), -SW_E_METADATA);
+}
+
+/*
+ * diamond-delegation (python-tuf): parent-a (team-a/ *) and parent-b
+ * (team-b/ *) each delegate "release" with another key; release is signed
+ * by parent-a's key only and lists one target under each.
+ */
+static void
+assert_team_b_refused(struct fx *f)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    const struct sw_md_fileinfo *info = NULL;
+    struct sw_trust_skip sk;
+    int r = sw_trust_find_target_why(f->t, "team-b/app.tar.gz", &info, NULL, &sk, &err);
+    assert_int_equal(r, -SW_E_SIGNATURE);
+    assert_non_null(sk.role);
+    assert_string_equal(sk.role, "release");
+    assert_string_equal(sk.delegator, "parent-b");
+    assert_int_equal(sk.code, SW_E_SIGNATURE);
+    assert_non_null(strstr(err.msg, "team-b/app.tar.gz"));
+    assert_non_null(strstr(err.msg, "parent-b"));
+    sw_trust_skip_release(&sk);
+}
+
+static void
+assert_team_a_trusted(struct fx *f)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    const struct sw_md_fileinfo *info = NULL;
+    const char *role = NULL;
+    if (sw_trust_find_target(f->t, "team-a/app.tar.gz", &info, &role, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(role, "release");
+    assert_int_equal(info->length, 10);
+}
+
+static void
+test_diamond_a_then_b(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    open_vector(f, "diamond-delegation", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    assert_team_a_trusted(f);
+    assert_true(md_has(f, "release.json"));
+    /* release is already trusted through parent-a: that is no authority for team-b */
+    assert_team_b_refused(f);
+    assert_team_b_refused(f); /* asked again, the same answer */
+    /* what parent-a verified is not dropped because parent-b refuses it */
+    assert_true(md_has(f, "release.json"));
+    assert_team_a_trusted(f);
+}
+
+static void
+test_diamond_b_then_a(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    open_vector(f, "diamond-delegation", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    assert_team_b_refused(f);
+    assert_false(md_has(f, "release.json")); /* nothing unverified is kept */
+    assert_team_a_trusted(f);
+    assert_true(md_has(f, "release.json"));
+    assert_team_b_refused(f);
+}
+
+/* Open the trust of f again, without a fetcher: only what is kept. */
+static void
+reopen_local(struct fx *f)
+{
+    struct sw_trust_config tc;
+    struct sw_error err = SW_ERROR_INIT;
+    sw_trust_free(f->t);
+    f->t = NULL;
+    memset(&tc, 0, sizeof(tc));
+    tc.metadata_dir = f->md;
+    tc.store = f->store;
+    tc.fetch = f->fetch;
+    tc.local_roles = 1;
+    tc.max_root_size = 512 * 1024;
+    tc.max_timestamp_size = 16 * 1024;
+    tc.max_metadata_size = 1024 * 1024;
+    if (sw_trust_open(&tc, &f->t, &err) != 0 || sw_trust_load_local(f->t, NOW, &err) != 0)
+        fail_msg("%s", err.msg);
+}
+
+static void
+test_diamond_walk(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n_roles = 0, n = 0;
+    char **paths = NULL;
+
+    open_vector(f, "diamond-delegation", 1);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    if (sw_trust_fetch_delegated(f->t, &n_roles, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(n_roles, 3); /* parent-a, parent-b, release */
+    assert_int_equal(n_skips, 1);
+    assert_string_equal(skips[0].role, "release");
+    assert_string_equal(skips[0].delegator, "parent-b");
+    assert_int_equal(skips[0].code, SW_E_SIGNATURE);
+    sw_trust_skips_free(skips, n_skips);
+    assert_true(md_has(f, "parent-a.json") && md_has(f, "parent-b.json"));
+    assert_true(md_has(f, "release.json"));
+
+    /* a later process, no network: team-b first, then team-a, then the list */
+    reopen_local(f);
+    assert_team_b_refused(f);
+    assert_team_a_trusted(f);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(paths[0], "team-a/app.tar.gz");
+    assert_string_equal(paths[1], "team-b/app.tar.gz");
+    assert_int_equal(n_skips, 1);
+    assert_string_equal(skips[0].delegator, "parent-b");
+    assert_int_equal(sw_trust_requests(f->t), 0);
+    assert_true(md_has(f, "release.json"));
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+}
+
+/* Without the network a role that is not kept is reported, not fetched. */
+static void
+test_local_roles_not_fetched(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n = 0;
+    char **paths = NULL;
+    const struct sw_md_fileinfo *info = NULL;
+    struct sw_trust_skip sk;
+
+    open_vector(f, "delegations", 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    reopen_local(f);
+    assert_true(sw_trust_find_target_why(f->t, "apps/core-2.0.tar.gz", &info, NULL, &sk, &err) < 0);
+    assert_string_equal(sk.role, "apps");
+    assert_string_equal(sk.delegator, "targets");
+    assert_non_null(strstr(err.msg, "slipway refresh"));
+    sw_trust_skip_release(&sk);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    assert_int_equal(n, 0);       /* targets itself lists none */
+    assert_int_equal(n_skips, 3); /* apps, bins, bins-rest; apps-edge is below apps */
+    assert_int_equal(sw_trust_requests(f->t), 0);
+    assert_false(md_has(f, "apps.json"));
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+}
+
+static void
 test_freeze_floor(void **state)
 {
     struct fx *f = *state;
@@ -451,6 +643,11 @@ main(void)
         cmocka_unit_test_setup_teardown(test_install_root_checks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_needs_a_good_root, setup, teardown),
         cmocka_unit_test_setup_teardown(test_role_filenames, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_role_filenames_long, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diamond_a_then_b, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diamond_b_then_a, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diamond_walk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_local_roles_not_fetched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freeze_floor, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
