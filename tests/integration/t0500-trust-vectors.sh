@@ -190,6 +190,7 @@ PY
         case "$(basename "$f")" in
         root.json | timestamp.json | snapshot.json | targets.json) ;;
         apps.json | apps-edge.json | bins.json | bins-rest.json) [ "$v" = delegations ] || return 1 ;;
+        bins-?.json) [ "$v" = succinct-bins ] || return 1 ;;
         *) echo "unexpected file in MD: $f"; return 1 ;;
         esac
     done
