@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SW_TRUST_MAX_LIST_ROLES 1024 /* roles walked to list every target */
+#define SW_TRUST_MAX_LIST_ROLES 8192 /* roles walked to list every target (4096 TAP 15 bins) */
 
 struct role_entry {
     char *name;

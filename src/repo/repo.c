@@ -255,6 +255,8 @@ sw_repo_open_keyring(struct sw_repo_cli *cli, const char *repo_dir, int required
     return sw_keyring_open(dir, pass, ret, &cli->err);
 }
 
+#define STAGED_SHOWN 8 /* staged roles printed one by one */
+
 void
 sw_repo_print_staged(const struct sw_repo_cli *cli, const char *dir, int how_to_sign)
 {
@@ -267,6 +269,12 @@ sw_repo_print_staged(const struct sw_repo_cli *cli, const char *dir, int how_to_
     json_array_foreach(staged, i, e)
     {
         const char *role = json_string_value(json_object_get(e, "role"));
+        /* thousands of hash bins: the first few, then a count */
+        if (i == STAGED_SHOWN && json_array_size(staged) > STAGED_SHOWN + 2) {
+            printf("... and %zu more staged roles ('--json' lists every one)\n",
+                   json_array_size(staged) - STAGED_SHOWN);
+            break;
+        }
         json_int_t have = json_integer_value(json_object_get(e, "signatures"));
         json_int_t need = json_integer_value(json_object_get(e, "threshold"));
         const json_t *missing = json_object_get(e, "missing");
