@@ -357,7 +357,9 @@ const struct sw_opt sw_repo_add_opts[] = {
     {"rollout", 0, 1, OPT_ADD_ROLLOUT, "PERCENT", "offer it to PERCENT of machines (0-100)"},
     {"min-client", 0, 1, OPT_ADD_MIN_CLIENT, "V", "oldest slipway client that may install it"},
     {"name", 0, 1, OPT_ADD_NAME, "PATH", "target path (default: the file's name)"},
-    {"role", 0, 1, OPT_ADD_ROLE, "ROLE", "put it in this delegated role (default: targets)"},
+    {"role", 0, 1, OPT_ADD_ROLE, "ROLE",
+     "put it in this delegated role (default: targets); into its hash bin when ROLE has bins or "
+     "is their prefix"},
     {"replace", 0, 0, OPT_ADD_REPLACE, NULL, "replace a target of the same path"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -717,7 +719,7 @@ const struct sw_opt sw_repo_delegate_opts[] = {
     {"terminating", 0, 0, OPT_DEL_TERMINATING, NULL, "a path it matches is searched nowhere else"},
     {"from", 0, 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
     {"succinct", 0, 1, OPT_DEL_SUCCINCT, "BITS",
-     "or: TAP 15 hash bins ROLE-0.. over 2^BITS roles (1-12), every path by its sha256"},
+     "or: 2^BITS (1-12) TAP 15 hash bins ROLE-0...: each path in the bin its sha256 names"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 

@@ -70,8 +70,10 @@ static const struct sw_repo_cmd commands[] = {
      "DIR TARGET --percent P [--role ROLE]", "set a target's rollout percentage (staged)"},
     {"delegate", 2, 2, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_delegate_opts,
      sw_repo_cmd_delegate,
-     "DIR ROLE --key PUB ... --threshold N (--paths GLOB ... | --hash-prefix HEX ...)",
-     "delegate target paths to a role with its own keys (staged)"},
+     "DIR ROLE --key PUB ... --threshold N (--paths GLOB ... | --hash-prefix HEX ... | "
+     "--succinct BITS)",
+     "delegate target paths to a role, or to 2^BITS hash bins ROLE-HEX, with their own keys "
+     "(staged)"},
     {"rotate-root", 1, 1, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_rotate_root_opts,
      sw_repo_cmd_rotate_root, "DIR [--role ROLE] [--add-key PUB ...] [--remove-key KEY ...]",
      "stage root N+1 with keys added or removed, or a new threshold"},

@@ -75,10 +75,11 @@ test_expect_success 'vector: the adapter downloads the four targets, fetching on
 
 test_expect_success 'vector: a path in no bin is not found, after asking only its own bin' '
     b=$(bin_of apps/none.tar.gz 4) &&
-    expect_code 1 "$ADAPTER" --metadata-dir "$TRASH/md" --metadata-url "${PLAIN}$V/metadata/" \
-        --target-name apps/none.tar.gz --target-dir "$TRASH/td" --target-base-url "${PLAIN}$V/targets/" download &&
+    "$ADAPTER" --metadata-dir "$TRASH/md-none" init "$VECTORS/tuf/$V/metadata/1.root.json" &&
+    expect_code 1 "$ADAPTER" --metadata-dir "$TRASH/md-none" --metadata-url "${PLAIN}$V/metadata/" \
+        --target-name apps/none.tar.gz --target-dir "$TRASH/td-none" --target-base-url "${PLAIN}$V/targets/" download &&
     contains "$TRASH/err" "apps/none.tar.gz" &&
-    test -f "$TRASH/md/bins-$b.json"
+    same_files "$TRASH/md-none" root.json timestamp.json snapshot.json targets.json "bins-$b.json"
 '
 
 test_expect_success 'vector: a bin served with a target it was never signed for is refused' '
