@@ -36,6 +36,21 @@ struct sw_md_role {
     size_t n_paths;
     enum sw_md_type top;        /* top-level roles: which document it signs */
     const struct sw_md *keysrc; /* the document holding the role and its keys */
+    struct succinct *sc;        /* a TAP 15 bin: its delegation (keyids shared) */
+    uint32_t bin;
+};
+
+/* TAP 15 "succinct_roles" of one targets document: its bins are md->dels */
+struct succinct {
+    unsigned bits;
+    const char *prefix; /* borrowed */
+    char *names;        /* every bin's name, NUL-separated, name_len + 1 bytes apart */
+    size_t name_len;
+    struct sw_md_role tmpl; /* keyids and threshold, shared by every bin */
+    /* the bin of the last path matched: one hash per path, not one per bin */
+    bool have_last;
+    uint32_t last_bin;
+    char last_path[SW_MD_MAX_PATH_LEN + 1];
 };
 
 struct sig {
@@ -69,6 +84,7 @@ struct sw_md {
     bool has_delegations;
     struct sw_md_role *dels;
     size_t n_dels;
+    struct succinct *sc; /* "delegations.succinct_roles", or NULL */
 };
 
 static const char *const type_names[SW_MD_N_TYPES] = {"root", "timestamp", "snapshot", "targets"};
@@ -749,6 +765,71 @@ parse_delegated_role(struct vctx *c, const json_t *robj, size_t idx, struct sw_m
     return 0;
 }
 
+/* TAP 15: 2^bit_length bins named PREFIX-HEX, laid out as delegated roles. */
+static int
+parse_succinct(struct vctx *c, struct sw_md *md, const json_t *sobj)
+{
+    const char *const prefix = "delegations.succinct_roles";
+    char field[FIELD_MAX];
+    struct succinct *sc;
+    const json_t *v;
+    int64_t bits = 0;
+    size_t n, digits, maxp;
+    int r;
+
+    r = want_type(c, sobj, JSON_OBJECT, prefix);
+    if (r < 0)
+        return r;
+    sc = calloc(1, sizeof(*sc));
+    if (!sc)
+        return nomem(c);
+    md->sc = sc;
+    sc->tmpl.delegated = true;
+    sc->tmpl.top = SW_MD_TARGETS;
+    sc->tmpl.keysrc = md;
+    r = parse_role_keys(c, sobj, prefix, &sc->tmpl);
+    if (r == 0)
+        r = member(c, sobj, prefix, "bit_length", true, &v, field);
+    if (r == 0)
+        r = want_int(c, v, 1, field, &bits);
+    if (r < 0)
+        return r;
+    if (bits > 32)
+        return verr(c, SW_E_METADATA, field, "must be an integer from 1 to 32");
+    if (bits > SW_MD_MAX_SUCCINCT_BITS)
+        return verr(c, SW_E_LIMIT, field,
+                    "is %" PRId64 ": slipway accepts at most %d (%lu bins); split the bins "
+                    "over more delegators",
+                    bits, SW_MD_MAX_SUCCINCT_BITS, 1UL << SW_MD_MAX_SUCCINCT_BITS);
+    sc->bits = (unsigned)bits;
+    n = (size_t)1 << bits;
+    digits = ((size_t)bits + 3) / 4; /* hex digits of 2^bits - 1 */
+    maxp = SW_MD_MAX_ROLE_NAME - 1 - digits;
+    r = member(c, sobj, prefix, "name_prefix", true, &v, field);
+    if (r == 0)
+        r = want_str(c, v, maxp, field, &sc->prefix);
+    if (r == 0 && strlen(sc->prefix) != json_string_length(v))
+        r = verr(c, SW_E_METADATA, field, "must not hold NUL");
+    if (r < 0)
+        return r;
+    sc->name_len = strlen(sc->prefix) + 1 + digits;
+    sc->names = malloc(n * (sc->name_len + 1));
+    md->dels = calloc(n, sizeof(*md->dels));
+    if (!sc->names || !md->dels)
+        return nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        struct sw_md_role *role = &md->dels[i];
+        char *name = sc->names + i * (sc->name_len + 1);
+        *role = sc->tmpl;
+        role->sc = sc;
+        role->bin = (uint32_t)i;
+        role->name = name;
+        snprintf(name, sc->name_len + 1, "%s-%0*zx", sc->prefix, (int)digits, i);
+    }
+    md->n_dels = n;
+    return 0;
+}
+
 static int
 parse_delegations(struct vctx *c, struct sw_md *md, const json_t *dobj)
 {
@@ -761,16 +842,21 @@ parse_delegations(struct vctx *c, struct sw_md *md, const json_t *dobj)
     if (r < 0)
         return r;
     md->has_delegations = true;
-    if (json_object_get(dobj, "succinct_roles"))
-        return verr(c, SW_E_UNSUPPORTED, "delegations.succinct_roles",
-                    "is not supported (TAP 15 succinct hash delegation)");
     r = member(c, dobj, "delegations", "keys", true, &v, field);
     if (r == 0)
         r = want_type(c, v, JSON_OBJECT, field);
     if (r == 0)
         r = parse_keys(c, md, v, "delegations.keys");
-    if (r == 0)
-        r = member(c, dobj, "delegations", "roles", true, &roles, field);
+    if (r < 0)
+        return r;
+    v = json_object_get(dobj, "succinct_roles");
+    if (v) {
+        if (json_object_get(dobj, "roles"))
+            return verr(c, SW_E_METADATA, "delegations",
+                        "must not have both 'roles' and 'succinct_roles' (TAP 15)");
+        return parse_succinct(c, md, v);
+    }
+    r = member(c, dobj, "delegations", "roles", true, &roles, field);
     if (r == 0)
         r = want_type(c, roles, JSON_ARRAY, field);
     if (r < 0)
@@ -849,8 +935,14 @@ sw_md_free(struct sw_md *md)
     free(md->keys);
     for (int t = 0; t < SW_MD_N_TYPES; t++)
         free_role(&md->roles[t]);
-    for (size_t i = 0; i < md->n_dels; i++)
-        free_role(&md->dels[i]);
+    if (md->sc) {
+        free_role(&md->sc->tmpl);
+        free(md->sc->names);
+        free(md->sc);
+    } else {
+        for (size_t i = 0; i < md->n_dels; i++)
+            free_role(&md->dels[i]);
+    }
     free(md->dels);
     free(md->files);
     free(md->sigs);
@@ -1208,6 +1300,20 @@ sw_md_delegation_at(const struct sw_md *targets, size_t i)
 const struct sw_md_role *
 sw_md_delegation(const struct sw_md *targets, const char *name)
 {
+    if (targets->sc) {
+        const struct succinct *sc = targets->sc;
+        size_t pl = strlen(sc->prefix);
+        unsigned long bin;
+        char *end;
+        /* PREFIX-HEX, exactly as the bin is named: no scan of 2^bits names */
+        if (!name || strlen(name) != sc->name_len || strncmp(name, sc->prefix, pl) != 0 ||
+            name[pl] != '-' || !is_hex(name + pl + 1, true))
+            return NULL;
+        bin = strtoul(name + pl + 1, &end, 16);
+        if (*end || bin >= targets->n_dels)
+            return NULL;
+        return &targets->dels[bin];
+    }
     for (size_t i = 0; name && i < targets->n_dels; i++)
         if (strcmp(targets->dels[i].name, name) == 0)
             return &targets->dels[i];
@@ -1462,11 +1568,85 @@ out:
     return ok;
 }
 
+uint32_t
+sw_md_succinct_bin(const char *path, unsigned bit_length)
+{
+    unsigned char d[SW_HASH_MAX_LEN];
+    uint32_t v;
+
+    if (bit_length < 1 || bit_length > 32 ||
+        sw_hash_buf(SW_HASH_SHA256, path, strlen(path), d, NULL) < 0)
+        return 0;
+    v = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | (uint32_t)d[3];
+    return v >> (32 - bit_length);
+}
+
+int
+sw_md_succinct_bin_name(const char *prefix, unsigned bit_length, uint32_t bin, char *out,
+                        size_t outlen)
+{
+    int digits = ((int)bit_length + 3) / 4, n;
+
+    if (bit_length < 1 || bit_length > 32 || (bit_length < 32 && bin >> bit_length) || !prefix)
+        return -SW_E_INVAL;
+    n = snprintf(out, outlen, "%s-%0*" PRIx32, prefix, digits, bin);
+    if (n < 0 || (size_t)n >= outlen)
+        return -SW_E_INVAL;
+    return 0;
+}
+
+bool
+sw_md_has_succinct(const struct sw_md *targets)
+{
+    return targets->sc != NULL;
+}
+
+unsigned
+sw_md_succinct_bit_length(const struct sw_md *targets)
+{
+    return targets->sc ? targets->sc->bits : 0;
+}
+
+const char *
+sw_md_succinct_prefix(const struct sw_md *targets)
+{
+    return targets->sc ? targets->sc->prefix : NULL;
+}
+
+/* The bin of path, remembered for the next call with the same path. */
+static uint32_t
+succinct_bin_of(struct succinct *sc, const char *path)
+{
+    size_t n;
+    uint32_t bin;
+
+    if (sc->have_last && strcmp(sc->last_path, path) == 0)
+        return sc->last_bin;
+    bin = sw_md_succinct_bin(path, sc->bits);
+    n = strlen(path);
+    if (n < sizeof(sc->last_path)) {
+        memcpy(sc->last_path, path, n + 1);
+        sc->last_bin = bin;
+        sc->have_last = true;
+    }
+    return bin;
+}
+
+const struct sw_md_role *
+sw_md_succinct_role_for(const struct sw_md *targets, const char *path)
+{
+    if (!targets->sc || !path)
+        return NULL;
+    return &targets->dels[succinct_bin_of(targets->sc, path)];
+}
+
 bool
 sw_md_delegation_matches(const struct sw_md_role *role, const char *target_path)
 {
     if (!role->delegated || !target_path)
         return false;
+    if (role->sc)
+        return succinct_bin_of(role->sc, target_path) == role->bin;
     if (role->by_prefix) {
         char hex[SW_HASH_MAX_HEX];
         if (sw_hash_buf_hex(SW_HASH_SHA256, target_path, strlen(target_path), hex, NULL) < 0)

@@ -34,6 +34,13 @@
 #define SW_MD_MAX_HASHES 8                       /* algorithms in one "hashes" */
 #define SW_MD_MAX_SPEC_VERSION 32                /* bytes of "spec_version" */
 #define SW_MD_MAX_HASH_HEX 256                   /* bytes of a hash value (known or not) */
+/*
+ * TAP 15 "succinct_roles": the largest "bit_length" accepted. The
+ * specification allows 1 to 32; each bin is a role the parser lays out
+ * (about 100 bytes and its name), so 2^32 bins cannot be, and a document
+ * above this cap is refused (-SW_E_LIMIT) naming the cap.
+ */
+#define SW_MD_MAX_SUCCINCT_BITS 16 /* 65 536 bins */
 
 /*
  * The largest "version" accepted, of every role and in every timestamp or
@@ -178,6 +185,33 @@ bool sw_md_delegation_matches(const struct sw_md_role *role, const char *target_
 /* The same test for one pattern (exposed for tests and for slipway-repo). */
 bool sw_md_path_pattern_match(const char *pattern, const char *path);
 
+/*
+ * TAP 15 succinct hash bins. A "delegations" object holds "roles" or
+ * "succinct_roles" (never both). Its bins are exposed as ordinary
+ * delegated roles: sw_md_delegation_count() is 2^bit_length,
+ * sw_md_delegation_at(i) is bin i, named NAME_PREFIX-HEX (lowercase hex,
+ * zero-padded to the digits of 2^bit_length - 1), with the keyids and
+ * threshold of "succinct_roles", not terminating (TAP 15), trusted
+ * exactly for the paths that hash to it. sw_md_delegation_matches() on a
+ * bin hashes a path once per document, not once per bin (the last path's
+ * bin is remembered in the document: a struct sw_md is not for matching
+ * from two threads at once).
+ */
+/* The bin of path among 2^bit_length: the first 4 bytes of sha256(path), big-endian, >> (32 - bit_length). */
+uint32_t sw_md_succinct_bin(const char *path, unsigned bit_length);
+/*
+ * The name of bin i: "PREFIX-HEX". 0, or -SW_E_INVAL when bit_length is
+ * not 1..32, i is out of range or out (size outlen) is too small.
+ */
+int sw_md_succinct_bin_name(const char *prefix, unsigned bit_length, uint32_t bin, char *out,
+                            size_t outlen);
+/* targets: whether its delegations are succinct; its bit_length and name_prefix (0/NULL if not). */
+bool sw_md_has_succinct(const struct sw_md *targets);
+unsigned sw_md_succinct_bit_length(const struct sw_md *targets);
+const char *sw_md_succinct_prefix(const struct sw_md *targets);
+/* The bin trusted for path (hashing it once), or NULL when targets has no succinct delegations. */
+const struct sw_md_role *sw_md_succinct_role_for(const struct sw_md *targets, const char *path);
+
 /* --- timestamp and snapshot ---------------------------------------------------- */
 
 /* timestamp: meta["snapshot.json"]; NULL if md is not a timestamp. */
@@ -196,7 +230,7 @@ const struct sw_md_fileinfo *sw_md_target(const struct sw_md *targets, const cha
 size_t sw_md_target_count(const struct sw_md *targets);
 const struct sw_md_fileinfo *sw_md_target_at(const struct sw_md *targets, size_t i);
 
-/* targets: whether "delegations" is present, and its roles in order. */
+/* targets: whether "delegations" is present, and its roles in order (succinct bins in bin order). */
 bool sw_md_has_delegations(const struct sw_md *targets);
 size_t sw_md_delegation_count(const struct sw_md *targets);
 const struct sw_md_role *sw_md_delegation_at(const struct sw_md *targets, size_t i);

@@ -370,7 +370,7 @@ visited(struct ck *k, const char *name)
 
 static void
 visit(struct ck *k, const struct sw_md *snap, const char *name, const char *delegator,
-      const struct sw_md_role *role, unsigned depth)
+      const struct sw_md *holder, const struct sw_md_role *role, unsigned depth)
 {
     const struct sw_md_fileinfo *mi = sw_md_snapshot_meta(snap, name);
     struct sw_error e = SW_ERROR_INIT;
@@ -426,11 +426,19 @@ visit(struct ck *k, const struct sw_md *snap, const char *name, const char *dele
         const struct sw_md_fileinfo *fi = sw_md_target_at(md, i);
         char tq[SW_CJSON_PRINTABLE_MAX];
         json_t *t;
-        if (!top && !sw_md_delegation_matches(role, fi->name))
-            problem(k, rel, "delegation",
-                    "target '%s' is outside the paths delegated to role '%s', so clients never "
-                    "find it there",
-                    sw_cjson_printable(fi->name, tq, sizeof(tq)), q);
+        if (!top && !sw_md_delegation_matches(role, fi->name)) {
+            const struct sw_md_role *hb = sw_md_succinct_role_for(holder, fi->name);
+            if (hb)
+                problem(k, rel, "delegation",
+                        "target '%s' hashes to bin '%s', not to role '%s' (TAP 15), so clients "
+                        "never find it there",
+                        sw_cjson_printable(fi->name, tq, sizeof(tq)), sw_md_role_name(hb), q);
+            else
+                problem(k, rel, "delegation",
+                        "target '%s' is outside the paths delegated to role '%s', so clients "
+                        "never find it there",
+                        sw_cjson_printable(fi->name, tq, sizeof(tq)), q);
+        }
         t = json_pack("{s:s,s:s,s:I}", "path", fi->name, "role", name, "length",
                       (json_int_t)fi->length);
         if (!t || json_array_append_new(k->targets, t) < 0)
@@ -440,7 +448,7 @@ visit(struct ck *k, const struct sw_md *snap, const char *name, const char *dele
     }
     for (size_t i = 0; i < sw_md_delegation_count(md); i++) {
         const struct sw_md_role *child = sw_md_delegation_at(md, i);
-        visit(k, snap, sw_md_role_name(child), name, child, depth + 1);
+        visit(k, snap, sw_md_role_name(child), name, md, child, depth + 1);
     }
 out:
     sw_md_free(md);
@@ -492,7 +500,7 @@ walk_online(struct ck *k)
     note_role(k, "snapshot", rel, snap);
     if (k->consistent)
         check_copy(k, "snapshot.json", rel, sbytes, slen);
-    visit(k, snap, "targets", NULL, sw_md_root_role(k->root, SW_MD_TARGETS), 0);
+    visit(k, snap, "targets", NULL, NULL, sw_md_root_role(k->root, SW_MD_TARGETS), 0);
 out:
     sw_md_free(ts);
     sw_md_free(snap);

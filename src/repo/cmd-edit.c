@@ -357,7 +357,9 @@ const struct sw_opt sw_repo_add_opts[] = {
     {"rollout", 0, 1, OPT_ADD_ROLLOUT, "PERCENT", "offer it to PERCENT of machines (0-100)"},
     {"min-client", 0, 1, OPT_ADD_MIN_CLIENT, "V", "oldest slipway client that may install it"},
     {"name", 0, 1, OPT_ADD_NAME, "PATH", "target path (default: the file's name)"},
-    {"role", 0, 1, OPT_ADD_ROLE, "ROLE", "put it in this delegated role (default: targets)"},
+    {"role", 0, 1, OPT_ADD_ROLE, "ROLE",
+     "put it in this delegated role (default: targets); into its hash bin when ROLE has bins or "
+     "is their prefix"},
     {"replace", 0, 0, OPT_ADD_REPLACE, NULL, "replace a target of the same path"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -403,6 +405,42 @@ check_delegated_path(struct sw_repo_cli *cli, struct sw_repo *repo, const struct
     return r;
 }
 
+/*
+ * Where 'add --role NAME' puts path when NAME delegates to TAP 15 hash
+ * bins, or NAME is the name_prefix of such bins: the bin path hashes to.
+ * Returns 1 with out set, 0 when NAME is no such role.
+ */
+static int
+succinct_bin_for(struct sw_repo_cli *cli, struct sw_repo *repo, const char *name, const char *path,
+                 char out[SW_MD_MAX_ROLE_NAME + 2])
+{
+    const struct sw_repo_role *named = sw_repo_role(repo, name);
+    const json_t *sc = NULL;
+
+    for (size_t i = 0; !sc && i < repo->n_roles; i++) {
+        const json_t *s = json_object_get(
+            json_object_get(json_object_get(sw_repo_role_current(&repo->roles[i]), "signed"),
+                            "delegations"),
+            "succinct_roles");
+        const char *np = json_string_value(json_object_get(s, "name_prefix"));
+        if (s && (named ? &repo->roles[i] == named : np && strcmp(np, name) == 0))
+            sc = s;
+    }
+    if (!sc)
+        return 0;
+    {
+        json_int_t bits = json_integer_value(json_object_get(sc, "bit_length"));
+        const char *np = json_string_value(json_object_get(sc, "name_prefix"));
+        if (bits < 1 || bits > SW_MD_MAX_SUCCINCT_BITS || !np ||
+            sw_md_succinct_bin_name(np, (unsigned)bits, sw_md_succinct_bin(path, (unsigned)bits),
+                                    out, SW_MD_MAX_ROLE_NAME + 2) < 0)
+            return sw_error_set(&cli->err, SW_E_REPO_INVALID,
+                                "%s: role '%s' has malformed 'succinct_roles'", cli->cmd->name,
+                                name);
+    }
+    return 1;
+}
+
 int
 sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
 {
@@ -420,6 +458,7 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
     struct sw_repo_role *role;
     json_t *info = NULL, *sw = NULL, *signed_, *targets;
     time_t now = sw_repo_now();
+    char bin_name[SW_MD_MAX_ROLE_NAME + 2];
     size_t dropped;
     int r;
 
@@ -450,6 +489,10 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
         return r;
     if ((r = open_repo(cli, dir, &repo)) < 0)
         return r;
+    if ((r = succinct_bin_for(cli, repo, role_name, path, bin_name)) < 0)
+        goto out;
+    if (r > 0)
+        role_name = bin_name;
     role = sw_repo_role(repo, role_name);
     if (!role || !sw_repo_role_current(role)) {
         r = sw_error_set(&cli->err, SW_E_NOTFOUND, "add: no role '%s' in '%s'%s", role_name, dir,
@@ -662,7 +705,11 @@ enum {
     OPT_DEL_PREFIX,
     OPT_DEL_TERMINATING,
     OPT_DEL_FROM,
+    OPT_DEL_SUCCINCT,
 };
+
+/* The most bins 'delegate --succinct' makes: 2^12 = 4096 roles to sign and publish. */
+#define SW_REPO_MAX_SUCCINCT_BITS 12
 
 const struct sw_opt sw_repo_delegate_opts[] = {
     {"key", 0, 1, OPT_DEL_KEY, "PUB", "a key of the role: NAME in the key directory or FILE.pub"},
@@ -671,6 +718,8 @@ const struct sw_opt sw_repo_delegate_opts[] = {
     {"hash-prefix", 0, 1, OPT_DEL_PREFIX, "HEX", "or: targets whose path's sha256 starts with HEX"},
     {"terminating", 0, 0, OPT_DEL_TERMINATING, NULL, "a path it matches is searched nowhere else"},
     {"from", 0, 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
+    {"succinct", 0, 1, OPT_DEL_SUCCINCT, "BITS",
+     "or: 2^BITS (1-12) TAP 15 hash bins ROLE-0...: each path in the bin its sha256 names"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -684,6 +733,174 @@ valid_prefix(const char *s)
         if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
             return 0;
     return 1;
+}
+
+/*
+ * delegate --succinct BITS: "succinct_roles" in PARENT (instead of "roles")
+ * and the 2^BITS bins NAME-HEX staged empty, signed by the bin keys at
+ * commit. Changing the keys or threshold keeps the bins; changing the
+ * number of bins is refused (the targets would have to move).
+ */
+static int
+delegate_succinct(struct sw_repo_cli *cli, const char *dir, const char *name,
+                  const char *parent_name, const char **keys_arg, size_t n_keys)
+{
+    long bits = 0, threshold = 1;
+    struct sw_repo_expiry exp;
+    struct sw_repo *repo = NULL;
+    struct sw_keyring *kr = NULL;
+    struct sw_repo_role *parent;
+    json_t *signed_, *deleg, *dkeys, *old, *entry = NULL, *keyids = NULL, *holder = NULL;
+    char bin[SW_MD_MAX_ROLE_NAME + 2];
+    time_t now = sw_repo_now();
+    size_t dropped, n_bins, n_new = 0;
+    int changed = 0, r;
+
+    if (sw_repo_opt(cli, OPT_DEL_PATHS) || sw_repo_opt(cli, OPT_DEL_PREFIX) ||
+        sw_repo_opt_flag(cli, OPT_DEL_TERMINATING))
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "delegate: --succinct takes no --paths, --hash-prefix or "
+                            "--terminating (a bin is trusted for the paths that hash to it)");
+    if ((r = sw_repo_opt_int(cli, OPT_DEL_SUCCINCT, "succinct", 1, SW_REPO_MAX_SUCCINCT_BITS,
+                             &bits)) < 0)
+        return r;
+    if ((r = sw_repo_opt_int(cli, OPT_DEL_THRESHOLD, "threshold", 1, (long)n_keys, &threshold)) < 0)
+        return r;
+    n_bins = (size_t)1 << bits;
+    /* the longest bin name must be a role name slipway-repo accepts */
+    if (sw_md_succinct_bin_name(name, (unsigned)bits, (uint32_t)(n_bins - 1), bin, sizeof(bin)) <
+            0 ||
+        sw_repo_check_role_name(bin, &cli->err) < 0)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "delegate: bin names '%s-...' would be longer than %d bytes", name,
+                            SW_MD_MAX_ROLE_NAME);
+    if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
+        return r;
+    if ((r = sw_repo_open_keyring(cli, dir, 0, &kr)) < 0)
+        return r;
+    if ((r = open_repo(cli, dir, &repo)) < 0)
+        goto out;
+    parent = sw_repo_role(repo, parent_name);
+    if (!parent || !sw_repo_role_current(parent)) {
+        r = sw_error_set(&cli->err, SW_E_NOTFOUND, "delegate: no role '%s' to delegate from",
+                         parent_name);
+        goto out;
+    }
+    if (sw_repo_role(repo, name)) {
+        r = sw_error_set(&cli->err, SW_E_EXISTS,
+                         "delegate: '%s' is a role; bins are named '%s-0'... after their prefix",
+                         name, name);
+        goto out;
+    }
+    deleg = json_object_get(json_object_get(sw_repo_role_current(parent), "signed"), "delegations");
+    if (json_array_size(json_object_get(deleg, "roles")) > 0) {
+        r = sw_error_set(&cli->err, SW_E_EXISTS,
+                         "delegate: role '%s' already delegates by 'roles', and TAP 15 allows one "
+                         "kind; delegate a role of its own first and the bins from it (--from)",
+                         parent_name);
+        goto out;
+    }
+    old = json_object_get(deleg, "succinct_roles");
+    if (old) {
+        const char *op = json_string_value(json_object_get(old, "name_prefix"));
+        json_int_t ob = json_integer_value(json_object_get(old, "bit_length"));
+        if (!op || strcmp(op, name) != 0 || ob != bits) {
+            r = sw_error_set(
+                &cli->err, SW_E_EXISTS,
+                "delegate: role '%s' already has succinct bins '%s' of %" JSON_INTEGER_FORMAT
+                " bits; only their keys and threshold can change",
+                parent_name, op ? op : "?", ob);
+            goto out;
+        }
+        changed = 1;
+    }
+    /* every bin name must be free (or already a bin of this parent) */
+    for (size_t i = 0; i < n_bins; i++) {
+        struct sw_repo_role *ex;
+        sw_md_succinct_bin_name(name, (unsigned)bits, (uint32_t)i, bin, sizeof(bin));
+        ex = sw_repo_role(repo, bin);
+        if (ex && (!ex->parent || strcmp(ex->parent, parent_name) != 0)) {
+            r = sw_error_set(&cli->err, SW_E_EXISTS,
+                             "delegate: role '%s' is already delegated by '%s'", bin,
+                             ex->parent ? ex->parent : "root");
+            goto out;
+        }
+    }
+    keyids = json_array();
+    if (!keyids) {
+        r = oom(cli);
+        goto out;
+    }
+    r = sw_repo_stage(repo, parent_name, &exp, now, &signed_, &dropped, &cli->err);
+    if (r < 0)
+        goto out;
+    warn_dropped(parent_name, dropped);
+    deleg = json_object_get(signed_, "delegations");
+    if (!deleg) {
+        deleg = json_pack("{s:{}}", "keys");
+        if (!deleg || json_object_set_new(signed_, "delegations", deleg) < 0) {
+            r = oom(cli);
+            goto out;
+        }
+    }
+    json_object_del(deleg, "roles"); /* empty, checked above */
+    dkeys = json_object_get(deleg, "keys");
+    if (!json_is_object(dkeys)) {
+        r = sw_error_set(&cli->err, SW_E_METADATA, "delegate: role '%s' has malformed delegations",
+                         parent_name);
+        goto out;
+    }
+    for (size_t i = 0; i < n_keys; i++) {
+        json_t *key = NULL;
+        char id[SW_KEY_ID_HEX_SIZE], *kname = NULL;
+        r = sw_keyring_resolve_public(kr, keys_arg[i], &key, id, &kname, &cli->err);
+        if (r < 0) {
+            sw_error_prefix(&cli->err, "delegate: --key: ");
+            goto out;
+        }
+        r = json_object_set_new(dkeys, id, key) < 0 ||
+                    json_array_append_new(keyids, json_string(id)) < 0
+                ? oom(cli)
+                : sw_repo_note_keyname(repo, id, kname, &cli->err);
+        free(kname);
+        if (r < 0)
+            goto out;
+    }
+    entry = json_pack("{s:O,s:i,s:i,s:s}", "keyids", keyids, "threshold", (int)threshold,
+                      "bit_length", (int)bits, "name_prefix", name);
+    holder = json_pack("{s:O}", "bins", entry);
+    if (!entry || !holder || json_object_set(deleg, "succinct_roles", entry) < 0) {
+        r = oom(cli);
+        goto out;
+    }
+    prune_keys(dkeys, holder);
+    for (size_t i = 0; i < n_bins; i++) {
+        sw_md_succinct_bin_name(name, (unsigned)bits, (uint32_t)i, bin, sizeof(bin));
+        if (sw_repo_role(repo, bin))
+            continue;
+        r = sw_repo_stage_new_role(repo, bin, parent_name, &exp, now, &cli->err);
+        if (r < 0)
+            goto out;
+        n_new++;
+    }
+    json_object_set_new(cli->report, "role", json_string(name));
+    json_object_set_new(cli->report, "from", json_string(parent_name));
+    json_object_set(cli->report, "succinct_roles", entry);
+    json_object_set_new(cli->report, "bins", json_integer((json_int_t)n_bins));
+    sw_md_succinct_bin_name(name, (unsigned)bits, (uint32_t)(n_bins - 1), bin, sizeof(bin));
+    sw_repo_say(cli,
+                "%s %zu hash bins '%s-%0*d' to '%s' from '%s' (%zu new): %zu key%s, "
+                "threshold %ld\n",
+                changed ? "changed" : "delegated", n_bins, name, (int)(((size_t)bits + 3) / 4), 0,
+                bin, parent_name, n_new, n_keys, n_keys == 1 ? "" : "s", threshold);
+    r = save_and_report(cli, repo, now);
+out:
+    json_decref(entry);
+    json_decref(holder);
+    json_decref(keyids);
+    sw_keyring_free(kr);
+    sw_repo_free(repo);
+    return r;
 }
 
 int
@@ -712,6 +929,8 @@ sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
         return sw_error_prefix(&cli->err, "delegate: ");
     if (n_keys == 0 || n_keys > MAX_LIST)
         return sw_error_set(&cli->err, SW_E_USAGE, "delegate: give 1 to %d --key", MAX_LIST);
+    if (sw_repo_opt(cli, OPT_DEL_SUCCINCT))
+        return delegate_succinct(cli, dir, name, parent_name, keys_arg, n_keys);
     if ((n_paths == 0) == (n_prefixes == 0) || n_paths > MAX_LIST || n_prefixes > MAX_LIST)
         return sw_error_set(&cli->err, SW_E_USAGE,
                             "delegate: give either --paths GLOB or --hash-prefix HEX (one or more "
@@ -761,6 +980,13 @@ sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
             r = oom(cli);
             goto out;
         }
+    }
+    if (json_object_get(deleg, "succinct_roles")) {
+        r = sw_error_set(&cli->err, SW_E_EXISTS,
+                         "delegate: role '%s' delegates to TAP 15 hash bins, and a delegation "
+                         "holds one kind; delegate from another role",
+                         parent_name);
+        goto out;
     }
     dkeys = json_object_get(deleg, "keys");
     droles = json_object_get(deleg, "roles");

@@ -71,8 +71,10 @@ static const struct sw_repo_cmd commands[] = {
      "DIR TARGET --percent P [--role ROLE]", "set a target's rollout percentage (staged)"},
     {"delegate", 2, 2, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_delegate_opts,
      sw_repo_cmd_delegate,
-     "DIR ROLE --key PUB ... --threshold N (--paths GLOB ... | --hash-prefix HEX ...)",
-     "delegate target paths to a role with its own keys (staged)"},
+     "DIR ROLE --key PUB ... --threshold N (--paths GLOB ... | --hash-prefix HEX ... | "
+     "--succinct BITS)",
+     "delegate target paths to a role, or to 2^BITS hash bins ROLE-HEX, with their own keys "
+     "(staged)"},
     {"rotate-root", 1, 1, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_rotate_root_opts,
      sw_repo_cmd_rotate_root, "DIR [--role ROLE] [--add-key PUB ...] [--remove-key KEY ...]",
      "stage root N+1 with keys added or removed, or a new threshold"},
@@ -256,6 +258,8 @@ sw_repo_open_keyring(struct sw_repo_cli *cli, const char *repo_dir, int required
     return sw_keyring_open(dir, pass, ret, &cli->err);
 }
 
+#define STAGED_SHOWN 8 /* staged roles printed one by one */
+
 void
 sw_repo_print_staged(const struct sw_repo_cli *cli, const char *dir, int how_to_sign)
 {
@@ -268,6 +272,12 @@ sw_repo_print_staged(const struct sw_repo_cli *cli, const char *dir, int how_to_
     json_array_foreach(staged, i, e)
     {
         const char *role = json_string_value(json_object_get(e, "role"));
+        /* thousands of hash bins: the first few, then a count */
+        if (i == STAGED_SHOWN && json_array_size(staged) > STAGED_SHOWN + 2) {
+            printf("... and %zu more staged roles ('--json' lists every one)\n",
+                   json_array_size(staged) - STAGED_SHOWN);
+            break;
+        }
         json_int_t have = json_integer_value(json_object_get(e, "signatures"));
         json_int_t need = json_integer_value(json_object_get(e, "threshold"));
         const json_t *missing = json_object_get(e, "missing");

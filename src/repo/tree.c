@@ -460,6 +460,52 @@ out:
     return r;
 }
 
+static int walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
+                struct sw_error *err);
+
+/* The TAP 15 bins of role idx ("succinct_roles"), in bin order; bins delegate nothing further. */
+static int
+walk_succinct(struct sw_repo *repo, size_t idx, unsigned depth, struct sw_error *err)
+{
+    const json_t *sc = json_object_get(
+        json_object_get(json_object_get(sw_repo_role_current(&repo->roles[idx]), "signed"),
+                        "delegations"),
+        "succinct_roles");
+    const json_t *bl = json_object_get(sc, "bit_length"), *np = json_object_get(sc, "name_prefix");
+    char *pname, *prefix, bin[SW_MD_MAX_ROLE_NAME + 2];
+    json_int_t bits;
+    int r = 0;
+
+    if (!sc)
+        return 0;
+    bits = json_integer_value(bl);
+    if (!json_is_integer(bl) || !json_is_string(np) || bits < 1 || bits > SW_MD_MAX_SUCCINCT_BITS)
+        return sw_error_set(err, SW_E_REPO_INVALID,
+                            "role '%s': malformed 'delegations.succinct_roles' (bit_length 1 to "
+                            "%d and a name_prefix)",
+                            repo->roles[idx].name, SW_MD_MAX_SUCCINCT_BITS);
+    if (repo->n_roles + ((size_t)1 << bits) > SW_REPO_MAX_ROLES)
+        return sw_error_set(err, SW_E_LIMIT, "role '%s': %lu bins make more than %d targets roles",
+                            repo->roles[idx].name, 1UL << bits, SW_REPO_MAX_ROLES);
+    pname = strdup(repo->roles[idx].name);
+    prefix = strdup(json_string_value(np));
+    if (!pname || !prefix) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; r == 0 && i < (uint32_t)1 << bits; i++) {
+        if (sw_md_succinct_bin_name(prefix, (unsigned)bits, i, bin, sizeof(bin)) < 0) {
+            r = sw_error_set(err, SW_E_REPO_INVALID, "role '%s': name_prefix is too long", pname);
+            break;
+        }
+        r = walk(repo, bin, pname, depth + 1, err);
+    }
+out:
+    free(pname);
+    free(prefix);
+    return r;
+}
+
 /* Pre-order walk of the delegation tree, each role once. */
 static int
 walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
@@ -507,6 +553,9 @@ walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
         }
     }
     r = read_staged(repo, name, &role->staged, err);
+    if (r < 0)
+        return r;
+    r = walk_succinct(repo, idx, depth, err);
     if (r < 0)
         return r;
     roles = json_object_get(

@@ -20,7 +20,7 @@
 #include <time.h>
 
 /* Named limits. */
-#define SW_REPO_MAX_ROLES 4096          /* targets roles (top-level and delegated) */
+#define SW_REPO_MAX_ROLES 8192          /* targets roles (top-level and delegated) */
 #define SW_REPO_MAX_VERSIONS 100000     /* versions of one role probed on disk */
 #define SW_REPO_MAX_EXPIRES_AT 64       /* --expires-at overrides in one command */
 #define SW_REPO_MAX_KEYNAMES_LEN 262144 /* bytes of staged/keynames.json */

@@ -191,6 +191,7 @@ PY
         root.json | timestamp.json | snapshot.json | targets.json) ;;
         apps.json | apps-edge.json | bins.json | bins-rest.json) [ "$v" = delegations ] || return 1 ;;
         parent-a.json | release.json) [ "$v" = diamond-delegation ] || return 1 ;;
+        bins-?.json) [ "$v" = succinct-bins ] || return 1 ;;
         *) echo "unexpected file in MD: $f"; return 1 ;;
         esac
     done

@@ -125,7 +125,7 @@ def main():
 
     seen = set()
 
-    def visit(name, keys, keyids, threshold):
+    def visit(name, keys, keyids, threshold, hbin=None):
         if name in seen:
             return
         seen.add(name)
@@ -138,6 +138,10 @@ def main():
         stats["roles"].append({"role": name, "version": mi["version"], "valid_signatures": n})
         for path, info in t["signed"]["targets"].items():
             stats["targets"] += 1
+            if hbin is not None:  # TAP 15: the bin of a path is its sha256's first bit_length bits
+                bits, i = hbin
+                got = int.from_bytes(hashlib.sha256(path.encode()).digest()[:4], "big") >> (32 - bits)
+                assert got == i, "target %s is in bin %s, its hash says %x" % (path, name, got)
             dirname, base = os.path.split(path)
             for alg, value in info["hashes"].items():
                 fdata, _ = open(os.path.join(d, "targets", dirname, value + "." + base), "rb").read(), None
@@ -146,8 +150,16 @@ def main():
         if dl:
             check_keys(dl["keys"], name + " delegations")
             stats["keyids"] += len(dl["keys"])
-            for role in dl["roles"]:
+            for role in dl.get("roles", []):
                 visit(role["name"], dl["keys"], role["keyids"], role["threshold"])
+            sr = dl.get("succinct_roles")
+            if sr:
+                assert "roles" not in dl, "%s: both roles and succinct_roles" % name
+                bits = sr["bit_length"]
+                digits = len("%x" % (2**bits - 1))
+                for i in range(2**bits):
+                    visit("%s-%0*x" % (sr["name_prefix"], digits, i), dl["keys"], sr["keyids"],
+                          sr["threshold"], (bits, i))
 
     visit("targets", rk, roles["targets"]["keyids"], roles["targets"]["threshold"])
     print(json.dumps(stats))

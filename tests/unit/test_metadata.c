@@ -161,8 +161,9 @@ static void
 test_vectors_parse(void **state)
 {
     static const char *const vectors[] = {
-        "bad-target-hash", "bad-threshold",       "basic-ecdsa",       "basic-ed25519", "basic-rsa",
-        "delegations",     "duplicate-signature", "expired-timestamp", "root-rotation",
+        "bad-target-hash", "bad-threshold", "basic-ecdsa",         "basic-ed25519",
+        "basic-rsa",       "delegations",   "duplicate-signature", "expired-timestamp",
+        "root-rotation",   "succinct-bins",
     };
     size_t parsed = 0;
     (void)state;
@@ -214,7 +215,7 @@ test_vectors_parse(void **state)
         closedir(d);
         free(dir);
     }
-    assert_true(parsed >= 45);
+    assert_true(parsed >= 65);
 }
 
 /* --- signature chains of the vectors ---------------------------------------------- */
@@ -894,8 +895,8 @@ test_targets_fields(void **state)
         {G, "signed/delegations/roles", NULL, M, "field 'delegations.roles' is missing"},
         {G, "signed/delegations/roles", "{}", M, "field 'delegations.roles' must be an array"},
         {G, "signed/delegations/roles", "[]", 0, NULL},
-        {G, "signed/delegations/succinct_roles", "{}", SW_E_UNSUPPORTED,
-         "field 'delegations.succinct_roles' is not supported"},
+        {G, "signed/delegations/succinct_roles", "{}", M,
+         "field 'delegations' must not have both 'roles' and 'succinct_roles'"},
         {G, "signed/delegations/roles/0", "5", M, "field 'delegations.roles[0]' must be an object"},
         {G, "signed/delegations/roles/0/name", NULL, M,
          "field 'delegations.roles[0].name' is missing"},
@@ -1535,6 +1536,261 @@ test_times(void **state)
     assert_int_equal(sw_md_parse_time("1900-02-29T00:00:00Z", &t), -SW_E_INVAL);
 }
 
+/* --- TAP 15 succinct hash bins ---------------------------------------------------- */
+
+/*
+ * The succinct-bins vector (python-tuf): bit length 4, prefix "bins". Every
+ * target of expect.json's "bins" map is in the bin it names, found by the
+ * hash of its path, and listed there by a bin signed with the keys of
+ * "succinct_roles"; no other bin is trusted for it.
+ */
+static void
+test_succinct_vector(void **state)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_md *root = NULL, *targets = NULL;
+    struct sw_md *snap =
+        vec_parse("succinct-bins", "metadata/1.snapshot.json", SW_MD_SNAPSHOT, NULL);
+    char *exp_path = tu_src_path("tests/vectors/tuf/succinct-bins/expect.json");
+    json_error_t jerr;
+    json_t *expect = json_load_file(exp_path, 0, &jerr);
+    const json_t *bins, *want;
+    const char *path;
+    size_t n_checked = 0;
+    (void)state;
+
+    assert_non_null(expect);
+    bins = json_object_get(expect, "bins");
+    assert_int_equal(json_object_size(bins), 24);
+    if (walk("succinct-bins", &root, &targets, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(sw_md_has_delegations(targets));
+    assert_true(sw_md_has_succinct(targets));
+    assert_int_equal(sw_md_succinct_bit_length(targets), 4);
+    assert_string_equal(sw_md_succinct_prefix(targets), "bins");
+    assert_int_equal(sw_md_delegation_count(targets), 16);
+    assert_null(sw_md_delegation_at(targets, 16));
+
+    /* 16 bins, each listed in the snapshot with the bytes served, each signed by the bin key */
+    for (size_t i = 0; i < 16; i++) {
+        const struct sw_md_role *bin = sw_md_delegation_at(targets, i);
+        char name[16], file[64];
+        struct sw_md *md;
+        snprintf(name, sizeof(name), "bins-%zx", i);
+        assert_string_equal(sw_md_role_name(bin), name);
+        assert_ptr_equal(sw_md_delegation(targets, name), bin);
+        assert_false(sw_md_role_terminating(bin));
+        assert_int_equal(sw_md_role_threshold(bin), 1);
+        assert_int_equal(sw_md_role_keyid_count(bin), 1);
+        assert_string_equal(sw_md_role_keyid(bin, 0),
+                            "7cd857c659c266783518131ad721460252706854a2135700a77fdefb608026eb");
+        role_file(file, sizeof(file), name);
+        if (vec_check("succinct-bins", file, sw_md_snapshot_meta(snap, name), &err) < 0)
+            fail_msg("%s", err.msg);
+        md = vec_parse("succinct-bins", file, SW_MD_TARGETS, name);
+        expect_verify(md, bin);
+        /* every target a bin lists hashes to that bin */
+        for (size_t t = 0; t < sw_md_target_count(md); t++) {
+            const struct sw_md_fileinfo *fi = sw_md_target_at(md, t);
+            want = json_object_get(bins, fi->name);
+            assert_non_null(want);
+            assert_string_equal(json_string_value(want), name);
+            n_checked++;
+        }
+        sw_md_free(md);
+    }
+    assert_int_equal(n_checked, 24);
+
+    /* the bin of every path, as python-tuf computed it */
+    json_object_foreach((json_t *)bins, path, want)
+    {
+        const char *wname = json_string_value(want);
+        unsigned long wbin = strtoul(wname + strlen("bins-"), NULL, 16);
+        const struct sw_md_role *bin = sw_md_succinct_role_for(targets, path);
+        char name[16];
+        assert_int_equal(sw_md_succinct_bin(path, 4), wbin);
+        assert_int_equal(sw_md_succinct_bin_name("bins", 4, (uint32_t)wbin, name, sizeof(name)), 0);
+        assert_string_equal(name, wname);
+        assert_non_null(bin);
+        assert_string_equal(sw_md_role_name(bin), wname);
+        for (size_t i = 0; i < 16; i++)
+            assert_int_equal(sw_md_delegation_matches(sw_md_delegation_at(targets, i), path),
+                             i == wbin);
+    }
+    /* no bin matches by anything but the hash: not a pattern, not a prefix of the name */
+    assert_false(
+        sw_md_delegation_matches(sw_md_delegation(targets, "bins-0"), "apps/pkg-00.tar.gz"));
+    assert_true(
+        sw_md_delegation_matches(sw_md_delegation(targets, "bins-f"), "apps/pkg-00.tar.gz"));
+    /* names that are not bins */
+    assert_null(sw_md_delegation(targets, "bins-10"));
+    assert_null(sw_md_delegation(targets, "bins-F"));
+    assert_null(sw_md_delegation(targets, "bins-"));
+    assert_null(sw_md_delegation(targets, "bins"));
+    assert_null(sw_md_delegation(targets, "bin-3"));
+    assert_null(sw_md_delegation(targets, "bins-g"));
+    assert_null(sw_md_delegation(targets, "bins--"));
+    assert_null(sw_md_delegation(targets, NULL));
+    /* a bin is not signed by the top-level targets key */
+    expect_verify_fails(targets, sw_md_delegation(targets, "bins-0"), "0 of 1");
+
+    json_decref(expect);
+    free(exp_path);
+    sw_md_free(snap);
+    sw_md_free(root);
+    sw_md_free(targets);
+}
+
+/*
+ * Bin numbers and names at other bit lengths. The hashes are Python
+ * hashlib's: sha256("apps/pkg-00.tar.gz") starts f659bbb9, sha256("a")
+ * ca978112, sha256("x/y.tar") d0162963. Names follow TAP 15 (bit length
+ * 11: alice.hbd-000 ... alice.hbd-7ff).
+ */
+static void
+test_succinct_bins(void **state)
+{
+    char name[64];
+    (void)state;
+    assert_int_equal(sw_md_succinct_bin("apps/pkg-00.tar.gz", 32), 0xf659bbb9u);
+    assert_int_equal(sw_md_succinct_bin("apps/pkg-00.tar.gz", 10), 0x3d9);
+    assert_int_equal(sw_md_succinct_bin("apps/pkg-00.tar.gz", 16), 0xf659);
+    assert_int_equal(sw_md_succinct_bin("apps/pkg-00.tar.gz", 1), 1);
+    assert_int_equal(sw_md_succinct_bin("a", 10), 0x32a);
+    assert_int_equal(sw_md_succinct_bin("a", 8), 0xca);
+    assert_int_equal(sw_md_succinct_bin("x/y.tar", 10), 0x340);
+    assert_int_equal(sw_md_succinct_bin("x/y.tar", 3), 6);
+
+    assert_int_equal(sw_md_succinct_bin_name("alice.hbd", 11, 0, name, sizeof(name)), 0);
+    assert_string_equal(name, "alice.hbd-000");
+    assert_int_equal(sw_md_succinct_bin_name("alice.hbd", 11, 0x7ff, name, sizeof(name)), 0);
+    assert_string_equal(name, "alice.hbd-7ff");
+    assert_int_equal(sw_md_succinct_bin_name("alice.hbd", 11, 0x800, name, sizeof(name)),
+                     -SW_E_INVAL);
+    assert_int_equal(sw_md_succinct_bin_name("b", 1, 1, name, sizeof(name)), 0);
+    assert_string_equal(name, "b-1");
+    assert_int_equal(sw_md_succinct_bin_name("b", 5, 0x1f, name, sizeof(name)), 0);
+    assert_string_equal(name, "b-1f");
+    assert_int_equal(sw_md_succinct_bin_name("b", 8, 3, name, sizeof(name)), 0);
+    assert_string_equal(name, "b-03");
+    assert_int_equal(sw_md_succinct_bin_name("b", 32, 0xffffffffu, name, sizeof(name)), 0);
+    assert_string_equal(name, "b-ffffffff");
+    assert_int_equal(sw_md_succinct_bin_name("b", 0, 0, name, sizeof(name)), -SW_E_INVAL);
+    assert_int_equal(sw_md_succinct_bin_name("b", 33, 0, name, sizeof(name)), -SW_E_INVAL);
+    assert_int_equal(sw_md_succinct_bin_name("bins", 4, 0, name, 6), -SW_E_INVAL);
+}
+
+/* A targets document with "succinct_roles" = SUCC (JSON text) and no "roles". */
+static char *
+succinct_doc(const char *succ)
+{
+    char *doc = NULL;
+    int n = asprintf(&doc,
+                     "{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"spec_version\":"
+                     "\"1.0.31\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{},"
+                     "\"delegations\":{\"keys\":{\"aa\":{\"keytype\":\"ed25519\",\"scheme\":"
+                     "\"ed25519\",\"keyval\":{\"public\":\"" PUB1 "\"}}},\"succinct_roles\":%s}}}",
+                     succ);
+    assert_true(n > 0);
+    return doc;
+}
+
+static void
+expect_succinct_error(const char *succ, int code, const char *needle)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    char *doc = succinct_doc(succ);
+    int r = parse_str(doc, SW_MD_TARGETS, &err);
+    if (r != -code || !strstr(err.msg, needle))
+        fail_msg("%s: got %d '%s', want %d '%s'", succ, r, err.msg, -code, needle);
+    free(doc);
+}
+
+static void
+test_succinct_fields(void **state)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_md *md = NULL;
+    char *doc;
+    const int M = SW_E_METADATA;
+    (void)state;
+
+#define SUCC(rest) "{\"keyids\":[\"aa\"],\"threshold\":1" rest "}"
+    expect_succinct_error("[]", M, "field 'delegations.succinct_roles' must be an object");
+    expect_succinct_error("{\"threshold\":1,\"bit_length\":4,\"name_prefix\":\"b\"}", M,
+                          "field 'delegations.succinct_roles.keyids' is missing");
+    expect_succinct_error(
+        "{\"keyids\":[\"aa\"],\"threshold\":0,\"bit_length\":4,\"name_prefix\":\"b\"}", M,
+        "field 'delegations.succinct_roles.threshold' must be an integer >= 1");
+    expect_succinct_error(SUCC(",\"name_prefix\":\"b\""), M,
+                          "field 'delegations.succinct_roles.bit_length' is missing");
+    expect_succinct_error(SUCC(",\"bit_length\":0,\"name_prefix\":\"b\""), M,
+                          "field 'delegations.succinct_roles.bit_length' must be an integer >= 1");
+    expect_succinct_error(SUCC(",\"bit_length\":\"4\",\"name_prefix\":\"b\""), M,
+                          "bit_length' must be an integer");
+    expect_succinct_error(SUCC(",\"bit_length\":33,\"name_prefix\":\"b\""), M,
+                          "field 'delegations.succinct_roles.bit_length' must be an integer from "
+                          "1 to 32");
+    /* allowed by TAP 15, above what slipway lays out: refused naming the cap */
+    expect_succinct_error(SUCC(",\"bit_length\":17,\"name_prefix\":\"b\""), SW_E_LIMIT,
+                          "field 'delegations.succinct_roles.bit_length' is 17: slipway accepts "
+                          "at most 16 (65536 bins)");
+    expect_succinct_error(SUCC(",\"bit_length\":32,\"name_prefix\":\"b\""), SW_E_LIMIT,
+                          "at most 16");
+    expect_succinct_error(SUCC(",\"bit_length\":4"), M,
+                          "field 'delegations.succinct_roles.name_prefix' is missing");
+    expect_succinct_error(SUCC(",\"bit_length\":4,\"name_prefix\":\"\""), M,
+                          "field 'delegations.succinct_roles.name_prefix' must not be empty");
+    expect_succinct_error(SUCC(",\"bit_length\":4,\"name_prefix\":7"), M,
+                          "field 'delegations.succinct_roles.name_prefix' must be a string");
+    /* NUL is refused by the JSON reader before any field is looked at */
+    expect_succinct_error(SUCC(",\"bit_length\":4,\"name_prefix\":\"a\\u0000b\""), SW_E_JSON,
+                          "NUL");
+    {
+        /* bin names stay within SW_MD_MAX_ROLE_NAME: prefix + '-' + one digit */
+        char big[600], succ[800];
+        memset(big, 'p', 254);
+        big[254] = '\0';
+        snprintf(succ, sizeof(succ), SUCC(",\"bit_length\":4,\"name_prefix\":\"%s\""), big);
+        expect_succinct_error(succ, SW_E_LIMIT, "name_prefix' is longer than 253 bytes");
+        big[253] = '\0';
+        snprintf(succ, sizeof(succ), SUCC(",\"bit_length\":4,\"name_prefix\":\"%s\""), big);
+        doc = succinct_doc(succ);
+        assert_int_equal(parse_str(doc, SW_MD_TARGETS, &err), 0);
+        free(doc);
+    }
+
+    /* the largest accepted: 65 536 bins, looked up by name without a scan */
+    doc = succinct_doc(SUCC(",\"bit_length\":16,\"name_prefix\":\"p\",\"x-extra\":true"));
+    if (sw_md_parse_mem(doc, strlen(doc), SW_MD_TARGETS, &md, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(sw_md_delegation_count(md), 65536);
+    assert_string_equal(sw_md_role_name(sw_md_delegation_at(md, 0)), "p-0000");
+    assert_string_equal(sw_md_role_name(sw_md_delegation_at(md, 65535)), "p-ffff");
+    assert_ptr_equal(sw_md_delegation(md, "p-f659"), sw_md_delegation_at(md, 0xf659));
+    assert_ptr_equal(sw_md_succinct_role_for(md, "apps/pkg-00.tar.gz"),
+                     sw_md_delegation_at(md, 0xf659));
+    /* the remembered bin follows the path asked about */
+    assert_true(sw_md_delegation_matches(sw_md_delegation_at(md, 0xf659), "apps/pkg-00.tar.gz"));
+    assert_true(sw_md_delegation_matches(sw_md_delegation_at(md, 0xca97), "a"));
+    assert_false(sw_md_delegation_matches(sw_md_delegation_at(md, 0xf659), "a"));
+    assert_true(sw_md_delegation_matches(sw_md_delegation_at(md, 0xf659), "apps/pkg-00.tar.gz"));
+    assert_false(sw_md_delegation_matches(sw_md_delegation_at(md, 0xca97), "apps/pkg-00.tar.gz"));
+    sw_md_free(md);
+    free(doc);
+
+    /* a document with plain roles has no bins */
+    md = NULL;
+    assert_int_equal(sw_md_parse_mem(targets_base, strlen(targets_base), SW_MD_TARGETS, &md, &err),
+                     0);
+    assert_false(sw_md_has_succinct(md));
+    assert_int_equal(sw_md_succinct_bit_length(md), 0);
+    assert_null(sw_md_succinct_prefix(md));
+    assert_null(sw_md_succinct_role_for(md, "a"));
+    sw_md_free(md);
+#undef SUCC
+}
+
 static void
 test_type_names(void **state)
 {
@@ -1563,6 +1819,9 @@ main(void)
         cmocka_unit_test(test_expired_timestamp),
         cmocka_unit_test(test_root_rotation),
         cmocka_unit_test(test_delegations_vector),
+        cmocka_unit_test(test_succinct_vector),
+        cmocka_unit_test(test_succinct_bins),
+        cmocka_unit_test(test_succinct_fields),
         cmocka_unit_test(test_bases_parse),
         cmocka_unit_test(test_common_fields),
         cmocka_unit_test(test_timestamp_snapshot_fields),
