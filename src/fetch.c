@@ -173,6 +173,23 @@ sw_fetch_result_hex(const struct sw_fetch_result *res, enum sw_hash_alg alg,
 
 /* --- relative paths and URLs --------------------------------------------------------- */
 
+/* Why path, split at '/', has a segment that is empty, "." or "..", or NULL. */
+static const char *
+path_segments_problem(const char *path)
+{
+    for (const char *seg = path;;) {
+        const char *slash = strchr(seg, '/');
+        size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
+        if (len == 0)
+            return "it has an empty segment";
+        if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return "it has a '.' or '..' segment";
+        if (!slash)
+            return NULL;
+        seg = slash + 1;
+    }
+}
+
 /* Why path may not be used in mode, or NULL when it may. */
 static const char *
 path_problem(const char *path, enum sw_fetch_path_mode mode)
@@ -201,18 +218,7 @@ path_problem(const char *path, enum sw_fetch_path_mode mode)
         if (c == '?' || c == '#')
             return "it holds '?' or '#'";
     }
-    for (const char *seg = path;;) {
-        const char *slash = strchr(seg, '/');
-        size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
-        if (len == 0)
-            return "it has an empty segment";
-        if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-            return "it has a '.' or '..' segment";
-        if (!slash)
-            break;
-        seg = slash + 1;
-    }
-    return NULL;
+    return path_segments_problem(path);
 }
 
 int
@@ -1353,8 +1359,16 @@ xfer_file(struct xfer *x, const char *url)
     (*x->requests)++;
     emit(x, SW_FETCH_EV_START, NULL);
     if (x->req->mode == SW_FETCH_NAME && strchr(x->req->path, '/')) {
-        r = xfer_fail(x, SW_E_FETCH_URL, 0, "a name holding '/' cannot be read from a file mirror");
-        goto out;
+        /*
+         * A web server decodes the name's %2F, so the repository keeps
+         * role "a/b" as the file N.a/b.json: read that path below the base,
+         * each segment opened without following links.
+         */
+        const char *why = path_segments_problem(x->req->path);
+        if (why) {
+            r = xfer_fail(x, SW_E_FETCH_URL, 0, "name refused on a file mirror: %s", why);
+            goto out;
+        }
     }
     r = open_beneath(x, x->bu->dir, x->req->path, &fd);
     if (r < 0)

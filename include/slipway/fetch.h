@@ -53,7 +53,9 @@ enum sw_fetch_base {
  *  SW_FETCH_NAME: one segment (a metadata file name such as "3.a/b.json"):
  *    every byte outside A-Za-z0-9_.-~ is percent-encoded, '/' included.
  *    Refused: empty, "." and "..". On a file:// mirror a name that holds '/'
- *    or a NUL-like byte cannot be represented and is refused.
+ *    is a path below the base (role "a/b" is the file N.a/b.json, as a web
+ *    server decoding %2F finds it): refused when a segment is empty, "." or
+ *    "..", and a symbolic link in any segment is refused.
  */
 enum sw_fetch_path_mode {
     SW_FETCH_PATH = 0,
