@@ -48,6 +48,7 @@ struct base_url {
     char *scheme_str; /* as libcurl normalises it, for redirect checks */
     char *host;
     char *port; /* numeric, the scheme's default filled in */
+    char *path; /* canonical (canonical_path), ends in '/': redirects stay below it */
     char *dir;  /* file://: the decoded local directory */
 };
 
@@ -270,6 +271,7 @@ base_release(struct base_url *b)
     free(b->scheme_str);
     free(b->host);
     free(b->port);
+    free(b->path);
     free(b->dir);
     memset(b, 0, sizeof(*b));
 }
@@ -282,6 +284,89 @@ mirror_release(struct mirror *m)
     base_release(&m->base[1]);
     free(m->pin);
     free(m->ca_file);
+}
+
+static int
+hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * The one spelling of a URL path (as libcurl hands it out, literal dot
+ * segments already removed), to compare paths segment by segment: each
+ * segment is percent-decoded and encoded again with every byte outside
+ * A-Za-z0-9_.-~ as %XX (upper case), so "%7e", "~" and "%7E" are one
+ * segment. NULL with *ret_why when a decoded segment is "." or ".." (such
+ * as "%2e%2e", which a server may still resolve), or holds '/' or NUL
+ * ("%2F": a server may see two segments where the check saw one).
+ * Caller frees.
+ */
+static char *
+canonical_path(const char *raw, const char **ret_why)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(raw), o = 0;
+    char *out, *seg;
+
+    *ret_why = "out of memory";
+    if (n > SW_FETCH_MAX_URL || !(out = malloc(3 * n + 1)))
+        return NULL;
+    seg = malloc(n + 1);
+    if (!seg) {
+        free(out);
+        return NULL;
+    }
+    for (const char *p = raw;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p), sl = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)p[i];
+            int hi, lo;
+            if (c == '%' && i + 2 < len && (hi = hex_value((unsigned char)p[i + 1])) >= 0 &&
+                (lo = hex_value((unsigned char)p[i + 2])) >= 0) {
+                c = (unsigned char)(hi << 4 | lo);
+                i += 2;
+                if (c == '/' || c == '\0') {
+                    *ret_why = "it holds an encoded '/' or NUL";
+                    goto fail;
+                }
+            }
+            seg[sl++] = (char)c;
+        }
+        if ((sl == 1 && seg[0] == '.') || (sl == 2 && seg[0] == '.' && seg[1] == '.')) {
+            *ret_why = "it has a '.' or '..' segment";
+            goto fail;
+        }
+        for (size_t i = 0; i < sl; i++) {
+            unsigned char c = (unsigned char)seg[i];
+            if (is_unreserved(c)) {
+                out[o++] = (char)c;
+            } else {
+                out[o++] = '%';
+                out[o++] = hex[c >> 4];
+                out[o++] = hex[c & 15];
+            }
+        }
+        if (!slash)
+            break;
+        out[o++] = '/';
+        p = slash + 1;
+    }
+    out[o] = '\0';
+    free(seg);
+    *ret_why = NULL;
+    return out;
+fail:
+    free(seg);
+    free(out);
+    return NULL;
 }
 
 /* scheme, host and port of url, as libcurl parses them (default port filled in). */
@@ -359,6 +444,19 @@ base_init(struct base_url *b, const struct sw_mirror *sm, const char *what, cons
     if (url_origin(url, &b->scheme_str, &b->host, &b->port) < 0)
         return sw_error_set(err, SW_E_FETCH_URL, "mirror '%s': %s '%s' is not a valid URL",
                             sm->name, what, q);
+    {
+        CURLU *u = curl_url();
+        char *path = NULL;
+        const char *why = "it is not a valid URL";
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK)
+            b->path = canonical_path(path, &why);
+        curl_free(path);
+        curl_url_cleanup(u);
+        if (!b->path)
+            return sw_error_set(err, SW_E_FETCH_URL, "mirror '%s': %s '%s' is refused: %s",
+                                sm->name, what, q, why);
+    }
     if (b->scheme == SCHEME_FILE) {
         CURLU *u = curl_url();
         char *path = NULL;
@@ -1137,12 +1235,35 @@ curl_failure(struct xfer *x, CURLcode rc)
     }
 }
 
-/* A 3xx: follow it only when it stays on the mirror's scheme, host and port. */
+/*
+ * canon (a canonical path) names a file below the canonical directory base
+ * (ending in '/'): base's segments are its first ones, and every segment
+ * after them is non-empty. A string prefix alone is not enough: it is the
+ * '/' ending base that makes "/repo/metadata-evil/x" not be below
+ * "/repo/metadata/".
+ */
+static int
+path_below(const char *canon, const char *base)
+{
+    size_t bl = strlen(base);
+    const char *rest = canon + bl;
+    if (bl == 0 || base[bl - 1] != '/' || strncmp(canon, base, bl) != 0 || *rest == '\0')
+        return 0;
+    return strstr(rest, "//") == NULL && rest[0] != '/' && rest[strlen(rest) - 1] != '/';
+}
+
+/*
+ * A 3xx: follow it only when it stays on the mirror's scheme, host and port
+ * and below its base path, compared segment by segment after normalisation.
+ */
 static int
 check_redirect(struct xfer *x, char **ret_next)
 {
     char *loc = NULL, *scheme = NULL, *host = NULL, *port = NULL;
-    char ql[MSG_PATH_MAX];
+    char *path = NULL, *canon = NULL, *norm = NULL;
+    char ql[MSG_PATH_MAX], qb[MSG_PATH_MAX];
+    const char *why = NULL;
+    CURLU *u = NULL;
     int r;
 
     curl_easy_getinfo(x->f->curl, CURLINFO_REDIRECT_URL, &loc);
@@ -1159,12 +1280,39 @@ check_redirect(struct xfer *x, char **ret_next)
                       x->bu->scheme_str, x->bu->host, x->bu->port);
         goto out;
     }
-    if (strlen(loc) >= SW_FETCH_MAX_URL || !(*ret_next = strdup(loc))) {
+    if (strlen(loc) >= SW_FETCH_MAX_URL) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: too long", ql);
+        goto out;
+    }
+    /* parsed again without CURLOPT_PATH_AS_IS: literal "." and ".." segments are resolved */
+    u = curl_url();
+    if (!u || curl_url_set(u, CURLUPART_URL, loc, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &norm, 0) != CURLUE_OK) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: not a valid URL", ql);
+        goto out;
+    }
+    canon = canonical_path(path, &why);
+    if (!canon) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: %s", ql, why);
+        goto out;
+    }
+    if (!path_below(canon, x->bu->path)) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0,
+                      "redirect to '%s' refused: it leaves the mirror's base path '%s'", ql,
+                      quote(x->bu->path, qb, sizeof(qb)));
+        goto out;
+    }
+    if (strlen(norm) >= SW_FETCH_MAX_URL || !(*ret_next = strdup(norm))) {
         r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: too long", ql);
         goto out;
     }
     r = 0;
 out:
+    curl_free(path);
+    curl_free(norm);
+    curl_url_cleanup(u);
+    free(canon);
     free(scheme);
     free(host);
     free(port);

@@ -36,7 +36,7 @@ test_expect_success 'a redirect within the mirror is followed' '
     fetch_ok -c c2.conf --path data.bin --max 1000000 --sha256 --out "$TRASH/o2.bin" &&
     test "$(result sha256)" = "$DATA_SHA" &&
     contains "$HLOG" "GET /redirect-here/data.bin" &&
-    contains "$HLOG" "GET /ok/data.bin" &&
+    contains "$HLOG" "GET /redirect-here/moved/data.bin" &&
     test "$(result requests)" = 2
 '
 

@@ -153,6 +153,9 @@ test_mirror_policy(void **state)
     new_bad("http://a.example/m/", 1,
             "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SW_E_FETCH_URL, "has a pin");
     new_bad(NULL, 0, NULL, SW_E_CONFIG, "has no metadata-url");
+    /* a base path whose segments cannot be compared is refused */
+    new_bad("https://a.example/m/%2e%2E/", 0, NULL, SW_E_FETCH_URL, "'.' or '..' segment");
+    new_bad("https://a.example/m%2Fx/", 0, NULL, SW_E_FETCH_URL, "encoded '/'");
 
     memset(&s, 0, sizeof(s));
     assert_int_equal(sw_fetch_new(NULL, 0, &s, &f, &err), -SW_E_CONFIG);
