@@ -1179,6 +1179,9 @@ curl_failure(struct xfer *x, CURLcode rc)
     const struct sw_fetch_settings *st = &x->f->s;
     const char *why = curl_reason(x, rc);
 
+    if (x->status == 0) /* did the server answer before it failed? (see sw_fetch_get) */
+        curl_easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &x->status);
+
     switch ((int)rc) { /* an int: libcurl has far more codes than are named here */
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -1827,7 +1830,7 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
     char qpath[MSG_PATH_MAX];
     char *part = NULL;
     unsigned requests = 0;
-    int r, last_code = 0, all_notfound = 1;
+    int r, last_code = 0, hard_code = 0, n_notfound = 0, n_unreachable = 0;
 
     r = check_request(req, err);
     if (r < 0)
@@ -1889,19 +1892,39 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
             }
         }
         free(url);
-        if (x.cb_code != -SW_E_FETCH_NOTFOUND) {
-            all_notfound = 0;
+        if (x.cb_code == -SW_E_FETCH_NOTFOUND) {
+            n_notfound++;
+        } else {
             last_code = x.cb_code;
+            if (x.retryable && x.status == 0)
+                n_unreachable++; /* no connection, or no answer before it failed */
+            else
+                hard_code = x.cb_code;
         }
         summary_add(summary, sizeof(summary), x.cb_err.msg);
-        sw_log_debug("%s", x.cb_err.msg);
         if (mi + 1 < f->n_mirrors) {
+            sw_log_info("%s; trying mirror '%s'", x.cb_err.msg, f->mirrors[mi + 1].name);
             x.url = NULL;
             emit(&x, SW_FETCH_EV_FAILOVER, &x.cb_err);
         } else {
+            /*
+             * Not found when some mirror answered so and every other one was
+             * unreachable (no connection, or a timeout or a cut before any
+             * HTTP status): one dead mirror must not turn "no newer root"
+             * into an error. A mirror that answered otherwise (5xx, TLS, pin,
+             * redirect, cap, wrong bytes) is not outvoted.
+             */
             struct sw_error fe = SW_ERROR_INIT;
-            r = sw_error_set(&fe, all_notfound ? SW_E_FETCH_NOTFOUND : last_code,
-                             "cannot fetch '%s': %s", qpath, summary);
+            int notfound = n_notfound > 0 && hard_code == 0;
+            int code = notfound ? -SW_E_FETCH_NOTFOUND : n_notfound ? hard_code : last_code;
+            r = sw_error_set(&fe, -code, "cannot fetch '%s': %s", qpath, summary);
+            if (notfound && n_unreachable > 0)
+                sw_log_info(
+                    "'%s' is taken as missing: %u mirror(s) said not found, %u could not be "
+                    "reached (%s)",
+                    qpath, (unsigned)n_notfound, (unsigned)n_unreachable, summary);
+            else
+                sw_log_debug("%s", fe.msg);
             x.url = NULL;
             emit(&x, SW_FETCH_EV_FAIL, &fe);
             if (err)

@@ -169,10 +169,15 @@ int sw_fetch_new_config(const struct sw_config *cfg, struct sw_fetch **ret_fetch
  * Download one resource. On success *ret (caller-owned) describes it; the
  * bytes are in req->buf or at req->dest. On failure every mirror's reason
  * is in err and the code is:
- *   -SW_E_FETCH_NOTFOUND when every mirror answered 404 or 403 (or, for
- *    file://, had no such file): the resource does not exist;
- *   otherwise the code of the last mirror's failure that was not "not found"
- *   (-SW_E_FETCH_*, or the verify callback's code).
+ *   -SW_E_FETCH_NOTFOUND when at least one mirror answered 404 or 403 (or,
+ *    for file://, had no such file) and every other one was unreachable
+ *    (could not connect, or timed out or broke off before any HTTP status):
+ *    the resource does not exist;
+ *   else, when some mirror said "not found", the code of the last failure
+ *    of a mirror that was reachable (5xx, TLS, pin, redirect, cap, verify);
+ *   otherwise the code of the last mirror's failure (-SW_E_FETCH_*, or the
+ *   verify callback's code).
+ * Each mirror's failure is logged at SW_LOG_INFO (-v) as the next is tried.
  * Not found, TLS and pin failures, refused redirects, caps and verification
  * failures move to the next mirror at once; connection errors, timeouts,
  * cut transfers and HTTP 5xx/408/429 are retried on the same mirror first.

@@ -15,6 +15,8 @@
 #   /cutalways/PATH      always hang up half-way (also for ranges)
 #   /badrange/PATH       answers a Range with 206 starting at the wrong offset
 #   /500/PATH, /404/PATH, /403/PATH   that status
+#   /silent/PATH         reads the request and never answers (for
+#                        --max-seconds, then hangs up): a mirror that times out
 #   /redirect/PATH       302 to --redirect-base + PATH (e.g. another port)
 #   /redirect-here/PATH  302 to /redirect-here/moved/PATH (below the same
 #                        base), which serves the file PATH
@@ -188,6 +190,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if mode == "endless":
             self.endless()
+            return
+        if mode == "silent":
+            time.sleep(ARGS.max_seconds)
+            self.close_connection = True
             return
         if mode == "biglen":
             self.endless(10**12)

@@ -475,6 +475,36 @@ test_notfound_rule(void **state)
     /* too big on the second: not "not found", the other failure wins */
     tu_write(p, payload, 2000);
     assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_TOOBIG);
+    unlink(p);
+    free(p);
+    sw_buf_release(&buf);
+
+    /* a mirror that cannot be reached does not turn the other's "not found" into an error */
+    p = tu_path(x->dir, "m1-away");
+    assert_int_equal(rename(x->m1, p), 0);
+    assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_NOTFOUND);
+    assert_non_null(strstr(err.msg, "mirror 'one'"));
+    assert_non_null(strstr(err.msg, "cannot open the mirror directory"));
+    assert_non_null(strstr(err.msg, "mirror 'two'"));
+    assert_non_null(strstr(err.msg, "not found"));
+    /* the same when the unreachable one is the last */
+    assert_int_equal(rename(p, x->m1), 0);
+    assert_int_equal(rename(x->m2, p), 0);
+    assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_NOTFOUND);
+    /* ... but with no mirror answering at all it is the connection failure */
+    {
+        char *p1 = tu_path(x->dir, "m1-away-too");
+        assert_int_equal(rename(x->m1, p1), 0);
+        assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_CONNECT);
+        assert_int_equal(rename(p1, x->m1), 0);
+        free(p1);
+    }
+    /* ... and a mirror that answered wrongly is not outvoted by "not found" */
+    assert_int_equal(rename(p, x->m2), 0);
+    free(p);
+    p = tu_path(x->m1, "2.root.json");
+    tu_write(p, payload, 2000);
+    assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_TOOBIG);
     free(p);
     sw_buf_release(&buf);
 }
