@@ -1803,6 +1803,15 @@ check_request(const struct sw_fetch_request *req, struct sw_error *err)
     if (req->buf && req->buf->len != 0)
         return sw_error_set(err, SW_E_INVAL, "fetch request for '%s': the buffer is not empty",
                             req->path);
+    if (req->dest) {
+        size_t dl = strlen(req->dest), sl = strlen(SW_FETCH_PART_SUFFIX);
+        /* else it could be the partial file of another destination */
+        if (dl >= sl && strcmp(req->dest + dl - sl, SW_FETCH_PART_SUFFIX) == 0)
+            return sw_error_set(err, SW_E_INVAL,
+                                "fetch request for '%s': destination '%s' ends in '%s', the form "
+                                "of partial files",
+                                req->path, req->dest, SW_FETCH_PART_SUFFIX);
+    }
     return 0;
 }
 
@@ -1836,7 +1845,7 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
     if (r < 0)
         return r;
     quote(req->path, qpath, sizeof(qpath));
-    if (req->dest && asprintf(&part, "%s.part", req->dest) < 0) {
+    if (req->dest && asprintf(&part, "%s%s", req->dest, SW_FETCH_PART_SUFFIX) < 0) {
         part = NULL;
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     }

@@ -21,6 +21,14 @@
 #define SW_FETCH_MAX_REDIRECTS 5      /* redirects followed within one mirror */
 #define SW_FETCH_MAX_ERROR_BODY 65536 /* bytes of an error page read before hanging up */
 
+/*
+ * A file download is written to DEST + this suffix. '%' is refused in target
+ * paths (SW_FETCH_PATH) and a percent-encoded name has it only before two hex
+ * digits, so no target's file is another one's partial file; a dest ending
+ * in it is refused.
+ */
+#define SW_FETCH_PART_SUFFIX "%part"
+
 /* Settings of the [fetch] section, and two that only code and tests set. */
 struct sw_fetch_settings {
     unsigned connect_timeout; /* seconds; 0 = libcurl's default */
@@ -74,13 +82,13 @@ struct sw_fetch_result {
     const char *mirror;         /* name of the mirror that delivered */
     char url[SW_FETCH_MAX_URL]; /* the URL first requested on it */
     uint64_t length;            /* bytes of the resource */
-    uint64_t resumed_from;      /* bytes taken from an existing .part (files only) */
+    uint64_t resumed_from;      /* bytes taken from an existing partial file (files only) */
     unsigned hash_algs;         /* bit (1u << alg) for each digest below */
     unsigned char digest[SW_HASH_N_ALGS][SW_HASH_MAX_LEN];
     unsigned requests; /* HTTP requests or file opens made, on all mirrors */
     /* Only while the verify callback runs: */
     const unsigned char *data; /* memory: the bytes (length of them), else NULL */
-    const char *part_path;     /* file: the complete, fsynced NAME.part, else NULL */
+    const char *part_path;     /* file: the complete, fsynced partial file, else NULL */
 };
 
 /* Lowercase hex of one digest of res into out; "" when it was not computed. */
@@ -133,12 +141,14 @@ struct sw_fetch_request {
      * Exactly one destination:
      *  buf: memory; bytes are appended to the caller's bounded buffer, which
      *       must be empty. Its max, when set, is a second cap. Never resumed.
-     *  dest: a file; bytes go to DEST.part (created 0600, or resumed with a
-     *       range request when it exists), which is fsynced, verified and
-     *       renamed to DEST only when complete. DEST's directory must be
-     *       private to the caller (the state dir). A resumed .part is taken
-     *       as the start of the resource: give a verify callback (or compare
-     *       the digests, which cover the whole file) for anything that matters.
+     *  dest: a file; bytes go to the partial file DEST%part
+     *       (SW_FETCH_PART_SUFFIX; created 0600, or resumed with a range
+     *       request when it exists), which is fsynced, verified and renamed
+     *       to DEST only when complete. DEST's directory must be private to
+     *       the caller (the state dir); DEST must not end in "%part"
+     *       (-SW_E_INVAL). A resumed partial file is taken as the start of
+     *       the resource: give a verify callback (or compare the digests,
+     *       which cover the whole file) for anything that matters.
      */
     struct sw_buf *buf;
     const char *dest;

@@ -324,7 +324,7 @@ test_file_dest_and_resume(void **state)
     struct sw_fetch_result res;
     struct sw_error err = SW_ERROR_INIT;
     char *dest = tu_path(x->state, "data.bin");
-    char *part = tu_path(x->state, "data.bin.part");
+    char *part = tu_path(x->state, "data.bin%part");
     unsigned char *got;
     size_t len;
 
@@ -395,7 +395,7 @@ test_verify_failover(void **state)
     struct sw_error err = SW_ERROR_INIT;
     struct verify_ctx v = {"one", 0, 0};
     char *dest = tu_path(x->state, "v.bin");
-    char *part = tu_path(x->state, "v.bin.part");
+    char *part = tu_path(x->state, "v.bin%part");
 
     memset(&req, 0, sizeof(req));
     req.path = "data.bin";
@@ -429,7 +429,7 @@ test_verify_all_fail(void **state)
     struct sw_fetch_result res;
     struct sw_error err = SW_ERROR_INIT;
     char *dest = tu_path(x->state, "w.bin");
-    char *part = tu_path(x->state, "w.bin.part");
+    char *part = tu_path(x->state, "w.bin%part");
 
     memset(&req, 0, sizeof(req));
     req.path = "data.bin";
