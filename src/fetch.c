@@ -305,7 +305,8 @@ hex_value(unsigned char c)
  * A-Za-z0-9_.-~ as %XX (upper case), so "%7e", "~" and "%7E" are one
  * segment. NULL with *ret_why when a decoded segment is "." or ".." (such
  * as "%2e%2e", which a server may still resolve), or holds '/' or NUL
- * ("%2F": a server may see two segments where the check saw one).
+ * ("%2F": a server may see two segments where the check saw one), or a
+ * backslash (encoded or not), which some servers take for '/'.
  * Caller frees.
  */
 static char *
@@ -337,6 +338,10 @@ canonical_path(const char *raw, const char **ret_why)
                     *ret_why = "it holds an encoded '/' or NUL";
                     goto fail;
                 }
+            }
+            if (c == '\\') { /* a separator to some servers */
+                *ret_why = "it holds a backslash";
+                goto fail;
             }
             seg[sl++] = (char)c;
         }

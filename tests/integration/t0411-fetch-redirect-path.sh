@@ -39,6 +39,7 @@ loc=(
     "$M/r11=$M//b.bin"
     "$M/r12=$M/.%2e/other/x.bin"
     "$M/r13=$M/sub/%2e%2e/%2e%2e/other/x.bin"
+    "$M/r14=$M/sub%5C..%5C..%5Cother/x.bin"
 )
 args=()
 for l in "${loc[@]}"; do args+=(--location "$l"); done
@@ -101,8 +102,9 @@ test_expect_success 'percent-encoded dot segments are refused' '
     refused r13 "it has a"
 '
 
-test_expect_success 'an encoded / is refused' '
-    refused r7 "it holds an encoded"
+test_expect_success 'an encoded / or backslash is refused' '
+    refused r7 "it holds an encoded" &&
+    refused r14 "it holds a backslash"
 '
 
 test_expect_success 'a sibling directory sharing the base as a string prefix is refused' '
