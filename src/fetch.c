@@ -48,6 +48,7 @@ struct base_url {
     char *scheme_str; /* as libcurl normalises it, for redirect checks */
     char *host;
     char *port; /* numeric, the scheme's default filled in */
+    char *path; /* canonical (canonical_path), ends in '/': redirects stay below it */
     char *dir;  /* file://: the decoded local directory */
 };
 
@@ -173,6 +174,23 @@ sw_fetch_result_hex(const struct sw_fetch_result *res, enum sw_hash_alg alg,
 
 /* --- relative paths and URLs --------------------------------------------------------- */
 
+/* Why path, split at '/', has a segment that is empty, "." or "..", or NULL. */
+static const char *
+path_segments_problem(const char *path)
+{
+    for (const char *seg = path;;) {
+        const char *slash = strchr(seg, '/');
+        size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
+        if (len == 0)
+            return "it has an empty segment";
+        if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return "it has a '.' or '..' segment";
+        if (!slash)
+            return NULL;
+        seg = slash + 1;
+    }
+}
+
 /* Why path may not be used in mode, or NULL when it may. */
 static const char *
 path_problem(const char *path, enum sw_fetch_path_mode mode)
@@ -201,18 +219,7 @@ path_problem(const char *path, enum sw_fetch_path_mode mode)
         if (c == '?' || c == '#')
             return "it holds '?' or '#'";
     }
-    for (const char *seg = path;;) {
-        const char *slash = strchr(seg, '/');
-        size_t len = slash ? (size_t)(slash - seg) : strlen(seg);
-        if (len == 0)
-            return "it has an empty segment";
-        if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-            return "it has a '.' or '..' segment";
-        if (!slash)
-            break;
-        seg = slash + 1;
-    }
-    return NULL;
+    return path_segments_problem(path);
 }
 
 int
@@ -264,6 +271,7 @@ base_release(struct base_url *b)
     free(b->scheme_str);
     free(b->host);
     free(b->port);
+    free(b->path);
     free(b->dir);
     memset(b, 0, sizeof(*b));
 }
@@ -276,6 +284,94 @@ mirror_release(struct mirror *m)
     base_release(&m->base[1]);
     free(m->pin);
     free(m->ca_file);
+}
+
+static int
+hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * The one spelling of a URL path (as libcurl hands it out, literal dot
+ * segments already removed), to compare paths segment by segment: each
+ * segment is percent-decoded and encoded again with every byte outside
+ * A-Za-z0-9_.-~ as %XX (upper case), so "%7e", "~" and "%7E" are one
+ * segment. NULL with *ret_why when a decoded segment is "." or ".." (such
+ * as "%2e%2e", which a server may still resolve), or holds '/' or NUL
+ * ("%2F": a server may see two segments where the check saw one), or a
+ * backslash (encoded or not), which some servers take for '/'.
+ * Caller frees.
+ */
+static char *
+canonical_path(const char *raw, const char **ret_why)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(raw), o = 0;
+    char *out, *seg;
+
+    *ret_why = "out of memory";
+    if (n > SW_FETCH_MAX_URL || !(out = malloc(3 * n + 1)))
+        return NULL;
+    seg = malloc(n + 1);
+    if (!seg) {
+        free(out);
+        return NULL;
+    }
+    for (const char *p = raw;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p), sl = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)p[i];
+            int hi, lo;
+            if (c == '%' && i + 2 < len && (hi = hex_value((unsigned char)p[i + 1])) >= 0 &&
+                (lo = hex_value((unsigned char)p[i + 2])) >= 0) {
+                c = (unsigned char)(hi << 4 | lo);
+                i += 2;
+                if (c == '/' || c == '\0') {
+                    *ret_why = "it holds an encoded '/' or NUL";
+                    goto fail;
+                }
+            }
+            if (c == '\\') { /* a separator to some servers */
+                *ret_why = "it holds a backslash";
+                goto fail;
+            }
+            seg[sl++] = (char)c;
+        }
+        if ((sl == 1 && seg[0] == '.') || (sl == 2 && seg[0] == '.' && seg[1] == '.')) {
+            *ret_why = "it has a '.' or '..' segment";
+            goto fail;
+        }
+        for (size_t i = 0; i < sl; i++) {
+            unsigned char c = (unsigned char)seg[i];
+            if (is_unreserved(c)) {
+                out[o++] = (char)c;
+            } else {
+                out[o++] = '%';
+                out[o++] = hex[c >> 4];
+                out[o++] = hex[c & 15];
+            }
+        }
+        if (!slash)
+            break;
+        out[o++] = '/';
+        p = slash + 1;
+    }
+    out[o] = '\0';
+    free(seg);
+    *ret_why = NULL;
+    return out;
+fail:
+    free(seg);
+    free(out);
+    return NULL;
 }
 
 /* scheme, host and port of url, as libcurl parses them (default port filled in). */
@@ -353,6 +449,19 @@ base_init(struct base_url *b, const struct sw_mirror *sm, const char *what, cons
     if (url_origin(url, &b->scheme_str, &b->host, &b->port) < 0)
         return sw_error_set(err, SW_E_FETCH_URL, "mirror '%s': %s '%s' is not a valid URL",
                             sm->name, what, q);
+    {
+        CURLU *u = curl_url();
+        char *path = NULL;
+        const char *why = "it is not a valid URL";
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PATH, &path, 0) == CURLUE_OK)
+            b->path = canonical_path(path, &why);
+        curl_free(path);
+        curl_url_cleanup(u);
+        if (!b->path)
+            return sw_error_set(err, SW_E_FETCH_URL, "mirror '%s': %s '%s' is refused: %s",
+                                sm->name, what, q, why);
+    }
     if (b->scheme == SCHEME_FILE) {
         CURLU *u = curl_url();
         char *path = NULL;
@@ -1075,6 +1184,9 @@ curl_failure(struct xfer *x, CURLcode rc)
     const struct sw_fetch_settings *st = &x->f->s;
     const char *why = curl_reason(x, rc);
 
+    if (x->status == 0) /* did the server answer before it failed? (see sw_fetch_get) */
+        curl_easy_getinfo(x->f->curl, CURLINFO_RESPONSE_CODE, &x->status);
+
     switch ((int)rc) { /* an int: libcurl has far more codes than are named here */
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -1131,12 +1243,35 @@ curl_failure(struct xfer *x, CURLcode rc)
     }
 }
 
-/* A 3xx: follow it only when it stays on the mirror's scheme, host and port. */
+/*
+ * canon (a canonical path) names a file below the canonical directory base
+ * (ending in '/'): base's segments are its first ones, and every segment
+ * after them is non-empty. A string prefix alone is not enough: it is the
+ * '/' ending base that makes "/repo/metadata-evil/x" not be below
+ * "/repo/metadata/".
+ */
+static int
+path_below(const char *canon, const char *base)
+{
+    size_t bl = strlen(base);
+    const char *rest = canon + bl;
+    if (bl == 0 || base[bl - 1] != '/' || strncmp(canon, base, bl) != 0 || *rest == '\0')
+        return 0;
+    return strstr(rest, "//") == NULL && rest[0] != '/' && rest[strlen(rest) - 1] != '/';
+}
+
+/*
+ * A 3xx: follow it only when it stays on the mirror's scheme, host and port
+ * and below its base path, compared segment by segment after normalisation.
+ */
 static int
 check_redirect(struct xfer *x, char **ret_next)
 {
     char *loc = NULL, *scheme = NULL, *host = NULL, *port = NULL;
-    char ql[MSG_PATH_MAX];
+    char *path = NULL, *canon = NULL, *norm = NULL;
+    char ql[MSG_PATH_MAX], qb[MSG_PATH_MAX];
+    const char *why = NULL;
+    CURLU *u = NULL;
     int r;
 
     curl_easy_getinfo(x->f->curl, CURLINFO_REDIRECT_URL, &loc);
@@ -1153,12 +1288,39 @@ check_redirect(struct xfer *x, char **ret_next)
                       x->bu->scheme_str, x->bu->host, x->bu->port);
         goto out;
     }
-    if (strlen(loc) >= SW_FETCH_MAX_URL || !(*ret_next = strdup(loc))) {
+    if (strlen(loc) >= SW_FETCH_MAX_URL) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: too long", ql);
+        goto out;
+    }
+    /* parsed again without CURLOPT_PATH_AS_IS: literal "." and ".." segments are resolved */
+    u = curl_url();
+    if (!u || curl_url_set(u, CURLUPART_URL, loc, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_URL, &norm, 0) != CURLUE_OK) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: not a valid URL", ql);
+        goto out;
+    }
+    canon = canonical_path(path, &why);
+    if (!canon) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: %s", ql, why);
+        goto out;
+    }
+    if (!path_below(canon, x->bu->path)) {
+        r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0,
+                      "redirect to '%s' refused: it leaves the mirror's base path '%s'", ql,
+                      quote(x->bu->path, qb, sizeof(qb)));
+        goto out;
+    }
+    if (strlen(norm) >= SW_FETCH_MAX_URL || !(*ret_next = strdup(norm))) {
         r = xfer_fail(x, SW_E_FETCH_REDIRECT, 0, "redirect to '%s' refused: too long", ql);
         goto out;
     }
     r = 0;
 out:
+    curl_free(path);
+    curl_free(norm);
+    curl_url_cleanup(u);
+    free(canon);
     free(scheme);
     free(host);
     free(port);
@@ -1353,8 +1515,16 @@ xfer_file(struct xfer *x, const char *url)
     (*x->requests)++;
     emit(x, SW_FETCH_EV_START, NULL);
     if (x->req->mode == SW_FETCH_NAME && strchr(x->req->path, '/')) {
-        r = xfer_fail(x, SW_E_FETCH_URL, 0, "a name holding '/' cannot be read from a file mirror");
-        goto out;
+        /*
+         * A web server decodes the name's %2F, so the repository keeps
+         * role "a/b" as the file N.a/b.json: read that path below the base,
+         * each segment opened without following links.
+         */
+        const char *why = path_segments_problem(x->req->path);
+        if (why) {
+            r = xfer_fail(x, SW_E_FETCH_URL, 0, "name refused on a file mirror: %s", why);
+            goto out;
+        }
     }
     r = open_beneath(x, x->bu->dir, x->req->path, &fd);
     if (r < 0)
@@ -1638,6 +1808,15 @@ check_request(const struct sw_fetch_request *req, struct sw_error *err)
     if (req->buf && req->buf->len != 0)
         return sw_error_set(err, SW_E_INVAL, "fetch request for '%s': the buffer is not empty",
                             req->path);
+    if (req->dest) {
+        size_t dl = strlen(req->dest), sl = strlen(SW_FETCH_PART_SUFFIX);
+        /* else it could be the partial file of another destination */
+        if (dl >= sl && strcmp(req->dest + dl - sl, SW_FETCH_PART_SUFFIX) == 0)
+            return sw_error_set(err, SW_E_INVAL,
+                                "fetch request for '%s': destination '%s' ends in '%s', the form "
+                                "of partial files",
+                                req->path, req->dest, SW_FETCH_PART_SUFFIX);
+    }
     return 0;
 }
 
@@ -1665,13 +1844,13 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
     char qpath[MSG_PATH_MAX];
     char *part = NULL;
     unsigned requests = 0;
-    int r, last_code = 0, all_notfound = 1;
+    int r, last_code = 0, hard_code = 0, n_notfound = 0, n_unreachable = 0;
 
     r = check_request(req, err);
     if (r < 0)
         return r;
     quote(req->path, qpath, sizeof(qpath));
-    if (req->dest && asprintf(&part, "%s.part", req->dest) < 0) {
+    if (req->dest && asprintf(&part, "%s%s", req->dest, SW_FETCH_PART_SUFFIX) < 0) {
         part = NULL;
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     }
@@ -1727,19 +1906,39 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
             }
         }
         free(url);
-        if (x.cb_code != -SW_E_FETCH_NOTFOUND) {
-            all_notfound = 0;
+        if (x.cb_code == -SW_E_FETCH_NOTFOUND) {
+            n_notfound++;
+        } else {
             last_code = x.cb_code;
+            if (x.retryable && x.status == 0)
+                n_unreachable++; /* no connection, or no answer before it failed */
+            else
+                hard_code = x.cb_code;
         }
         summary_add(summary, sizeof(summary), x.cb_err.msg);
-        sw_log_debug("%s", x.cb_err.msg);
         if (mi + 1 < f->n_mirrors) {
+            sw_log_info("%s; trying mirror '%s'", x.cb_err.msg, f->mirrors[mi + 1].name);
             x.url = NULL;
             emit(&x, SW_FETCH_EV_FAILOVER, &x.cb_err);
         } else {
+            /*
+             * Not found when some mirror answered so and every other one was
+             * unreachable (no connection, or a timeout or a cut before any
+             * HTTP status): one dead mirror must not turn "no newer root"
+             * into an error. A mirror that answered otherwise (5xx, TLS, pin,
+             * redirect, cap, wrong bytes) is not outvoted.
+             */
             struct sw_error fe = SW_ERROR_INIT;
-            r = sw_error_set(&fe, all_notfound ? SW_E_FETCH_NOTFOUND : last_code,
-                             "cannot fetch '%s': %s", qpath, summary);
+            int notfound = n_notfound > 0 && hard_code == 0;
+            int code = notfound ? -SW_E_FETCH_NOTFOUND : n_notfound ? hard_code : last_code;
+            r = sw_error_set(&fe, -code, "cannot fetch '%s': %s", qpath, summary);
+            if (notfound && n_unreachable > 0)
+                sw_log_info(
+                    "'%s' is taken as missing: %u mirror(s) said not found, %u could not be "
+                    "reached (%s)",
+                    qpath, (unsigned)n_notfound, (unsigned)n_unreachable, summary);
+            else
+                sw_log_debug("%s", fe.msg);
             x.url = NULL;
             emit(&x, SW_FETCH_EV_FAIL, &fe);
             if (err)

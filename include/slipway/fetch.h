@@ -21,6 +21,14 @@
 #define SW_FETCH_MAX_REDIRECTS 5      /* redirects followed within one mirror */
 #define SW_FETCH_MAX_ERROR_BODY 65536 /* bytes of an error page read before hanging up */
 
+/*
+ * A file download is written to DEST + this suffix. '%' is refused in target
+ * paths (SW_FETCH_PATH) and a percent-encoded name has it only before two hex
+ * digits, so no target's file is another one's partial file; a dest ending
+ * in it is refused.
+ */
+#define SW_FETCH_PART_SUFFIX "%part"
+
 /* Settings of the [fetch] section, and two that only code and tests set. */
 struct sw_fetch_settings {
     unsigned connect_timeout; /* seconds; 0 = libcurl's default */
@@ -53,7 +61,9 @@ enum sw_fetch_base {
  *  SW_FETCH_NAME: one segment (a metadata file name such as "3.a/b.json"):
  *    every byte outside A-Za-z0-9_.-~ is percent-encoded, '/' included.
  *    Refused: empty, "." and "..". On a file:// mirror a name that holds '/'
- *    or a NUL-like byte cannot be represented and is refused.
+ *    is a path below the base (role "a/b" is the file N.a/b.json, as a web
+ *    server decoding %2F finds it): refused when a segment is empty, "." or
+ *    "..", and a symbolic link in any segment is refused.
  */
 enum sw_fetch_path_mode {
     SW_FETCH_PATH = 0,
@@ -72,13 +82,13 @@ struct sw_fetch_result {
     const char *mirror;         /* name of the mirror that delivered */
     char url[SW_FETCH_MAX_URL]; /* the URL first requested on it */
     uint64_t length;            /* bytes of the resource */
-    uint64_t resumed_from;      /* bytes taken from an existing .part (files only) */
+    uint64_t resumed_from;      /* bytes taken from an existing partial file (files only) */
     unsigned hash_algs;         /* bit (1u << alg) for each digest below */
     unsigned char digest[SW_HASH_N_ALGS][SW_HASH_MAX_LEN];
     unsigned requests; /* HTTP requests or file opens made, on all mirrors */
     /* Only while the verify callback runs: */
     const unsigned char *data; /* memory: the bytes (length of them), else NULL */
-    const char *part_path;     /* file: the complete, fsynced NAME.part, else NULL */
+    const char *part_path;     /* file: the complete, fsynced partial file, else NULL */
 };
 
 /* Lowercase hex of one digest of res into out; "" when it was not computed. */
@@ -131,12 +141,14 @@ struct sw_fetch_request {
      * Exactly one destination:
      *  buf: memory; bytes are appended to the caller's bounded buffer, which
      *       must be empty. Its max, when set, is a second cap. Never resumed.
-     *  dest: a file; bytes go to DEST.part (created 0600, or resumed with a
-     *       range request when it exists), which is fsynced, verified and
-     *       renamed to DEST only when complete. DEST's directory must be
-     *       private to the caller (the state dir). A resumed .part is taken
-     *       as the start of the resource: give a verify callback (or compare
-     *       the digests, which cover the whole file) for anything that matters.
+     *  dest: a file; bytes go to the partial file DEST%part
+     *       (SW_FETCH_PART_SUFFIX; created 0600, or resumed with a range
+     *       request when it exists), which is fsynced, verified and renamed
+     *       to DEST only when complete. DEST's directory must be private to
+     *       the caller (the state dir); DEST must not end in "%part"
+     *       (-SW_E_INVAL). A resumed partial file is taken as the start of
+     *       the resource: give a verify callback (or compare the digests,
+     *       which cover the whole file) for anything that matters.
      */
     struct sw_buf *buf;
     const char *dest;
@@ -167,10 +179,15 @@ int sw_fetch_new_config(const struct sw_config *cfg, struct sw_fetch **ret_fetch
  * Download one resource. On success *ret (caller-owned) describes it; the
  * bytes are in req->buf or at req->dest. On failure every mirror's reason
  * is in err and the code is:
- *   -SW_E_FETCH_NOTFOUND when every mirror answered 404 or 403 (or, for
- *    file://, had no such file): the resource does not exist;
- *   otherwise the code of the last mirror's failure that was not "not found"
- *   (-SW_E_FETCH_*, or the verify callback's code).
+ *   -SW_E_FETCH_NOTFOUND when at least one mirror answered 404 or 403 (or,
+ *    for file://, had no such file) and every other one was unreachable
+ *    (could not connect, or timed out or broke off before any HTTP status):
+ *    the resource does not exist;
+ *   else, when some mirror said "not found", the code of the last failure
+ *    of a mirror that was reachable (5xx, TLS, pin, redirect, cap, verify);
+ *   otherwise the code of the last mirror's failure (-SW_E_FETCH_*, or the
+ *   verify callback's code).
+ * Each mirror's failure is logged at SW_LOG_INFO (-v) as the next is tried.
  * Not found, TLS and pin failures, refused redirects, caps and verification
  * failures move to the next mirror at once; connection errors, timeouts,
  * cut transfers and HTTP 5xx/408/429 are retried on the same mirror first.

@@ -66,7 +66,7 @@ SW_SMALL_CMD=("$TOOL" -q --url "$NGINX_URL" --ca-file "$PKI/ca.crt" --path small
     --max $((SMALL_MIB * 1048576)) --sha256 --out "$OUT/small.bin")
 CURL_SYNC_CMD=(sh -c 'curl -s --cacert "$1" -o "$2" "$3" && sync "$2"' sh "$PKI/ca.crt"
     "$OUT/curl.bin" "$URL")
-CLEAN="rm -f '$OUT'/*.bin '$OUT'/*.part; sync"
+CLEAN="rm -f '$OUT'/*.bin '$OUT'/*%part; sync"
 
 echo "fetch benchmark: $MIB MiB over HTTPS (TLS 1.3, loopback) from nginx $("$NGINX" -v 2>&1 | sed 's/.*\///')"
 echo "  output on: $where"

@@ -189,7 +189,7 @@ run(const struct args *a, const struct sw_config *cfg, struct sw_error *err)
             /* TD/<percent-encoded target path>, without the ".json" */
             fname[strlen(fname) - 5] = '\0';
             dest = sw_fs_join(a->td, fname);
-            if (!dest || asprintf(&part, "%s.part", dest) < 0) {
+            if (!dest || asprintf(&part, "%s%s", dest, SW_FETCH_PART_SUFFIX) < 0) {
                 part = NULL;
                 r = sw_error_set(err, SW_E_NOMEM, "out of memory");
             }

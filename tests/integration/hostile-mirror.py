@@ -15,13 +15,22 @@
 #   /cutalways/PATH      always hang up half-way (also for ranges)
 #   /badrange/PATH       answers a Range with 206 starting at the wrong offset
 #   /500/PATH, /404/PATH, /403/PATH   that status
+#   /silent/PATH         reads the request and never answers (for
+#                        --max-seconds, then hangs up): a mirror that times out
 #   /redirect/PATH       302 to --redirect-base + PATH (e.g. another port)
-#   /redirect-here/PATH  302 to /ok/PATH on this same server
+#   /redirect-here/PATH  302 to /redirect-here/moved/PATH (below the same
+#                        base), which serves the file PATH
 #   /redirect-loop/PATH  302 to itself
 #   /rules/PATH          the first --rule GLOB=MODE whose GLOB matches PATH
 #                        (fnmatch, '*' matching '/' too) decides the mode;
 #                        "ok" when none does. E.g. --rule '*timestamp.json=endless'
 #                        makes only the timestamp endless.
+#
+# Before any of these, a request whose whole path (as sent, not decoded) is
+# the PATH of a --location PATH=LOCATION is answered 302 with that Location
+# verbatim (relative, absolute, with dot segments or percent-encoding; "{port}"
+# becomes this server's port). Files are looked up by the decoded path, as
+# a web server does.
 #
 # Every request is appended to --log as "METHOD PATH RANGE" (RANGE "-" when
 # none). The port it listens on (127.0.0.1, chosen by the kernel) is written
@@ -36,6 +45,7 @@ import ssl
 import sys
 import threading
 import time
+import urllib.parse
 
 CHUNK = 64 * 1024
 
@@ -79,7 +89,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def file_bytes(self, rel):
-        full = os.path.realpath(os.path.join(ARGS.root, rel))
+        full = os.path.realpath(os.path.join(ARGS.root, urllib.parse.unquote(rel)))
         root = os.path.realpath(ARGS.root)
         if not full.startswith(root + os.sep) or not os.path.isfile(full):
             return None
@@ -149,6 +159,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self.note()
+        if self.path in ARGS.location:
+            loc = ARGS.location[self.path].replace("{port}", str(self.server.server_address[1]))
+            self.send_plain(302, headers=[("Location", loc)])
+            return
         parts = self.path.lstrip("/").split("/", 1)
         mode, rel = parts[0], (parts[1] if len(parts) > 1 else "")
         if mode == "rules":
@@ -167,13 +181,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_plain(302, headers=[("Location", ARGS.redirect_base + rel)])
             return
         if mode == "redirect-here":
-            self.send_plain(302, headers=[("Location", "/ok/" + rel)])
-            return
+            if not rel.startswith("moved/"):
+                self.send_plain(302, headers=[("Location", "/redirect-here/moved/" + rel)])
+                return
+            mode, rel = "ok", rel[len("moved/"):]
         if mode == "redirect-loop":
             self.send_plain(302, headers=[("Location", self.path)])
             return
         if mode == "endless":
             self.endless()
+            return
+        if mode == "silent":
+            time.sleep(ARGS.max_seconds)
+            self.close_connection = True
             return
         if mode == "biglen":
             self.endless(10**12)
@@ -224,7 +244,10 @@ def main():
     p.add_argument("--max-seconds", type=float, default=60.0)
     p.add_argument("--rule", action="append", default=[],
                    type=lambda r: tuple(r.rsplit("=", 1)), help="GLOB=MODE for /rules/")
+    p.add_argument("--location", action="append", default=[],
+                   type=lambda r: tuple(r.split("=", 1)), help="PATH=LOCATION: 302 there")
     ARGS = p.parse_args()
+    ARGS.location = dict(ARGS.location)
     LOG_LOCK = threading.Lock()
     srv = Server(("127.0.0.1", 0), Handler)
     if not ARGS.plain:

@@ -36,7 +36,7 @@ test_expect_success 'a redirect within the mirror is followed' '
     fetch_ok -c c2.conf --path data.bin --max 1000000 --sha256 --out "$TRASH/o2.bin" &&
     test "$(result sha256)" = "$DATA_SHA" &&
     contains "$HLOG" "GET /redirect-here/data.bin" &&
-    contains "$HLOG" "GET /ok/data.bin" &&
+    contains "$HLOG" "GET /redirect-here/moved/data.bin" &&
     test "$(result requests)" = 2
 '
 
@@ -50,7 +50,7 @@ test_expect_success 'a redirect loop ends after a bounded number of hops' '
 
 test_expect_success 'endless data is cut off at the cap; nothing beyond it is kept' '
     mirror_section endless "${H}endless/" | fetch_conf c4.conf &&
-    { ( while :; do s=$(file_size "$TRASH/e.bin.part"); [ "$s" -le 100000 ] || echo "$s" >>"$TRASH/over"; sleep 0.01; done ) & } &&
+    { ( while :; do s=$(file_size "$TRASH/e.bin%part"); [ "$s" -le 100000 ] || echo "$s" >>"$TRASH/over"; sleep 0.01; done ) & } &&
     watcher=$! &&
     if fetch_fails -c c4.conf --path data.bin --max 100000 --out "$TRASH/e.bin"; then rc=0; else rc=1; fi
     kill $watcher && wait $watcher 2>/dev/null || :
@@ -58,7 +58,7 @@ test_expect_success 'endless data is cut off at the cap; nothing beyond it is ke
     error_is SW_E_FETCH_TOOBIG && names_mirror endless "more than the cap of 100000 bytes" &&
     test ! -e "$TRASH/over" &&
     test ! -e "$TRASH/e.bin" &&
-    test "$(file_size "$TRASH/e.bin.part")" -le 100000
+    test "$(file_size "$TRASH/e.bin%part")" -le 100000
 '
 
 test_expect_success 'endless data into memory is cut off at the cap too' '
@@ -70,7 +70,7 @@ test_expect_success 'a Content-Length beyond the cap is refused before the body'
     mirror_section big "${H}biglen/" | fetch_conf c5.conf &&
     fetch_fails -c c5.conf --path data.bin --max 100000 --out "$TRASH/b.bin" &&
     error_is SW_E_FETCH_TOOBIG && names_mirror big "announces 1000000000000 bytes" &&
-    test "$(file_size "$TRASH/b.bin.part")" = 0
+    test "$(file_size "$TRASH/b.bin%part")" = 0
 '
 
 test_expect_success 'a slow drip is aborted by the minimum speed (slow retrieval)' '
@@ -143,7 +143,7 @@ test_expect_success 'wrong bytes fail the caller'"'"'s check and the next mirror
     fetch_fails -c c14.conf --path data.bin --max 1000000 --expect-sha256 "$DATA_SHA" \
         --out "$TRASH/w2.bin" &&
     error_is SW_E_HASH && names_mirror liar "verification failed" &&
-    test ! -e "$TRASH/w2.bin" && test ! -e "$TRASH/w2.bin.part" &&
+    test ! -e "$TRASH/w2.bin" && test ! -e "$TRASH/w2.bin%part" &&
     fetch_fails -c c14.conf --metadata --path data.bin --max 1000000 --expect-length 5 &&
     error_is SW_E_LENGTH && names_mirror liar "verification failed"
 '

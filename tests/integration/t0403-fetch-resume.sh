@@ -32,7 +32,7 @@ test_expect_success 'a transfer cut half-way is resumed on retry to the right by
     test "$(count_lines "$HLOG" "GET /cut/data.bin")" = 2 &&
     contains "$HLOG" "GET /cut/data.bin -" &&
     contains "$HLOG" "GET /cut/data.bin bytes=$HALF-" &&
-    test ! -e "$TRASH/o1.bin.part"
+    test ! -e "$TRASH/o1.bin%part"
 '
 
 test_expect_success 'without retries the .part is left, and the next mirror continues it' '
@@ -48,7 +48,7 @@ test_expect_success 'without retries the .part is left, and the next mirror cont
 '
 
 test_expect_success 'an existing .part is continued from nginx with a range request' '
-    head -c 300000 "$WWW/data.bin" >"$TRASH/o3.bin.part" &&
+    head -c 300000 "$WWW/data.bin" >"$TRASH/o3.bin%part" &&
     mirror_section good "$NGINX_URL" | fetch_conf c3.conf &&
     fetch_ok -c c3.conf --path data.bin --max 2000000 --sha256 --out "$TRASH/o3.bin" &&
     test "$(result resumed_from)" = 300000 &&
@@ -58,7 +58,7 @@ test_expect_success 'an existing .part is continued from nginx with a range requ
 '
 
 test_expect_success 'a .part with wrong bytes fails the check once, then starts from byte 0' '
-    head -c 300000 /dev/zero >"$TRASH/o4.bin.part" &&
+    head -c 300000 /dev/zero >"$TRASH/o4.bin%part" &&
     fetch_ok -c c3.conf --path data.bin --max 2000000 --expect-sha256 "$DATA_SHA" \
         --out "$TRASH/o4.bin" &&
     test "$(result resumed_from)" = 0 &&
@@ -70,7 +70,7 @@ test_expect_success 'a .part with wrong bytes fails the check once, then starts 
 '
 
 test_expect_success 'a server that ignores the range: the download starts over' '
-    head -c 300000 "$WWW/data.bin" >"$TRASH/o5.bin.part" &&
+    head -c 300000 "$WWW/data.bin" >"$TRASH/o5.bin%part" &&
     mirror_section norange "${H}norange/" | fetch_conf c5.conf &&
     fetch_ok -c c5.conf --path data.bin --max 2000000 --sha256 --out "$TRASH/o5.bin" &&
     test "$(result resumed_from)" = 0 &&
@@ -80,18 +80,18 @@ test_expect_success 'a server that ignores the range: the download starts over' 
 '
 
 test_expect_success 'a range answer that does not continue the .part is refused' '
-    head -c 300000 "$WWW/data.bin" >"$TRASH/o6.bin.part" &&
+    head -c 300000 "$WWW/data.bin" >"$TRASH/o6.bin%part" &&
     mirror_section botch "${H}badrange/" | fetch_conf c6.conf &&
     fetch_fails -c c6.conf --path data.bin --max 2000000 --out "$TRASH/o6.bin" &&
     error_is SW_E_FETCH && names_mirror botch "Content-Range" &&
-    test ! -e "$TRASH/o6.bin" && test ! -e "$TRASH/o6.bin.part"
+    test ! -e "$TRASH/o6.bin" && test ! -e "$TRASH/o6.bin%part"
 '
 
 test_expect_success 'a crash before the rename leaves a complete .part that is then used' '
     expect_code 137 env SLIPWAY_FAULT=fetch-rename "$FETCH_TOOL" -c c3.conf --path data.bin \
         --max $SIZE --out "$TRASH/o7.bin" &&
     test ! -e "$TRASH/o7.bin" &&
-    cmp "$WWW/data.bin" "$TRASH/o7.bin.part" &&
+    cmp "$WWW/data.bin" "$TRASH/o7.bin%part" &&
     fetch_ok -c c3.conf --path data.bin --max $SIZE --sha256 --out "$TRASH/o7.bin" &&
     test "$(result resumed_from)" = $SIZE &&
     test "$(result sha256)" = "$DATA_SHA" &&
@@ -109,7 +109,7 @@ test_expect_success 'a crash before the fsync loses nothing that was renamed' '
 '
 
 test_expect_success 'a .part longer than the resource is not resumed' '
-    head -c 1200000 /dev/zero >"$TRASH/o9.bin.part" &&
+    head -c 1200000 /dev/zero >"$TRASH/o9.bin%part" &&
     fetch_ok -c c3.conf --path data.bin --max 2000000 --expect-sha256 "$DATA_SHA" \
         --out "$TRASH/o9.bin" &&
     cmp "$WWW/data.bin" "$TRASH/o9.bin"
@@ -117,12 +117,12 @@ test_expect_success 'a .part longer than the resource is not resumed' '
 
 test_expect_success 'a .part that is a symbolic link or has another link is refused' '
     echo precious >"$TRASH/precious" &&
-    ln -s "$TRASH/precious" "$TRASH/o10.bin.part" &&
+    ln -s "$TRASH/precious" "$TRASH/o10.bin%part" &&
     fetch_fails -c c3.conf --path data.bin --max 2000000 --out "$TRASH/o10.bin" &&
     error_is SW_E_PERM && contains "$TRASH/err" "symbolic link" &&
     test "$(cat "$TRASH/precious")" = precious &&
-    rm "$TRASH/o10.bin.part" &&
-    ln "$TRASH/precious" "$TRASH/o10.bin.part" &&
+    rm "$TRASH/o10.bin%part" &&
+    ln "$TRASH/precious" "$TRASH/o10.bin%part" &&
     fetch_fails -c c3.conf --path data.bin --max 2000000 --out "$TRASH/o10.bin" &&
     error_is SW_E_PERM && contains "$TRASH/err" "one link" &&
     test "$(cat "$TRASH/precious")" = precious

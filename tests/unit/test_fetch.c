@@ -153,6 +153,9 @@ test_mirror_policy(void **state)
     new_bad("http://a.example/m/", 1,
             "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", SW_E_FETCH_URL, "has a pin");
     new_bad(NULL, 0, NULL, SW_E_CONFIG, "has no metadata-url");
+    /* a base path whose segments cannot be compared is refused */
+    new_bad("https://a.example/m/%2e%2E/", 0, NULL, SW_E_FETCH_URL, "'.' or '..' segment");
+    new_bad("https://a.example/m%2Fx/", 0, NULL, SW_E_FETCH_URL, "encoded '/'");
 
     memset(&s, 0, sizeof(s));
     assert_int_equal(sw_fetch_new(NULL, 0, &s, &f, &err), -SW_E_CONFIG);
@@ -321,7 +324,7 @@ test_file_dest_and_resume(void **state)
     struct sw_fetch_result res;
     struct sw_error err = SW_ERROR_INIT;
     char *dest = tu_path(x->state, "data.bin");
-    char *part = tu_path(x->state, "data.bin.part");
+    char *part = tu_path(x->state, "data.bin%part");
     unsigned char *got;
     size_t len;
 
@@ -392,7 +395,7 @@ test_verify_failover(void **state)
     struct sw_error err = SW_ERROR_INIT;
     struct verify_ctx v = {"one", 0, 0};
     char *dest = tu_path(x->state, "v.bin");
-    char *part = tu_path(x->state, "v.bin.part");
+    char *part = tu_path(x->state, "v.bin%part");
 
     memset(&req, 0, sizeof(req));
     req.path = "data.bin";
@@ -426,7 +429,7 @@ test_verify_all_fail(void **state)
     struct sw_fetch_result res;
     struct sw_error err = SW_ERROR_INIT;
     char *dest = tu_path(x->state, "w.bin");
-    char *part = tu_path(x->state, "w.bin.part");
+    char *part = tu_path(x->state, "w.bin%part");
 
     memset(&req, 0, sizeof(req));
     req.path = "data.bin";
@@ -470,6 +473,36 @@ test_notfound_rule(void **state)
     assert_string_equal((char *)buf.data, "{}");
     sw_buf_release(&buf);
     /* too big on the second: not "not found", the other failure wins */
+    tu_write(p, payload, 2000);
+    assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_TOOBIG);
+    unlink(p);
+    free(p);
+    sw_buf_release(&buf);
+
+    /* a mirror that cannot be reached does not turn the other's "not found" into an error */
+    p = tu_path(x->dir, "m1-away");
+    assert_int_equal(rename(x->m1, p), 0);
+    assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_NOTFOUND);
+    assert_non_null(strstr(err.msg, "mirror 'one'"));
+    assert_non_null(strstr(err.msg, "cannot open the mirror directory"));
+    assert_non_null(strstr(err.msg, "mirror 'two'"));
+    assert_non_null(strstr(err.msg, "not found"));
+    /* the same when the unreachable one is the last */
+    assert_int_equal(rename(p, x->m1), 0);
+    assert_int_equal(rename(x->m2, p), 0);
+    assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_NOTFOUND);
+    /* ... but with no mirror answering at all it is the connection failure */
+    {
+        char *p1 = tu_path(x->dir, "m1-away-too");
+        assert_int_equal(rename(x->m1, p1), 0);
+        assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_CONNECT);
+        assert_int_equal(rename(p1, x->m1), 0);
+        free(p1);
+    }
+    /* ... and a mirror that answered wrongly is not outvoted by "not found" */
+    assert_int_equal(rename(p, x->m2), 0);
+    free(p);
+    p = tu_path(x->m1, "2.root.json");
     tu_write(p, payload, 2000);
     assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_TOOBIG);
     free(p);
@@ -600,11 +633,74 @@ test_bad_requests(void **state)
     req.path = "../data.bin";
     assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_URL);
     assert_non_null(strstr(err.msg, "mirror 'one'"));
-    /* a name with '/' cannot be a file on a file:// mirror */
-    req.path = "a/b.json";
+    sw_buf_release(&buf);
+}
+
+/* A name holding '/' (role "a/b") is the path N.a/b.json below a file:// mirror. */
+static void
+test_file_names_with_slash(void **state)
+{
+    struct fx *x = *state;
+    struct sw_buf buf = SW_BUF_INIT(0);
+    struct sw_fetch_request req;
+    struct sw_fetch_result res;
+    struct sw_error err = SW_ERROR_INIT;
+    static const char *bad[] = {"2.a//b.json", "2.a/../b.json", "2.a/./b.json",
+                                "2.a/b.json/", "/2.a/b.json",   "../m2/2.a/b.json"};
+    char *d1 = tu_path(x->m1, "2.a"), *f1 = tu_path(x->m1, "2.a/b.json");
+    char *d2 = tu_path(x->m2, "2.a"), *f2 = tu_path(x->m2, "2.a/b.json");
+
+    assert_int_equal(mkdir(d1, 0755), 0);
+    tu_write_str(f1, "{\"one\": 1}");
+    memset(&req, 0, sizeof(req));
+    req.base = SW_FETCH_METADATA;
     req.mode = SW_FETCH_NAME;
+    req.path = "2.a/b.json";
+    req.max_bytes = 1000;
+    req.buf = &buf;
+    if (sw_fetch_get(x->f, &req, &res, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(res.mirror, "one");
+    assert_int_equal(buf.len, strlen("{\"one\": 1}"));
+    assert_memory_equal(buf.data, "{\"one\": 1}", buf.len);
+    sw_buf_release(&buf);
+
+    /* empty, "." and ".." segments are refused before anything is opened */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        req.path = bad[i];
+        assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_URL);
+        if (!strstr(err.msg, "segment"))
+            fail_msg("'%s': %s", bad[i], err.msg);
+        assert_int_equal(buf.len, 0);
+    }
+
+    /* a directory segment that is a symbolic link is refused, the next mirror used */
+    unlink(f1);
+    rmdir(d1);
+    assert_int_equal(mkdir(d2, 0755), 0);
+    tu_write_str(f2, "{\"two\": 2}");
+    assert_int_equal(symlink(d2, d1), 0);
+    req.path = "2.a/b.json";
+    if (sw_fetch_get(x->f, &req, &res, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_string_equal(res.mirror, "two");
+    assert_memory_equal(buf.data, "{\"two\": 2}", buf.len);
+    sw_buf_release(&buf);
+    /* ... and alone it fails, naming the link */
+    unlink(f2);
     assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_URL);
-    assert_non_null(strstr(err.msg, "file mirror"));
+    assert_non_null(strstr(err.msg, "'2.a' is a symbolic link"));
+    /* so is a last segment that is a link */
+    unlink(d1);
+    assert_int_equal(mkdir(d1, 0755), 0);
+    assert_int_equal(symlink("/etc/passwd", f1), 0);
+    assert_int_equal(sw_fetch_get(x->f, &req, &res, &err), -SW_E_FETCH_URL);
+    assert_non_null(strstr(err.msg, "'b.json' is a symbolic link"));
+    assert_int_equal(buf.len, 0);
+    free(d1);
+    free(f1);
+    free(d2);
+    free(f2);
     sw_buf_release(&buf);
 }
 
@@ -623,6 +719,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_links_and_specials, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_events_and_requests, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_file_names_with_slash, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -219,7 +219,7 @@ test_bad_target_hash(void **state)
     struct fx *f = *state;
     struct sw_error err = SW_ERROR_INIT;
     const struct sw_md_fileinfo *info = NULL;
-    char *dest = tu_path(f->tmp, "out.bin"), *part = tu_path(f->tmp, "out.bin.part");
+    char *dest = tu_path(f->tmp, "out.bin"), *part = tu_path(f->tmp, "out.bin%part");
 
     open_vector(f, "bad-target-hash", 0);
     assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
