@@ -68,9 +68,9 @@ test_expect_success 'list --why: names and reasons escaped, one line per target'
     test "$(wc -l <"$TRASH/out")" = 5
 '
 
-test_expect_success 'list -v: the debug log escapes role names' '
+test_expect_success 'refresh -vv: the debug log escapes role names' '
     rm -f "$TRASH"/st-ctl/metadata/*red* &&
-    expect_code 0 ctl -vv list &&
+    expect_code 0 ctl -vv refresh &&
     no_ctl "$TRASH/out" "$TRASH/err" &&
     contains "$TRASH/err" "\\x1b[31mred\\x1b[0m\\xc2\\x9b"
 '
@@ -103,8 +103,10 @@ test_expect_success 'an error naming a role: escaped in the message' '
     COMPATIBLE=dev trust_conf "$TRASH/gh.conf" "${NGINX_URL}ghost/" &&
     "$SLIPWAY" -c "$TRASH/gh.conf" --state-dir "$TRASH/st-gh" init \
         --root "$TRASH/www/ghost/metadata/1.root.json" >/dev/null &&
-    "$SLIPWAY" -c "$TRASH/gh.conf" --state-dir "$TRASH/st-gh" refresh >/dev/null &&
-    ! "$SLIPWAY" -c "$TRASH/gh.conf" --state-dir "$TRASH/st-gh" list >"$TRASH/out" 2>"$TRASH/err" &&
+    expect_code 5 "$SLIPWAY" -c "$TRASH/gh.conf" --state-dir "$TRASH/st-gh" refresh &&
+    no_ctl "$TRASH/out" "$TRASH/err" &&
+    contains "$TRASH/err" "ghost\\x1b[5m\\x0d" &&
+    "$SLIPWAY" -c "$TRASH/gh.conf" --state-dir "$TRASH/st-gh" list >"$TRASH/out" 2>"$TRASH/err" &&
     no_ctl "$TRASH/out" "$TRASH/err" &&
     contains "$TRASH/err" "ghost\\x1b[5m\\x0d"
 '
