@@ -156,6 +156,11 @@ with open(sys.argv[2], "w", encoding="utf-8") as q, open(sys.argv[3], "w") as w:
         path = "".join(rnd.choice(P) for _ in range(rnd.randint(0, 6)))
         if rnd.random() < 0.3:
             path = pat.replace("*", "a").replace("?", "b").replace("[", "").replace("]", "")
+        # the same quirk through a reversed range ending in "[": Python drops
+        # "X-[" (X > "[") from "[X-[!]" and is left with "!", which it reads
+        # as a negated empty class; slipway reads a class holding only "!"
+        if "-[!" in pat:
+            continue
         q.write(pat + "\t" + path + "\n")
         w.write("1\n" if tuf(path, pat) else "0\n")
 EOF
