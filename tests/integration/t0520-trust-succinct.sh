@@ -93,10 +93,12 @@ test_expect_success 'vector: a bin served with a target it was never signed for 
 	PY
     trust_conf "$TRASH/v2.conf" "$HTTPS_URL$V/" &&
     "$SLIPWAY" -c "$TRASH/v2.conf" --state-dir "$TRASH/st-v2" init --root "$VECTORS/tuf/$V/metadata/1.root.json" >/dev/null &&
-    expect_code 0 "$SLIPWAY" -c "$TRASH/v2.conf" --state-dir "$TRASH/st-v2" refresh &&
-    expect_code 5 "$SLIPWAY" -c "$TRASH/v2.conf" --state-dir "$TRASH/st-v2" list &&
+    expect_code 5 "$SLIPWAY" -c "$TRASH/v2.conf" --state-dir "$TRASH/st-v2" refresh &&
     contains "$TRASH/err" "bins-0" &&
     test ! -e "$TRASH/st-v2/metadata/bins-0.json" &&
+    expect_code 0 "$SLIPWAY" -c "$TRASH/v2.conf" --state-dir "$TRASH/st-v2" list --json --why &&
+    test "$(json_get "$TRASH/out" "[\"skipped_roles\"][0][\"role\"]")" = bins-0 &&
+    ! grep -q "apps/evil.tar.gz" "$TRASH/out" &&
     cp "$TRASH/bins-0.orig" "$f"
 '
 
