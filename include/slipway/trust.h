@@ -21,7 +21,8 @@
 #define SW_TRUST_MAX_ROOT_ROTATIONS 256 /* new roots accepted in one refresh */
 #define SW_TRUST_MAX_DELEGATIONS 32     /* roles visited in one target search */
 #define SW_TRUST_MAX_FILENAME 255       /* bytes of a role's file name (NAME_MAX) */
-#define SW_TRUST_MAX_WALK_ROLES 8192    /* delegated roles walked by refresh and list (4096 TAP 15 bins) */
+#define SW_TRUST_MAX_WALK_ROLES                                                                    \
+    8192 /* delegated roles walked by refresh and list (4096 TAP 15 bins) */
 
 struct sw_trust_config {
     const char *metadata_dir; /* trusted metadata: root.json, ... (a private directory) */

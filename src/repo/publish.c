@@ -458,6 +458,12 @@ write_timestamp(struct sw_repo_ctx *c, const unsigned char *snap_bytes, size_t s
     int64_t version = c->repo->timestamp_version + 1;
     int r;
 
+    if (c->repo->timestamp_version >= SW_MD_MAX_VERSION)
+        return sw_error_set(err, SW_E_VERSION,
+                            "role 'timestamp' is at version %" PRId64
+                            ", the largest a client accepts",
+                            c->repo->timestamp_version);
+
     r = sw_repo_meta_entry(snap_bytes, snap_len, snap_version, &meta, err);
     if (r < 0)
         return r;
@@ -499,6 +505,13 @@ write_snapshot(struct sw_repo_ctx *c, const struct sw_md *root_md, struct online
 
     if (!meta)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if (c->repo->snapshot_version >= SW_MD_MAX_VERSION) {
+        json_decref(meta);
+        return sw_error_set(err, SW_E_VERSION,
+                            "role 'snapshot' is at version %" PRId64
+                            ", the largest a client accepts",
+                            c->repo->snapshot_version);
+    }
     r = check_published_roles(c, root_md, err);
     if (r < 0)
         goto out;

@@ -814,6 +814,10 @@ restage(json_t **staged, const json_t *published, int64_t pub_version, const cha
     json_t *signed_;
     size_t dropped = 0;
 
+    if (!*staged && pub_version >= SW_MD_MAX_VERSION)
+        return sw_error_set(err, SW_E_VERSION,
+                            "role '%s' is at version %" PRId64 ", the largest a client accepts",
+                            name, pub_version);
     if (!*staged) {
         json_t *copy =
             published ? json_deep_copy(json_object_get(published, "signed")) : empty_targets();

@@ -79,4 +79,14 @@ test_expect_success 'a timestamp naming snapshot version INT64_MAX is refused' '
     test "$(trusted ts timestamp)" = 2
 '
 
+test_expect_success 'slipway-repo refuses to publish past the largest version' '
+    make_repo pub &&
+    forge_resign pub timestamp.json --key timestamp-1 --set version=$MAX1 &&
+    cp "$TRASH/www/pub/metadata/timestamp.json" "$TRASH/ts.before" &&
+    ! repo timestamp "$TRASH/www/pub" --key-dir "$TRASH/keys-pub" --passphrase-file "$PASS" \
+        >"$TRASH/out" 2>"$TRASH/err" &&
+    contains "$TRASH/err" "role '"'"'timestamp'"'"' is at version $MAX1, the largest a client accepts" &&
+    cmp "$TRASH/ts.before" "$TRASH/www/pub/metadata/timestamp.json"
+'
+
 test_done
