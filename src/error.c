@@ -132,6 +132,12 @@ static const struct errinfo errinfos[] = {
     {SW_E_FETCH_CONNECT, "SW_E_FETCH_CONNECT", "could not connect"},
     {SW_E_TRUST, "SW_E_TRUST", "repository not trusted"},
     {SW_E_TRUST_NOROOT, "SW_E_TRUST_NOROOT", "no trusted root"},
+    {SW_E_BUNDLE, "SW_E_BUNDLE", "bundle refused"},
+    {SW_E_NOSPACE, "SW_E_NOSPACE", "not enough free space"},
+    {SW_E_SLOT, "SW_E_SLOT", "slot operation failed"},
+    {SW_E_SLOT_MISMATCH, "SW_E_SLOT_MISMATCH", "slots and store disagree"},
+    {SW_E_UPDATE_STATE, "SW_E_UPDATE_STATE", "not allowed in the update's state"},
+    {SW_E_DOWNGRADE, "SW_E_DOWNGRADE", "downgrade refused"},
 };
 
 static const struct errinfo *

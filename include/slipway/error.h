@@ -67,6 +67,14 @@ enum sw_errcode {
     /* trust: 500-599 */
     SW_E_TRUST = 500,        /* the TUF workflow refused the repository */
     SW_E_TRUST_NOROOT = 501, /* no trusted root: run 'slipway init' */
+    /* bundles and slots: 600-699 */
+    SW_E_BUNDLE = 600,        /* a bundle breaks an extraction rule */
+    SW_E_NOSPACE = 601,       /* not enough free space (with the reserve) */
+    SW_E_SLOT = 602,          /* a slot backend operation failed */
+    SW_E_SLOT_MISMATCH = 603, /* the slots on disk and the store disagree */
+    /* updates: 700-799 */
+    SW_E_UPDATE_STATE = 700, /* the update is not in a state that allows this */
+    SW_E_DOWNGRADE = 701,    /* an older version, refused without --allow-downgrade */
 };
 
 #define SW_ERROR_MSG_MAX 1024
