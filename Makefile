@@ -65,6 +65,7 @@ CONF_SRC := $(sort $(wildcard tests/conformance/*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 MAN_SRC := $(sort $(wildcard contrib/man/*.md))
 MAN_OUT := $(patsubst contrib/man/%.md,build/man/%,$(MAN_SRC))
+DOC_SRC := $(sort $(wildcard docs/*.md))
 ALL_C_H := $(sort $(wildcard src/*.c src/*.h src/*/*.c src/*/*.h include/slipway/*.h \
 	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/conformance/*.c tests/tools/*.c))
 
@@ -147,10 +148,13 @@ $(GEN_SCHEMA): $(SCHEMA) contrib/embed-schema.sh
 
 man: $(MAN_OUT)
 
+# go-md2man writes a heading with quotes ("# [mirror "NAME"]") as an unquoted
+# .SH argument, which roff splits at the quotes: quote it, doubling the inner ones.
 build/man/%: contrib/man/%.md
 	@mkdir -p $(@D)
 	@command -v $(MD2MAN) >/dev/null || { echo "error: $(MD2MAN) is missing; run 'contrib/deps.sh'" >&2; exit 1; }
-	$(MD2MAN) -in $< -out $@
+	$(MD2MAN) -in $< -out $@.tmp
+	sed -e '/^\.SH .*"/{s/"/""/g;s/^\.SH \(.*\)$$/.SH "\1"/;}' $@.tmp > $@ && rm -f $@.tmp
 
 # --- tests ---------------------------------------------------------------------
 check:
@@ -178,7 +182,7 @@ unit-asan: $(ASAN_UNIT)
 fuzz-replay: $(ASAN_FUZZ)
 	@tests/fuzz/replay-all.sh build/asan/fuzz
 
-integration: all test-programs
+integration: all test-programs man
 	@tests/integration/run.sh
 
 # libFuzzer builds (clang): build/fuzz/NAME; run with build/fuzz/NAME tests/fuzz/corpus/NAME
@@ -203,7 +207,7 @@ demo:
 	@contrib/deps.sh
 	@$(MAKE) --no-print-directory _demo
 
-_demo: programs
+_demo: programs man
 	@contrib/demo.sh build
 
 bench:
@@ -227,13 +231,19 @@ install: all
 	  for h in contrib/hooks/$$d/*; do [ -f $$h ] && install -m 0755 $$h $(DESTDIR)$(HOOKDIR)/$$d/; done; \
 	done
 	install -m 0644 contrib/slipway.conf.example $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
-	install -m 0644 README.md CHANGELOG.md keys/README.md $(DESTDIR)$(DOCDIR)/ 2>/dev/null || \
-	  install -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
+	install -m 0644 keys/README.md $(DESTDIR)$(DOCDIR)/key-ceremony.md
+	install -d $(DESTDIR)$(DOCDIR)/docs
+	install -m 0644 $(DOC_SRC) $(DESTDIR)$(DOCDIR)/docs/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slipway $(DESTDIR)$(BINDIR)/slipway-repo
 	for m in $(notdir $(MAN_OUT)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	rm -f $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/CHANGELOG.md \
+	  $(DESTDIR)$(DOCDIR)/key-ceremony.md
+	for d in $(notdir $(DOC_SRC)); do rm -f $(DESTDIR)$(DOCDIR)/docs/$$d; done
+	-rmdir $(DESTDIR)$(DOCDIR)/docs $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build

@@ -8,9 +8,10 @@ set -eu
 # build: compiler, libraries, man pages
 BUILD="gcc make pkg-config libcurl4-openssl-dev libsodium-dev libarchive-dev
 libsqlite3-dev libjansson-dev libinih-dev libssl-dev go-md2man"
-# tests: unit tests, the real mirror, independent TUF/ed25519 implementations
+# tests: unit tests, the real mirror, independent TUF/ed25519 implementations,
+# the rendered man pages (man, groff, col)
 TEST="libcmocka-dev nginx-light openssl curl sqlite3 python3 python3-securesystemslib
-python3-nacl python3-cryptography clang-format faketime"
+python3-nacl python3-cryptography clang-format faketime man-db groff-base bsdextrautils"
 
 PKGS=$(echo $BUILD $TEST)
 

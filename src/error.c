@@ -120,6 +120,7 @@ static const struct errinfo errinfos[] = {
     {SW_E_REPO_UNSIGNED, "SW_E_REPO_UNSIGNED", "a staged role lacks signatures"},
     {SW_E_REPO_INVALID, "SW_E_REPO_INVALID", "the repository does not verify"},
     {SW_E_REPO_KEYDIR, "SW_E_REPO_KEYDIR", "key directory inside the repository"},
+    {SW_E_KEYFILE, "SW_E_KEYFILE", "key, key file or passphrase file refused"},
     {SW_E_FETCH, "SW_E_FETCH", "download failed"},
     {SW_E_FETCH_NOTFOUND, "SW_E_FETCH_NOTFOUND", "not found on mirror"},
     {SW_E_FETCH_TOOBIG, "SW_E_FETCH_TOOBIG", "download exceeded its size cap"},

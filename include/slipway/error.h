@@ -53,6 +53,7 @@ enum sw_errcode {
     SW_E_REPO_UNSIGNED = 350, /* a staged role lacks signatures: its threshold is not met */
     SW_E_REPO_INVALID = 351,  /* the repository tree does not verify */
     SW_E_REPO_KEYDIR = 352,   /* the key directory is inside the repository (or holds it) */
+    SW_E_KEYFILE = 353,       /* a publisher's key, key file or passphrase file is refused */
     /* fetch: 400-499 */
     SW_E_FETCH = 400,          /* a download failed */
     SW_E_FETCH_NOTFOUND = 401, /* the mirror answered 404 or 403 */

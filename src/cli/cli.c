@@ -60,23 +60,7 @@ static const struct sw_cli_cmd commands[] = {
 int
 sw_cli_exit_code(int r)
 {
-    int code = r < 0 ? -r : r;
-    if (code == 0)
-        return SW_EXIT_OK;
-    if (code == SW_E_USAGE)
-        return SW_EXIT_USAGE;
-    if (code == SW_E_BUSY)
-        return SW_EXIT_STORE;
-    if (code >= 100 && code < 200)
-        return SW_EXIT_CONFIG;
-    if (code >= 200 && code < 300)
-        return SW_EXIT_STORE;
-    if ((code >= 300 && code < 400 && code != SW_E_PASSPHRASE && code != SW_E_WEAK_PASSPHRASE) ||
-        (code >= 500 && code < 600))
-        return SW_EXIT_TRUST;
-    if (code >= 400 && code < 500)
-        return SW_EXIT_FETCH;
-    return SW_EXIT_FAILURE;
+    return sw_exit_code(r);
 }
 
 const char *
@@ -138,7 +122,8 @@ usage_main(FILE *f)
     fprintf(f, "  %-30s %s\n", "    --version", "print the version and exit");
     fprintf(f, "\nRun 'slipway COMMAND --help' for a command's options; 'man slipway' for more.\n"
                "Exit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 state store,\n"
-               "5 trust, 6 fetch.\n");
+               "5 verification, 6 fetch, 7 keys, 8 unsigned, 9 refused, 10 bundle, 11 slot\n"
+               "(see 'man slipway').\n");
 }
 
 static void

@@ -11,23 +11,13 @@
 #include <slipway/cmdline.h>
 #include <slipway/config.h>
 #include <slipway/error.h>
+#include <slipway/exit.h>
 #include <slipway/store.h>
 
 #include <jansson.h>
 #include <stdio.h>
 
-/* Exit codes (documented in slipway(1); never renumber). */
-enum sw_exit {
-    SW_EXIT_OK = 0,      /* success (for update: nothing to do) */
-    SW_EXIT_FAILURE = 1, /* the operation failed */
-    SW_EXIT_USAGE = 2,   /* bad command line */
-    SW_EXIT_CONFIG = 3,  /* the configuration is wrong or unreadable */
-    SW_EXIT_STORE = 4,   /* the state store is unusable, or locked */
-    SW_EXIT_TRUST = 5,   /* verification refused the repository or a target */
-    SW_EXIT_FETCH = 6,   /* no mirror could deliver */
-};
-
-/* Map a negative SW_E_* code to an exit code. */
+/* Map a negative SW_E_* code to an exit code: sw_exit_code() (slipway/exit.h). */
 int sw_cli_exit_code(int r);
 
 enum sw_cli_flags {

@@ -409,6 +409,21 @@ sw_keyfile_public_parse_mem(const char *text, size_t len, const char *what, json
     return 0;
 }
 
+/*
+ * A key file that cannot be used (unsafe mode, a link, not a key file,
+ * damaged) is the publisher's to fix: -SW_E_KEYFILE (exit 7), whatever
+ * the lower layer called it. Other codes pass through.
+ */
+static int
+keyfile_refused(int r, struct sw_error *err)
+{
+    if (r != -SW_E_KEY && r != -SW_E_PERM)
+        return r;
+    if (err)
+        err->code = SW_E_KEYFILE;
+    return -SW_E_KEYFILE;
+}
+
 int
 sw_keyfile_load_public(const char *dir, const char *name, json_t **ret_public, struct sw_error *err)
 {
@@ -434,7 +449,7 @@ out:
     free(text);
     free(what);
     free(path);
-    return r;
+    return keyfile_refused(r, err);
 }
 
 /* --- the NAME.sec format ---------------------------------------------------- */
@@ -1052,7 +1067,7 @@ out:
     free(buf);
     free(what);
     free(sec_path);
-    return r;
+    return keyfile_refused(r, err);
 }
 
 static int

@@ -86,11 +86,11 @@ struct sw_signer;
 
 /*
  * Decrypt DIR/NAME.sec with pass. The file must be a regular file, not a
- * symbolic link, with no group or other permission bits (-SW_E_PERM with
+ * symbolic link, with no group or other permission bits (-SW_E_KEYFILE with
  * the chmod to run). A wrong passphrase or a damaged file is
  * -SW_E_PASSPHRASE; a file that is not a slipway secret key, or is
- * truncated, is -SW_E_KEY; a newer format version is -SW_E_UNSUPPORTED.
- * When DIR/NAME.pub exists it must hold the same public key (-SW_E_KEY
+ * truncated, is -SW_E_KEYFILE; a newer format version is -SW_E_UNSUPPORTED.
+ * When DIR/NAME.pub exists it must hold the same public key (-SW_E_KEYFILE
  * otherwise) and its object becomes the signer's public key object (so
  * the key id is the one computed from NAME.pub); without it the object is
  * derived from the secret key.

@@ -557,8 +557,8 @@ sw_passphrase_read_file(const char *path, struct sw_passphrase **ret_pass, struc
     if (fd < 0) {
         int e = errno;
         if (e == ELOOP)
-            r = sw_error_set(err, SW_E_PERM, "refusing passphrase file '%s': it is a symbolic link",
-                             path);
+            r = sw_error_set(err, SW_E_KEYFILE,
+                             "refusing passphrase file '%s': it is a symbolic link", path);
         else
             r = sw_error_errno(err, e == ENOENT ? SW_E_NOTFOUND : SW_E_IO, e,
                                "cannot open passphrase file '%s'", path);
@@ -574,7 +574,7 @@ sw_passphrase_read_file(const char *path, struct sw_passphrase **ret_pass, struc
         goto out;
     }
     if (st.st_mode & 077) {
-        r = sw_error_set(err, SW_E_PERM,
+        r = sw_error_set(err, SW_E_KEYFILE,
                          "passphrase file '%s' has mode %04o, open to other users; "
                          "run 'chmod 600 %s'",
                          path, (unsigned)(st.st_mode & 07777), path);

@@ -32,7 +32,7 @@ int sw_passphrase_from_mem(const char *s, size_t len, struct sw_passphrase **ret
 /*
  * The first line of path, without its "\n" (or "\r\n"). The file must be
  * a regular file or a FIFO, not a symbolic link, and not open to group or
- * others (mode & 077 == 0): otherwise -SW_E_PERM with the chmod that fixes
+ * others (mode & 077 == 0): otherwise -SW_E_KEYFILE with the chmod that fixes
  * it. An empty first line is -SW_E_INVAL; a first line longer than
  * SW_PASSPHRASE_MAX is -SW_E_LIMIT. What follows the first line is ignored.
  */

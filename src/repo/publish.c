@@ -869,7 +869,7 @@ sw_repo_sign(struct sw_repo_ctx *c, const char *name, const char *const *key_nam
                     sw_md_key(reqs[q].holder, id))
                     listed = 1;
         if (!listed) {
-            r = sw_error_set(err, SW_E_KEY, "key '%s' (id %.16s...) is not a key of role '%s'",
+            r = sw_error_set(err, SW_E_KEYFILE, "key '%s' (id %.16s...) is not a key of role '%s'",
                              key_names[k], id, name);
             goto out;
         }

@@ -14,20 +14,23 @@
 
 #include <slipway/cmdline.h>
 #include <slipway/error.h>
+#include <slipway/exit.h>
 
 #include <jansson.h>
 #include <time.h>
 
-/* Exit codes of slipway-repo (documented in slipway-repo(1); never renumber). */
-enum sw_repo_exit {
-    SW_REPO_EXIT_OK = 0,
-    SW_REPO_EXIT_FAILURE = 1,  /* the operation failed (files, arguments, state) */
-    SW_REPO_EXIT_USAGE = 2,    /* bad command line */
-    SW_REPO_EXIT_UNSIGNED = 3, /* not published: a threshold is not met yet */
-    SW_REPO_EXIT_INVALID = 4,  /* the repository (or a document in it) does not verify */
-    SW_REPO_EXIT_KEYS = 5,     /* key directory, key file or passphrase refused */
-};
+/*
+ * Exit codes of slipway-repo: the scheme shared with slipway
+ * (slipway/exit.h, documented in slipway-repo(1) and docs/exit-codes.md).
+ */
+#define SW_REPO_EXIT_OK SW_EXIT_OK
+#define SW_REPO_EXIT_FAILURE SW_EXIT_FAILURE
+#define SW_REPO_EXIT_USAGE SW_EXIT_USAGE
+#define SW_REPO_EXIT_UNSIGNED SW_EXIT_UNSIGNED /* not published: a threshold is not met yet */
+#define SW_REPO_EXIT_INVALID SW_EXIT_TRUST     /* the repository (or a document) does not verify */
+#define SW_REPO_EXIT_KEYS SW_EXIT_KEYS         /* key directory, key file or passphrase refused */
 
+/* Map a negative SW_E_* code to an exit code: sw_exit_code(). */
 int sw_repo_exit_code(int r);
 
 enum sw_repo_cmd_flags {

@@ -102,25 +102,7 @@ static const struct sw_repo_cmd commands[] = {
 int
 sw_repo_exit_code(int r)
 {
-    int code = r < 0 ? -r : r;
-    switch (code) {
-    case 0:
-        return SW_REPO_EXIT_OK;
-    case SW_E_USAGE:
-        return SW_REPO_EXIT_USAGE;
-    case SW_E_REPO_UNSIGNED:
-        return SW_REPO_EXIT_UNSIGNED;
-    case SW_E_PASSPHRASE:
-    case SW_E_WEAK_PASSPHRASE:
-    case SW_E_KEY:
-    case SW_E_REPO_KEYDIR:
-        return SW_REPO_EXIT_KEYS;
-    default:
-        break;
-    }
-    if ((code >= 300 && code < 400) || (code >= 500 && code < 600))
-        return SW_REPO_EXIT_INVALID;
-    return SW_REPO_EXIT_FAILURE;
+    return sw_exit_code(r);
 }
 
 const char *
@@ -346,8 +328,9 @@ usage_main(FILE *f)
     fprintf(f,
             "\nRun 'slipway-repo COMMAND --help' for a command's options; 'man slipway-repo' for "
             "more.\n"
-            "Exit status: 0 ok, 1 failure, 2 usage, 3 waiting for signatures, 4 repository does\n"
-            "not verify, 5 key directory, key or passphrase refused.\n");
+            "Exit status: 0 ok, 1 failure, 2 usage, 5 the repository does not verify,\n"
+            "7 key directory, key file or passphrase refused, 8 waiting for signatures\n"
+            "(the scheme shared with slipway; see 'man slipway-repo').\n");
 }
 
 static void

@@ -16,6 +16,16 @@ test_expect_success 'make install DESTDIR=... PREFIX=/usr' '
     test "$(file_mode "$TRASH/root/usr/bin/slipway")" = 755
 '
 
+test_expect_success 'the docs are installed under distinct names: README, key ceremony, docs/' '
+    d=$TRASH/root/usr/share/doc/slipway &&
+    cmp "$d/README.md" "$SRCDIR/README.md" &&
+    cmp "$d/CHANGELOG.md" "$SRCDIR/CHANGELOG.md" &&
+    cmp "$d/key-ceremony.md" "$SRCDIR/keys/README.md" &&
+    for f in "$SRCDIR"/docs/*.md; do cmp "$d/docs/$(basename "$f")" "$f" || exit 1; done &&
+    test -f "$d/docs/exit-codes.md" &&
+    test -f "$TRASH/root/usr/share/man/man1/slipway-repo.1"
+'
+
 test_expect_success 'the installed binary runs' '
     expect_code 0 "$TRASH/root/usr/bin/slipway" --version &&
     expect_code 0 "$TRASH/root/usr/bin/slipway" --state-dir "$TRASH/st" status
@@ -27,9 +37,10 @@ test_expect_success 'the default PREFIX is /usr/local' '
     test -f "$TRASH/root2/usr/local/share/man/man1/slipway.1"
 '
 
-test_expect_success 'uninstall removes the programs' '
+test_expect_success 'uninstall removes the programs and the docs' '
     MAKEFLAGS= make -s -C "$SRCDIR" uninstall DESTDIR="$TRASH/root" PREFIX=/usr >/dev/null &&
-    test ! -e "$TRASH/root/usr/bin/slipway"
+    test ! -e "$TRASH/root/usr/bin/slipway" &&
+    test ! -e "$TRASH/root/usr/share/doc/slipway"
 '
 
 test_done

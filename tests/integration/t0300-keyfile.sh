@@ -150,7 +150,7 @@ test_expect_success 'a secret key readable by others is refused with the fix' '
     chmod 640 "$KEYS/root.sec" &&
     expect_code 1 "$TOOL" sign "$KEYS" root --passphrase-file "$TRASH/pass" "$TRASH/msg" &&
     contains "$TRASH/err" "run '"'"'chmod 600 $KEYS/root.sec'"'"'" &&
-    contains "$TRASH/err" SW_E_PERM &&
+    contains "$TRASH/err" SW_E_KEYFILE &&
     chmod 604 "$KEYS/root.sec" &&
     expect_code 1 "$TOOL" sign "$KEYS" root --passphrase-file "$TRASH/pass" "$TRASH/msg" &&
     chmod 600 "$KEYS/root.sec" &&

@@ -13,7 +13,7 @@ printf 'bundle one\n' >"$TRASH/app-1.0.tar"
 
 test_expect_success '--help, --version and usage errors' '
     expect_code 0 repo --help && contains "$TRASH/out" "rotate-root" &&
-    contains "$TRASH/out" "3 waiting for signatures" &&
+    contains "$TRASH/out" "8 waiting for signatures" &&
     expect_code 0 repo --version && contains "$TRASH/out" "slipway-repo 0.1.0" &&
     for c in keygen init add remove rollout delegate rotate-root renew sign commit timestamp \
              snapshot status verify; do
@@ -29,13 +29,13 @@ test_expect_success '--help, --version and usage errors' '
 
 test_expect_success 'a key directory inside the repository is refused, either way round' '
     mkdir -p "$TRASH/inside" &&
-    expect_code 5 repo init "$TRASH/inside" --key-dir "$TRASH/inside/keys" --passphrase-file "$PASS" --json &&
+    expect_code 7 repo init "$TRASH/inside" --key-dir "$TRASH/inside/keys" --passphrase-file "$PASS" --json &&
     contains "$TRASH/err" "is inside the repository" &&
     test "$(json_get "$TRASH/out" "[\"error\"][\"name\"]")" = SW_E_REPO_KEYDIR &&
     test ! -e "$TRASH/inside/keys" &&
-    expect_code 5 repo init "$TRASH/k2/repo" --key-dir "$TRASH/k2" --passphrase-file "$PASS" &&
+    expect_code 7 repo init "$TRASH/k2/repo" --key-dir "$TRASH/k2" --passphrase-file "$PASS" &&
     contains "$TRASH/err" "inside the key directory" &&
-    SLIPWAY_REPO_KEY_DIR=$TRASH/inside/./keys expect_code 5 repo init "$TRASH/inside" --passphrase-file "$PASS"
+    SLIPWAY_REPO_KEY_DIR=$TRASH/inside/./keys expect_code 7 repo init "$TRASH/inside" --passphrase-file "$PASS"
 '
 
 test_expect_success 'init makes keys outside the repository and publishes version 1' '
@@ -169,18 +169,18 @@ test_expect_success 'commit with nothing staged writes nothing; timestamp renews
 test_expect_success 'the timestamp job needs only the timestamp key' '
     mkdir -m 700 "$TRASH/online" && cp "$KEYS"/timestamp-1.* "$TRASH/online/" &&
     expect_code 0 repo timestamp "$R" --key-dir "$TRASH/online" --passphrase-file "$PASS" &&
-    expect_code 3 repo snapshot "$R" --key-dir "$TRASH/online" --passphrase-file "$PASS" &&
+    expect_code 8 repo snapshot "$R" --key-dir "$TRASH/online" --passphrase-file "$PASS" &&
     contains "$TRASH/err" "role '"'"'snapshot'"'"' needs 1 signature"
 '
 
-test_expect_success 'a wrong passphrase is exit 5 and publishes nothing' '
+test_expect_success 'a wrong passphrase is exit 7 and publishes nothing' '
     printf "wrong wrong wrong wrong\n" >"$TRASH/wrong" && chmod 600 "$TRASH/wrong" &&
     cp "$R/metadata/timestamp.json" "$TRASH/ts.before" &&
-    expect_code 5 repo timestamp "$R" --key-dir "$KEYS" --passphrase-file "$TRASH/wrong" --json &&
+    expect_code 7 repo timestamp "$R" --key-dir "$KEYS" --passphrase-file "$TRASH/wrong" --json &&
     test "$(json_get "$TRASH/out" "[\"error\"][\"name\"]")" = SW_E_PASSPHRASE &&
     contains "$TRASH/err" "wrong passphrase" && cmp "$R/metadata/timestamp.json" "$TRASH/ts.before" &&
     chmod 644 "$TRASH/wrong" &&
-    expect_code 1 repo timestamp "$R" --key-dir "$KEYS" --passphrase-file "$TRASH/wrong" &&
+    expect_code 7 repo timestamp "$R" --key-dir "$KEYS" --passphrase-file "$TRASH/wrong" &&
     contains "$TRASH/err" "chmod"
 '
 
@@ -197,7 +197,7 @@ test_expect_success 'an ECDSA repository verifies with cryptography and the clie
 
 test_expect_success 'keygen refuses weak passphrases and existing names, and reports the key id' '
     printf "password123\n" >"$TRASH/weak" && chmod 600 "$TRASH/weak" &&
-    expect_code 5 repo keygen extra --key-dir "$KEYS" --passphrase-file "$TRASH/weak" &&
+    expect_code 7 repo keygen extra --key-dir "$KEYS" --passphrase-file "$TRASH/weak" &&
     test ! -e "$KEYS/extra.pub" &&
     expect_code 0 repo keygen extra --key-dir "$KEYS" --passphrase-file "$PASS" --json &&
     id=$(json_get "$TRASH/out" "[\"keyid\"]") &&

@@ -36,7 +36,7 @@ test_expect_success 'one root holder signing is not enough: commit refuses and s
     expect_code 0 repo sign "$R" root --key root-alice --key-dir "$TRASH/alice" --passphrase-file "$PASS" &&
     contains "$TRASH/out" "1 of 2 signatures" &&
     expect_code 0 repo sign "$R" targets --key targets-alice --key-dir "$TRASH/alice" --passphrase-file "$PASS" &&
-    expect_code 3 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" --json &&
+    expect_code 8 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" --json &&
     test "$(json_get "$TRASH/out" "[\"error\"][\"name\"]")" = SW_E_REPO_UNSIGNED &&
     "$PYTHON" - "$TRASH/out" <<"PY" &&
 import json, sys
@@ -49,13 +49,13 @@ for role in ("root", "targets"):
     assert names == [role + "-bob", role + "-carol"], names
 PY
     test ! -e "$R/metadata/1.root.json" &&
-    expect_code 3 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" &&
+    expect_code 8 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" &&
     contains "$TRASH/out" "slipway-repo sign $R targets --key targets-bob" &&
     contains "$TRASH/err" "nothing was published"
 '
 
 test_expect_success 'a key the role does not list cannot sign it' '
-    expect_code 5 repo sign "$R" root --key targets-bob --key-dir "$TRASH/bob" --passphrase-file "$PASS" &&
+    expect_code 7 repo sign "$R" root --key targets-bob --key-dir "$TRASH/bob" --passphrase-file "$PASS" &&
     contains "$TRASH/err" "is not a key of role '"'"'root'"'"'" &&
     expect_code 1 repo sign "$R" snapshot --key targets-bob --key-dir "$TRASH/bob" --passphrase-file "$PASS"
 '
@@ -75,9 +75,9 @@ test_expect_success 'a second holder signs; commit publishes; two valid signatur
 
 test_expect_success 'a release needs two targets holders again' '
     expect_code 0 repo add "$R" "$TRASH/app.tar" --version 1.0 --compatible dev &&
-    expect_code 3 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" &&
+    expect_code 8 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" &&
     expect_code 0 repo sign "$R" targets --key targets-bob --key-dir "$TRASH/bob" --passphrase-file "$PASS" &&
-    expect_code 3 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" &&
+    expect_code 8 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" &&
     test ! -e "$R/metadata/2.targets.json" &&
     expect_code 0 repo sign "$R" targets --key targets-carol --key-dir "$TRASH/carol" --passphrase-file "$PASS" &&
     expect_code 0 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" &&
@@ -100,7 +100,7 @@ test_expect_success 'rotating a root key: the old threshold and the new one must
     expect_code 0 repo sign "$R" root --key root-alice --key-dir "$TRASH/alice" --passphrase-file "$PASS" &&
     expect_code 0 repo sign "$R" targets --key targets-alice --key-dir "$TRASH/alice" --passphrase-file "$PASS" &&
     expect_code 0 repo sign "$R" targets --key targets-bob --key-dir "$TRASH/bob" --passphrase-file "$PASS" &&
-    expect_code 3 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" --json &&
+    expect_code 8 repo commit "$R" --key-dir "$ONLINE" --passphrase-file "$PASS" --json &&
     "$PYTHON" - "$TRASH/out" <<"PY" &&
 import json, sys
 rep = json.load(open(sys.argv[1]))

@@ -35,25 +35,25 @@ PY
 done
 
 test_expect_success 'vector bad-target-hash: the target file is named, for each hash' '
-    vector_verify bad-target-hash 4 &&
+    vector_verify bad-target-hash 5 &&
     problem_in "$TRASH/out" hash targets/92ac832a9f23d2f4d1ca03ff82cb8f9c1b4d376b261b00ecb49ed0d069f6f209.app-1.0.0.tar.gz &&
     test "$(json_get "$TRASH/out" "[\"problem_count\"]")" = 2
 '
 
 test_expect_success 'vector bad-threshold: snapshot, 1 of 2 signatures' '
-    vector_verify bad-threshold 4 && problem_in "$TRASH/out" signature 1.snapshot.json &&
+    vector_verify bad-threshold 5 && problem_in "$TRASH/out" signature 1.snapshot.json &&
     contains "$TRASH/out" "role '"'"'snapshot'"'"': 1 of 2 required signatures" &&
     test "$(json_get "$TRASH/out" "[\"problem_count\"]")" = 1
 '
 
 test_expect_success 'vector expired-timestamp: timestamp expired 2020-01-01' '
-    vector_verify expired-timestamp 4 && problem_in "$TRASH/out" expiry timestamp.json &&
+    vector_verify expired-timestamp 5 && problem_in "$TRASH/out" expiry timestamp.json &&
     contains "$TRASH/out" "expired at 2020-01-01T00:00:00Z" &&
     test "$(json_get "$TRASH/out" "[\"problem_count\"]")" = 1
 '
 
 test_expect_success 'vector duplicate-signature: targets is refused' '
-    vector_verify duplicate-signature 4 && problem_in "$TRASH/out" parse 1.targets.json &&
+    vector_verify duplicate-signature 5 && problem_in "$TRASH/out" parse 1.targets.json &&
     contains "$TRASH/out" "signs more than once"
 '
 
@@ -84,23 +84,23 @@ test_expect_success 'an edited target file: hash and length problems naming the 
     copy t1 && h=$(sha256sum "$TRASH/app.tar" | cut -d" " -f1) &&
     printf "bundle ONE\n" >"$TRASH/t1/targets/$h.app.tar.new" &&
     mv "$TRASH/t1/targets/$h.app.tar.new" "$TRASH/t1/targets/$h.app.tar" &&
-    expect_code 4 repo verify "$TRASH/t1" --json && problem_in "$TRASH/out" hash "targets/$h.app.tar" &&
+    expect_code 5 repo verify "$TRASH/t1" --json && problem_in "$TRASH/out" hash "targets/$h.app.tar" &&
     test "$(json_get "$TRASH/out" "[\"problem_count\"]")" = 1 &&
-    expect_code 4 repo verify "$TRASH/t1" && contains "$TRASH/err" "problem: targets/$h.app.tar: hash:" &&
+    expect_code 5 repo verify "$TRASH/t1" && contains "$TRASH/err" "problem: targets/$h.app.tar: hash:" &&
     rm "$TRASH/t1/targets/$h.app.tar" &&
-    expect_code 4 repo verify "$TRASH/t1" --json && problem_in "$TRASH/out" missing "targets/$h.app.tar"
+    expect_code 5 repo verify "$TRASH/t1" --json && problem_in "$TRASH/out" missing "targets/$h.app.tar"
 '
 
 test_expect_success 'a stale snapshot: an older one served as the current one' '
     copy t2 && cp "$TRASH/t2/metadata/1.snapshot.json" "$TRASH/t2/metadata/3.snapshot.json" &&
-    expect_code 4 repo verify "$TRASH/t2" --json &&
+    expect_code 5 repo verify "$TRASH/t2" --json &&
     problem_in "$TRASH/out" hash 3.snapshot.json && problem_in "$TRASH/out" version 3.snapshot.json &&
     contains "$TRASH/out" "snapshot is version 1, the timestamp lists 3"
 '
 
 test_expect_success 'a stale snapshot: a newer targets version it does not list' '
     copy t3 && cp "$TRASH/t3/metadata/2.targets.json" "$TRASH/t3/metadata/3.targets.json" &&
-    expect_code 4 repo verify "$TRASH/t3" --json && problem_in "$TRASH/out" stale 3.targets.json &&
+    expect_code 5 repo verify "$TRASH/t3" --json && problem_in "$TRASH/out" stale 3.targets.json &&
     contains "$TRASH/out" "the snapshot is stale"
 '
 
@@ -109,7 +109,7 @@ test_expect_success 'a missing signature: targets re-linked without its signatur
     "$FORGE" resign "$TRASH/t4/metadata/2.targets.json" --no-signatures &&
     "$FORGE" relink "$TRASH/t4" --key-dir "$KEYS" --snapshot-key snapshot-1 \
         --timestamp-key timestamp-1 --passphrase-file "$PASS" >/dev/null &&
-    expect_code 4 repo verify "$TRASH/t4" --json && problem_in "$TRASH/out" signature 2.targets.json &&
+    expect_code 5 repo verify "$TRASH/t4" --json && problem_in "$TRASH/out" signature 2.targets.json &&
     contains "$TRASH/out" "role '"'"'targets'"'"': 0 of 1 required signatures" &&
     test "$(json_get "$TRASH/out" "[\"problem_count\"]")" = 2 &&
     problem_in "$TRASH/out" copy targets.json
@@ -120,7 +120,7 @@ test_expect_success 'an expired timestamp (made with --expires-at, which warns)'
     expect_code 0 repo timestamp "$TRASH/t5" --key-dir "$KEYS" --passphrase-file "$PASS" \
         --expires-at timestamp=2020-01-01T00:00:00Z &&
     contains "$TRASH/err" "is in the past" &&
-    expect_code 4 repo verify "$TRASH/t5" --json && problem_in "$TRASH/out" expiry timestamp.json &&
+    expect_code 5 repo verify "$TRASH/t5" --json && problem_in "$TRASH/out" expiry timestamp.json &&
     test "$(json_get "$TRASH/out" "[\"problem_count\"]")" = 1 &&
     expect_code 0 repo verify "$TRASH/t5" --at 2019-12-31T00:00:00Z
 '
@@ -130,7 +130,7 @@ test_expect_success 'a broken rotation link: root 2 not signed by root 1' '
     "$FORGE" resign "$TRASH/t6/metadata/2.root.json" --key-dir "$KEYS" --key root-2 \
         --passphrase-file "$PASS" &&
     cp "$TRASH/t6/metadata/2.root.json" "$TRASH/t6/metadata/root.json" &&
-    expect_code 4 repo verify "$TRASH/t6" --json &&
+    expect_code 5 repo verify "$TRASH/t6" --json &&
     problem_in "$TRASH/out" signature 2.root.json && problem_in "$TRASH/out" link 2.root.json &&
     contains "$TRASH/out" "previous root" &&
     test "$(json_get "$TRASH/out" "[\"root_version\"]")" = 1
@@ -143,7 +143,7 @@ test_expect_success 'every problem is reported, not only the first' '
     cp "$TRASH/t7/metadata/1.root.json" "$TRASH/t7/metadata/root.json" &&
     "$FORGE" resign "$TRASH/t7/metadata/3.snapshot.json" --key-dir "$KEYS" --key snapshot-1 \
         --set expires="\"2020-01-01T00:00:00Z\"" --passphrase-file "$PASS" &&
-    expect_code 4 repo verify "$TRASH/t7" --json &&
+    expect_code 5 repo verify "$TRASH/t7" --json &&
     problem_in "$TRASH/out" hash 3.snapshot.json &&
     problem_in "$TRASH/out" expiry 3.snapshot.json &&
     problem_in "$TRASH/out" length "targets/$h.app.tar" &&
@@ -159,7 +159,7 @@ test_expect_success 'tuf-forge relink keeps an edited role consistent, so only t
     cp "$TRASH/t8/metadata/2.targets.json" "$TRASH/t8/metadata/targets.json" &&
     "$FORGE" relink "$TRASH/t8" --key-dir "$KEYS" --snapshot-key snapshot-1 \
         --timestamp-key timestamp-1 --passphrase-file "$PASS" >/dev/null &&
-    expect_code 4 repo verify "$TRASH/t8" --json &&
+    expect_code 5 repo verify "$TRASH/t8" --json &&
     "$PYTHON" - "$TRASH/out" <<"PY"
 import json, sys
 rep = json.load(open(sys.argv[1]))

@@ -102,13 +102,13 @@ test_expect_success 'snapshot picks up a role signed outside slipway-repo; a bad
     cp "$R/metadata/1.apps.json" "$TRASH/apps2.json" &&
     "$FORGE" resign "$TRASH/apps2.json" --key-dir "$KEYS" --key apps-1 --set version=2 \
         --passphrase-file "$PASS" --out "$R/metadata/2.apps.json" &&
-    expect_code 4 repo verify "$R" --json && problem_in "$TRASH/out" stale 2.apps.json &&
+    expect_code 5 repo verify "$R" --json && problem_in "$TRASH/out" stale 2.apps.json &&
     expect_code 0 repo snapshot "$R" --key-dir "$KEYS" --passphrase-file "$PASS" &&
     expect_code 0 repo verify "$R" &&
     test "$(json_get "$R/metadata/snapshot.json" "[\"signed\"][\"meta\"][\"apps.json\"][\"version\"]")" = 2 &&
     "$FORGE" resign "$TRASH/apps2.json" --key-dir "$KEYS" --key edge-1 --set version=3 \
         --passphrase-file "$PASS" --out "$R/metadata/3.apps.json" &&
-    expect_code 4 repo snapshot "$R" --key-dir "$KEYS" --passphrase-file "$PASS" &&
+    expect_code 5 repo snapshot "$R" --key-dir "$KEYS" --passphrase-file "$PASS" &&
     contains "$TRASH/err" "refusing to snapshot" && contains "$TRASH/err" "apps" &&
     rm "$R/metadata/3.apps.json" && expect_code 0 repo verify "$R"
 '
@@ -119,12 +119,12 @@ test_expect_success 'tuf-forge duplicate and bogus signatures are caught by veri
         --duplicate-signature --passphrase-file "$PASS" &&
     "$FORGE" relink "$TRASH/dup" --key-dir "$KEYS" --snapshot-key snapshot-1 \
         --timestamp-key timestamp-2 --passphrase-file "$PASS" >/dev/null &&
-    expect_code 4 repo verify "$TRASH/dup" --json && contains "$TRASH/out" "signs more than once" &&
+    expect_code 5 repo verify "$TRASH/dup" --json && contains "$TRASH/out" "signs more than once" &&
     "$FORGE" resign "$TRASH/dup/metadata/1.bins.json" --key-dir "$KEYS" --key apps-1 \
         --bogus-signature --passphrase-file "$PASS" --canonical &&
     "$FORGE" relink "$TRASH/dup" --key-dir "$KEYS" --snapshot-key snapshot-1 \
         --timestamp-key timestamp-2 --passphrase-file "$PASS" >/dev/null &&
-    expect_code 4 repo verify "$TRASH/dup" --json && problem_in "$TRASH/out" signature 1.bins.json &&
+    expect_code 5 repo verify "$TRASH/dup" --json && problem_in "$TRASH/out" signature 1.bins.json &&
     test "$(json_get "$TRASH/out" "[\"problem_count\"]")" = 1
 '
 

@@ -125,7 +125,7 @@ test_expect_success 'verify names a target forged into the wrong bin' '
     entry=$("$PYTHON" -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[\"signed\"][\"targets\"][\"apps/p0.tar\"]))" "$(role_file "pkgs-$b")") &&
     forge_resign sb "$v.pkgs-$other.json" --key bin-1 --key bin-2 --set "targets[apps/p0.tar]=$entry" &&
     relink sb &&
-    expect_code 4 repo verify "$R" --json &&
+    expect_code 5 repo verify "$R" --json &&
     problem_in "$TRASH/out" delegation "$v.pkgs-$other.json" &&
     contains "$TRASH/out" "hashes to bin '"'"'pkgs-$b'"'"'"
 '
@@ -134,7 +134,7 @@ test_expect_success 'verify names a bin the snapshot does not list' '
     snap=$(json_get "$R/metadata/timestamp.json" "[\"signed\"][\"meta\"][\"snapshot.json\"][\"version\"]") &&
     forge_resign sb "$snap.snapshot.json" --key snapshot-1 --unset "meta[pkgs-3.json]" &&
     relink sb &&
-    expect_code 4 repo verify "$R" --json &&
+    expect_code 5 repo verify "$R" --json &&
     contains "$TRASH/out" "role '"'"'pkgs-3'"'"' is delegated by '"'"'targets'"'"' but the snapshot does not list it"
 '
 

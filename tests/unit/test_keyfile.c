@@ -413,12 +413,12 @@ test_flipped_bytes(void **state)
         sec = key_file(f, file);
         orig = tu_read(sec, &len);
         /* header fields that are parsed: refused before any decryption */
-        check_flip(f, names[k], orig, len, 0, 0x01, SW_E_KEY);         /* magic */
-        check_flip(f, names[k], orig, len, 7, 0x01, SW_E_KEY);         /* magic */
+        check_flip(f, names[k], orig, len, 0, 0x01, SW_E_KEYFILE);     /* magic */
+        check_flip(f, names[k], orig, len, 7, 0x01, SW_E_KEYFILE);     /* magic */
         check_flip(f, names[k], orig, len, 8, 0x01, SW_E_UNSUPPORTED); /* version */
         check_flip(f, names[k], orig, len, 10, 0x01, SW_E_UNSUPPORTED);
         check_flip(f, names[k], orig, len, 11, 0x01, SW_E_UNSUPPORTED);
-        check_flip(f, names[k], orig, len, 71, 0x01, SW_E_KEY); /* secret length */
+        check_flip(f, names[k], orig, len, 71, 0x01, SW_E_KEYFILE); /* secret length */
         /* the key type, or a cost that stays in range: caught as associated data */
         check_flip(f, names[k], orig, len, 9, 0x01, SW_E_UNSUPPORTED); /* type 3 or 0 */
         check_flip(f, names[k], orig, len, 9, 0x03, SW_E_PASSPHRASE);  /* ed25519 <-> ecdsa */
@@ -459,7 +459,7 @@ test_truncated_and_garbage(void **state)
     for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
         sw_error_clear(&err);
         tu_write(sec, orig, cuts[i]);
-        assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEY);
+        assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEYFILE);
         assert_non_null(strstr(err.msg, sec));
         if (cuts[i] >= 8)
             assert_non_null(strstr(err.msg, "truncated"));
@@ -471,7 +471,7 @@ test_truncated_and_garbage(void **state)
     memcpy(longer, orig, len);
     longer[len] = '\n';
     tu_write(sec, longer, len + 1);
-    assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEY);
+    assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEYFILE);
     assert_non_null(strstr(err.msg, "trailing bytes"));
     /* a later format version is named as such, whatever its length */
     tu_write(sec, "SWSECKEY\x02", 9);
@@ -479,7 +479,7 @@ test_truncated_and_garbage(void **state)
     assert_non_null(strstr(err.msg, "format version 2; this program reads version 1"));
     /* something else entirely */
     tu_write_str(sec, "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n");
-    assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEY);
+    assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEYFILE);
     assert_non_null(strstr(err.msg, "is not a slipway secret key file"));
     assert_null(s);
     /* missing */
@@ -504,7 +504,7 @@ test_unsafe_sec(void **state)
     generate(f, "root", SW_KEY_ED25519);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(chmod(sec, bad[i]), 0);
-        assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_PERM);
+        assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEYFILE);
         snprintf(expect, sizeof(expect), "run 'chmod 600 %s'", sec);
         assert_non_null(strstr(err.msg, expect));
         assert_null(s);
@@ -517,7 +517,7 @@ test_unsafe_sec(void **state)
     /* a symbolic link is refused, even to a good file */
     assert_int_equal(rename(sec, real), 0);
     assert_int_equal(symlink(real, sec), 0);
-    assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_PERM);
+    assert_int_equal(sw_keyfile_load_signer(f->keys, "root", f->pass, &s, &err), -SW_E_KEYFILE);
     assert_non_null(strstr(err.msg, "symbolic link"));
     free(sec);
     free(real);
@@ -600,7 +600,7 @@ test_public_file_must_match(void **state)
     assert_int_equal(sw_keyfile_load_public(f->keys, "a", &orig, &err), 0);
 
     tu_write(a_pub, b_text, lb);
-    assert_int_equal(sw_keyfile_load_signer(f->keys, "a", f->pass, &s, &err), -SW_E_KEY);
+    assert_int_equal(sw_keyfile_load_signer(f->keys, "a", f->pass, &s, &err), -SW_E_KEYFILE);
     assert_non_null(strstr(err.msg, "does not hold the public key of"));
     assert_non_null(strstr(err.msg, a_pub));
     assert_null(s);

@@ -172,7 +172,7 @@ test_file(void **state)
     static const mode_t bad[] = {0644, 0640, 0604, 0620, 0602};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(chmod(f, bad[i]), 0);
-        assert_int_equal(read_file(f, out, sizeof(out), &err), -SW_E_PERM);
+        assert_int_equal(read_file(f, out, sizeof(out), &err), -SW_E_KEYFILE);
         snprintf(expect, sizeof(expect), "run 'chmod 600 %s'", f);
         assert_non_null(strstr(err.msg, expect));
     }
@@ -181,7 +181,7 @@ test_file(void **state)
 
     /* links, directories, missing files */
     assert_int_equal(symlink(f, link), 0);
-    assert_int_equal(read_file(link, out, sizeof(out), &err), -SW_E_PERM);
+    assert_int_equal(read_file(link, out, sizeof(out), &err), -SW_E_KEYFILE);
     assert_non_null(strstr(err.msg, "symbolic link"));
     assert_int_equal(chmod(tmp, 0700), 0);
     assert_true(read_file(tmp, out, sizeof(out), &err) < 0);
