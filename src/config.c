@@ -13,9 +13,11 @@
 #include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum conf_section {
@@ -400,6 +402,78 @@ section_word(enum conf_section s)
     return "(none)";
 }
 
+/* --- suggestions for unknown keys ------------------------------------------------- */
+
+/* Optimal string alignment distance (Damerau-Levenshtein without repeated edits). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+    enum { MAXLEN = 64 };
+    size_t la = strlen(a), lb = strlen(b);
+    size_t d[MAXLEN + 1][MAXLEN + 1];
+
+    if (la > MAXLEN || lb > MAXLEN)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v)
+                v = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < v)
+                v = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    }
+    return d[la][lb];
+}
+
+/*
+ * Write into hint what to say after "unknown key 'name' in section [S]":
+ * the key of the same section nearest to name (within 1 edit for short
+ * keys, 2 otherwise), else the section name holds it in, else nothing.
+ */
+static void
+suggest_key(enum conf_section section, const char *name, char *hint, size_t hintlen)
+{
+    const struct conf_item *best = NULL;
+    size_t best_d = SIZE_MAX, len = strlen(name);
+    size_t limit = len <= 4 ? 1 : 2;
+
+    hint[0] = '\0';
+    for (size_t i = 0; i < sizeof(conf_items) / sizeof(conf_items[0]); i++) {
+        size_t dist;
+        if (conf_items[i].section != section)
+            continue;
+        dist = edit_distance(name, conf_items[i].key);
+        if (dist < best_d) {
+            best_d = dist;
+            best = &conf_items[i];
+        }
+    }
+    if (best && best_d <= limit) {
+        snprintf(hint, hintlen, "; did you mean '%s'?", best->key);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(conf_items) / sizeof(conf_items[0]); i++) {
+        if (conf_items[i].section != section && strcmp(conf_items[i].key, name) == 0) {
+            snprintf(hint, hintlen, "; '%s' belongs in section [%s%s]", name,
+                     section_word(conf_items[i].section),
+                     conf_items[i].section == SECT_MIRROR || conf_items[i].section == SECT_HOOK
+                         ? " \"NAME\""
+                         : "");
+            return;
+        }
+    }
+}
+
 /* --- defaults --------------------------------------------------------------------- */
 
 static int
@@ -727,8 +801,9 @@ conf_handler(void *user, const char *section, const char *name, const char *raw_
     }
     if (ps->section == SECT_HOOK)
         return add_hook_opt(ps, base, name, value);
-    return fail_at(ps, ps->lineno, "unknown key '%s' in section [%s]", name,
-                   section_word(ps->section));
+    suggest_key(ps->section, name, why, sizeof(why));
+    return fail_at(ps, ps->lineno, "unknown key '%s' in section [%s]%s", name,
+                   section_word(ps->section), why);
 }
 
 /* --- whole-file checks -------------------------------------------------------------- */
@@ -813,6 +888,62 @@ sw_config_defaults(struct sw_config **ret_config, struct sw_error *err)
     return 0;
 }
 
+/*
+ * The configuration decides which hosts and keys are trusted, so nobody but
+ * root and the user running slipway may be able to change it: the file and
+ * its directory must be owned by one of them and not writable by group or
+ * others (a sticky directory, such as /tmp, is accepted: others cannot
+ * replace a file in it). The same rule for every user, so it is tested
+ * without root; the state directory is held to the same.
+ */
+static int
+check_config_safe(const char *path, struct sw_error *err)
+{
+    uid_t me = geteuid();
+    struct stat st;
+    char *dir;
+    const char *slash;
+    int r = 0;
+
+    if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return 0; /* missing, a link, not a file: reading it says so */
+    if (st.st_uid != 0 && st.st_uid != me)
+        return sw_error_set(err, SW_E_CONFIG,
+                            "configuration: refusing '%s': it is owned by uid %u, not by root or "
+                            "uid %u, and decides which hosts and keys are trusted",
+                            path, (unsigned)st.st_uid, (unsigned)me);
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return sw_error_set(err, SW_E_CONFIG,
+                            "configuration: refusing '%s': its mode %04o lets other users change "
+                            "which hosts and keys are trusted; run 'chmod go-w %s'",
+                            path, (unsigned)(st.st_mode & 07777), path);
+    slash = strrchr(path, '/');
+    if (!slash)
+        dir = strdup(".");
+    else if (slash == path)
+        dir = strdup("/");
+    else
+        dir = strndup(path, (size_t)(slash - path));
+    if (!dir)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if (stat(dir, &st) < 0) {
+        r = sw_error_errno(err, SW_E_CONFIG, errno, "configuration: cannot stat directory '%s'",
+                           dir);
+    } else if (st.st_uid != 0 && st.st_uid != me) {
+        r = sw_error_set(err, SW_E_CONFIG,
+                         "configuration: refusing '%s': its directory '%s' is owned by uid %u, "
+                         "not by root or uid %u",
+                         path, dir, (unsigned)st.st_uid, (unsigned)me);
+    } else if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+        r = sw_error_set(err, SW_E_CONFIG,
+                         "configuration: refusing '%s': its directory '%s' has mode %04o, so "
+                         "other users can replace the file; run 'chmod go-w %s'",
+                         path, dir, (unsigned)(st.st_mode & 07777), dir);
+    }
+    free(dir);
+    return r;
+}
+
 int
 sw_config_load(const char *path, struct sw_config **ret_config, struct sw_error *err)
 {
@@ -828,6 +959,9 @@ sw_config_load(const char *path, struct sw_config **ret_config, struct sw_error 
             return sw_config_defaults(ret_config, err);
         path = SW_CONFIG_DEFAULT_PATH;
     }
+    r = check_config_safe(path, err);
+    if (r < 0)
+        return r;
     r = sw_fs_read_file(path, SW_CONFIG_MAX_SIZE, &text, &len, err);
     if (r < 0) {
         sw_error_prefix(err, "configuration: ");

@@ -390,6 +390,17 @@ meta_verify_cb(void *ctx, const struct sw_fetch_result *res, struct sw_error *er
     return meta_accept(ctx, res->data, (size_t)res->length, err);
 }
 
+/* The configuration setting that caps a role of this type without a signed length. */
+static const char *
+cap_setting(enum sw_md_type type)
+{
+    if (type == SW_MD_ROOT)
+        return "max-root-size";
+    if (type == SW_MD_TIMESTAMP)
+        return "max-timestamp-size";
+    return "max-metadata-size";
+}
+
 /*
  * Fetch metadata file `name` (not yet encoded) into memory, at most cap
  * bytes, accepted by c. On success *buf holds the bytes and c->md the
@@ -427,6 +438,13 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
         if (err)
             err->code = SW_E_LENGTH;
         r = -SW_E_LENGTH;
+    } else if (r == -SW_E_FETCH_TOOBIG && err) {
+        /* a cap of the configuration, not a signed length: say which setting raises it */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof(err->msg) - n,
+                 "; if the role is meant to be this large, raise [fetch] %s (now %" PRIu64
+                 " bytes)",
+                 cap_setting(c->type), cap);
     }
     return r;
 }

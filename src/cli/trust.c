@@ -87,6 +87,11 @@ sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
     if (!root_file)
         return sw_error_set(&cli->err, SW_E_USAGE, "init: --root FILE is required");
     r = sw_fs_read_file(root_file, (size_t)cli->cfg->max_root_size, &bytes, &len, &cli->err);
+    if (r == -SW_E_LIMIT) {
+        size_t n = strlen(cli->err.msg);
+        snprintf(cli->err.msg + n, sizeof(cli->err.msg) - n,
+                 "; if the root is meant to be this large, raise [fetch] max-root-size");
+    }
     if (r < 0)
         return sw_error_prefix(&cli->err, "init: ");
     mdir = sw_cli_metadata_dir(cli);
