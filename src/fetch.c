@@ -9,6 +9,7 @@
  */
 #include <slipway/fault.h>
 #include <slipway/fetch.h>
+#include <slipway/pin.h>
 #include <slipway/fs.h>
 #include <slipway/log.h>
 
@@ -1133,8 +1134,10 @@ setup_request(struct xfer *x, const char *url)
     SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     SET(CURLOPT_SSL_VERIFYPEER, 1L);
     SET(CURLOPT_SSL_VERIFYHOST, 2L);
-    if (x->m->pin)
+    if (x->m->pin) {
         SET(CURLOPT_PINNEDPUBLICKEY, x->m->pin);
+        SET(CURLOPT_CERTINFO, 1L); /* a mismatch then names the pin the server presented */
+    }
     if (x->m->ca_file)
         SET(CURLOPT_CAINFO, x->m->ca_file);
     if (st->connect_timeout)
@@ -1205,9 +1208,18 @@ curl_failure(struct xfer *x, CURLcode rc)
                          "slower than %u bytes/s for %u s: slow retrieval (%s)",
                          st->low_speed_limit, st->low_speed_time, why);
     }
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH: {
+        char presented[SW_PIN_SIZE];
+        if (sw_pin_from_curl(x->f->curl, presented, NULL) < 0)
+            return xfer_fail(x, SW_E_FETCH_PIN, 0,
+                             "the server's public key does not match the mirror's pin (%s)", why);
         return xfer_fail(x, SW_E_FETCH_PIN, 0,
-                         "the server's public key does not match the mirror's pin (%s)", why);
+                         "the server's public key does not match the mirror's pin (%s): the "
+                         "server presented %s, the configuration pins %s; if the server's key "
+                         "was changed on purpose, check the new pin with 'slipway pin CERT-FILE' "
+                         "on the server's certificate and put it in the configuration",
+                         why, presented, x->m->pin);
+    }
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CACERT_BADFILE:

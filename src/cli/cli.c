@@ -53,6 +53,8 @@ static const struct sw_cli_cmd commands[] = {
      "[--why]", "list the trusted targets offered to this machine"},
     {"status", 0, 0, SW_CLI_STORE | SW_CLI_JSON, NULL, sw_cmd_status, "",
      "show the state directory, store, device id, slots and trusted metadata"},
+    {"pin", 1, 1, SW_CLI_JSON, sw_cli_pin_opts, sw_cmd_pin, "URL|CERT-FILE [--ca-file FILE]",
+     "print the sha256// pin of a server's or a certificate's public key"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -82,7 +82,9 @@ int sw_cmd_status(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_init(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_list(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_pin(struct sw_cli *cli, int argc, char **argv);
 extern const struct sw_opt sw_cli_init_opts[];
 extern const struct sw_opt sw_cli_list_opts[];
+extern const struct sw_opt sw_cli_pin_opts[];
 
 #endif
