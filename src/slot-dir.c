@@ -30,6 +30,9 @@
 #define OLD_INFIX ".old-"
 #define TMP_INFIX ".tmp-"
 
+/* Prefix err (when the caller gave one) and return r, the code already set. */
+#define PREFIXED(r, err, ...) ((void)sw_error_prefix((err), __VA_ARGS__), (r))
+
 struct dslot {
     char *path;       /* normalised absolute path of the slot directory */
     char *parent;     /* its directory */
@@ -195,13 +198,12 @@ remove_tree_at(int parentfd, const char *name, struct sw_error *err)
     DIR *d = NULL;
 
     cur = open_for_removal(parentfd, name, err);
-    if (cur < 0) {
-        if (errno == ENOENT) {
-            sw_error_clear(err);
-            return 0;
-        }
-        return sw_error_prefix(err, "removing '%s': ", name);
+    if (cur == -SW_E_NOTFOUND) {
+        sw_error_clear(err);
+        return 0;
     }
+    if (cur < 0)
+        return PREFIXED(cur, err, "removing '%s': ", name);
     for (;;) {
         struct dirent *e;
         struct stat st;
@@ -265,7 +267,7 @@ remove_tree_at(int parentfd, const char *name, struct sw_error *err)
             depth++;
             nfd = open_for_removal(cur, sub, err);
             if (nfd < 0) {
-                r = sw_error_prefix(err, "removing '%s': ", name);
+                r = PREFIXED(nfd, err, "removing '%s': ", name);
                 goto out;
             }
             close(cur);
@@ -385,10 +387,21 @@ read_dfile(const struct dslot *s, struct dfile *ret, struct sw_error *err)
     return 0;
 }
 
+static int clean_leftovers(int pfd, const struct dslot *s, bool trees, struct sw_error *err);
+
+/* Replace the state file atomically, first removing temporary ones a crash left. */
 static int
 write_dfile(const struct dslot *s, const struct dfile *f, struct sw_error *err)
 {
     char buf[256];
+    int pfd = open_dir_at(AT_FDCWD, s->parent), r;
+
+    if (pfd < 0)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
+    r = clean_leftovers(pfd, s, false, err);
+    close(pfd);
+    if (r < 0)
+        return r;
     int n = snprintf(buf, sizeof(buf), STATE_MAGIC "\nstate %s\nhealth %s\ndev %ju\nino %ju\n",
                      f->finished ? "finished" : "empty", health_names[f->health], (uintmax_t)f->dev,
                      (uintmax_t)f->ino);
@@ -692,7 +705,7 @@ dir_active(void *state, enum sw_slot_id *ret_id, struct sw_error *err)
 
 /* Remove what a crash left beside slot s: trees renamed aside, temporary state files. */
 static int
-clean_leftovers(int pfd, const struct dslot *s, struct sw_error *err)
+clean_leftovers(int pfd, const struct dslot *s, bool trees, struct sw_error *err)
 {
     char *old = NULL, *tmp = NULL;
     DIR *d = NULL;
@@ -716,7 +729,8 @@ clean_leftovers(int pfd, const struct dslot *s, struct sw_error *err)
     rewinddir(d);
     /* collect first: removing while reading the same directory is unspecified */
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, old, strlen(old)) != 0 && strncmp(e->d_name, tmp, strlen(tmp)) != 0)
+        if (!(trees && strncmp(e->d_name, old, strlen(old)) == 0) &&
+            strncmp(e->d_name, tmp, strlen(tmp)) != 0)
             continue;
         char **nn = realloc(names, (n + 1) * sizeof(*nn));
         if (!nn || !(nn[n] = strdup(e->d_name))) {
@@ -779,19 +793,33 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
     int pfd = -1, fd = -1, r;
 
     if ((r = sw_fs_mkdir_p(s->parent, 0755, err)) < 0)
-        return sw_error_prefix(err, "slot '%s': ", idname(id));
+        return PREFIXED(r, err, "slot '%s': ", idname(id));
     pfd = open_dir_at(AT_FDCWD, s->parent);
     if (pfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
-    if ((r = clean_leftovers(pfd, s, err)) < 0)
-        goto out;
-    if ((r = write_dfile(s, &f, err)) < 0)
-        goto out;
+    /* both slots' leftovers: an old tree is never what runs, whichever slot it was */
+    for (int i = 0; i < SW_SLOT_COUNT; i++) {
+        const struct dslot *o = &d->slot[i];
+        int ofd = pfd;
+        if (i != (int)id && strcmp(o->parent, s->parent) != 0) {
+            ofd = open_dir_at(AT_FDCWD, o->parent);
+            if (ofd < 0)
+                continue; /* nothing was ever created there */
+        }
+        r = clean_leftovers(ofd, o, true, err);
+        if (ofd != pfd)
+            close(ofd);
+        if (r < 0)
+            goto out;
+    }
+    /* refuse before changing anything: a link in a slot's place is the operator's */
     if (fstatat(pfd, s->base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno != ENOENT) {
             r = sw_error_errno(err, SW_E_IO, errno, "cannot examine '%s'", s->path);
             goto out;
         }
+        if ((r = write_dfile(s, &f, err)) < 0)
+            goto out;
         r = make_slot_dir(pfd, s, err);
         goto out;
     }
@@ -800,6 +828,8 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
                          s->path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
         goto out;
     }
+    if ((r = write_dfile(s, &f, err)) < 0)
+        goto out;
     fd = open_dir_at(pfd, s->base);
     if (fd < 0 || (r = dir_empty_fd(fd)) < 0) {
         r = sw_error_errno(err, SW_E_IO, errno, "cannot read slot directory '%s'", s->path);
@@ -831,7 +861,7 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
         goto out;
     r = remove_tree_at(pfd, old, err);
     if (r < 0)
-        sw_error_prefix(err, "emptying slot '%s': ", idname(id));
+        r = PREFIXED(r, err, "emptying slot '%s': ", idname(id));
 out:
     if (fd >= 0)
         close(fd);
@@ -949,7 +979,7 @@ dir_finish(void *state, enum sw_slot_id id, struct sw_slot_writer *w, struct sw_
     f.dev = st.st_dev;
     f.ino = st.st_ino;
     if ((r = write_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "finishing slot '%s': ", idname(id));
+        return PREFIXED(r, err, "finishing slot '%s': ", idname(id));
     close(w->dirfd);
     w->dirfd = -1;
     return 0;
@@ -965,7 +995,7 @@ check_finished(const struct dstate *d, enum sw_slot_id id, struct sw_error *err)
     int r;
 
     if ((r = read_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "slot '%s': ", idname(id));
+        return PREFIXED(r, err, "slot '%s': ", idname(id));
     if (!f.finished)
         return sw_error_set(err, SW_E_SLOT, "slot '%s' ('%s') holds no finished tree", idname(id),
                             s->path);
@@ -1036,7 +1066,7 @@ dir_activate(void *state, enum sw_slot_id id, struct sw_error *err)
     ssize_t n;
 
     if ((r = check_finished(d, id, err)) < 0)
-        return sw_error_prefix(err, "refusing to activate: ");
+        return PREFIXED(r, err, "refusing to activate: ");
     if ((r = sw_fs_mkdir_p(d->cparent, 0755, err)) < 0)
         return r;
     cfd = open_dir_at(AT_FDCWD, d->cparent);
@@ -1109,14 +1139,14 @@ dir_mark(void *state, enum sw_slot_id id, enum sw_slot_health health, struct sw_
     int r;
 
     if ((r = read_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "marking slot '%s': ", idname(id));
+        return PREFIXED(r, err, "marking slot '%s': ", idname(id));
     if (health == SW_SLOT_HEALTH_GOOD && (r = check_finished(d, id, err)) < 0)
-        return sw_error_prefix(err, "refusing to mark good: ");
+        return PREFIXED(r, err, "refusing to mark good: ");
     if (f.health == (int)health)
         return 0;
     f.health = (int)health;
     if ((r = write_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "marking slot '%s': ", idname(id));
+        return PREFIXED(r, err, "marking slot '%s': ", idname(id));
     return 0;
 }
 
