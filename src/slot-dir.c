@@ -42,7 +42,8 @@ struct dslot {
 
 struct dstate {
     struct dslot slot[SW_SLOT_COUNT];
-    char *current; /* normalised path of the `current` symlink */
+    char *state_dir; /* normalised, or NULL: kept private when created from here */
+    char *current;   /* normalised path of the `current` symlink */
     char *cparent;
     char *cbase;
 };
@@ -152,6 +153,13 @@ static int
 open_dir_at(int dfd, const char *name)
 {
     return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* A slot's or current's directory: a link to it is allowed (only slots may not be links). */
+static int
+open_parent(const char *path)
+{
+    return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
 /* ---- removal that never follows a link ---------------------------------- */
@@ -394,7 +402,7 @@ static int
 write_dfile(const struct dslot *s, const struct dfile *f, struct sw_error *err)
 {
     char buf[256];
-    int pfd = open_dir_at(AT_FDCWD, s->parent), r;
+    int pfd = open_parent(s->parent), r;
 
     if (pfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
@@ -452,7 +460,10 @@ resolve_current(const struct dstate *d, struct cur *ret, struct sw_error *err)
         *ret = c;
         return sw_error_set(err, SW_E_SLOT,
                             "'%s' is %s, not a symbolic link: refusing to guess the active slot",
-                            d->current, S_ISDIR(st.st_mode) ? "a directory" : "not a symlink");
+                            d->current,
+                            S_ISDIR(st.st_mode)   ? "a directory"
+                            : S_ISREG(st.st_mode) ? "a regular file"
+                                                  : "a special file");
     }
     n = readlink(d->current, target, sizeof(target) - 1);
     if (n < 0)
@@ -524,6 +535,7 @@ dir_close(void *state)
         free(d->slot[i].base);
         free(d->slot[i].state_path);
     }
+    free(d->state_dir);
     free(d->current);
     free(d->cparent);
     free(d->cbase);
@@ -574,6 +586,10 @@ dir_open(const struct sw_config *cfg, void **ret_state, struct sw_error *err)
     }
     if ((r = config_path("current", cfg->current, &d->current, err)) < 0)
         goto fail;
+    if (cfg->state_dir && normalize(cfg->state_dir, &d->state_dir) == -2) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto fail;
+    }
     if (split(d->current, &d->cparent, &d->cbase) < 0) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto fail;
@@ -701,6 +717,32 @@ dir_active(void *state, enum sw_slot_id *ret_id, struct sw_error *err)
     return 0;
 }
 
+/*
+ * Create the directory a slot or `current` lives in when it is missing:
+ * 0755, durably (the new entry's parent fsynced). Under the state
+ * directory, that one is made first as the private directory it must be.
+ */
+static int
+ensure_dir(const struct dstate *d, const char *path, struct sw_error *err)
+{
+    struct stat st;
+    int r;
+
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return sw_error_set(err, SW_E_SLOT, "'%s' is not a directory", path);
+        return 0;
+    }
+    if (errno != ENOENT)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot examine '%s'", path);
+    if (d->state_dir && (strcmp(path, d->state_dir) == 0 || inside(path, d->state_dir)) &&
+        (r = sw_fs_private_dir(d->state_dir, err)) < 0)
+        return r;
+    if ((r = sw_fs_mkdir_p(path, 0755, err)) < 0)
+        return r;
+    return sw_fs_fsync_parent(path, err);
+}
+
 /* ---- prepare / abort -------------------------------------------------------- */
 
 /* Remove what a crash left beside slot s: trees renamed aside, temporary state files. */
@@ -792,9 +834,9 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
     char old[PATH_MAX];
     int pfd = -1, fd = -1, r;
 
-    if ((r = sw_fs_mkdir_p(s->parent, 0755, err)) < 0)
+    if ((r = ensure_dir(d, s->parent, err)) < 0)
         return PREFIXED(r, err, "slot '%s': ", idname(id));
-    pfd = open_dir_at(AT_FDCWD, s->parent);
+    pfd = open_parent(s->parent);
     if (pfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
     /* both slots' leftovers: an old tree is never what runs, whichever slot it was */
@@ -802,7 +844,7 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
         const struct dslot *o = &d->slot[i];
         int ofd = pfd;
         if (i != (int)id && strcmp(o->parent, s->parent) != 0) {
-            ofd = open_dir_at(AT_FDCWD, o->parent);
+            ofd = open_parent(o->parent);
             if (ofd < 0)
                 continue; /* nothing was ever created there */
         }
@@ -936,6 +978,7 @@ dir_open_writer(void *state, enum sw_slot_id id, enum sw_slot_write_kind kind,
         return sw_error_set(err, SW_E_SLOT, "slot '%s' ('%s') is not empty: prepare it first",
                             idname(id), s->path);
     }
+    memset(ret_writer, 0, sizeof(*ret_writer));
     ret_writer->kind = SW_SLOT_WRITE_TREE;
     ret_writer->dirfd = fd;
     ret_writer->path = s->path;
@@ -965,7 +1008,7 @@ dir_finish(void *state, enum sw_slot_id id, struct sw_slot_writer *w, struct sw_
         return sw_error_set(err, SW_E_FAULT, "injected fault before syncfs of '%s'", s->path);
     if (syncfs(w->dirfd) < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot sync the file system of '%s'", s->path);
-    pfd = open_dir_at(AT_FDCWD, s->parent);
+    pfd = open_parent(s->parent);
     if (pfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
     if (SW_FAULT("slot-dir-finish-fsync")) {
@@ -1067,9 +1110,9 @@ dir_activate(void *state, enum sw_slot_id id, struct sw_error *err)
 
     if ((r = check_finished(d, id, err)) < 0)
         return PREFIXED(r, err, "refusing to activate: ");
-    if ((r = sw_fs_mkdir_p(d->cparent, 0755, err)) < 0)
+    if ((r = ensure_dir(d, d->cparent, err)) < 0)
         return r;
-    cfd = open_dir_at(AT_FDCWD, d->cparent);
+    cfd = open_parent(d->cparent);
     if (cfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", d->cparent);
     if ((r = clean_tmp_links(cfd, d, err)) < 0)

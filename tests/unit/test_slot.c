@@ -156,6 +156,8 @@ stage(struct sw_slot_backend *b, enum sw_slot_id id, const char *version)
     struct sw_error err = SW_ERROR_INIT;
     assert_int_equal(sw_slot_prepare(b, id, &err), 0);
     assert_int_equal(sw_slot_open_writer(b, id, SW_SLOT_WRITE_TREE, &w, &err), 0);
+    assert_int_equal(w.fd, -1);
+    assert_int_equal(w.image_length, 0);
     write_tree(&w, version);
     assert_int_equal(sw_slot_finish(b, id, &w, &err), 0);
     assert_int_equal(w.dirfd, -1);
@@ -617,7 +619,7 @@ test_current_not_a_link(void **state)
     stage(f.b, SW_SLOT_A, "1.0");
 
     tu_write_str(f.cfg->current, "slots/a\n");
-    expect_no_active(&f, "not a symbolic link");
+    expect_no_active(&f, "is a regular file, not a symbolic link");
     /* activate does not overwrite what it did not make */
     assert_int_equal(sw_slot_activate(f.b, SW_SLOT_A, &err), -SW_E_SLOT);
     assert_non_null(strstr(err.msg, "is not a symbolic link"));
@@ -662,6 +664,52 @@ test_absolute_link_outside(void **state)
     free(a);
     free(b);
     free(cur);
+}
+
+static void
+test_parents_created(void **state)
+{
+    char *dir = tu_tmpdir(), *sd = tu_path(dir, "state"), *slots, *real, *srv;
+    struct sw_config *cfg = config_in(sd);
+    struct sw_slot_backend *sb = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    mode_t old = umask(077);
+    struct stat st;
+    (void)state;
+
+    /* the state directory does not exist yet: it is made private, the slots 0755 */
+    assert_int_equal(sw_slot_open(cfg, &sb, &err), 0);
+    stage(sb, SW_SLOT_A, "1.0");
+    assert_int_equal(sw_slot_activate(sb, SW_SLOT_A, &err), 0);
+    umask(old);
+    assert_int_equal(stat(sd, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    slots = tu_path(sd, "slots");
+    assert_int_equal(stat(cfg->slot_a, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    sw_slot_close(sb);
+
+    /* a parent that is a link is fine (only a slot itself may not be one) */
+    real = tu_path(dir, "data");
+    srv = tu_path(dir, "srv");
+    assert_int_equal(mkdir(real, 0755), 0);
+    assert_int_equal(symlink(real, srv), 0);
+    free(cfg->slot_b);
+    cfg->slot_b = tu_path(srv, "b");
+    assert_int_equal(sw_slot_open(cfg, &sb, &err), 0);
+    stage(sb, SW_SLOT_B, "2.0");
+    assert_int_equal(sw_slot_activate(sb, SW_SLOT_B, &err), 0);
+    assert_active(sb, SW_SLOT_B);
+    assert_int_equal(sw_slot_activate(sb, SW_SLOT_A, &err), 0);
+    assert_int_equal(sw_slot_prepare(sb, SW_SLOT_B, &err), 0);
+    sw_slot_close(sb);
+    sw_config_free(cfg);
+    tu_rmtree(dir);
+    free(dir);
+    free(sd);
+    free(slots);
+    free(real);
+    free(srv);
 }
 
 /* ---- configuration refusals ------------------------------------------- */
@@ -1224,6 +1272,7 @@ main(void)
         cmocka_unit_test(test_current_elsewhere),
         cmocka_unit_test(test_current_not_a_link),
         cmocka_unit_test(test_absolute_link_outside),
+        cmocka_unit_test(test_parents_created),
         cmocka_unit_test(test_config_refusals),
         cmocka_unit_test(test_marks),
         cmocka_unit_test(test_verify_catches_changes),
