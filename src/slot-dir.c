@@ -447,6 +447,7 @@ resolve_current(const struct dstate *d, struct cur *ret, struct sw_error *err)
     ssize_t n;
     int r;
 
+    *ret = c; /* what a caller sees when reading fails: nothing known */
     if (lstat(d->current, &st) < 0) {
         if (errno != ENOENT)
             return sw_error_errno(err, SW_E_IO, errno, "cannot examine '%s'", d->current);
@@ -695,9 +696,10 @@ dir_info(void *state, enum sw_slot_id id, struct sw_slot_info *ret_info, struct 
         info.health = f.health;
         info.complete = f.finished && info.present && f.dev == st.st_dev && f.ino == st.st_ino;
     }
+    /* a `current` that cannot be read at all is an error, not "nothing active" */
     r = resolve_current(d, &c, &ignored);
-    if (r == -SW_E_NOMEM)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if (r < 0 && r != -SW_E_SLOT)
+        return sw_error_set(err, -r, "%s", ignored.msg);
     info.active =
         (c.kind == CUR_OK && c.id == (int)id) || (c.kind == CUR_DANGLING && c.lex_id == (int)id);
     info.next_boot = info.active;
@@ -894,6 +896,9 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
         }
         if (renameat2(pfd, s->base, pfd, old, RENAME_NOREPLACE) == 0)
             break;
+        /* a file system without RENAME_NOREPLACE: the random name is as good */
+        if (errno == EINVAL && renameat(pfd, s->base, pfd, old) == 0)
+            break;
         if (errno != EEXIST || tries > 8) {
             r = sw_error_errno(err, SW_E_IO, errno, "cannot rename '%s' aside", s->path);
             goto out;
@@ -917,10 +922,12 @@ dir_prepare(void *state, enum sw_slot_id id, struct sw_error *err)
     struct dstate *d = state;
     struct cur c;
     struct sw_error ignored = SW_ERROR_INIT;
+    int r;
 
     /* the wrapper checks too; a backend must never empty what runs */
-    if (resolve_current(d, &c, &ignored) == -SW_E_NOMEM)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = resolve_current(d, &c, &ignored);
+    if (r < 0 && r != -SW_E_SLOT)
+        return sw_error_set(err, -r, "%s", ignored.msg);
     if ((c.kind == CUR_OK && c.id == (int)id) || (c.kind == CUR_DANGLING && c.lex_id == (int)id))
         return sw_error_set(err, SW_E_SLOT, "refusing to prepare slot '%s': it is the active slot",
                             idname(id));
@@ -1072,7 +1079,7 @@ clean_tmp_links(int cfd, const struct dstate *d, struct sw_error *err)
     DIR *dir;
     int dfd, r = 0;
 
-    if (asprintf(&prefix, ".%s" TMP_INFIX, d->cbase) < 0)
+    if (asprintf(&prefix, ".%.200s" TMP_INFIX, d->cbase) < 0)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     dfd = dup(cfd);
     if (dfd < 0 || !(dir = fdopendir(dfd))) {
