@@ -304,6 +304,102 @@ test_ops_version(void **state)
     free(tmp);
 }
 
+/* A fake backend: slot a is active, every write op counts its calls. */
+static int fake_writes;
+
+static int
+fake_info(void *state, enum sw_slot_id id, struct sw_slot_info *ret_info, struct sw_error *err)
+{
+    (void)state;
+    (void)err;
+    memset(ret_info, 0, sizeof(*ret_info));
+    ret_info->id = id;
+    ret_info->active = id == SW_SLOT_A;
+    return 0;
+}
+
+static int
+fake_prepare(void *state, enum sw_slot_id id, struct sw_error *err)
+{
+    (void)state;
+    (void)id;
+    (void)err;
+    fake_writes++;
+    return 0;
+}
+
+static int
+fake_open_writer(void *state, enum sw_slot_id id, enum sw_slot_write_kind kind,
+                 struct sw_slot_writer *ret_writer, struct sw_error *err)
+{
+    (void)state;
+    (void)id;
+    (void)kind;
+    (void)ret_writer;
+    (void)err;
+    fake_writes++;
+    return 0;
+}
+
+static int
+fake_abort(void *state, enum sw_slot_id id, struct sw_slot_writer *w, struct sw_error *err)
+{
+    (void)state;
+    (void)id;
+    (void)w;
+    (void)err;
+    fake_writes++;
+    return 0;
+}
+
+static void
+test_wrapper_refuses_active(void **state)
+{
+    struct sw_slot_ops fake = sw_slot_dir_ops;
+    struct sw_slot_backend *b = NULL;
+    struct sw_slot_writer w;
+    struct sw_error err = SW_ERROR_INIT;
+    char *tmp = tu_tmpdir();
+    struct sw_config *cfg = config_in(tmp);
+    (void)state;
+
+    fake.name = "fake";
+    fake.open = fake_open;
+    fake.close = free;
+    fake.info = fake_info;
+    fake.prepare = fake_prepare;
+    fake.open_writer = fake_open_writer;
+    fake.abort = fake_abort;
+    assert_int_equal(sw_slot_open_ops(&fake, cfg, &b, &err), 0);
+    fake_writes = 0;
+    /* the wrapper refuses before the backend is asked */
+    assert_int_equal(sw_slot_prepare(b, SW_SLOT_A, &err), -SW_E_SLOT);
+    assert_non_null(strstr(err.msg, "refusing to prepare slot 'a': it is the active slot"));
+    assert_int_equal(sw_slot_open_writer(b, SW_SLOT_A, SW_SLOT_WRITE_TREE, &w, &err), -SW_E_SLOT);
+    assert_non_null(strstr(err.msg, "refusing to write to slot 'a'"));
+    /* a refused abort still closes the writer it was given */
+    w.kind = SW_SLOT_WRITE_TREE;
+    w.dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    w.fd = -1;
+    assert_true(w.dirfd >= 0);
+    {
+        int fd = w.dirfd;
+        assert_int_equal(sw_slot_abort(b, SW_SLOT_A, &w, &err), -SW_E_SLOT);
+        assert_int_equal(w.dirfd, -1);
+        assert_int_equal(fcntl(fd, F_GETFD), -1);
+    }
+    assert_int_equal(fake_writes, 0);
+    /* the other slot goes through */
+    assert_int_equal(sw_slot_prepare(b, SW_SLOT_B, &err), 0);
+    assert_int_equal(sw_slot_open_writer(b, SW_SLOT_B, SW_SLOT_WRITE_TREE, &w, &err), 0);
+    assert_int_equal(sw_slot_abort(b, SW_SLOT_B, NULL, &err), 0);
+    assert_int_equal(fake_writes, 3);
+    sw_slot_close(b);
+    sw_config_free(cfg);
+    tu_rmtree(tmp);
+    free(tmp);
+}
+
 static void
 test_wrapper_bad_ids(void **state)
 {
@@ -1298,6 +1394,7 @@ main(void)
         cmocka_unit_test(test_ids),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_ops_version),
+        cmocka_unit_test(test_wrapper_refuses_active),
         cmocka_unit_test(test_wrapper_bad_ids),
         cmocka_unit_test(test_first_install_nothing_active),
         cmocka_unit_test(test_full_cycle),
