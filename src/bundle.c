@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <locale.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -981,20 +982,203 @@ dir_is_empty(int dirfd, struct sw_error *err)
     return 0;
 }
 
+/*
+ * The decompressor: a thread runs libarchive's filters (none, gzip, xz,
+ * zstd; its "raw" format passes the decompressed stream through) over the
+ * bundle's descriptor and hands the plain tar stream, in chunks, to the
+ * extracting thread, whose libarchive reads only tar from it. So
+ * decompression runs while files are written. A ring of CHUNKS buffers
+ * bounds memory; the decompressor waits when all are full, the extractor
+ * when all are empty.
+ */
+#define CHUNK (1u << 20)
+#define CHUNKS 6
+
+struct pipe {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    unsigned char *buf[CHUNKS];
+    size_t len[CHUNKS];
+    unsigned head, tail; /* chunks filled: tail..head-1 (mod CHUNKS), counted in `full` */
+    unsigned full;
+    int held;   /* the extractor holds the chunk at tail until its next read */
+    int eof;    /* the decompressor has delivered all */
+    int stop;   /* the extractor gave up: the decompressor stops */
+    int failed; /* the decompressor failed: msg says why */
+    int bad_format;
+    char msg[256];
+    int fd;
+    _Atomic uint64_t raw_bytes; /* bytes of the bundle consumed */
+    pthread_t thread;
+    int inited, started;
+};
+
 static int
-archive_setup(struct archive *a, struct sw_error *err)
+filters_setup(struct archive *ra, char *why, size_t whylen)
 {
-    if (archive_read_support_format_tar(a) != ARCHIVE_OK)
-        return sw_error_set(err, SW_E_INTERNAL, "libarchive: no tar reader");
-    if (archive_read_support_filter_none(a) != ARCHIVE_OK)
-        return sw_error_set(err, SW_E_INTERNAL, "libarchive: no 'none' filter");
+    if (archive_read_support_format_raw(ra) != ARCHIVE_OK ||
+        archive_read_support_filter_none(ra) != ARCHIVE_OK) {
+        snprintf(why, whylen, "libarchive: no raw reader");
+        return -1;
+    }
     /* ARCHIVE_WARN here means an external program would run: refused */
-    if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-        archive_read_support_filter_xz(a) != ARCHIVE_OK ||
-        archive_read_support_filter_zstd(a) != ARCHIVE_OK)
-        return sw_error_set(err, SW_E_UNSUPPORTED,
-                            "libarchive is built without zlib, liblzma or libzstd");
+    if (archive_read_support_filter_gzip(ra) != ARCHIVE_OK ||
+        archive_read_support_filter_xz(ra) != ARCHIVE_OK ||
+        archive_read_support_filter_zstd(ra) != ARCHIVE_OK) {
+        snprintf(why, whylen, "libarchive is built without zlib, liblzma or libzstd");
+        return -1;
+    }
     return 0;
+}
+
+static void
+pipe_fail(struct pipe *p, const char *msg, int bad_format)
+{
+    pthread_mutex_lock(&p->lock);
+    if (!p->failed) {
+        p->failed = 1;
+        p->bad_format = bad_format;
+        snprintf(p->msg, sizeof(p->msg), "%s", msg ? msg : "read error");
+    }
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void *
+decompressor(void *arg)
+{
+    struct pipe *p = arg;
+    struct archive *ra = archive_read_new();
+    struct archive_entry *ae;
+    char why[128];
+
+    if (!ra) {
+        pipe_fail(p, "out of memory", 0);
+        return NULL;
+    }
+    if (filters_setup(ra, why, sizeof(why)) < 0) {
+        pipe_fail(p, why, 0);
+        goto out;
+    }
+    if (archive_read_open_fd(ra, p->fd, CHUNK) != ARCHIVE_OK ||
+        archive_read_next_header(ra, &ae) != ARCHIVE_OK) {
+        pipe_fail(p, archive_error_string(ra), 0);
+        goto out;
+    }
+    for (;;) {
+        unsigned slot;
+        size_t got = 0;
+        la_ssize_t n = 0;
+
+        pthread_mutex_lock(&p->lock);
+        while (!p->stop && p->full + (unsigned)p->held >= CHUNKS)
+            pthread_cond_wait(&p->cond, &p->lock);
+        if (p->stop) {
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+        slot = p->head;
+        pthread_mutex_unlock(&p->lock);
+        /* fill the chunk whole, so the tar reader sees large blocks */
+        while (got < CHUNK) {
+            n = archive_read_data(ra, p->buf[slot] + got, CHUNK - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        atomic_store(&p->raw_bytes, (uint64_t)archive_filter_bytes(ra, -1));
+        if (n < 0) {
+            pipe_fail(p, archive_error_string(ra), 0);
+            break;
+        }
+        pthread_mutex_lock(&p->lock);
+        if (got > 0) {
+            p->len[slot] = got;
+            p->head = (p->head + 1) % CHUNKS;
+            p->full++;
+        }
+        if (n == 0)
+            p->eof = 1;
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+        if (n == 0)
+            break;
+    }
+out:
+    archive_read_free(ra);
+    return NULL;
+}
+
+/* libarchive's read callback of the extracting side. */
+static la_ssize_t
+pipe_read(struct archive *a, void *arg, const void **ret_buf)
+{
+    struct pipe *p = arg;
+    la_ssize_t n;
+
+    pthread_mutex_lock(&p->lock);
+    if (p->held) {
+        p->held = 0;
+        p->tail = (p->tail + 1) % CHUNKS;
+        p->full--;
+        pthread_cond_broadcast(&p->cond);
+    }
+    while (!p->full && !p->eof && !p->failed)
+        pthread_cond_wait(&p->cond, &p->lock);
+    if (p->full) {
+        *ret_buf = p->buf[p->tail];
+        n = (la_ssize_t)p->len[p->tail];
+        p->held = 1;
+    } else if (p->failed) {
+        archive_set_error(a, EIO, "%s", p->msg);
+        n = -1;
+    } else {
+        n = 0;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+static int
+pipe_start(struct pipe *p, int fd, struct sw_error *err)
+{
+    int e;
+    memset(p, 0, sizeof(*p));
+    p->fd = fd;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    p->inited = 1;
+    for (unsigned i = 0; i < CHUNKS; i++) {
+        p->buf[i] = malloc(CHUNK);
+        if (!p->buf[i])
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    e = pthread_create(&p->thread, NULL, decompressor, p);
+    if (e)
+        return sw_error_errno(err, SW_E_INTERNAL, e, "cannot start the decompressor");
+    p->started = 1;
+    return 0;
+}
+
+static void
+pipe_finish(struct pipe *p)
+{
+    if (!p->inited)
+        return;
+    if (p->started) {
+        pthread_mutex_lock(&p->lock);
+        p->stop = 1;
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->thread, NULL);
+        p->started = 0;
+    }
+    for (unsigned i = 0; i < CHUNKS; i++) {
+        free(p->buf[i]);
+        p->buf[i] = NULL;
+    }
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
 }
 
 /* libarchive's ARCHIVE_ERRNO_FILE_FORMAT on Linux (archive_platform.h, not installed) */
@@ -1035,8 +1219,10 @@ sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd
     int fd = -1, r;
     uint64_t last_progress = 0;
     locale_t utf8 = (locale_t)0, old = (locale_t)0;
+    struct pipe pp;
 
     memset(&x, 0, sizeof(x));
+    memset(&pp, 0, sizeof(pp));
     x.cache_fd = -1;
     if (!lim) {
         sw_bundle_limits_init(&deflim);
@@ -1085,15 +1271,20 @@ sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd
     x.bundle_name = pn;
     x.err = err;
     x.as_root = geteuid() == 0;
+    r = pipe_start(&pp, fd, err);
+    if (r < 0)
+        goto out;
     a = archive_read_new();
     if (!a) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
-    r = archive_setup(a, err);
-    if (r < 0)
+    /* tar only: the decompressor has taken off any compression */
+    if (archive_read_support_format_tar(a) != ARCHIVE_OK) {
+        r = sw_error_set(err, SW_E_INTERNAL, "libarchive: no tar reader");
         goto out;
-    if (archive_read_open_fd(a, fd, 1 << 20) != ARCHIVE_OK) {
+    }
+    if (archive_read_open(a, &pp, NULL, pipe_read, NULL) != ARCHIVE_OK) {
         r = open_error(a, pn, err);
         goto out;
     }
@@ -1125,7 +1316,7 @@ sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd
             goto out;
         if (progress && x.bytes - last_progress >= (4u << 20)) {
             last_progress = x.bytes;
-            progress(progress_ctx, (uint64_t)archive_filter_bytes(a, -1), (uint64_t)st.st_size);
+            progress(progress_ctx, atomic_load(&pp.raw_bytes), (uint64_t)st.st_size);
         }
     }
     if (x.entries == 0) {
@@ -1153,6 +1344,7 @@ sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd
 out:
     if (a)
         archive_read_free(a);
+    pipe_finish(&pp);
     if (utf8) {
         uselocale(old);
         freelocale(utf8);
