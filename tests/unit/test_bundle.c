@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,9 +171,20 @@ assert_sentinel_intact(const struct area *ar)
     assert_int_equal(count_tree(ar->base), 3); /* slot, sentinel, b.tar */
 }
 
+static int
+make_writable(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)ftw;
+    if (flag == FTW_D)
+        chmod(path, (st->st_mode & 07777) | 0700);
+    return 0;
+}
+
 static void
 area_free(struct area *ar)
 {
+    /* read-only directories of the tree: writable first, so it can be removed */
+    nftw(ar->base, make_writable, 16, FTW_PHYS);
     close(ar->slotfd);
     tu_rmtree(ar->base);
     free(ar->base);
