@@ -1005,7 +1005,6 @@ struct pipe {
     int eof;    /* the decompressor has delivered all */
     int stop;   /* the extractor gave up: the decompressor stops */
     int failed; /* the decompressor failed: msg says why */
-    int bad_format;
     char msg[256];
     int fd;
     _Atomic uint64_t raw_bytes; /* bytes of the bundle consumed */
@@ -1032,12 +1031,11 @@ filters_setup(struct archive *ra, char *why, size_t whylen)
 }
 
 static void
-pipe_fail(struct pipe *p, const char *msg, int bad_format)
+pipe_fail(struct pipe *p, const char *msg)
 {
     pthread_mutex_lock(&p->lock);
     if (!p->failed) {
         p->failed = 1;
-        p->bad_format = bad_format;
         snprintf(p->msg, sizeof(p->msg), "%s", msg ? msg : "read error");
     }
     pthread_cond_broadcast(&p->cond);
@@ -1053,16 +1051,16 @@ decompressor(void *arg)
     char why[128];
 
     if (!ra) {
-        pipe_fail(p, "out of memory", 0);
+        pipe_fail(p, "out of memory");
         return NULL;
     }
     if (filters_setup(ra, why, sizeof(why)) < 0) {
-        pipe_fail(p, why, 0);
+        pipe_fail(p, why);
         goto out;
     }
     if (archive_read_open_fd(ra, p->fd, CHUNK) != ARCHIVE_OK ||
         archive_read_next_header(ra, &ae) != ARCHIVE_OK) {
-        pipe_fail(p, archive_error_string(ra), 0);
+        pipe_fail(p, archive_error_string(ra));
         goto out;
     }
     for (;;) {
@@ -1071,7 +1069,7 @@ decompressor(void *arg)
         la_ssize_t n = 0;
 
         pthread_mutex_lock(&p->lock);
-        while (!p->stop && p->full + (unsigned)p->held >= CHUNKS)
+        while (!p->stop && p->full >= CHUNKS) /* the held chunk counts in full */
             pthread_cond_wait(&p->cond, &p->lock);
         if (p->stop) {
             pthread_mutex_unlock(&p->lock);
@@ -1088,7 +1086,7 @@ decompressor(void *arg)
         }
         atomic_store(&p->raw_bytes, (uint64_t)archive_filter_bytes(ra, -1));
         if (n < 0) {
-            pipe_fail(p, archive_error_string(ra), 0);
+            pipe_fail(p, archive_error_string(ra));
             break;
         }
         pthread_mutex_lock(&p->lock);

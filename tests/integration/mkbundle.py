@@ -52,6 +52,34 @@ def write_tar(out, members, mode="w", fmt=tarfile.PAX_FORMAT, encoding="utf-8"):
                 t.addfile(ti)
 
 
+def ustar_header(name, size, typ):
+    h = bytearray(512)
+    h[0 : len(name)] = name
+    h[100:108] = b"0000644\0"
+    h[108:116] = b"0000000\0"
+    h[116:124] = b"0000000\0"
+    h[124:136] = ("%011o\0" % size).encode()
+    h[136:148] = ("%011o\0" % MTIME).encode()
+    h[156:157] = typ
+    h[257:263] = b"ustar\0"
+    h[263:265] = b"00"
+    h[148:156] = b" " * 8
+    h[148:156] = ("%06o\0 " % sum(h)).encode()
+    return bytes(h)
+
+
+def write_raw_pax(out, path):
+    rec = b"path=" + path + b"\n"
+    n = len(rec) + 3
+    rec = b"%d " % n + rec
+    assert len(rec) == n
+    body = b"x"
+    data = (ustar_header(b"PaxHeader/x", len(rec), b"x") + rec + bytes(-len(rec) % 512) +
+            ustar_header(b"x", len(body), b"0") + body + bytes(-len(body) % 512) + bytes(1024))
+    with open(out, "wb") as f:
+        f.write(data)
+
+
 def good_members():
     return [
         member("./", tarfile.DIRTYPE, mode=0o755),
@@ -107,6 +135,12 @@ def main():
         write_tar(out, [m("su", data=b"su", mode=0o4755), m("sg", data=b"sg", mode=0o2711)])
     elif case == "non-utf8":
         write_tar(out, [m("caf\udce9", data=b"latin-1 name")], fmt=tarfile.GNU_FORMAT)
+    elif case == "non-utf8-pax":
+        # tarfile marks the name hdrcharset=BINARY
+        write_tar(out, [m("caf\udce9", data=b"latin-1 name")], fmt=tarfile.PAX_FORMAT)
+    elif case == "non-utf8-pax-raw":
+        # a pax 'path' record that claims UTF-8 and is not
+        write_raw_pax(out, b"caf\xe9")
     elif case == "truncated":
         write_tar(out, [m("a", data=os.urandom(300000)), m("b", data=b"bbb")])
         with open(out, "r+b") as f:

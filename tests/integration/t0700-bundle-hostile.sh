@@ -89,6 +89,10 @@ test_expect_success 'a small archive that inflates past the size cap is refused'
 test_expect_success 'a non-UTF-8 name is refused' '
     refused non-utf8 "entry '\''caf\xe9'\'': name is not valid UTF-8"
 '
+test_expect_success 'a non-UTF-8 pax name is refused (marked binary, or claiming UTF-8)' '
+    refused non-utf8-pax "entry '\''caf\xe9'\'': name is not valid UTF-8" &&
+    refused non-utf8-pax-raw "entry '\''caf\xe9'\'': libarchive: Pathname can'\''t be converted from UTF-8"
+'
 test_expect_success 'a truncated archive is refused (plain and gzip)' '
     refused truncated "is damaged or truncated" &&
     refused truncated-gz "is damaged or truncated"
