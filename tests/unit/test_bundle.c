@@ -638,6 +638,33 @@ test_keep_setid(void **state)
 }
 
 static void
+test_directory_twice(void **state)
+{
+    /* implied by a file first, then given twice: the last entry's mode and time win */
+    const struct ent e[] = {{"d/f", AE_IFREG, 0644, "f", 0, -1},
+                            {"d", AE_IFDIR, 0000, NULL, 0, -1},
+                            {"d/g", AE_IFREG, 0644, "g", 0, -1},
+                            {"d", AE_IFDIR, 0750, NULL, 0, -1},
+                            {"d/f", AE_IFREG, 0644, "again", 0, -1}};
+    struct area ar;
+    struct sw_error err = SW_ERROR_INIT;
+    struct stat st;
+    char *p;
+    (void)state;
+    area_new(&ar);
+    write_bundle(ar.bundle, F_NONE, PAX, e, 4);
+    assert_int_equal(extract(&ar, NULL, &err), 0);
+    p = tu_path(ar.slot, "d");
+    assert_int_equal(lstat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0750);
+    assert_int_equal(st.st_mtime, 1000000003);
+    free(p);
+    area_free(&ar);
+    /* a file given twice is refused, even inside a directory given twice */
+    refused(e, N(e), PAX, NULL, SW_E_BUNDLE, "entry 'd/f': path already exists in the bundle");
+}
+
+static void
 test_slot_not_empty(void **state)
 {
     struct area ar;
@@ -734,6 +761,7 @@ main(void)
         cmocka_unit_test(test_truncated_and_wrong_format),
         cmocka_unit_test(test_four_compressions),
         cmocka_unit_test(test_keep_setid),
+        cmocka_unit_test(test_directory_twice),
         cmocka_unit_test(test_slot_not_empty),
         cmocka_unit_test(test_changed_between_check_and_extract),
         cmocka_unit_test(test_wrong_hash_and_length),
