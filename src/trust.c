@@ -431,6 +431,26 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
     return r;
 }
 
+/*
+ * The cap for a snapshot or targets role (top-level or delegated) that the
+ * metadata above names with meta: its signed length, which must itself be
+ * within max-metadata-size (the cap it is read back from disk with), else
+ * max-metadata-size. One size rule for download and disk: a role over the
+ * setting is refused before any request and never kept.
+ */
+static int
+role_cap(const struct sw_trust *t, const char *role, const struct sw_md_fileinfo *meta,
+         uint64_t *ret_cap, struct sw_error *err)
+{
+    if (meta->length >= 0 && (uint64_t)meta->length > t->cfg.max_metadata_size)
+        return sw_error_set(err, SW_E_LIMIT,
+                            "role '%s' is %" PRId64 " bytes, more than max-metadata-size (%" PRIu64
+                            " bytes); refusing to fetch it (raise max-metadata-size to accept it)",
+                            role, meta->length, t->cfg.max_metadata_size);
+    *ret_cap = meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size;
+    return 0;
+}
+
 /* --- loading what is already trusted ------------------------------------------------ */
 
 /*
@@ -926,6 +946,7 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     struct meta_check c;
     struct sw_buf buf = SW_BUF_INIT(0);
     int64_t old = t->snap ? sw_md_version(t->snap) : 0;
+    uint64_t cap = 0;
     char *name = NULL;
     int r;
 
@@ -943,12 +964,18 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     c.role = sw_md_root_role(t->root, SW_MD_SNAPSHOT);
     c.expect = meta;
     c.expect_version = meta->version;
+    r = role_cap(t, "snapshot", meta, &cap, err);
+    if (r < 0)
+        return r;
     versioned_name(t, "snapshot", meta->version, &name);
     if (!name)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    r = fetch_meta(t, name, meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size,
-                   &c, &buf, err);
+    r = fetch_meta(t, name, cap, &c, &buf, err);
     free(name);
+    if (r == -SW_E_FETCH_TOOBIG && meta->length < 0)
+        sw_error_prefix(err,
+                        "role 'snapshot' is longer than max-metadata-size (%" PRIu64 " bytes): ",
+                        t->cfg.max_metadata_size);
     if (r < 0) {
         sw_md_free(c.md);
         sw_buf_release(&buf);
@@ -973,6 +1000,7 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
 {
     struct meta_check c;
     struct sw_buf buf = SW_BUF_INIT(0);
+    uint64_t cap = 0;
     char *name = NULL;
     int r;
 
@@ -983,12 +1011,17 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
     c.role = role;
     c.expect = meta;
     c.expect_version = meta->version;
+    r = role_cap(t, role_name, meta, &cap, err);
+    if (r < 0)
+        return r;
     versioned_name(t, role_name, meta->version, &name);
     if (!name)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    r = fetch_meta(t, name, meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size,
-                   &c, &buf, err);
+    r = fetch_meta(t, name, cap, &c, &buf, err);
     free(name);
+    if (r == -SW_E_FETCH_TOOBIG && meta->length < 0)
+        sw_error_prefix(err, "role '%s' is longer than max-metadata-size (%" PRIu64 " bytes): ",
+                        role_name, t->cfg.max_metadata_size);
     if (r == 0)
         r = persist(t, role_name, c.md, buf.data, buf.len, err);
     sw_buf_release(&buf);
