@@ -171,9 +171,20 @@ int sw_trust_download_target(struct sw_trust *t, const char *path,
                              const struct sw_md_fileinfo *info, const char *dest, int *ret_cached,
                              struct sw_error *err);
 
-/* The trusted root, and the top-level role documents loaded so far (may be NULL). */
+/*
+ * The trusted root, and the top-level role documents loaded so far (may be
+ * NULL; see sw_trust_role_version()).
+ */
 const struct sw_md *sw_trust_root(const struct sw_trust *t);
 const struct sw_md *sw_trust_role(const struct sw_trust *t, enum sw_md_type type);
+
+/*
+ * The version of a top-level role trusted now, 0 when none. After a
+ * "nothing new" refresh the kept snapshot and targets are not read (their
+ * versions come from the store's records; sw_trust_role() gives NULL for
+ * them until a target search, list or walk loads them).
+ */
+int64_t sw_trust_role_version(const struct sw_trust *t, enum sw_md_type type);
 
 /* Requests made to mirrors since open. */
 unsigned sw_trust_requests(const struct sw_trust *t);
