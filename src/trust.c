@@ -74,6 +74,10 @@ struct sw_trust {
     int top_deferred;
     int nothing_new;
     int ts_unchanged; /* this refresh's timestamp was the trusted one */
+    /* a walk keeping many roles: one store transaction, one directory fsync */
+    int batch;
+    int batch_txn;
+    unsigned batch_writes;
     int64_t deferred_version[SW_MD_N_TYPES];
 };
 
@@ -186,7 +190,13 @@ persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void
     r = role_path(t, role, &path, err);
     if (r < 0)
         return r;
-    r = sw_fs_write_atomic(path, bytes, len, 0600, err);
+    if (t->batch) {
+        /* one of the roles of a walk: the directory is fsynced once at its end */
+        r = sw_fs_write_replace(path, bytes, len, 0600, err);
+        t->batch_writes++;
+    } else {
+        r = sw_fs_write_atomic(path, bytes, len, 0600, err);
+    }
     free(path);
     if (r < 0)
         return sw_error_prefix(err, "keeping role '%s': ", role);
@@ -573,6 +583,8 @@ sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust, st
         t->cfg.max_root_rotations = SW_TRUST_MAX_ROOT_ROTATIONS;
     if (!t->cfg.max_delegations)
         t->cfg.max_delegations = SW_TRUST_MAX_DELEGATIONS;
+    if (!t->cfg.max_walk_roles)
+        t->cfg.max_walk_roles = SW_TRUST_MAX_WALK_ROLES;
     t->dir = strdup(cfg->metadata_dir);
     if (!t->dir) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
@@ -1867,7 +1879,7 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
     r = ensure_targets(t, err);
     if (r < 0)
         return r;
-    queue = calloc(SW_TRUST_MAX_WALK_ROLES + 1, sizeof(*queue));
+    queue = calloc((size_t)t->cfg.max_walk_roles + 1, sizeof(*queue));
     if (!queue)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     queue[nq++] = t->targets;
@@ -1900,9 +1912,9 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
 
             for (size_t j = 1; j < nq && !named; j++)
                 named = strcmp(sw_md_name(queue[j]), name) == 0;
-            if (nq > SW_TRUST_MAX_WALK_ROLES && !named) {
-                sw_error_set(&why, SW_E_LIMIT, "not walked: more than %d delegated roles",
-                             SW_TRUST_MAX_WALK_ROLES);
+            if (nq > t->cfg.max_walk_roles && !named) {
+                sw_error_set(&why, SW_E_LIMIT, "not walked: more than %u delegated roles",
+                             t->cfg.max_walk_roles);
                 r = add_skip(&skips, &n_skips, name, sw_md_name(md), &why, err);
                 if (r < 0)
                     goto fail;
@@ -1966,11 +1978,55 @@ sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n,
     return walk_roles(t, ret_paths, ret_n, NULL, ret_skips, ret_n_skips, err);
 }
 
+/* Start keeping many roles at once: in one store transaction when one can be opened. */
+static void
+batch_begin(struct sw_trust *t)
+{
+    t->batch = 1;
+    t->batch_writes = 0;
+    t->batch_txn = t->cfg.store && sw_store_begin(t->cfg.store, NULL) == 0;
+}
+
+/*
+ * End it: the directory fsynced once (so every file is durable) before the
+ * records that name them are committed. Also after a failure: what was
+ * renamed into place is made durable and recorded.
+ */
+static int
+batch_end(struct sw_trust *t, struct sw_error *err)
+{
+    int r = 0;
+    if (t->batch_writes)
+        r = sw_fs_fsync_dir(t->dir, err);
+    if (t->batch_txn) {
+        if (r == 0)
+            r = sw_store_commit(t->cfg.store, err);
+        if (r < 0)
+            sw_store_rollback(t->cfg.store);
+    }
+    sw_log_debug("kept %u delegated role(s) with one directory fsync", t->batch_writes);
+    t->batch = t->batch_txn = 0;
+    t->batch_writes = 0;
+    return r;
+}
+
 int
 sw_trust_fetch_delegated(struct sw_trust *t, size_t *ret_n_roles, struct sw_trust_skip **ret_skips,
                          size_t *ret_n_skips, struct sw_error *err)
 {
-    return walk_roles(t, NULL, NULL, ret_n_roles, ret_skips, ret_n_skips, err);
+    struct sw_error e2 = SW_ERROR_INIT;
+    int r, r2;
+
+    batch_begin(t);
+    r = walk_roles(t, NULL, NULL, ret_n_roles, ret_skips, ret_n_skips, err);
+    r2 = batch_end(t, r < 0 ? &e2 : err);
+    if (r == 0 && r2 < 0) {
+        sw_trust_skips_free(*ret_skips, *ret_n_skips);
+        *ret_skips = NULL;
+        *ret_n_skips = 0;
+        return r2;
+    }
+    return r;
 }
 
 /* --- 5.7.3: target files -------------------------------------------------------------- */
