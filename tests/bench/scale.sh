@@ -106,7 +106,8 @@ measure_client() {
     before=$(log_lines "$NGINX_LOG")
     l1=$(stat_run $(swc "$n" list))
     [ "$(log_lines "$NGINX_LOG")" = "$before" ] || die "list made requests"
-    doc=$(stat -c %s "$TRASH/st-$n/metadata/targets.json")
+    # the metadata a client keeps (targets and every delegated role): what list parses
+    doc=$(cat "$TRASH/st-$n/metadata/"*.json | wc -c)
     for i in $(seq 1 "$ROUNDS"); do
         before=$(log_lines "$NGINX_LOG")
         x=$(stat_run $(swc "$n" refresh))
@@ -123,7 +124,7 @@ measure_client() {
         -v tnnmin="$(median "${t_nn[0]}")" -v tnnmax="$(maxof "${t_nn[@]}")" -v doc="$doc" 'BEGIN {
         split(r1, a, " "); split(l1, b, " ")
         printf "  %-28s publish %s\n", label, pub
-        printf "  %-28s first refresh %.3f s %.1f MiB (%d requests) + list %.3f s %.1f MiB; targets.json %.1f MiB, list RSS %.2f x it, refresh RSS %.2f x it\n",
+        printf "  %-28s first refresh %.3f s %.1f MiB (%d requests) + list %.3f s %.1f MiB; kept metadata %.1f MiB, list RSS %.2f x it, refresh RSS %.2f x it\n",
             "", a[1], a[2] / 1024, req1, b[1], b[2] / 1024, doc / 1048576, b[2] * 1024 / doc, a[2] * 1024 / doc
         printf "  %-28s nothing new: %.1f ms (max %.1f) %.1f MiB, %d requests; paired 10 targets: %.1f ms %.1f MiB\n",
             "", tnn * 1000, tnnmax * 1000, rnn / 1024, reqn, tsm * 1000, rsm / 1024
