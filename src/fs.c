@@ -164,9 +164,26 @@ sw_fs_fsync_parent(const char *path, struct sw_error *err)
     return r;
 }
 
+static int write_atomic(const char *path, const void *data, size_t len, mode_t mode, int dirsync,
+                        struct sw_error *err);
+
 int
 sw_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                    struct sw_error *err)
+{
+    return write_atomic(path, data, len, mode, 1, err);
+}
+
+int
+sw_fs_write_replace(const char *path, const void *data, size_t len, mode_t mode,
+                    struct sw_error *err)
+{
+    return write_atomic(path, data, len, mode, 0, err);
+}
+
+static int
+write_atomic(const char *path, const void *data, size_t len, mode_t mode, int dirsync,
+             struct sw_error *err)
 {
     char *dcopy = NULL, *bcopy = NULL, *tmp = NULL;
     const char *dir, *base;
@@ -224,7 +241,7 @@ sw_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     }
     free(tmp);
     tmp = NULL;
-    r = sw_fs_fsync_dir(dir, err);
+    r = dirsync ? sw_fs_fsync_dir(dir, err) : 0;
 out:
     if (fd >= 0)
         close(fd);

@@ -1640,6 +1640,32 @@ sw_md_succinct_role_for(const struct sw_md *targets, const char *path)
     return &targets->dels[succinct_bin_of(targets->sc, path)];
 }
 
+/*
+ * The SHA-256 (hex) of a target path for path_hash_prefixes, computed once
+ * per path: a search tests one path against every delegation of a
+ * delegator (256 or more hash bins), so the last path's hash is kept (per
+ * thread; it depends on nothing but the path).
+ */
+static const char *
+path_hash_hex(const char *path)
+{
+    static _Thread_local char last_path[SW_MD_MAX_PATH_LEN + 1];
+    static _Thread_local char last_hex[SW_HASH_MAX_HEX];
+    static _Thread_local bool have;
+    size_t n = strlen(path);
+
+    if (have && strcmp(last_path, path) == 0)
+        return last_hex;
+    have = false;
+    if (sw_hash_buf_hex(SW_HASH_SHA256, path, n, last_hex, NULL) < 0)
+        return NULL;
+    if (n < sizeof(last_path)) {
+        memcpy(last_path, path, n + 1);
+        have = true;
+    }
+    return last_hex;
+}
+
 bool
 sw_md_delegation_matches(const struct sw_md_role *role, const char *target_path)
 {
@@ -1648,8 +1674,8 @@ sw_md_delegation_matches(const struct sw_md_role *role, const char *target_path)
     if (role->sc)
         return succinct_bin_of(role->sc, target_path) == role->bin;
     if (role->by_prefix) {
-        char hex[SW_HASH_MAX_HEX];
-        if (sw_hash_buf_hex(SW_HASH_SHA256, target_path, strlen(target_path), hex, NULL) < 0)
+        const char *hex = path_hash_hex(target_path);
+        if (!hex)
             return false;
         for (size_t i = 0; i < role->n_paths; i++)
             if (strncmp(hex, role->paths[i], strlen(role->paths[i])) == 0)

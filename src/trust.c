@@ -62,7 +62,28 @@ struct sw_trust {
     unsigned requests;
     time_t now;
     struct sw_trust_report *rep;
+    int root_rotated; /* a new root was accepted in this session */
+    /* the SHA-256 and length of the kept bytes loaded for ts, snap, targets */
+    char kept_sha[SW_MD_N_TYPES][SW_HASH_MAX_HEX];
+    int64_t kept_len[SW_MD_N_TYPES];
+    /*
+     * "Nothing new": the timestamp was unchanged and the store's records say
+     * the kept snapshot and targets are the ones it names and are fresh, so
+     * they were not read; they are loaded when first needed.
+     */
+    int top_deferred;
+    int nothing_new;
+    int ts_unchanged; /* this refresh's timestamp was the trusted one */
+    /* a walk keeping many roles: one store transaction, one directory fsync */
+    int batch;
+    int batch_txn;
+    unsigned batch_writes;
+    int64_t deferred_version[SW_MD_N_TYPES];
 };
+
+/* Store settings of the fast "nothing new" refresh. */
+#define SETTING_COMPLETE "trust-complete"    /* sha256 of the snapshot a refresh completed */
+#define SETTING_WALKED "trust-walk-complete" /* "SHA256 MIN-EXPIRY N" of a walk with no skip */
 
 static const char *const top_roles[] = {"root", "timestamp", "snapshot", "targets"};
 
@@ -169,7 +190,13 @@ persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void
     r = role_path(t, role, &path, err);
     if (r < 0)
         return r;
-    r = sw_fs_write_atomic(path, bytes, len, 0600, err);
+    if (t->batch) {
+        /* one of the roles of a walk: the directory is fsynced once at its end */
+        r = sw_fs_write_replace(path, bytes, len, 0600, err);
+        t->batch_writes++;
+    } else {
+        r = sw_fs_write_atomic(path, bytes, len, 0600, err);
+    }
     free(path);
     if (r < 0)
         return sw_error_prefix(err, "keeping role '%s': ", role);
@@ -449,7 +476,46 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
     return r;
 }
 
+/*
+ * The cap for a snapshot or targets role (top-level or delegated) that the
+ * metadata above names with meta: its signed length, which must itself be
+ * within max-metadata-size (the cap it is read back from disk with), else
+ * max-metadata-size. One size rule for download and disk: a role over the
+ * setting is refused before any request and never kept.
+ */
+static int
+role_cap(const struct sw_trust *t, const char *role, const struct sw_md_fileinfo *meta,
+         uint64_t *ret_cap, struct sw_error *err)
+{
+    if (meta->length >= 0 && (uint64_t)meta->length > t->cfg.max_metadata_size)
+        return sw_error_set(err, SW_E_LIMIT,
+                            "role '%s' is %" PRId64 " bytes, more than max-metadata-size (%" PRIu64
+                            " bytes); refusing to fetch it (raise max-metadata-size to accept it)",
+                            role, meta->length, t->cfg.max_metadata_size);
+    *ret_cap = meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size;
+    return 0;
+}
+
 /* --- loading what is already trusted ------------------------------------------------ */
+
+/*
+ * Verify once: bytes whose SHA-256 and length are those the store recorded
+ * when they verified, under the root trusted now (no root was accepted in
+ * this session since), need no second signature check.
+ */
+static int
+verified_before(struct sw_trust *t, const char *role, const char *sha, size_t len)
+{
+    struct sw_store_meta m;
+    int same;
+    if (!t->cfg.store || t->root_rotated)
+        return 0;
+    if (sw_store_meta_get(t->cfg.store, role, &m, NULL) < 0)
+        return 0;
+    same = m.length == (int64_t)len && m.sha256 && strcasecmp(m.sha256, sha) == 0;
+    sw_store_meta_release(&m);
+    return same;
+}
 
 /*
  * Parse a locally kept role and check its signatures under role. Absent or
@@ -474,9 +540,13 @@ load_local(struct sw_trust *t, const char *name, enum sw_md_type type,
         *err = e2;
         return r;
     }
+    if (r == 0) {
+        r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, t->kept_sha[type], &e2);
+        t->kept_len[type] = (int64_t)len;
+    }
     if (r == 0)
         r = sw_md_parse_role_mem(bytes, len, type, name, &md, &e2);
-    if (r == 0)
+    if (r == 0 && !(verified_before(t, name, t->kept_sha[type], len)))
         r = sw_md_verify(md, role, &e2);
     free(bytes);
     if (r < 0) {
@@ -531,6 +601,8 @@ sw_trust_open(const struct sw_trust_config *cfg, struct sw_trust **ret_trust, st
         t->cfg.max_root_rotations = SW_TRUST_MAX_ROOT_ROTATIONS;
     if (!t->cfg.max_delegations)
         t->cfg.max_delegations = SW_TRUST_MAX_DELEGATIONS;
+    if (!t->cfg.max_walk_roles)
+        t->cfg.max_walk_roles = SW_TRUST_MAX_WALK_ROLES;
     t->dir = strdup(cfg->metadata_dir);
     if (!t->dir) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
@@ -600,6 +672,17 @@ sw_trust_role(const struct sw_trust *t, enum sw_md_type type)
         return t->targets;
     }
     return NULL;
+}
+
+int64_t
+sw_trust_role_version(const struct sw_trust *t, enum sw_md_type type)
+{
+    const struct sw_md *md = sw_trust_role(t, type);
+    if (md)
+        return sw_md_version(md);
+    if (t->top_deferred && (type == SW_MD_SNAPSHOT || type == SW_MD_TARGETS))
+        return t->deferred_version[type];
+    return 0;
 }
 
 unsigned
@@ -801,6 +884,7 @@ update_root(struct sw_trust *t, struct sw_error *err)
         else
             sw_md_free(t->root);
         t->root = c.md;
+        t->root_rotated = 1;
         rotations++;
     }
     /* 5.3.10: a root that is expired now is a freeze attack */
@@ -834,15 +918,21 @@ out:
 /* --- 5.4 to 5.6 ------------------------------------------------------------------------- */
 
 static int
+load_trusted_ts(struct sw_trust *t, struct sw_error *err)
+{
+    if (t->ts)
+        return 0;
+    return load_local(t, "timestamp", SW_MD_TIMESTAMP, sw_md_root_role(t->root, SW_MD_TIMESTAMP),
+                      t->cfg.max_timestamp_size, &t->ts, err);
+}
+
+static int
 load_trusted_top(struct sw_trust *t, struct sw_error *err)
 {
-    int r;
-    if (!t->ts) {
-        r = load_local(t, "timestamp", SW_MD_TIMESTAMP, sw_md_root_role(t->root, SW_MD_TIMESTAMP),
-                       t->cfg.max_timestamp_size, &t->ts, err);
-        if (r < 0)
-            return r;
-    }
+    int r = load_trusted_ts(t, err);
+    if (r < 0)
+        return r;
+    t->top_deferred = 0;
     if (!t->snap) {
         r = load_local(t, "snapshot", SW_MD_SNAPSHOT, sw_md_root_role(t->root, SW_MD_SNAPSHOT),
                        t->cfg.max_metadata_size, &t->snap, err);
@@ -881,6 +971,7 @@ update_timestamp(struct sw_trust *t, struct sw_error *err)
         /* the same version as trusted: keep ours, which must still be fresh */
         sw_md_free(c.md);
         sw_buf_release(&buf);
+        t->ts_unchanged = 1;
         if (t->rep)
             t->rep->timestamp_unchanged = 1;
         return sw_md_check_expiry(t->ts, t->now, err);
@@ -915,6 +1006,27 @@ current_enough(struct sw_trust *t, const char *role, const struct sw_md *md,
         return 0;
     if (meta->length < 0 && meta->n_hashes == 0)
         return 1;
+    {
+        /* the bytes loaded were hashed once when loaded: no second read for sha256 */
+        enum sw_md_type ty = strcmp(role, "snapshot") == 0 ? SW_MD_SNAPSHOT : SW_MD_TARGETS;
+        int only_sha256 = 1, same = t->kept_sha[ty][0] != '\0';
+        for (size_t i = 0; i < meta->n_hashes; i++) {
+            if (strcmp(meta->hashes[i].alg, "sha256") != 0)
+                only_sha256 = 0;
+            else if (strcasecmp(meta->hashes[i].value, t->kept_sha[ty]) != 0)
+                same = 0;
+        }
+        if (meta->length >= 0 && meta->length != t->kept_len[ty])
+            same = 0;
+        if (only_sha256 && same)
+            return 1;
+        if (only_sha256 && t->kept_sha[ty][0] != '\0') {
+            sw_log_info("the kept %s version %" PRId64
+                        " is not the one signed now; fetching it again",
+                        role, meta->version);
+            return 0;
+        }
+    }
     if (read_local(t, role, t->cfg.max_metadata_size, &bytes, &len, NULL) < 0)
         return 0;
     ok = sw_md_fileinfo_check(meta, bytes, len, NULL) == 0;
@@ -944,6 +1056,7 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     struct meta_check c;
     struct sw_buf buf = SW_BUF_INIT(0);
     int64_t old = t->snap ? sw_md_version(t->snap) : 0;
+    uint64_t cap = 0;
     char *name = NULL;
     int r;
 
@@ -961,12 +1074,18 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     c.role = sw_md_root_role(t->root, SW_MD_SNAPSHOT);
     c.expect = meta;
     c.expect_version = meta->version;
+    r = role_cap(t, "snapshot", meta, &cap, err);
+    if (r < 0)
+        return r;
     versioned_name(t, "snapshot", meta->version, &name);
     if (!name)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    r = fetch_meta(t, name, meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size,
-                   &c, &buf, err);
+    r = fetch_meta(t, name, cap, &c, &buf, err);
     free(name);
+    if (r == -SW_E_FETCH_TOOBIG && meta->length < 0)
+        sw_error_prefix(err,
+                        "role 'snapshot' is longer than max-metadata-size (%" PRIu64 " bytes): ",
+                        t->cfg.max_metadata_size);
     if (r < 0) {
         sw_md_free(c.md);
         sw_buf_release(&buf);
@@ -991,6 +1110,7 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
 {
     struct meta_check c;
     struct sw_buf buf = SW_BUF_INIT(0);
+    uint64_t cap = 0;
     char *name = NULL;
     int r;
 
@@ -1001,12 +1121,17 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
     c.role = role;
     c.expect = meta;
     c.expect_version = meta->version;
+    r = role_cap(t, role_name, meta, &cap, err);
+    if (r < 0)
+        return r;
     versioned_name(t, role_name, meta->version, &name);
     if (!name)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    r = fetch_meta(t, name, meta->length >= 0 ? (uint64_t)meta->length : t->cfg.max_metadata_size,
-                   &c, &buf, err);
+    r = fetch_meta(t, name, cap, &c, &buf, err);
     free(name);
+    if (r == -SW_E_FETCH_TOOBIG && meta->length < 0)
+        sw_error_prefix(err, "role '%s' is longer than max-metadata-size (%" PRIu64 " bytes): ",
+                        role_name, t->cfg.max_metadata_size);
     if (r == 0)
         r = persist(t, role_name, c.md, buf.data, buf.len, err);
     sw_buf_release(&buf);
@@ -1041,6 +1166,88 @@ update_targets(struct sw_trust *t, struct sw_error *err)
     return 0;
 }
 
+/* 5.5 and 5.6 from the kept files: what a refresh does past a timestamp. */
+static int
+refresh_snapshot_targets(struct sw_trust *t, struct sw_error *err)
+{
+    int r = load_trusted_top(t, err);
+    if (r < 0)
+        return r;
+    r = update_snapshot(t, err);
+    if (r < 0)
+        return r;
+    r = update_targets(t, err);
+    if (r == 0 && t->cfg.store) {
+        /* this snapshot and its targets are complete: the next "nothing new" may skip them */
+        struct sw_store_meta m;
+        r = sw_store_meta_get(t->cfg.store, "snapshot", &m, err);
+        if (r == 0) {
+            r = sw_store_setting_set(t->cfg.store, SETTING_COMPLETE, m.sha256, err);
+            sw_store_meta_release(&m);
+        }
+    }
+    return r;
+}
+
+/* A record of the store that has not expired at now. */
+static int
+record_fresh(const struct sw_store_meta *m, time_t now)
+{
+    time_t exp;
+    return m->expires && sw_md_parse_time(m->expires, &exp) == 0 && exp > now;
+}
+
+/*
+ * Is there nothing new past an unchanged timestamp, from the store's records
+ * alone (constant time, no metadata file read)? No root was accepted in
+ * this refresh; the last complete refresh ended at the kept snapshot; the
+ * snapshot record has the version, length and sha256 the timestamp names;
+ * snapshot and targets records have not expired. Any doubt: 0, and the
+ * refresh reads and checks the kept files as before.
+ */
+static int
+nothing_new(struct sw_trust *t)
+{
+    const struct sw_md_fileinfo *meta = sw_md_timestamp_snapshot(t->ts);
+    struct sw_store_meta snap, tgt;
+    char *complete = NULL;
+    int ok = 0, have_snap = 0, have_tgt = 0;
+
+    if (!t->cfg.store || t->root_rotated || !meta)
+        return 0;
+    if (sw_store_setting_get(t->cfg.store, SETTING_COMPLETE, &complete, NULL) < 0)
+        return 0;
+    have_snap = sw_store_meta_get(t->cfg.store, "snapshot", &snap, NULL) == 0;
+    have_tgt = have_snap && sw_store_meta_get(t->cfg.store, "targets", &tgt, NULL) == 0;
+    if (!have_tgt)
+        goto out;
+    ok = snap.sha256 && strcasecmp(complete, snap.sha256) == 0 && snap.version == meta->version &&
+         (meta->length < 0 || meta->length == snap.length) && record_fresh(&snap, t->now) &&
+         record_fresh(&tgt, t->now);
+    for (size_t i = 0; ok && i < meta->n_hashes; i++)
+        ok = strcmp(meta->hashes[i].alg, "sha256") == 0 &&
+             strcasecmp(meta->hashes[i].value, snap.sha256) == 0;
+    for (int i = 0; ok && i < 2; i++) {
+        const struct sw_store_meta *m = i == 0 ? &snap : &tgt;
+        char *path = NULL;
+        struct stat st;
+        ok = role_path(t, m->role, &path, NULL) == 0 && lstat(path, &st) == 0 &&
+             S_ISREG(st.st_mode) && (int64_t)st.st_size == m->length;
+        free(path);
+    }
+    if (ok) {
+        t->deferred_version[SW_MD_SNAPSHOT] = snap.version;
+        t->deferred_version[SW_MD_TARGETS] = tgt.version;
+    }
+out:
+    if (have_tgt)
+        sw_store_meta_release(&tgt);
+    if (have_snap)
+        sw_store_meta_release(&snap);
+    free(complete);
+    return ok;
+}
+
 int
 sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, struct sw_error *err)
 {
@@ -1053,10 +1260,12 @@ sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, st
         memset(rep, 0, sizeof(*rep));
     drop_session_roles(t);
 
+    t->nothing_new = 0;
+    t->ts_unchanged = 0;
     r = update_root(t, err);
     if (r < 0)
         goto out;
-    r = load_trusted_top(t, err);
+    r = load_trusted_ts(t, err);
     if (r < 0)
         goto out;
     r = update_timestamp(t, err);
@@ -1070,10 +1279,15 @@ sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, st
         if (r < 0)
             goto out;
     }
-    r = update_snapshot(t, err);
-    if (r < 0)
+    if (t->ts_unchanged && !t->snap && !t->targets && nothing_new(t)) {
+        /* the kept snapshot and targets are current: not read now, loaded when needed */
+        t->top_deferred = 1;
+        t->nothing_new = 1;
+        sw_log_debug("nothing new: timestamp version %" PRId64 " is the trusted one",
+                     sw_md_version(t->ts));
         goto out;
-    r = update_targets(t, err);
+    }
+    r = refresh_snapshot_targets(t, err);
 out:
     if (rep)
         rep->requests = t->requests - start;
@@ -1205,6 +1419,23 @@ entry_add_doc(struct role_entry *e, struct sw_md *md, struct sw_error *err)
 }
 
 /*
+ * A kept delegated role is missing or damaged: the next refresh must walk
+ * again even when nothing is new. Only running out of memory fails.
+ */
+static int
+kept_unusable(struct sw_trust *t)
+{
+    struct sw_error e2 = SW_ERROR_INIT;
+    char *v = NULL;
+    if (!t->cfg.store || sw_store_setting_get(t->cfg.store, SETTING_WALKED, &v, NULL) < 0)
+        return 0;
+    if (v[0] != '\0' && sw_store_setting_set(t->cfg.store, SETTING_WALKED, "", &e2) < 0)
+        sw_log_info("cannot clear '%s': %s", SETTING_WALKED, e2.msg);
+    free(v);
+    return 0;
+}
+
+/*
  * Read the kept file of a delegated role once per session: a document
  * only when it has the length and hashes the snapshot gives (checked
  * before parsing), the version it names, and has not expired. Its
@@ -1225,7 +1456,7 @@ read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo 
     r = read_local(t, e->name, t->cfg.max_metadata_size, &bytes, &len, ke);
     if (r == -SW_E_NOTFOUND) {
         sw_error_set(ke, SW_E_TRUST, "role '%s' is not kept here", e->name);
-        return 0;
+        return kept_unusable(t);
     }
     if (r == -SW_E_NOMEM)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
@@ -1248,7 +1479,7 @@ read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo 
     }
     if (r < 0) {
         sw_md_free(md);
-        return 0;
+        return kept_unusable(t);
     }
     sw_error_clear(ke);
     return entry_add_doc(e, md, err);
@@ -1381,6 +1612,24 @@ struct visit {
 static int
 ensure_targets(struct sw_trust *t, struct sw_error *err)
 {
+    if (t->top_deferred) {
+        /*
+         * After a "nothing new" refresh: read the kept snapshot and targets
+         * now, checked and (when damaged) fetched as the refresh would have.
+         */
+        int r = refresh_snapshot_targets(t, err);
+        if (r < 0)
+            return r;
+        if (!t->snap || !t->targets ||
+            sw_md_version(t->snap) != sw_md_timestamp_snapshot(t->ts)->version ||
+            !sw_md_snapshot_meta(t->snap, "targets") ||
+            sw_md_version(t->targets) != sw_md_snapshot_meta(t->snap, "targets")->version ||
+            sw_md_check_expiry(t->snap, t->now, NULL) < 0 ||
+            sw_md_check_expiry(t->targets, t->now, NULL) < 0)
+            return sw_error_set(err, SW_E_TRUST,
+                                "the kept snapshot and targets do not match the trusted "
+                                "timestamp; run 'slipway refresh'");
+    }
     if (!t->targets || !t->snap)
         return sw_error_set(err, SW_E_TRUST, "no trusted targets yet; run 'slipway refresh'");
     return 0;
@@ -1537,6 +1786,92 @@ add_skip(struct sw_trust_skip **skips, size_t *n, const char *role, const char *
 }
 
 /*
+ * Every role the store records is still kept with the length recorded:
+ * one stat a role, no read (a file removed or cut short is noticed; other
+ * damage is found by whatever reads it, which drops it).
+ */
+static int
+kept_files_present(struct sw_trust *t)
+{
+    struct sw_store_meta *list = NULL;
+    size_t n = 0;
+    int ok = 1;
+
+    if (sw_store_meta_list(t->cfg.store, &list, &n, NULL) < 0)
+        return 0;
+    for (size_t i = 0; i < n && ok; i++) {
+        char *path = NULL;
+        struct stat st;
+        if (strcmp(list[i].role, "root") == 0 || strcmp(list[i].role, "timestamp") == 0)
+            continue;
+        ok = role_path(t, list[i].role, &path, NULL) == 0 && lstat(path, &st) == 0 &&
+             S_ISREG(st.st_mode) && (int64_t)st.st_size == list[i].length;
+        free(path);
+    }
+    sw_store_meta_list_free(list, n);
+    return ok;
+}
+
+/*
+ * Did the last walk after a refresh keep every delegated role of the
+ * snapshot kept now, all still fresh? From the store alone.
+ */
+static int
+walked_before(struct sw_trust *t, size_t *ret_n_roles)
+{
+    struct sw_store_meta snap;
+    char *v = NULL, sha[SW_HASH_MAX_HEX];
+    long long min_exp = 0;
+    size_t n = 0;
+    int ok = 0;
+
+    if (!t->cfg.store || sw_store_setting_get(t->cfg.store, SETTING_WALKED, &v, NULL) < 0)
+        return 0;
+    if (sw_store_meta_get(t->cfg.store, "snapshot", &snap, NULL) == 0) {
+        ok = sscanf(v, "%128s %lld %zu", sha, &min_exp, &n) == 3 && snap.sha256 &&
+             strcasecmp(sha, snap.sha256) == 0 && min_exp > (long long)t->now;
+        sw_store_meta_release(&snap);
+    }
+    free(v);
+    if (ok)
+        ok = kept_files_present(t);
+    if (ok && ret_n_roles)
+        *ret_n_roles = n;
+    return ok;
+}
+
+/*
+ * After a walk that fetched: when it kept every role, record the snapshot
+ * it walked and the earliest expiry of its roles; otherwise clear the
+ * record, so the next refresh walks again.
+ */
+static int
+note_walk(struct sw_trust *t, const struct sw_md *const *docs, size_t n, size_t n_skips,
+          struct sw_error *err)
+{
+    struct sw_store_meta snap;
+    time_t min_exp = (time_t)INT64_MAX;
+    char v[SW_HASH_MAX_HEX + 64];
+    int r;
+
+    if (!t->cfg.store)
+        return 0;
+    v[0] = '\0';
+    if (n_skips == 0 && sw_store_meta_get(t->cfg.store, "snapshot", &snap, NULL) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            time_t e;
+            if (sw_md_parse_time(sw_md_expires_string(docs[i]), &e) == 0 && e < min_exp)
+                min_exp = e;
+        }
+        if (snap.sha256)
+            snprintf(v, sizeof(v), "%s %lld %zu", snap.sha256, (long long)min_exp, n);
+        sw_store_meta_release(&snap);
+    }
+    r = sw_store_setting_set(t->cfg.store, SETTING_WALKED, v, err);
+    return r;
+}
+
+/*
  * Breadth first over every delegation reachable from targets: each
  * delegated role through each delegator that names it (get_delegated
  * verifies it against that delegator), a document walked once. Collects
@@ -1553,10 +1888,16 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
     size_t nq = 0, np = 0, n_skips = 0, out = 0;
     int r;
 
+    if (!ret_paths && t->nothing_new && walked_before(t, ret_n_roles)) {
+        /* nothing new, and the last walk of this snapshot kept every role: nothing to do */
+        *ret_skips = NULL;
+        *ret_n_skips = 0;
+        return 0;
+    }
     r = ensure_targets(t, err);
     if (r < 0)
         return r;
-    queue = calloc(SW_TRUST_MAX_WALK_ROLES + 1, sizeof(*queue));
+    queue = calloc((size_t)t->cfg.max_walk_roles + 1, sizeof(*queue));
     if (!queue)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     queue[nq++] = t->targets;
@@ -1589,9 +1930,9 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
 
             for (size_t j = 1; j < nq && !named; j++)
                 named = strcmp(sw_md_name(queue[j]), name) == 0;
-            if (nq > SW_TRUST_MAX_WALK_ROLES && !named) {
-                sw_error_set(&why, SW_E_LIMIT, "not walked: more than %d delegated roles",
-                             SW_TRUST_MAX_WALK_ROLES);
+            if (nq > t->cfg.max_walk_roles && !named) {
+                sw_error_set(&why, SW_E_LIMIT, "not walked: more than %u delegated roles",
+                             t->cfg.max_walk_roles);
                 r = add_skip(&skips, &n_skips, name, sw_md_name(md), &why, err);
                 if (r < 0)
                     goto fail;
@@ -1630,6 +1971,11 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
     }
     if (ret_n_roles)
         *ret_n_roles = nq - 1;
+    if (!ret_paths) {
+        r = note_walk(t, queue + 1, nq - 1, n_skips, err);
+        if (r < 0)
+            goto fail;
+    }
     free(queue);
     *ret_skips = skips;
     *ret_n_skips = n_skips;
@@ -1650,11 +1996,55 @@ sw_trust_list_paths(struct sw_trust *t, char ***ret_paths, size_t *ret_n,
     return walk_roles(t, ret_paths, ret_n, NULL, ret_skips, ret_n_skips, err);
 }
 
+/* Start keeping many roles at once: in one store transaction when one can be opened. */
+static void
+batch_begin(struct sw_trust *t)
+{
+    t->batch = 1;
+    t->batch_writes = 0;
+    t->batch_txn = t->cfg.store && sw_store_begin(t->cfg.store, NULL) == 0;
+}
+
+/*
+ * End it: the directory fsynced once (so every file is durable) before the
+ * records that name them are committed. Also after a failure: what was
+ * renamed into place is made durable and recorded.
+ */
+static int
+batch_end(struct sw_trust *t, struct sw_error *err)
+{
+    int r = 0;
+    if (t->batch_writes)
+        r = sw_fs_fsync_dir(t->dir, err);
+    if (t->batch_txn) {
+        if (r == 0)
+            r = sw_store_commit(t->cfg.store, err);
+        if (r < 0)
+            sw_store_rollback(t->cfg.store);
+    }
+    sw_log_debug("kept %u delegated role(s) with one directory fsync", t->batch_writes);
+    t->batch = t->batch_txn = 0;
+    t->batch_writes = 0;
+    return r;
+}
+
 int
 sw_trust_fetch_delegated(struct sw_trust *t, size_t *ret_n_roles, struct sw_trust_skip **ret_skips,
                          size_t *ret_n_skips, struct sw_error *err)
 {
-    return walk_roles(t, NULL, NULL, ret_n_roles, ret_skips, ret_n_skips, err);
+    struct sw_error e2 = SW_ERROR_INIT;
+    int r, r2;
+
+    batch_begin(t);
+    r = walk_roles(t, NULL, NULL, ret_n_roles, ret_skips, ret_n_skips, err);
+    r2 = batch_end(t, r < 0 ? &e2 : err);
+    if (r == 0 && r2 < 0) {
+        sw_trust_skips_free(*ret_skips, *ret_n_skips);
+        *ret_skips = NULL;
+        *ret_n_skips = 0;
+        return r2;
+    }
+    return r;
 }
 
 /* --- 5.7.3: target files -------------------------------------------------------------- */

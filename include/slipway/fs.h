@@ -36,6 +36,13 @@ int sw_fs_read_private(const char *path, size_t max, unsigned char **ret_buf, si
 int sw_fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                        struct sw_error *err);
 
+/*
+ * sw_fs_write_atomic() without the fsync of the directory: for a batch of
+ * files in one directory, which the caller makes durable with one
+ * sw_fs_fsync_dir() after the last (before anything depends on them).
+ */
+int sw_fs_write_replace(const char *path, const void *data, size_t len, mode_t mode,
+                        struct sw_error *err);
 /* Create a new file exclusively (O_EXCL) with mode and the given bytes, durably. */
 int sw_fs_write_new(const char *path, const void *data, size_t len, mode_t mode,
                     struct sw_error *err);

@@ -34,6 +34,7 @@ struct sw_trust_config {
     uint64_t max_target_size;    /* 0: only the signed length limits a target */
     unsigned max_root_rotations; /* 0: SW_TRUST_MAX_ROOT_ROTATIONS */
     unsigned max_delegations;    /* 0: SW_TRUST_MAX_DELEGATIONS */
+    unsigned max_walk_roles;     /* delegated roles one walk keeps or lists; 0: the default */
     /* delegated roles only from metadata_dir, never fetched (targets may still be); NULL fetch too */
     int local_roles;
     sw_fetch_progress_fn progress; /* optional: events of every download */
@@ -106,7 +107,7 @@ int sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep
 
 /*
  * After sw_trust_refresh(): fetch and keep every delegated role reachable
- * from targets (breadth first, at most SW_TRUST_MAX_WALK_ROLES), each
+ * from targets (breadth first, at most cfg.max_walk_roles), each
  * verified against the delegator on the path it is reached by, so that
  * list and target search need no network afterwards. A role that cannot
  * be fetched or verified through a delegator is not a failure of this
@@ -171,9 +172,20 @@ int sw_trust_download_target(struct sw_trust *t, const char *path,
                              const struct sw_md_fileinfo *info, const char *dest, int *ret_cached,
                              struct sw_error *err);
 
-/* The trusted root, and the top-level role documents loaded so far (may be NULL). */
+/*
+ * The trusted root, and the top-level role documents loaded so far (may be
+ * NULL; see sw_trust_role_version()).
+ */
 const struct sw_md *sw_trust_root(const struct sw_trust *t);
 const struct sw_md *sw_trust_role(const struct sw_trust *t, enum sw_md_type type);
+
+/*
+ * The version of a top-level role trusted now, 0 when none. After a
+ * "nothing new" refresh the kept snapshot and targets are not read (their
+ * versions come from the store's records; sw_trust_role() gives NULL for
+ * them until a target search, list or walk loads them).
+ */
+int64_t sw_trust_role_version(const struct sw_trust *t, enum sw_md_type type);
 
 /* Requests made to mirrors since open. */
 unsigned sw_trust_requests(const struct sw_trust *t);

@@ -291,10 +291,10 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
                                             "old_version", (json_int_t)rep.changes[i].old_version,
                                             "new_version", (json_int_t)rep.changes[i].new_version));
         for (int ty = SW_MD_ROOT; ty <= SW_MD_TARGETS; ty++) {
-            const struct sw_md *md = sw_trust_role(t, (enum sw_md_type)ty);
-            if (md)
+            int64_t v = sw_trust_role_version(t, (enum sw_md_type)ty);
+            if (v)
                 json_object_set_new(versions, sw_md_type_to_string((enum sw_md_type)ty),
-                                    json_integer(sw_md_version(md)));
+                                    json_integer(v));
         }
         json_object_set_new(o, "changed", json_boolean(rep.n_changes > 0));
         json_object_set_new(o, "roles", roles);
@@ -305,10 +305,9 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
         json_object_set_new(o, "unusable_roles", skips_json(skips, n_skips));
         r = sw_cli_print_json(cli, o);
     } else if (rep.n_changes == 0) {
-        sw_text_printf(stdout,
-                       "up to date: timestamp version %" PRId64 ", targets version %" PRId64 "\n",
-                       sw_md_version(sw_trust_role(t, SW_MD_TIMESTAMP)),
-                       sw_md_version(sw_trust_role(t, SW_MD_TARGETS)));
+        sw_text_printf(
+            stdout, "up to date: timestamp version %" PRId64 ", targets version %" PRId64 "\n",
+            sw_trust_role_version(t, SW_MD_TIMESTAMP), sw_trust_role_version(t, SW_MD_TARGETS));
     } else {
         for (size_t i = 0; i < rep.n_changes; i++) {
             const struct sw_trust_change *c = &rep.changes[i];

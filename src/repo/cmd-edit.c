@@ -11,10 +11,13 @@
 #include <slipway/log.h>
 #include <slipway/version.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_LIST 256 /* values of one repeated option */
 
@@ -346,6 +349,7 @@ enum {
     OPT_ADD_ROLE,
     OPT_ADD_REPLACE,
     OPT_ADD_PERCENT,
+    OPT_ADD_MANIFEST,
 };
 
 const struct sw_opt sw_repo_add_opts[] = {
@@ -361,6 +365,8 @@ const struct sw_opt sw_repo_add_opts[] = {
      "put it in this delegated role (default: targets); into its hash bin when ROLE has bins or "
      "is their prefix"},
     {"replace", 0, 0, OPT_ADD_REPLACE, NULL, "replace a target of the same path"},
+    {"manifest", 0, 1, OPT_ADD_MANIFEST, "FILE",
+     "add the targets FILE lists, one JSON object a line (docs/repo.md)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -376,196 +382,605 @@ const struct sw_opt sw_repo_rollout_opts[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
-/* Is path inside what role's delegator gives it? (always for "targets") */
-static int
-check_delegated_path(struct sw_repo_cli *cli, struct sw_repo *repo, const struct sw_repo_role *role,
-                     const char *path)
-{
-    struct sw_repo_role *parent;
-    struct sw_md *md = NULL;
-    const struct sw_md_role *d;
-    int r;
+/*
+ * One target of an add: where its bytes are, the path it is published
+ * under, its custom.slipway fields and the role asked for. Strings are
+ * borrowed from argv or owned by the item (the manifest's, the walk's).
+ */
+struct add_item {
+    char *file, *path, *role;
+    json_t *sw; /* custom.slipway, owned */
+};
 
-    if (!role->parent)
+struct add_batch {
+    struct add_item *items;
+    size_t n, cap;
+};
+
+static void
+add_batch_release(struct add_batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->items[i].file);
+        free(b->items[i].path);
+        free(b->items[i].role);
+        json_decref(b->items[i].sw);
+    }
+    free(b->items);
+}
+
+/* Append an item; file, path and role are copied (role may be NULL), sw is taken. */
+static int
+add_push(struct sw_repo_cli *cli, struct add_batch *b, const char *file, const char *path,
+         const char *role, json_t *sw)
+{
+    struct add_item *it;
+    if (b->n >= SW_REPO_MAX_ADD) {
+        json_decref(sw);
+        return sw_error_set(&cli->err, SW_E_LIMIT, "add: more than %d targets in one command",
+                            SW_REPO_MAX_ADD);
+    }
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? 2 * b->cap : 64;
+        struct add_item *ni = realloc(b->items, nc * sizeof(*ni));
+        if (!ni) {
+            json_decref(sw);
+            return oom(cli);
+        }
+        b->items = ni;
+        b->cap = nc;
+    }
+    it = &b->items[b->n];
+    it->file = strdup(file);
+    it->path = strdup(path);
+    it->role = role ? strdup(role) : NULL;
+    it->sw = sw;
+    b->n++;
+    if (!it->file || !it->path || (role && !it->role))
+        return oom(cli);
+    return 0;
+}
+
+/* custom.slipway from its fields; checks versions. *ret is new. */
+static int
+make_slipway(struct sw_repo_cli *cli, const char *where, const char *version,
+             const char *min_client, const char *const *compat, size_t n_compat,
+             const char *const *chans, size_t n_chans, long percent, json_t **ret)
+{
+    json_t *sw, *a;
+    if (!version)
+        return sw_error_set(&cli->err, SW_E_USAGE, "add: %s: --version V is required", where);
+    if (sw_version_check(version, &cli->err) < 0)
+        return sw_error_prefix(&cli->err, "add: %s: version: ", where);
+    if (min_client && sw_version_check(min_client, &cli->err) < 0)
+        return sw_error_prefix(&cli->err, "add: %s: min-client: ", where);
+    if (n_compat == 0)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "add: %s: --compatible C is required (which machines it is for)",
+                            where);
+    sw = json_pack("{s:s,s:[]}", "version", version, "compatible");
+    if (!sw)
+        return oom(cli);
+    for (size_t i = 0; i < n_compat; i++)
+        if (json_array_append_new(json_object_get(sw, "compatible"), json_string(compat[i])) < 0)
+            goto nomem;
+    if (n_chans) {
+        a = json_array();
+        if (!a || json_object_set_new(sw, "channels", a) < 0)
+            goto nomem;
+        for (size_t i = 0; i < n_chans; i++)
+            if (json_array_append_new(a, json_string(chans[i])) < 0)
+                goto nomem;
+    }
+    if ((percent >= 0 &&
+         json_object_set_new(sw, "rollout", json_pack("{s:i}", "percent", (int)percent)) < 0) ||
+        (min_client && json_object_set_new(sw, "min_client", json_string(min_client)) < 0))
+        goto nomem;
+    *ret = sw;
+    return 0;
+nomem:
+    json_decref(sw);
+    return oom(cli);
+}
+
+static int
+cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Every regular file under dir (sorted, depth first), published as its path
+ * relative to dir below prefix ("" or "PREFIX/"). Other kinds of file are
+ * refused; so are names a target path may not have (checked later).
+ */
+static int
+add_walk(struct sw_repo_cli *cli, struct add_batch *b, const char *dir, const char *rel,
+         unsigned depth, const char *role, const json_t *sw)
+{
+    char *full = rel[0] ? sw_fs_join(dir, rel) : strdup(dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    DIR *d = NULL;
+    int r = 0;
+
+    if (!full)
+        return oom(cli);
+    if (depth > SW_REPO_MAX_ADD_DEPTH) {
+        r = sw_error_set(&cli->err, SW_E_LIMIT, "add: '%s' is more than %d directories deep", full,
+                         SW_REPO_MAX_ADD_DEPTH);
+        goto out;
+    }
+    d = opendir(full);
+    if (!d) {
+        r = sw_error_errno(&cli->err, SW_E_IO, errno, "add: cannot read directory '%s'", full);
+        goto out;
+    }
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (n == cap) {
+            char **nn = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*nn));
+            if (!nn) {
+                r = oom(cli);
+                goto out;
+            }
+            names = nn;
+        }
+        if (!(names[n] = rel[0] ? sw_fs_join(rel, de->d_name) : strdup(de->d_name))) {
+            r = oom(cli);
+            goto out;
+        }
+        n++;
+    }
+    if (n > 1)
+        qsort(names, n, sizeof(*names), cmp_cstr);
+    for (size_t i = 0; i < n && r == 0; i++) {
+        char *p = sw_fs_join(dir, names[i]);
+        struct stat st;
+        if (!p) {
+            r = oom(cli);
+            break;
+        }
+        if (lstat(p, &st) < 0)
+            r = sw_error_errno(&cli->err, SW_E_IO, errno, "add: cannot stat '%s'", p);
+        else if (S_ISDIR(st.st_mode))
+            r = add_walk(cli, b, dir, names[i], depth + 1, role, sw);
+        else if (!S_ISREG(st.st_mode))
+            r = sw_error_set(&cli->err, SW_E_INVAL,
+                             "add: '%s' is not a regular file or a directory", p);
+        else
+            r = add_push(cli, b, p, names[i], role, json_deep_copy(sw));
+        free(p);
+    }
+out:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    free(full);
+    return r;
+}
+
+/* A string or an array of strings of a manifest line, into out (borrowed). */
+static int
+manifest_strings(struct sw_repo_cli *cli, const char *where, const char *key, const json_t *v,
+                 const char **out, size_t *ret_n)
+{
+    size_t n = 0, i;
+    const json_t *x;
+    if (json_is_string(v)) {
+        out[0] = json_string_value(v);
+        *ret_n = 1;
         return 0;
-    parent = sw_repo_role(repo, role->parent);
-    if (!parent || !sw_repo_role_current(parent))
-        return sw_error_set(&cli->err, SW_E_INTERNAL, "role '%s' has no delegator", role->name);
-    r = sw_repo_md_from_json(sw_repo_role_current(parent), SW_MD_TARGETS, parent->name, &md,
-                             &cli->err);
-    if (r < 0)
-        return r;
-    d = sw_md_delegation(md, role->name);
-    if (!d || !sw_md_delegation_matches(d, path))
-        r = sw_error_set(&cli->err, SW_E_INVAL,
-                         "%s: target path '%s' is outside the paths '%s' delegates to role '%s'; "
-                         "clients would never find it there",
-                         cli->cmd->name, path, parent->name, role->name);
-    sw_md_free(md);
+    }
+    if (!json_is_array(v) || json_array_size(v) > MAX_LIST)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "add: %s: '%s' must be a string or a list of at most %d strings", where,
+                            key, MAX_LIST);
+    json_array_foreach(v, i, x)
+    {
+        if (!json_is_string(x))
+            return sw_error_set(&cli->err, SW_E_USAGE, "add: %s: '%s' must hold strings", where,
+                                key);
+        out[n++] = json_string_value(x);
+    }
+    *ret_n = n;
+    return 0;
+}
+
+/*
+ * The manifest (docs/repo.md "Adding many targets"): JSON Lines, one
+ * object a target: "file" (required; relative to the manifest's
+ * directory), "name", "version", "compatible", "channels", "rollout",
+ * "min_client", "role"; a field absent takes the command line's value.
+ * Blank lines and lines starting with '#' are skipped.
+ */
+static int
+add_manifest(struct sw_repo_cli *cli, struct add_batch *b, const char *manifest,
+             const char *version, const char *min_client, const char *role,
+             const char *const *compat, size_t n_compat, const char *const *chans, size_t n_chans,
+             long percent)
+{
+    static const char *const known[] = {"file",     "name",    "version",    "compatible",
+                                        "channels", "rollout", "min_client", "role"};
+    FILE *f = fopen(manifest, "re");
+    char *line = NULL, *base = NULL, where[64];
+    size_t linecap = 0;
+    unsigned long lineno = 0;
+    ssize_t len;
+    int r = 0;
+
+    if (!f)
+        return sw_error_errno(&cli->err, SW_E_IO, errno, "add: cannot open manifest '%s'",
+                              manifest);
+    {
+        const char *slash = strrchr(manifest, '/');
+        base = slash ? strndup(manifest, (size_t)(slash - manifest) + 1) : strdup("");
+        if (!base) {
+            fclose(f);
+            return oom(cli);
+        }
+    }
+    while (r == 0 && (len = getline(&line, &linecap, f)) >= 0) {
+        const char *lc[MAX_LIST], *lch[MAX_LIST], *file, *name, *k;
+        size_t nlc = n_compat, nlch = n_chans;
+        long lp = percent;
+        json_error_t je;
+        json_t *o, *v, *sw = NULL;
+        char *path = NULL;
+
+        lineno++;
+        snprintf(where, sizeof(where), "manifest line %lu", lineno);
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len == 0 || line[0] == '#')
+            continue;
+        o = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &je);
+        if (!json_is_object(o)) {
+            r = sw_error_set(&cli->err, SW_E_USAGE, "add: '%s': %s: not a JSON object (%s)",
+                             manifest, where, o ? "another value" : je.text);
+            json_decref(o);
+            break;
+        }
+        json_object_foreach(o, k, v)
+        {
+            int ok = 0;
+            for (size_t i = 0; i < sizeof(known) / sizeof(known[0]) && !ok; i++)
+                ok = strcmp(k, known[i]) == 0;
+            if (!ok) {
+                r = sw_error_set(&cli->err, SW_E_USAGE, "add: '%s': %s: unknown field '%s'",
+                                 manifest, where, k);
+                break;
+            }
+            if (strcmp(k, "compatible") && strcmp(k, "channels") && strcmp(k, "rollout") &&
+                !json_is_string(v)) {
+                r = sw_error_set(&cli->err, SW_E_USAGE, "add: '%s': %s: '%s' must be a string",
+                                 manifest, where, k);
+                break;
+            }
+        }
+        memcpy(lc, compat, n_compat * sizeof(*lc));
+        memcpy(lch, chans, n_chans * sizeof(*lch));
+        file = json_string_value(json_object_get(o, "file"));
+        if (r == 0 && !file)
+            r = sw_error_set(&cli->err, SW_E_USAGE, "add: '%s': %s: 'file' is required", manifest,
+                             where);
+        if (r == 0 && (v = json_object_get(o, "compatible")))
+            r = manifest_strings(cli, where, "compatible", v, lc, &nlc);
+        if (r == 0 && (v = json_object_get(o, "channels")))
+            r = manifest_strings(cli, where, "channels", v, lch, &nlch);
+        if (r == 0 && (v = json_object_get(o, "rollout"))) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100)
+                r = sw_error_set(&cli->err, SW_E_USAGE,
+                                 "add: '%s': %s: 'rollout' must be a number 0-100", manifest,
+                                 where);
+            else
+                lp = (long)json_integer_value(v);
+        }
+        if (r == 0) {
+            const char *jv = json_string_value(json_object_get(o, "version"));
+            const char *jm = json_string_value(json_object_get(o, "min_client"));
+            r = make_slipway(cli, where, jv ? jv : version, jm ? jm : min_client, lc, nlc, lch,
+                             nlch, lp, &sw);
+        }
+        if (r == 0) {
+            const char *jr = json_string_value(json_object_get(o, "role"));
+            const char *slash = strrchr(file, '/');
+            name = json_string_value(json_object_get(o, "name"));
+            if (!name)
+                name = slash ? slash + 1 : file;
+            path = file[0] == '/' ? strdup(file) : sw_fs_join(base, file);
+            r = path ? add_push(cli, b, path, name, jr ? jr : role, sw) : oom(cli);
+            if (!path)
+                json_decref(sw);
+        }
+        free(path);
+        json_decref(o);
+    }
+    if (r == 0 && ferror(f))
+        r = sw_error_errno(&cli->err, SW_E_IO, errno, "add: cannot read manifest '%s'", manifest);
+    free(line);
+    free(base);
+    fclose(f);
     return r;
 }
 
 /*
- * Where 'add --role NAME' puts path when NAME delegates to TAP 15 hash
- * bins, or NAME is the name_prefix of such bins: the bin path hashes to.
- * Returns 1 with out set, 0 when NAME is no such role.
+ * What one add knows of a role it puts targets in, computed once: the
+ * succinct bins it stands for (or none), and the delegator's view of it
+ * for the path check.
  */
-static int
-succinct_bin_for(struct sw_repo_cli *cli, struct sw_repo *repo, const char *name, const char *path,
-                 char out[SW_MD_MAX_ROLE_NAME + 2])
-{
-    const struct sw_repo_role *named = sw_repo_role(repo, name);
-    const json_t *sc = NULL;
+struct add_role_cache {
+    const char *asked; /* the name asked for (borrowed from an item) */
+    int succinct;      /* 1: asked names bins (a delegator with them, or their prefix) */
+    const char *prefix;
+    unsigned bits;
+    struct sw_md *parent_md; /* the delegator of the last role checked */
+    const struct sw_repo_role *parent_of;
+};
 
-    for (size_t i = 0; !sc && i < repo->n_roles; i++) {
-        const json_t *s = json_object_get(
-            json_object_get(json_object_get(sw_repo_role_current(&repo->roles[i]), "signed"),
-                            "delegations"),
-            "succinct_roles");
-        const char *np = json_string_value(json_object_get(s, "name_prefix"));
-        if (s && (named ? &repo->roles[i] == named : np && strcmp(np, name) == 0))
-            sc = s;
+/* The role (bin) an item goes to, and the check that its delegator gives it the path. */
+static int
+add_resolve(struct sw_repo_cli *cli, struct sw_repo *repo, struct add_role_cache *c,
+            const char *asked, const char *path, struct sw_repo_role **ret)
+{
+    char bin[SW_MD_MAX_ROLE_NAME + 2];
+    const char *name = asked;
+    struct sw_repo_role *role;
+    const struct sw_md_role *d;
+
+    if (!c->asked || strcmp(c->asked, asked) != 0) {
+        const struct sw_repo_role *named = sw_repo_role(repo, asked);
+        c->asked = asked;
+        c->succinct = 0;
+        for (size_t i = 0; !c->succinct && i < repo->n_roles; i++) {
+            const json_t *sc = json_object_get(
+                json_object_get(json_object_get(sw_repo_role_current(&repo->roles[i]), "signed"),
+                                "delegations"),
+                "succinct_roles");
+            const char *np = json_string_value(json_object_get(sc, "name_prefix"));
+            json_int_t bits = json_integer_value(json_object_get(sc, "bit_length"));
+            if (!sc || !(named ? &repo->roles[i] == named : np && strcmp(np, asked) == 0))
+                continue;
+            if (bits < 1 || bits > SW_MD_MAX_SUCCINCT_BITS || !np)
+                return sw_error_set(&cli->err, SW_E_REPO_INVALID,
+                                    "add: role '%s' has malformed 'succinct_roles'", asked);
+            c->succinct = 1;
+            c->prefix = np;
+            c->bits = (unsigned)bits;
+        }
     }
-    if (!sc)
-        return 0;
-    {
-        json_int_t bits = json_integer_value(json_object_get(sc, "bit_length"));
-        const char *np = json_string_value(json_object_get(sc, "name_prefix"));
-        if (bits < 1 || bits > SW_MD_MAX_SUCCINCT_BITS || !np ||
-            sw_md_succinct_bin_name(np, (unsigned)bits, sw_md_succinct_bin(path, (unsigned)bits),
-                                    out, SW_MD_MAX_ROLE_NAME + 2) < 0)
+    if (c->succinct) {
+        if (sw_md_succinct_bin_name(c->prefix, c->bits, sw_md_succinct_bin(path, c->bits), bin,
+                                    sizeof(bin)) < 0)
             return sw_error_set(&cli->err, SW_E_REPO_INVALID,
-                                "%s: role '%s' has malformed 'succinct_roles'", cli->cmd->name,
-                                name);
+                                "add: role '%s' has malformed 'succinct_roles'", asked);
+        name = bin;
     }
-    return 1;
+    role = sw_repo_role(repo, name);
+    if (!role || !sw_repo_role_current(role))
+        return sw_error_set(&cli->err, SW_E_NOTFOUND, "add: no role '%s' in '%s'%s", name,
+                            repo->dir, strcmp(name, "targets") ? "; delegate it first" : "");
+    if (role->parent) {
+        if (c->parent_of != role) {
+            struct sw_repo_role *parent = sw_repo_role(repo, role->parent);
+            int r;
+            sw_md_free(c->parent_md);
+            c->parent_md = NULL;
+            c->parent_of = NULL;
+            if (!parent || !sw_repo_role_current(parent))
+                return sw_error_set(&cli->err, SW_E_INTERNAL, "role '%s' has no delegator",
+                                    role->name);
+            r = sw_repo_md_from_json(sw_repo_role_current(parent), SW_MD_TARGETS, parent->name,
+                                     &c->parent_md, &cli->err);
+            if (r < 0)
+                return r;
+            c->parent_of = role;
+        }
+        d = sw_md_delegation(c->parent_md, role->name);
+        if (!d || !sw_md_delegation_matches(d, path))
+            return sw_error_set(&cli->err, SW_E_INVAL,
+                                "add: target path '%s' is outside the paths '%s' delegates to "
+                                "role '%s'; clients would never find it there",
+                                path, role->parent, role->name);
+    }
+    *ret = role;
+    return 0;
 }
 
 int
 sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
 {
-    const char *dir = argv[0], *file = argv[1];
+    const char *dir = argv[0];
     const char *version = sw_repo_opt(cli, OPT_ADD_VERSION);
     const char *min_client = sw_repo_opt(cli, OPT_ADD_MIN_CLIENT);
-    const char *role_name = sw_repo_opt(cli, OPT_ADD_ROLE);
-    const char *path = sw_repo_opt(cli, OPT_ADD_NAME);
+    const char *role_opt = sw_repo_opt(cli, OPT_ADD_ROLE);
+    const char *name_opt = sw_repo_opt(cli, OPT_ADD_NAME);
+    const char *manifest = sw_repo_opt(cli, OPT_ADD_MANIFEST);
+    int replace = sw_repo_opt_flag(cli, OPT_ADD_REPLACE);
     const char *compat[MAX_LIST], *chans[MAX_LIST];
     size_t n_compat = sw_repo_opt_all(cli, OPT_ADD_COMPATIBLE, compat, MAX_LIST);
     size_t n_chans = sw_repo_opt_all(cli, OPT_ADD_CHANNEL, chans, MAX_LIST);
     long percent = -1;
     struct sw_repo_expiry exp;
     struct sw_repo *repo = NULL;
-    struct sw_repo_role *role;
-    json_t *info = NULL, *sw = NULL, *signed_, *targets;
+    struct add_batch b = {NULL, 0, 0};
+    struct add_role_cache rc;
+    struct sw_repo_role **roles = NULL;
+    json_t **infos = NULL, *cmdline_sw = NULL, *list = NULL;
     time_t now = sw_repo_now();
-    char bin_name[SW_MD_MAX_ROLE_NAME + 2];
-    size_t dropped;
-    int r;
+    int r = 0;
 
-    (void)argc;
-    if (!role_name)
-        role_name = "targets";
-    if (!path) {
-        const char *slash = strrchr(file, '/');
-        path = slash ? slash + 1 : file;
-    }
-    if (!version)
-        return sw_error_set(&cli->err, SW_E_USAGE, "add: --version V is required");
-    if (sw_version_check(version, &cli->err) < 0)
-        return sw_error_prefix(&cli->err, "add: --version: ");
-    if (min_client && sw_version_check(min_client, &cli->err) < 0)
-        return sw_error_prefix(&cli->err, "add: --min-client: ");
-    if (n_compat == 0)
+    memset(&rc, 0, sizeof(rc));
+    if (!role_opt)
+        role_opt = "targets";
+    if (argc < 2 && !manifest)
         return sw_error_set(&cli->err, SW_E_USAGE,
-                            "add: --compatible C is required (which machines it is for)");
+                            "add: name FILE..., a DIRECTORY or --manifest FILE to add");
+    if (name_opt && (argc != 2 || manifest))
+        return sw_error_set(&cli->err, SW_E_USAGE, "add: --name goes with exactly one FILE");
     if (n_compat > MAX_LIST || n_chans > MAX_LIST)
         return sw_error_set(&cli->err, SW_E_USAGE, "add: at most %d --compatible and --channel",
                             MAX_LIST);
     if ((r = sw_repo_opt_int(cli, OPT_ADD_ROLLOUT, "rollout", 0, 100, &percent)) < 0)
         return r;
-    if (sw_repo_check_target_path(path, &cli->err) < 0)
-        return sw_error_prefix(&cli->err, "add: ");
     if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
         return r;
+
+    /* 1. what to add, checked before the repository is touched */
+    if (argc >= 2) {
+        r = make_slipway(cli, "command line", version, min_client, compat, n_compat, chans, n_chans,
+                         percent, &cmdline_sw);
+        if (r < 0)
+            goto out;
+    }
+    for (int i = 1; i < argc && r == 0; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            r = add_walk(cli, &b, argv[i], "", 0, role_opt, cmdline_sw);
+        } else {
+            const char *slash = strrchr(argv[i], '/');
+            r = add_push(cli, &b, argv[i],
+                         name_opt            ? name_opt
+                         : slash && slash[1] ? slash + 1
+                                             : argv[i],
+                         role_opt, json_deep_copy(cmdline_sw));
+        }
+    }
+    if (r == 0 && manifest)
+        r = add_manifest(cli, &b, manifest, version, min_client, role_opt, compat, n_compat, chans,
+                         n_chans, percent);
+    if (r < 0)
+        goto out;
+    if (b.n == 0) {
+        r = sw_error_set(&cli->err, SW_E_USAGE, "add: nothing to add");
+        goto out;
+    }
+    for (size_t i = 0; i < b.n; i++)
+        if (!b.items[i].sw || sw_repo_check_target_path(b.items[i].path, &cli->err) < 0) {
+            r = b.items[i].sw ? sw_error_prefix(&cli->err, "add: '%s': ", b.items[i].file)
+                              : oom(cli);
+            goto out;
+        }
+
+    /* 2. where each goes: one open, each delegator parsed once per run of its roles */
     if ((r = open_repo(cli, dir, &repo)) < 0)
-        return r;
-    if ((r = succinct_bin_for(cli, repo, role_name, path, bin_name)) < 0)
         goto out;
-    if (r > 0)
-        role_name = bin_name;
-    role = sw_repo_role(repo, role_name);
-    if (!role || !sw_repo_role_current(role)) {
-        r = sw_error_set(&cli->err, SW_E_NOTFOUND, "add: no role '%s' in '%s'%s", role_name, dir,
-                         strcmp(role_name, "targets") ? "; delegate it first" : "");
-        goto out;
-    }
-    if ((r = check_delegated_path(cli, repo, role, path)) < 0)
-        goto out;
-    if (json_object_get(
-            json_object_get(json_object_get(sw_repo_role_current(role), "signed"), "targets"),
-            path) &&
-        !sw_repo_opt_flag(cli, OPT_ADD_REPLACE)) {
-        r = sw_error_set(&cli->err, SW_E_EXISTS,
-                         "add: role '%s' already lists target '%s'; remove it first or pass "
-                         "--replace",
-                         role_name, path);
-        goto out;
-    }
-    r = sw_repo_import_target(repo, file, path, &info, &cli->err);
-    if (r < 0)
-        goto out;
-    sw = json_pack("{s:s,s:[]}", "version", version, "compatible");
-    if (!sw) {
+    roles = calloc(b.n, sizeof(*roles));
+    infos = calloc(b.n, sizeof(*infos));
+    if (!roles || !infos) {
         r = oom(cli);
         goto out;
     }
-    for (size_t i = 0; i < n_compat; i++)
-        if (json_array_append_new(json_object_get(sw, "compatible"), json_string(compat[i])) < 0) {
-            r = oom(cli);
+    for (size_t i = 0; i < b.n; i++) {
+        struct add_item *it = &b.items[i];
+        const json_t *have;
+        r = add_resolve(cli, repo, &rc, it->role ? it->role : role_opt, it->path, &roles[i]);
+        if (r < 0)
             goto out;
-        }
-    if (n_chans) {
-        json_t *a = json_array();
-        for (size_t i = 0; a && i < n_chans; i++)
-            if (json_array_append_new(a, json_string(chans[i])) < 0) {
-                json_decref(a);
-                a = NULL;
-            }
-        if (!a || json_object_set_new(sw, "channels", a) < 0) {
-            r = oom(cli);
+        have = json_object_get(
+            json_object_get(json_object_get(sw_repo_role_current(roles[i]), "signed"), "targets"),
+            it->path);
+        if (have && !replace) {
+            r = sw_error_set(&cli->err, SW_E_EXISTS,
+                             "add: role '%s' already lists target '%s'; remove it first or pass "
+                             "--replace",
+                             roles[i]->name, it->path);
             goto out;
         }
     }
-    if ((percent >= 0 &&
-         json_object_set_new(sw, "rollout", json_pack("{s:i}", "percent", (int)percent)) < 0) ||
-        (min_client && json_object_set_new(sw, "min_client", json_string(min_client)) < 0) ||
-        json_object_set_new(info, "custom", json_pack("{s:O}", "slipway", sw)) < 0) {
-        r = oom(cli);
-        goto out;
+    /* the same path twice in one add is a mistake, whatever --replace says */
+    {
+        json_t *seen = json_object();
+        if (!seen) {
+            r = oom(cli);
+            goto out;
+        }
+        for (size_t i = 0; i < b.n && r == 0; i++) {
+            if (json_object_get(seen, b.items[i].path))
+                r = sw_error_set(&cli->err, SW_E_USAGE,
+                                 "add: target '%s' is named twice in one add", b.items[i].path);
+            else if (json_object_set_new(seen, b.items[i].path, json_true()) < 0)
+                r = oom(cli);
+        }
+        json_decref(seen);
+        if (r < 0)
+            goto out;
     }
-    r = sw_repo_stage(repo, role_name, &exp, now, &signed_, &dropped, &cli->err);
+
+    /* 3. the files, streamed and hashed once each; made durable together */
+    for (size_t i = 0; i < b.n; i++) {
+        struct add_item *it = &b.items[i];
+        r = sw_repo_import_target_batch(repo, it->file, it->path, 1, &infos[i], &cli->err);
+        if (r == 0 &&
+            json_object_set_new(infos[i], "custom", json_pack("{s:O}", "slipway", it->sw)) < 0)
+            r = oom(cli);
+        if (r < 0)
+            goto out;
+    }
+    r = sw_repo_sync_targets(repo, &cli->err);
     if (r < 0)
         goto out;
-    warn_dropped(role_name, dropped);
-    targets = json_object_get(signed_, "targets");
-    if (!json_is_object(targets) || json_object_set(targets, path, info) < 0) {
-        r = sw_error_set(&cli->err, SW_E_METADATA, "add: role '%s' has no 'targets' object",
-                         role_name);
-        goto out;
-    }
-    if (json_object_set_new(cli->report, "target", json_string(path)) < 0 ||
-        json_object_set_new(cli->report, "role", json_string(role_name)) < 0 ||
-        json_object_set(cli->report, "info", info) < 0) {
+
+    /* 4. staged once per role, each target set in memory; one write per role at the end */
+    list = json_array();
+    if (!list) {
         r = oom(cli);
         goto out;
     }
-    sw_repo_say(cli,
+    for (size_t i = 0; i < b.n; i++) {
+        json_t *signed_ = json_object_get(roles[i]->staged, "signed"), *targets;
+        if (!roles[i]->dirty) {
+            size_t dropped = 0;
+            r = sw_repo_stage(repo, roles[i]->name, &exp, now, &signed_, &dropped, &cli->err);
+            if (r < 0)
+                goto out;
+            warn_dropped(roles[i]->name, dropped);
+        }
+        targets = json_object_get(signed_, "targets");
+        if (!json_is_object(targets) || json_object_set(targets, b.items[i].path, infos[i]) < 0) {
+            r = sw_error_set(&cli->err, SW_E_METADATA, "add: role '%s' has no 'targets' object",
+                             roles[i]->name);
+            goto out;
+        }
+        if (json_array_append_new(list, json_pack("{s:s,s:s,s:O}", "target", b.items[i].path,
+                                                  "role", roles[i]->name, "length",
+                                                  json_object_get(infos[i], "length"))) < 0) {
+            r = oom(cli);
+            goto out;
+        }
+        if (b.n <= SW_REPO_ADD_SAY_EACH)
+            sw_repo_say(
+                cli,
                 "added target '%s' (%" JSON_INTEGER_FORMAT " bytes, version %s) to role '%s'\n",
-                path, json_integer_value(json_object_get(info, "length")), version, role_name);
+                b.items[i].path, json_integer_value(json_object_get(infos[i], "length")),
+                json_string_value(json_object_get(b.items[i].sw, "version")), roles[i]->name);
+    }
+    if (b.n > SW_REPO_ADD_SAY_EACH)
+        sw_repo_say(cli, "added %zu targets\n", b.n);
+    if (b.n == 1 && (json_object_set_new(cli->report, "target", json_string(b.items[0].path)) < 0 ||
+                     json_object_set_new(cli->report, "role", json_string(roles[0]->name)) < 0 ||
+                     json_object_set(cli->report, "info", infos[0]) < 0)) {
+        r = oom(cli);
+        goto out;
+    }
+    if (json_object_set(cli->report, "added", list) < 0) {
+        r = oom(cli);
+        goto out;
+    }
     r = save_and_report(cli, repo, now);
 out:
-    json_decref(info);
-    json_decref(sw);
+    for (size_t i = 0; infos && i < b.n; i++)
+        json_decref(infos[i]);
+    free(infos);
+    free(roles);
+    json_decref(list);
+    json_decref(cmdline_sw);
+    sw_md_free(rc.parent_md);
+    add_batch_release(&b);
     sw_repo_free(repo);
     return r;
 }

@@ -62,9 +62,10 @@ static const struct sw_repo_cmd commands[] = {
     {"init", 1, 1, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_init_opts, sw_repo_cmd_init,
      "DIR [--ROLE-keys N --ROLE-threshold T] [--ROLE-key PUB ...]",
      "make a repository with root, targets, snapshot and timestamp keys, and publish it"},
-    {"add", 2, 2, SW_REPO_F_EXPIRY, sw_repo_add_opts, sw_repo_cmd_add,
-     "DIR FILE --version V --compatible C [--channel CH ...] [--rollout PERCENT]",
-     "copy a bundle in as a target with its custom.slipway fields (staged)"},
+    {"add", 1, -1, SW_REPO_F_EXPIRY, sw_repo_add_opts, sw_repo_cmd_add,
+     "DIR (FILE|DIRECTORY)... [--manifest FILE] --version V --compatible C [--channel CH ...] "
+     "[--rollout PERCENT]",
+     "copy bundles in as targets with their custom.slipway fields (staged; one write)"},
     {"remove", 2, 2, SW_REPO_F_EXPIRY, sw_repo_remove_opts, sw_repo_cmd_remove,
      "DIR TARGET [--role ROLE]", "take a target out of its role (staged)"},
     {"rollout", 2, 2, SW_REPO_F_EXPIRY, sw_repo_rollout_opts, sw_repo_cmd_rollout,

@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define COPY_CHUNK (256 * 1024)
+#define COPY_CHUNK (1024 * 1024)
 
 /* --- expiry ---------------------------------------------------------------------- */
 
@@ -1040,6 +1040,29 @@ int
 sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *path,
                       json_t **ret_info, struct sw_error *err)
 {
+    return sw_repo_import_target_batch(repo, src, path, 0, ret_info, err);
+}
+
+int
+sw_repo_sync_targets(const struct sw_repo *repo, struct sw_error *err)
+{
+    int fd = open(repo->targets_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", repo->targets_dir);
+    if (syncfs(fd) < 0) {
+        int e = errno;
+        close(fd);
+        return sw_error_errno(err, SW_E_IO, e, "cannot sync the file system of '%s'",
+                              repo->targets_dir);
+    }
+    close(fd);
+    return 0;
+}
+
+int
+sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
+                            int batch, json_t **ret_info, struct sw_error *err)
+{
     struct sw_hash *h256 = NULL, *h512 = NULL;
     unsigned char *chunk = NULL, d256[SW_HASH_MAX_LEN], d512[SW_HASH_MAX_LEN];
     char x256[SW_HASH_MAX_HEX], x512[SW_HASH_MAX_HEX];
@@ -1110,7 +1133,7 @@ sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *p
         }
         total += n;
     }
-    if (fsync(out) < 0) {
+    if (!batch && fsync(out) < 0) {
         r = sw_error_errno(err, SW_E_IO, errno, "cannot fsync '%s'", tmp);
         goto out;
     }
@@ -1129,7 +1152,7 @@ sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *p
     }
     if ((r = link_as(tmp, dest256, total, err)) < 0 || (r = link_as(tmp, dest512, total, err)) < 0)
         goto out;
-    r = sw_fs_fsync_parent(dest256, err);
+    r = batch ? 0 : sw_fs_fsync_parent(dest256, err);
     if (r < 0)
         goto out;
     *ret_info = json_pack("{s:I,s:{s:s,s:s}}", "length", (json_int_t)total, "hashes", "sha256",

@@ -24,6 +24,9 @@
 #define SW_REPO_MAX_VERSIONS 100000     /* versions of one role probed on disk */
 #define SW_REPO_MAX_EXPIRES_AT 64       /* --expires-at overrides in one command */
 #define SW_REPO_MAX_KEYNAMES_LEN 262144 /* bytes of staged/keynames.json */
+#define SW_REPO_MAX_ADD 1000000         /* targets one add takes (files, a directory, a manifest) */
+#define SW_REPO_MAX_ADD_DEPTH 32        /* directory levels one add walks */
+#define SW_REPO_ADD_SAY_EACH 20         /* an add of more targets prints one summary line */
 
 /* The spec_version written into new metadata. */
 #define SW_REPO_SPEC_VERSION "1.0.31"
@@ -202,5 +205,18 @@ int sw_repo_read_metadata(const char *metadata_dir, const char *rel, unsigned ch
  */
 int sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *path,
                           json_t **ret_info, struct sw_error *err);
+
+/*
+ * The same, for one of many targets imported by one command (batch): no
+ * fsync of the file or its directory; the caller makes every imported
+ * file durable at once with sw_repo_sync_targets() before the metadata
+ * that names them is written. The bytes are streamed through EVP
+ * (sw_hash) once, for both digests.
+ */
+int sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
+                                int batch, json_t **ret_info, struct sw_error *err);
+
+/* Make every file written under targets/ durable: one syncfs() of its file system. */
+int sw_repo_sync_targets(const struct sw_repo *repo, struct sw_error *err);
 
 #endif

@@ -22,7 +22,7 @@ test_expect_success '--help, --version and usage errors' '
     expect_code 0 repo commit --help && contains "$TRASH/out" "--key-dir KEYS" &&
     contains "$TRASH/out" "--expires-at ROLE=DATE" &&
     expect_code 2 repo && expect_code 2 repo frobnicate &&
-    expect_code 2 repo add "$R" && contains "$TRASH/err" "expected DIR FILE" &&
+    expect_code 2 repo add "$R" && contains "$TRASH/err" "FILE..., a DIRECTORY or --manifest FILE" &&
     expect_code 2 repo verify "$R" --bogus && contains "$TRASH/err" "unknown option" &&
     expect_code 2 repo init "$R" && contains "$TRASH/err" "no key directory"
 '

@@ -492,6 +492,14 @@ test_delegations_vector(void **state)
         assert_non_null(sw_md_target(bins, p));
     }
     assert_non_null(sw_md_target(rest, "pkg0.bin"));
+    /* the path's hash is computed once and kept for that path only: alternating paths */
+    for (int k = 0; k < 3; k++) {
+        assert_false(sw_md_delegation_matches(r_bins, "pkg0.bin"));
+        assert_true(sw_md_delegation_matches(r_bins, "pkg1.bin"));
+        assert_true(sw_md_delegation_matches(r_rest, "pkg0.bin"));
+        assert_false(sw_md_delegation_matches(r_rest, "pkg6.bin"));
+        assert_true(sw_md_delegation_matches(r_bins, "pkg6.bin"));
+    }
 
     /* the targets the vector expects, checked against the files served */
     {

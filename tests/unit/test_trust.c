@@ -72,6 +72,8 @@ vector_file(struct fx *f, const char *rel, size_t *len)
 }
 
 /* Pin the vector's 1.root.json and open a trust over a file:// mirror of it. */
+static unsigned walk_cap; /* max_walk_roles of the next open_vector (0: default) */
+
 static void
 open_vector(struct fx *f, const char *name, int with_store)
 {
@@ -115,6 +117,7 @@ open_vector(struct fx *f, const char *name, int with_store)
     tc.max_root_size = 512 * 1024;
     tc.max_timestamp_size = 16 * 1024;
     tc.max_metadata_size = 1024 * 1024;
+    tc.max_walk_roles = walk_cap;
     if (sw_trust_open(&tc, &f->t, &err) != 0)
         fail_msg("%s", err.msg);
 }
@@ -576,6 +579,86 @@ test_diamond_walk(void **state)
     sw_trust_skips_free(skips, n_skips);
 }
 
+/* The walk keeps at most max_walk_roles delegated roles; the rest are skips naming the cap. */
+static void
+test_walk_cap(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n_roles = 0;
+
+    walk_cap = 2;
+    open_vector(f, "delegations", 1);
+    walk_cap = 0;
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    if (sw_trust_fetch_delegated(f->t, &n_roles, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(n_roles, 2); /* apps, bins; not bins-rest, apps-edge */
+    assert_int_equal(n_skips, 2);
+    for (size_t i = 0; i < n_skips; i++) {
+        assert_int_equal(skips[i].code, SW_E_LIMIT);
+        assert_non_null(strstr(skips[i].reason, "more than 2 delegated roles"));
+    }
+    assert_false(md_has(f, "bins-rest.json"));
+    sw_trust_skips_free(skips, n_skips);
+}
+
+/*
+ * Nothing new: a second session's refresh makes two requests and reads
+ * neither snapshot nor targets (not loaded); the walk does nothing; a
+ * search then loads them and finds targets as before.
+ */
+static void
+test_nothing_new_deferred(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    struct sw_trust_report rep;
+    struct sw_trust_config tc;
+    size_t n_skips = 0, n_roles = 0;
+    const struct sw_md_fileinfo *info = NULL;
+    const char *role = NULL;
+    int64_t tv;
+
+    open_vector(f, "delegations", 1);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    if (sw_trust_fetch_delegated(f->t, &n_roles, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(n_roles, 4);
+    assert_int_equal(n_skips, 0);
+    tv = sw_md_version(sw_trust_role(f->t, SW_MD_TARGETS));
+    sw_trust_free(f->t);
+    memset(&tc, 0, sizeof(tc));
+    tc.metadata_dir = f->md;
+    tc.store = f->store;
+    tc.fetch = f->fetch;
+    tc.max_root_size = 512 * 1024;
+    tc.max_timestamp_size = 16 * 1024;
+    tc.max_metadata_size = 1024 * 1024;
+    assert_int_equal(sw_trust_open(&tc, &f->t, &err), 0);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, &rep, &err), 0);
+    assert_true(rep.timestamp_unchanged);
+    assert_int_equal(rep.requests, 2);
+    assert_int_equal(rep.n_changes, 0);
+    assert_null(sw_trust_role(f->t, SW_MD_TARGETS));
+    assert_null(sw_trust_role(f->t, SW_MD_SNAPSHOT));
+    assert_int_equal(sw_trust_role_version(f->t, SW_MD_TARGETS), tv);
+    n_roles = 0;
+    if (sw_trust_fetch_delegated(f->t, &n_roles, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(n_roles, 4);
+    assert_int_equal(n_skips, 0);
+    assert_null(sw_trust_role(f->t, SW_MD_TARGETS));
+    assert_int_equal(sw_trust_requests(f->t), 2);
+    /* a search loads them from the kept files, without a request */
+    assert_int_equal(sw_trust_find_target(f->t, "pkg3.bin", &info, &role, &err), 0);
+    assert_string_equal(role, "bins");
+    assert_non_null(sw_trust_role(f->t, SW_MD_TARGETS));
+    assert_int_equal(sw_trust_requests(f->t), 2);
+}
+
 /* Without the network a role that is not kept is reported, not fetched. */
 static void
 test_local_roles_not_fetched(void **state)
@@ -647,6 +730,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_diamond_a_then_b, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diamond_b_then_a, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diamond_walk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_walk_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nothing_new_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_roles_not_fetched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freeze_floor, setup, teardown),
     };
