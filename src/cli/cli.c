@@ -53,6 +53,16 @@ static const struct sw_cli_cmd commands[] = {
      "[--why]", "list the trusted targets offered to this machine"},
     {"status", 0, 0, SW_CLI_STORE | SW_CLI_JSON, NULL, sw_cmd_status, "",
      "show the state directory, store, device id, slots and trusted metadata"},
+    {"fetch", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_fetch_opts, sw_cmd_fetch,
+     "[--allow-downgrade] [TARGET]", "download a target (default: the newest offered), verified"},
+    {"stage", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_stage_opts, sw_cmd_stage,
+     "[--allow-downgrade] [TARGET]", "fetch if needed, verify and extract into the inactive slot"},
+    {"promote", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_promote, "",
+     "switch to the staged slot atomically"},
+    {"rollback", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_rollback_opts,
+     sw_cmd_rollback, "[--reason TEXT]", "switch back to the previous version in the other slot"},
+    {"history", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_history_opts, sw_cmd_history,
+     "[--limit N]", "every update with its transitions, timings, actor and reason"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -61,6 +71,8 @@ int
 sw_cli_exit_code(int r)
 {
     int code = r < 0 ? -r : r;
+    if (sw_cli_update_exit_code(r) >= 0)
+        return sw_cli_update_exit_code(r);
     if (code == 0)
         return SW_EXIT_OK;
     if (code == SW_E_USAGE)
@@ -311,6 +323,11 @@ prepare(struct sw_cli *cli, int *ret_store_failed)
             return r;
     }
     *ret_store_failed = 0;
+    if (cmd->flags & SW_CLI_LOCK) {
+        r = sw_cli_recover(cli); /* an interrupted update is finished or undone first */
+        if (r < 0)
+            return r;
+    }
     return 0;
 }
 

@@ -25,10 +25,14 @@ enum sw_exit {
     SW_EXIT_STORE = 4,   /* the state store is unusable, or locked */
     SW_EXIT_TRUST = 5,   /* verification refused the repository or a target */
     SW_EXIT_FETCH = 6,   /* no mirror could deliver */
+    SW_EXIT_REFUSED = 7, /* refused in the update's state: nothing staged, a downgrade, ... */
+    SW_EXIT_MISMATCH = 8, /* the slots on disk and the state store disagree */
 };
 
 /* Map a negative SW_E_* code to an exit code. */
 int sw_cli_exit_code(int r);
+/* The exit code of the update family's own errors, or -1 (src/cli/update.c). */
+int sw_cli_update_exit_code(int r);
 
 enum sw_cli_flags {
     SW_CLI_CONFIG = 1 << 0, /* load the configuration */
@@ -92,6 +96,20 @@ int sw_cmd_status(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_init(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_list(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_fetch(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_stage(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_promote(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_rollback(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_history(struct sw_cli *cli, int argc, char **argv);
+extern const struct sw_opt sw_cli_fetch_opts[];
+extern const struct sw_opt sw_cli_stage_opts[];
+extern const struct sw_opt sw_cli_rollback_opts[];
+extern const struct sw_opt sw_cli_history_opts[];
+/* Recover an interrupted update (every command that holds the lock, on start). */
+int sw_cli_recover(struct sw_cli *cli);
+struct sw_offer_device;
+/* This machine as the offer rules see it; strings borrowed from cli and installed. */
+void sw_cli_offer_device(struct sw_cli *cli, const char *installed, struct sw_offer_device *dev);
 extern const struct sw_opt sw_cli_init_opts[];
 extern const struct sw_opt sw_cli_list_opts[];
 
