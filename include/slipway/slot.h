@@ -54,6 +54,7 @@ struct sw_slot_info {
     const char *path; /* root of the slot's tree (dir: the directory; block: a mount) */
     bool present;     /* the slot exists and is usable */
     bool empty;       /* holds nothing */
+    bool complete;    /* finished and not prepared since (what verify checks, cheaply) */
     bool active;      /* what runs now (dir: what `current` points to) */
     bool next_boot;   /* what will run after the next boot (dir: same as active) */
     int health;       /* SW_SLOT_HEALTH_* as marked by the backend, if it keeps marks */
