@@ -291,9 +291,9 @@ sw_update_view_read(struct sw_update_ctx *c, struct sw_update_view *v, struct sw
     for (int i = 0; i < SW_SLOT_COUNT; i++) {
         const struct sw_store_slot *row =
             sw_update_view_row(v, sw_slot_id_to_string((enum sw_slot_id)i));
-        if (row && holds_tree(row->state) && (!v->info[i].present || v->info[i].empty))
-            add_problem(v, "the store says slot '%s' holds version %s (%s), but it is empty "
-                           "on disk",
+        if (row && holds_tree(row->state) && (!v->info[i].present || !v->info[i].complete))
+            add_problem(v, "the store says slot '%s' holds version %s (%s), but it is not "
+                           "complete on disk",
                         row->name, row->version ? row->version : "?", row->state);
     }
     return 0;
@@ -608,7 +608,7 @@ sw_update_rollback(struct sw_update_ctx *c, const char *reason, struct sw_store_
     cur = sw_update_view_row(&v, sw_slot_id_to_string(id));
     prev = sw_update_view_row(&v, sw_slot_id_to_string(sw_slot_other(id)));
     if (!prev || strcmp(prev->state, "previous") != 0 || !prev->version ||
-        !v.info[sw_slot_other(id)].present || v.info[sw_slot_other(id)].empty) {
+        !v.info[sw_slot_other(id)].present || !v.info[sw_slot_other(id)].complete) {
         r = sw_error_set(err, SW_E_UPDATE_STATE,
                          "slot '%s' holds no complete previous version (it is %s): nothing "
                          "to roll back to",
