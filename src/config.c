@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@ enum conf_section {
     SECT_NONE,
     SECT_SLIPWAY,
     SECT_FETCH,
+    SECT_STAGE,
     SECT_MIRROR,
     SECT_HOOK,
 };
@@ -218,6 +220,45 @@ parse_size(const char *value, void *dest, char *why, size_t whylen)
                         "a number of bytes (suffix K, M, G or T allowed)");
 }
 
+/* A yes/no into a bool (parse_bool fills an int). */
+static int
+parse_flag(const char *value, void *dest, char *why, size_t whylen)
+{
+    int v;
+    if (parse_bool(value, &v, why, whylen) < 0)
+        return -1;
+    *(bool *)dest = v != 0;
+    return 0;
+}
+
+/* A count of bundle entries, at least 1. */
+static int
+parse_entries(const char *value, void *dest, char *why, size_t whylen)
+{
+    uint64_t v;
+    if (parse_number(value, UINT64_C(1) << 32, NULL, NULL, &v, why, whylen, "a whole number") < 0)
+        return -1;
+    if (v == 0) {
+        snprintf(why, whylen, "must be at least 1");
+        return -1;
+    }
+    *(uint64_t *)dest = v;
+    return 0;
+}
+
+/* A byte cap that must not be 0. */
+static int
+parse_cap(const char *value, void *dest, char *why, size_t whylen)
+{
+    if (parse_size(value, dest, why, whylen) < 0)
+        return -1;
+    if (*(uint64_t *)dest == 0) {
+        snprintf(why, whylen, "must not be 0");
+        return -1;
+    }
+    return 0;
+}
+
 static int
 parse_backend(const char *value, void *dest, char *why, size_t whylen)
 {
@@ -373,6 +414,15 @@ static const struct conf_item conf_items[] = {
     {SECT_FETCH, "max-timestamp-size", parse_size, CFG(max_timestamp_size)},
     {SECT_FETCH, "max-metadata-size", parse_size, CFG(max_metadata_size)},
     {SECT_FETCH, "max-target-size", parse_size, CFG(max_target_size)},
+    {SECT_STAGE, "max-bytes", parse_cap, CFG(stage.max_bytes)},
+    {SECT_STAGE, "max-entries", parse_entries, CFG(stage.max_entries)},
+    {SECT_STAGE, "max-entry-bytes", parse_cap, CFG(stage.max_entry_bytes)},
+    {SECT_STAGE, "reserve", parse_size, CFG(stage.reserve_bytes)},
+    {SECT_STAGE, "allow-devices", parse_flag, CFG(stage.allow_devices)},
+    {SECT_STAGE, "allow-fifos", parse_flag, CFG(stage.allow_fifos)},
+    {SECT_STAGE, "keep-setid", parse_flag, CFG(stage.keep_setid)},
+    {SECT_STAGE, "keep-xattrs", parse_flag, CFG(stage.keep_xattrs)},
+    {SECT_STAGE, "restore-owner", parse_flag, CFG(stage.restore_owner)},
     {SECT_MIRROR, "metadata-url", parse_url, MIR(metadata_url)},
     {SECT_MIRROR, "targets-url", parse_url, MIR(targets_url)},
     {SECT_MIRROR, "pin", parse_pin, MIR(pin)},
@@ -390,6 +440,8 @@ section_word(enum conf_section s)
         return "slipway";
     case SECT_FETCH:
         return "fetch";
+    case SECT_STAGE:
+        return "stage";
     case SECT_MIRROR:
         return "mirror";
     case SECT_HOOK:
@@ -406,6 +458,7 @@ static int
 set_defaults(struct sw_config *cfg)
 {
     cfg->hook_timeout = 60;
+    sw_bundle_limits_init(&cfg->stage);
     cfg->connect_timeout = 30;
     cfg->timeout = 0;
     cfg->low_speed_limit = 1024;
@@ -503,6 +556,10 @@ begin_section(struct parse_state *ps, const char *line)
         ps->section = SECT_FETCH;
         return;
     }
+    if (strcmp(head, "stage") == 0) {
+        ps->section = SECT_STAGE;
+        return;
+    }
     q1 = strchr(head, '"');
     q2 = q1 ? strchr(q1 + 1, '"') : NULL;
     if (q1 && q2 && q2[1] == '\0') {
@@ -582,7 +639,7 @@ begin_section(struct parse_state *ps, const char *line)
         }
     }
     fail_at(ps, ps->lineno,
-            "unknown section [%s] (known: [slipway], [fetch], [mirror \"NAME\"], "
+            "unknown section [%s] (known: [slipway], [fetch], [stage], [mirror \"NAME\"], "
             "[hook \"NAME\"])",
             head);
 }
@@ -708,6 +765,7 @@ conf_handler(void *user, const char *section, const char *name, const char *raw_
         break;
     case SECT_SLIPWAY:
     case SECT_FETCH:
+    case SECT_STAGE:
         base = ps->cfg;
         break;
     case SECT_NONE:

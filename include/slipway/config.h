@@ -9,6 +9,7 @@
 #ifndef SLIPWAY_CONFIG_H
 #define SLIPWAY_CONFIG_H
 
+#include <slipway/bundle.h>
 #include <slipway/error.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,6 +77,9 @@ struct sw_config {
     uint64_t max_timestamp_size; /* cap for timestamp.json */
     uint64_t max_metadata_size;  /* cap for a role whose length is not given */
     uint64_t max_target_size;    /* refuse targets larger than this; 0 = no limit */
+
+    /* [stage]: what a bundle may do (defaults: sw_bundle_limits_init()) */
+    struct sw_bundle_limits stage;
 
     struct sw_mirror *mirrors;
     size_t n_mirrors;

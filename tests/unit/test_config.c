@@ -99,6 +99,16 @@ test_example_file_parses_to_defaults(void **state)
     assert_int_equal(cfg->max_metadata_size, def->max_metadata_size);
     assert_int_equal(cfg->max_target_size, def->max_target_size);
     assert_int_equal(cfg->canary, def->canary);
+    assert_int_equal(cfg->stage.max_bytes, def->stage.max_bytes);
+    assert_int_equal(cfg->stage.max_entries, def->stage.max_entries);
+    assert_int_equal(cfg->stage.max_entry_bytes, def->stage.max_entry_bytes);
+    assert_int_equal(cfg->stage.reserve_bytes, def->stage.reserve_bytes);
+    assert_int_equal(cfg->stage.allow_devices, def->stage.allow_devices);
+    assert_int_equal(cfg->stage.allow_fifos, def->stage.allow_fifos);
+    assert_int_equal(cfg->stage.keep_setid, def->stage.keep_setid);
+    assert_int_equal(cfg->stage.keep_xattrs, def->stage.keep_xattrs);
+    assert_int_equal(cfg->stage.restore_owner, def->stage.restore_owner);
+    assert_memory_equal(&cfg->stage, &def->stage, sizeof(cfg->stage));
     sw_config_free(cfg);
     sw_config_free(def);
     free(path);
@@ -226,6 +236,42 @@ test_unknown_section(void **state)
 }
 
 static void
+test_stage_section(void **state)
+{
+    struct sw_config *cfg;
+    (void)state;
+    cfg = parse_ok("[stage]\nmax-bytes = 2G\nmax-entries = 5000\nmax-entry-bytes = 512M\n"
+                   "reserve = 0\nallow-devices = yes\nallow-fifos = on\nkeep-setid = true\n"
+                   "keep-xattrs = 1\nrestore-owner = no\n");
+    assert_int_equal(cfg->stage.max_bytes, 2ULL << 30);
+    assert_int_equal(cfg->stage.max_entries, 5000);
+    assert_int_equal(cfg->stage.max_entry_bytes, 512ULL << 20);
+    assert_int_equal(cfg->stage.reserve_bytes, 0);
+    assert_true(cfg->stage.allow_devices);
+    assert_true(cfg->stage.allow_fifos);
+    assert_true(cfg->stage.keep_setid);
+    assert_true(cfg->stage.keep_xattrs);
+    assert_false(cfg->stage.restore_owner);
+    sw_config_free(cfg);
+    /* the defaults are the documented ones */
+    cfg = parse_ok("[stage]\n");
+    assert_int_equal(cfg->stage.max_bytes, SW_BUNDLE_DEFAULT_MAX_BYTES);
+    assert_int_equal(cfg->stage.max_entries, SW_BUNDLE_DEFAULT_MAX_ENTRIES);
+    assert_int_equal(cfg->stage.max_entry_bytes, SW_BUNDLE_DEFAULT_MAX_ENTRY_BYTES);
+    assert_int_equal(cfg->stage.reserve_bytes, SW_BUNDLE_DEFAULT_RESERVE_BYTES);
+    assert_false(cfg->stage.allow_devices);
+    assert_false(cfg->stage.keep_setid);
+    assert_true(cfg->stage.restore_owner);
+    sw_config_free(cfg);
+    parse_bad("[stage]\nmax-bytes = 0\n", "t.conf:2:", "[stage] max-bytes = '0': must not be 0");
+    parse_bad("[stage]\nmax-entries = 0\n", "t.conf:2:", "must be at least 1");
+    parse_bad("[stage]\nmax-entries = 10K\n", "t.conf:2:", "max-entries = '10K'");
+    parse_bad("[stage]\nmax-entry-bytes = lots\n", "t.conf:2:", "max-entry-bytes");
+    parse_bad("[stage]\nkeep-setid = maybe\n", "t.conf:2:", "must be 'yes' or 'no'");
+    parse_bad("[stage]\nmax-size = 1G\n", "t.conf:2:", "unknown key 'max-size' in section [stage]");
+}
+
+static void
 test_bad_values(void **state)
 {
     (void)state;
@@ -347,6 +393,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_example_file_parses_to_defaults),
+        cmocka_unit_test(test_stage_section),
         cmocka_unit_test(test_full_file),
         cmocka_unit_test(test_state_dir_override),
         cmocka_unit_test(test_hook_default_required),
