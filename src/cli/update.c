@@ -683,8 +683,7 @@ out:
 static void
 stage_limits(struct sw_cli *cli, struct sw_bundle_limits *lim)
 {
-    (void)cli;
-    sw_bundle_limits_init(lim);
+    *lim = cli->cfg->stage;
 }
 
 struct stage_progress {
