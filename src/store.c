@@ -836,7 +836,7 @@ sw_store_update_save(struct sw_store *st, const struct sw_store_update *u, struc
 }
 
 #define UPDATE_COLUMNS                                                                             \
-    "id, txn, target, version, from_version, length, sha256, slot, state, actor, error, "         \
+    "id, txn, target, version, from_version, length, sha256, slot, state, actor, error, "          \
     "created_at, updated_at"
 
 static int

@@ -19,13 +19,13 @@
 #include <string.h>
 
 static const char *const state_names[SW_UPDATE_N_STATES] = {
-    [SW_UPDATE_AVAILABLE] = "available",     [SW_UPDATE_DOWNLOADING] = "downloading",
-    [SW_UPDATE_DOWNLOADED] = "downloaded",   [SW_UPDATE_STAGING] = "staging",
-    [SW_UPDATE_STAGED] = "staged",           [SW_UPDATE_CHECKING] = "checking",
-    [SW_UPDATE_CHECKED] = "checked",         [SW_UPDATE_CHECK_FAILED] = "check_failed",
-    [SW_UPDATE_PROMOTING] = "promoting",     [SW_UPDATE_PROMOTED] = "promoted",
-    [SW_UPDATE_COMMITTED] = "committed",     [SW_UPDATE_ROLLED_BACK] = "rolled_back",
-    [SW_UPDATE_FAILED] = "failed",           [SW_UPDATE_CANCELLED] = "cancelled",
+    [SW_UPDATE_AVAILABLE] = "available",   [SW_UPDATE_DOWNLOADING] = "downloading",
+    [SW_UPDATE_DOWNLOADED] = "downloaded", [SW_UPDATE_STAGING] = "staging",
+    [SW_UPDATE_STAGED] = "staged",         [SW_UPDATE_CHECKING] = "checking",
+    [SW_UPDATE_CHECKED] = "checked",       [SW_UPDATE_CHECK_FAILED] = "check_failed",
+    [SW_UPDATE_PROMOTING] = "promoting",   [SW_UPDATE_PROMOTED] = "promoted",
+    [SW_UPDATE_COMMITTED] = "committed",   [SW_UPDATE_ROLLED_BACK] = "rolled_back",
+    [SW_UPDATE_FAILED] = "failed",         [SW_UPDATE_CANCELLED] = "cancelled",
 };
 
 const char *
@@ -52,20 +52,20 @@ sw_update_state_from_string(const char *s, enum sw_update_state *ret_state)
 /* edges[from][to]: the state machine of docs/staging.md, as a table */
 static const unsigned char edges[SW_UPDATE_N_STATES][SW_UPDATE_N_STATES] = {
     [SW_UPDATE_AVAILABLE] = {[SW_UPDATE_DOWNLOADING] = N, [SW_UPDATE_CANCELLED] = N},
-    [SW_UPDATE_DOWNLOADING] = {[SW_UPDATE_DOWNLOADED] = N, [SW_UPDATE_FAILED] = N,
-                               [SW_UPDATE_AVAILABLE] = R},
-    [SW_UPDATE_DOWNLOADED] = {[SW_UPDATE_STAGING] = N, [SW_UPDATE_DOWNLOADING] = N,
-                              [SW_UPDATE_CANCELLED] = N},
-    [SW_UPDATE_STAGING] = {[SW_UPDATE_STAGED] = N, [SW_UPDATE_FAILED] = N,
-                           [SW_UPDATE_DOWNLOADED] = R},
-    [SW_UPDATE_STAGED] = {[SW_UPDATE_CHECKING] = N, [SW_UPDATE_PROMOTING] = N,
-                          [SW_UPDATE_CANCELLED] = N},
-    [SW_UPDATE_CHECKING] = {[SW_UPDATE_CHECKED] = N, [SW_UPDATE_CHECK_FAILED] = N,
-                            [SW_UPDATE_STAGED] = R},
+    [SW_UPDATE_DOWNLOADING] =
+        {[SW_UPDATE_DOWNLOADED] = N, [SW_UPDATE_FAILED] = N, [SW_UPDATE_AVAILABLE] = R},
+    [SW_UPDATE_DOWNLOADED] =
+        {[SW_UPDATE_STAGING] = N, [SW_UPDATE_DOWNLOADING] = N, [SW_UPDATE_CANCELLED] = N},
+    [SW_UPDATE_STAGING] =
+        {[SW_UPDATE_STAGED] = N, [SW_UPDATE_FAILED] = N, [SW_UPDATE_DOWNLOADED] = R},
+    [SW_UPDATE_STAGED] =
+        {[SW_UPDATE_CHECKING] = N, [SW_UPDATE_PROMOTING] = N, [SW_UPDATE_CANCELLED] = N},
+    [SW_UPDATE_CHECKING] =
+        {[SW_UPDATE_CHECKED] = N, [SW_UPDATE_CHECK_FAILED] = N, [SW_UPDATE_STAGED] = R},
     [SW_UPDATE_CHECKED] = {[SW_UPDATE_PROMOTING] = N, [SW_UPDATE_CANCELLED] = N},
     [SW_UPDATE_CHECK_FAILED] = {[SW_UPDATE_CANCELLED] = N},
-    [SW_UPDATE_PROMOTING] = {[SW_UPDATE_PROMOTED] = N, [SW_UPDATE_FAILED] = N,
-                             [SW_UPDATE_STAGED] = R},
+    [SW_UPDATE_PROMOTING] =
+        {[SW_UPDATE_PROMOTED] = N, [SW_UPDATE_FAILED] = N, [SW_UPDATE_STAGED] = R},
     [SW_UPDATE_PROMOTED] = {[SW_UPDATE_COMMITTED] = N, [SW_UPDATE_ROLLED_BACK] = N},
     [SW_UPDATE_COMMITTED] = {[SW_UPDATE_ROLLED_BACK] = N},
 };
@@ -216,8 +216,7 @@ sw_update_view_row(const struct sw_update_view *v, const char *name)
     return NULL;
 }
 
-static void
-add_problem(struct sw_update_view *v, const char *fmt, ...) SW_PRINTF(2, 3);
+static void add_problem(struct sw_update_view *v, const char *fmt, ...) SW_PRINTF(2, 3);
 
 static void
 add_problem(struct sw_update_view *v, const char *fmt, ...)
@@ -292,8 +291,9 @@ sw_update_view_read(struct sw_update_ctx *c, struct sw_update_view *v, struct sw
         const struct sw_store_slot *row =
             sw_update_view_row(v, sw_slot_id_to_string((enum sw_slot_id)i));
         if (row && holds_tree(row->state) && (!v->info[i].present || !v->info[i].complete))
-            add_problem(v, "the store says slot '%s' holds version %s (%s), but it is not "
-                           "complete on disk",
+            add_problem(v,
+                        "the store says slot '%s' holds version %s (%s), but it is not "
+                        "complete on disk",
                         row->name, row->version ? row->version : "?", row->state);
     }
     return 0;
@@ -440,7 +440,8 @@ finish_promote(struct sw_update_ctx *c, struct sw_store_update *u, enum sw_slot_
     ch[n].update_id = u->id;
     n++;
     {
-        const struct sw_store_slot *old = sw_update_view_row(v, sw_slot_id_to_string(sw_slot_other(id)));
+        const struct sw_store_slot *old =
+            sw_update_view_row(v, sw_slot_id_to_string(sw_slot_other(id)));
         if (old && strcmp(old->state, "active") == 0) {
             ch[n].name = old->name;
             ch[n].state = "previous";

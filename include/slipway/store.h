@@ -118,8 +118,8 @@ int sw_store_event_add(struct sw_store *st, const struct sw_store_event *ev, str
  * Set one slot's row (name "a" or "b"): state (empty, staging, staged,
  * active, previous, bad), version (NULL when empty) and update (0 = none).
  */
-int sw_store_slot_set(struct sw_store *st, const char *name, const char *state,
-                      const char *version, int64_t update_id, struct sw_error *err);
+int sw_store_slot_set(struct sw_store *st, const char *name, const char *state, const char *version,
+                      int64_t update_id, struct sw_error *err);
 
 /* One row of the updates table. Strings are owned (sw_store_update_release). */
 struct sw_store_update {
@@ -170,8 +170,7 @@ struct sw_store_event_row {
 
 /* Events of one update (update_id > 0) or all (0), oldest first. Free with sw_store_events_free(). */
 int sw_store_events_list(struct sw_store *st, int64_t update_id,
-                         struct sw_store_event_row **ret_list, size_t *ret_n,
-                         struct sw_error *err);
+                         struct sw_store_event_row **ret_list, size_t *ret_n, struct sw_error *err);
 void sw_store_events_free(struct sw_store_event_row *list, size_t n);
 
 #endif

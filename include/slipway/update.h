@@ -96,9 +96,9 @@ int sw_update_find_pending(struct sw_update_ctx *c, struct sw_store_update *ret_
 struct sw_update_view {
     struct sw_store_slot *rows; /* the store's rows a, b */
     size_t n_rows;
-    int store_active;           /* enum sw_slot_id, -1 for none */
-    int fs_active;              /* enum sw_slot_id, -1 for none (or no backend) */
-    bool have_info;             /* info[] was read from the backend */
+    int store_active; /* enum sw_slot_id, -1 for none */
+    int fs_active;    /* enum sw_slot_id, -1 for none (or no backend) */
+    bool have_info;   /* info[] was read from the backend */
     struct sw_slot_info info[SW_SLOT_COUNT];
     size_t n_problems;
     char problems[4][256]; /* each disagreement, one line a person can act on */

@@ -18,14 +18,14 @@
 
 /* Exit codes (documented in slipway(1); never renumber). */
 enum sw_exit {
-    SW_EXIT_OK = 0,      /* success (for update: nothing to do) */
-    SW_EXIT_FAILURE = 1, /* the operation failed */
-    SW_EXIT_USAGE = 2,   /* bad command line */
-    SW_EXIT_CONFIG = 3,  /* the configuration is wrong or unreadable */
-    SW_EXIT_STORE = 4,   /* the state store is unusable, or locked */
-    SW_EXIT_TRUST = 5,   /* verification refused the repository or a target */
-    SW_EXIT_FETCH = 6,   /* no mirror could deliver */
-    SW_EXIT_REFUSED = 7, /* refused in the update's state: nothing staged, a downgrade, ... */
+    SW_EXIT_OK = 0,       /* success (for update: nothing to do) */
+    SW_EXIT_FAILURE = 1,  /* the operation failed */
+    SW_EXIT_USAGE = 2,    /* bad command line */
+    SW_EXIT_CONFIG = 3,   /* the configuration is wrong or unreadable */
+    SW_EXIT_STORE = 4,    /* the state store is unusable, or locked */
+    SW_EXIT_TRUST = 5,    /* verification refused the repository or a target */
+    SW_EXIT_FETCH = 6,    /* no mirror could deliver */
+    SW_EXIT_REFUSED = 7,  /* refused in the update's state: nothing staged, a downgrade, ... */
     SW_EXIT_MISMATCH = 8, /* the slots on disk and the state store disagree */
 };
 

@@ -98,9 +98,9 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
         json_object_set_new(o, "slot_backend", json_string(cfg->slot_backend));
         json_object_set_new(o, "active_slot", json_str_or_null(active));
         json_object_set_new(o, "active_slot_on_disk",
-                            v.fs_active >= 0 ? json_string(sw_slot_id_to_string(
-                                                   (enum sw_slot_id)v.fs_active))
-                                             : json_null());
+                            v.fs_active >= 0
+                                ? json_string(sw_slot_id_to_string((enum sw_slot_id)v.fs_active))
+                                : json_null());
         for (size_t i = 0; i < n_slots; i++) {
             enum sw_slot_id id;
             const struct sw_slot_info *in = NULL;
@@ -108,9 +108,9 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
             if (v.have_info && sw_slot_id_from_string(slots[i].name, &id) == 0)
                 in = &v.info[id];
             jo = json_pack("{s:s,s:o,s:s,s:o,s:b}", "name", slots[i].name, "path",
-                           json_str_or_null(slot_path(cfg, slots[i].name)), "state",
-                           slots[i].state, "version", json_str_or_null(slots[i].version),
-                           "active", active && strcmp(active, slots[i].name) == 0);
+                           json_str_or_null(slot_path(cfg, slots[i].name)), "state", slots[i].state,
+                           "version", json_str_or_null(slots[i].version), "active",
+                           active && strcmp(active, slots[i].name) == 0);
             json_object_set_new(jo, "update_txn", json_null());
             if (slots[i].update_id > 0) {
                 struct sw_store_update u;
@@ -120,9 +120,9 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
                 }
             }
             json_object_set_new(jo, "on_disk",
-                                in ? json_pack("{s:b,s:b,s:b,s:b}", "present", in->present,
-                                               "empty", in->empty, "complete", in->complete,
-                                               "active", in->active)
+                                in ? json_pack("{s:b,s:b,s:b,s:b}", "present", in->present, "empty",
+                                               in->empty, "complete", in->complete, "active",
+                                               in->active)
                                    : json_null());
             json_array_append_new(js, jo);
         }
@@ -171,7 +171,7 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
         sw_text_printf(stdout, "  %s %-8s %-10s %-14s on disk: %s%s  %s\n", slots[i].name,
                        active && strcmp(active, slots[i].name) == 0 ? "active" : "", slots[i].state,
                        slots[i].version ? slots[i].version : "-",
-                       !in           ? "unknown"
+                       !in            ? "unknown"
                        : !in->present ? "missing"
                        : in->complete ? "complete"
                        : in->empty    ? "empty"

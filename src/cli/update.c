@@ -334,8 +334,8 @@ cancel_others(struct pipeline *p, const char *target, int staged_too)
             continue;
         if ((s == SW_UPDATE_STAGED || s == SW_UPDATE_CHECKED) && !staged_too)
             continue;
-        r = sw_update_transition(&p->uc, &list[i], SW_UPDATE_CANCELLED, NULL, reason, NULL, NULL,
-                                 0, 0, &p->cli->err);
+        r = sw_update_transition(&p->uc, &list[i], SW_UPDATE_CANCELLED, NULL, reason, NULL, NULL, 0,
+                                 0, &p->cli->err);
     }
     sw_store_updates_free(list, n);
     return r;
@@ -457,8 +457,8 @@ version_rules(struct pipeline *p, const struct choice *ch, const struct sw_updat
 
     if (sw_version_check(ch->version, NULL) < 0)
         return sw_error_set(&cli->err, SW_E_METADATA,
-                            "target '%s': custom.slipway.version '%s' is not a version",
-                            ch->target, ch->version);
+                            "target '%s': custom.slipway.version '%s' is not a version", ch->target,
+                            ch->version);
     if (staging) {
         for (size_t i = 0; i < v->n_rows; i++) {
             const struct sw_store_slot *row = &v->rows[i];
@@ -593,8 +593,9 @@ fetch_step(struct pipeline *p, const char *want, int allow_downgrade, int stagin
     if (r < 0)
         return r;
     if (!ch->target) {
-        snprintf(noop, nooplen, "no update is offered to this machine ('slipway list --why' "
-                                "says why)");
+        snprintf(noop, nooplen,
+                 "no update is offered to this machine ('slipway list --why' "
+                 "says why)");
         return 1;
     }
     r = version_rules(p, ch, v, allow_downgrade, staging, noop, nooplen);
@@ -642,30 +643,30 @@ sw_cmd_fetch(struct sw_cli *cli, int argc, char **argv)
     r = pipeline_open(cli, &p, 0);
     if (r < 0)
         goto out;
-    r = fetch_step(&p, argc > 0 ? argv[0] : NULL, sw_cli_opt_flag(cli, OPT_ALLOW_DOWNGRADE), 0,
-                   &v, &ch, &u, &path, &cached, noop, sizeof(noop));
+    r = fetch_step(&p, argc > 0 ? argv[0] : NULL, sw_cli_opt_flag(cli, OPT_ALLOW_DOWNGRADE), 0, &v,
+                   &ch, &u, &path, &cached, noop, sizeof(noop));
     if (r < 0)
         goto out;
     if (r == 1) {
         r = 0;
         if (cli->json)
-            r = sw_cli_print_json(cli, json_pack("{s:n,s:b,s:s}", "target", "fetched", 0,
-                                                 "message", noop));
+            r = sw_cli_print_json(
+                cli, json_pack("{s:n,s:b,s:s}", "target", "fetched", 0, "message", noop));
         else
             sw_text_printf(stdout, "%s\n", noop);
         goto out;
     }
     prune_downloads(&p, ch.target, &v, pruned);
     if (cli->json) {
-        r = sw_cli_print_json(
-            cli, json_pack("{s:s,s:s,s:s,s:s,s:I,s:b,s:b,s:s,s:O}", "target", ch.target, "version",
-                           ch.version, "txn", u.txn, "path", path, "length",
-                           (json_int_t)ch.info->length, "fetched", 1, "cached", cached, "state",
-                           u.state, "pruned", pruned));
+        r = sw_cli_print_json(cli,
+                              json_pack("{s:s,s:s,s:s,s:s,s:I,s:b,s:b,s:s,s:O}", "target",
+                                        ch.target, "version", ch.version, "txn", u.txn, "path",
+                                        path, "length", (json_int_t)ch.info->length, "fetched", 1,
+                                        "cached", cached, "state", u.state, "pruned", pruned));
     } else {
         sw_text_printf(stdout, "%s %s (version %s, %" PRId64 " bytes) to %s\n",
-                       cached ? "already have" : "fetched", ch.target, ch.version,
-                       ch.info->length, path);
+                       cached ? "already have" : "fetched", ch.target, ch.version, ch.info->length,
+                       path);
     }
 out:
     json_decref(pruned);
@@ -740,8 +741,8 @@ sw_cmd_stage(struct sw_cli *cli, int argc, char **argv)
     r = pipeline_open(cli, &p, 1);
     if (r < 0)
         goto out;
-    r = fetch_step(&p, argc > 0 ? argv[0] : NULL, sw_cli_opt_flag(cli, OPT_ALLOW_DOWNGRADE), 1,
-                   &v, &ch, &u, &path, &cached, noop, sizeof(noop));
+    r = fetch_step(&p, argc > 0 ? argv[0] : NULL, sw_cli_opt_flag(cli, OPT_ALLOW_DOWNGRADE), 1, &v,
+                   &ch, &u, &path, &cached, noop, sizeof(noop));
     if (r < 0)
         goto out;
     if (r == 1) {
@@ -777,8 +778,9 @@ sw_cmd_stage(struct sw_cli *cli, int argc, char **argv)
                            (json_int_t)stats.bytes, "hash_seconds", stats.hash_seconds,
                            "extract_seconds", stats.extract_seconds));
     } else {
-        sw_text_printf(stdout, "staged %s (version %s) in slot '%s': %" PRIu64 " entries, %" PRIu64
-                               " bytes; run 'slipway promote' to switch to it\n",
+        sw_text_printf(stdout,
+                       "staged %s (version %s) in slot '%s': %" PRIu64 " entries, %" PRIu64
+                       " bytes; run 'slipway promote' to switch to it\n",
                        ch.target, ch.version, u.slot, stats.entries, stats.bytes);
     }
 out:
@@ -809,10 +811,10 @@ sw_cmd_promote(struct sw_cli *cli, int argc, char **argv)
     if (r < 0)
         goto out;
     if (cli->json)
-        r = sw_cli_print_json(cli, json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "txn", u.txn, "target",
-                                             u.target, "version", u.version, "slot", u.slot,
-                                             "from_version", jstr(u.from_version), "state",
-                                             u.state));
+        r = sw_cli_print_json(cli,
+                              json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "txn", u.txn, "target",
+                                        u.target, "version", u.version, "slot", u.slot,
+                                        "from_version", jstr(u.from_version), "state", u.state));
     else
         sw_text_printf(stdout, "promoted %s (version %s): slot '%s' is active\n", u.target,
                        u.version, u.slot);
@@ -903,8 +905,7 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
         unsigned long l = strtoul(limit_s, &end, 10);
         if (*end || !*limit_s || limit_s[0] == '-' || l == 0 || l > 1000000)
             return sw_error_set(&cli->err, SW_E_USAGE,
-                                "history: --limit '%s' is not a number from 1 to 1000000",
-                                limit_s);
+                                "history: --limit '%s' is not a number from 1 to 1000000", limit_s);
         limit = l;
     }
     r = sw_store_updates_list(cli->store, limit, &list, &n, &cli->err);
@@ -936,11 +937,11 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
             int64_t el = k > 0 ? event_ms(e) - event_ms(&ev[k - 1]) : 0;
             char at[21];
             fmt_time(e->at, at);
-            json_array_append_new(
-                jev, json_pack("{s:s,s:I,s:s,s:o,s:o,s:s,s:o,s:I}", "at", at, "at_ms",
-                               (json_int_t)event_ms(e), "kind", e->kind, "from_state",
-                               jstr(e->from_state), "to_state", jstr(e->to_state), "actor",
-                               e->actor, "reason", jstr(e->reason), "elapsed_ms", (json_int_t)el));
+            json_array_append_new(jev, json_pack("{s:s,s:I,s:s,s:o,s:o,s:s,s:o,s:I}", "at", at,
+                                                 "at_ms", (json_int_t)event_ms(e), "kind", e->kind,
+                                                 "from_state", jstr(e->from_state), "to_state",
+                                                 jstr(e->to_state), "actor", e->actor, "reason",
+                                                 jstr(e->reason), "elapsed_ms", (json_int_t)el));
             if (!cli->json)
                 sw_text_printf(stdout, "    %s %-10s %-11s -> %-11s +%" PRId64 " ms  %s: %s\n", at,
                                e->kind, e->from_state ? e->from_state : "-",
@@ -994,8 +995,7 @@ static const struct {
     {SW_E_DOWNGRADE, SW_EXIT_REFUSED},      /* an older version without --allow-downgrade */
     {SW_E_SLOT_MISMATCH, SW_EXIT_MISMATCH}, /* the slots and the store disagree */
     {SW_E_BUNDLE, SW_EXIT_TRUST},           /* the bundle breaks an extraction rule */
-    {SW_E_NOSPACE, SW_EXIT_FAILURE},
-    {SW_E_SLOT, SW_EXIT_FAILURE},
+    {SW_E_NOSPACE, SW_EXIT_FAILURE},        {SW_E_SLOT, SW_EXIT_FAILURE},
 };
 
 int
