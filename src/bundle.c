@@ -931,6 +931,10 @@ finish_dirs(struct xtract *x)
         const char *slash;
         int dfd, fd, r = 0;
 
+        /* a directory given twice: the last entry wins, applied once */
+        if (i + 1 < x->n_dirs && strcmp(d->path, x->dirs[i + 1].path) == 0)
+            continue;
+
         memcpy(x->path, d->path, strlen(d->path) + 1);
         x->raw = d->path;
         slash = strrchr(x->path, '/');

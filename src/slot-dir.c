@@ -30,6 +30,9 @@
 #define OLD_INFIX ".old-"
 #define TMP_INFIX ".tmp-"
 
+/* Prefix err (when the caller gave one) and return r, the code already set. */
+#define PREFIXED(r, err, ...) ((void)sw_error_prefix((err), __VA_ARGS__), (r))
+
 struct dslot {
     char *path;       /* normalised absolute path of the slot directory */
     char *parent;     /* its directory */
@@ -39,7 +42,8 @@ struct dslot {
 
 struct dstate {
     struct dslot slot[SW_SLOT_COUNT];
-    char *current; /* normalised path of the `current` symlink */
+    char *state_dir; /* normalised, or NULL: kept private when created from here */
+    char *current;   /* normalised path of the `current` symlink */
     char *cparent;
     char *cbase;
 };
@@ -151,6 +155,13 @@ open_dir_at(int dfd, const char *name)
     return openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* A slot's or current's directory: a link to it is allowed (only slots may not be links). */
+static int
+open_parent(const char *path)
+{
+    return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* ---- removal that never follows a link ---------------------------------- */
 
 /* Open subdirectory name of dfd for removal, making it writable if need be. */
@@ -195,13 +206,12 @@ remove_tree_at(int parentfd, const char *name, struct sw_error *err)
     DIR *d = NULL;
 
     cur = open_for_removal(parentfd, name, err);
-    if (cur < 0) {
-        if (errno == ENOENT) {
-            sw_error_clear(err);
-            return 0;
-        }
-        return sw_error_prefix(err, "removing '%s': ", name);
+    if (cur == -SW_E_NOTFOUND) {
+        sw_error_clear(err);
+        return 0;
     }
+    if (cur < 0)
+        return PREFIXED(cur, err, "removing '%s': ", name);
     for (;;) {
         struct dirent *e;
         struct stat st;
@@ -265,7 +275,7 @@ remove_tree_at(int parentfd, const char *name, struct sw_error *err)
             depth++;
             nfd = open_for_removal(cur, sub, err);
             if (nfd < 0) {
-                r = sw_error_prefix(err, "removing '%s': ", name);
+                r = PREFIXED(nfd, err, "removing '%s': ", name);
                 goto out;
             }
             close(cur);
@@ -385,10 +395,21 @@ read_dfile(const struct dslot *s, struct dfile *ret, struct sw_error *err)
     return 0;
 }
 
+static int clean_leftovers(int pfd, const struct dslot *s, bool trees, struct sw_error *err);
+
+/* Replace the state file atomically, first removing temporary ones a crash left. */
 static int
 write_dfile(const struct dslot *s, const struct dfile *f, struct sw_error *err)
 {
     char buf[256];
+    int pfd = open_parent(s->parent), r;
+
+    if (pfd < 0)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
+    r = clean_leftovers(pfd, s, false, err);
+    close(pfd);
+    if (r < 0)
+        return r;
     int n = snprintf(buf, sizeof(buf), STATE_MAGIC "\nstate %s\nhealth %s\ndev %ju\nino %ju\n",
                      f->finished ? "finished" : "empty", health_names[f->health], (uintmax_t)f->dev,
                      (uintmax_t)f->ino);
@@ -426,6 +447,7 @@ resolve_current(const struct dstate *d, struct cur *ret, struct sw_error *err)
     ssize_t n;
     int r;
 
+    *ret = c; /* what a caller sees when reading fails: nothing known */
     if (lstat(d->current, &st) < 0) {
         if (errno != ENOENT)
             return sw_error_errno(err, SW_E_IO, errno, "cannot examine '%s'", d->current);
@@ -439,7 +461,10 @@ resolve_current(const struct dstate *d, struct cur *ret, struct sw_error *err)
         *ret = c;
         return sw_error_set(err, SW_E_SLOT,
                             "'%s' is %s, not a symbolic link: refusing to guess the active slot",
-                            d->current, S_ISDIR(st.st_mode) ? "a directory" : "not a symlink");
+                            d->current,
+                            S_ISDIR(st.st_mode)   ? "a directory"
+                            : S_ISREG(st.st_mode) ? "a regular file"
+                                                  : "a special file");
     }
     n = readlink(d->current, target, sizeof(target) - 1);
     if (n < 0)
@@ -511,6 +536,7 @@ dir_close(void *state)
         free(d->slot[i].base);
         free(d->slot[i].state_path);
     }
+    free(d->state_dir);
     free(d->current);
     free(d->cparent);
     free(d->cbase);
@@ -561,6 +587,10 @@ dir_open(const struct sw_config *cfg, void **ret_state, struct sw_error *err)
     }
     if ((r = config_path("current", cfg->current, &d->current, err)) < 0)
         goto fail;
+    if (cfg->state_dir && normalize(cfg->state_dir, &d->state_dir) == -2) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto fail;
+    }
     if (split(d->current, &d->cparent, &d->cbase) < 0) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto fail;
@@ -666,9 +696,10 @@ dir_info(void *state, enum sw_slot_id id, struct sw_slot_info *ret_info, struct 
         info.health = f.health;
         info.complete = f.finished && info.present && f.dev == st.st_dev && f.ino == st.st_ino;
     }
+    /* a `current` that cannot be read at all is an error, not "nothing active" */
     r = resolve_current(d, &c, &ignored);
-    if (r == -SW_E_NOMEM)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if (r < 0 && r != -SW_E_SLOT)
+        return sw_error_set(err, -r, "%s", ignored.msg);
     info.active =
         (c.kind == CUR_OK && c.id == (int)id) || (c.kind == CUR_DANGLING && c.lex_id == (int)id);
     info.next_boot = info.active;
@@ -688,11 +719,37 @@ dir_active(void *state, enum sw_slot_id *ret_id, struct sw_error *err)
     return 0;
 }
 
+/*
+ * Create the directory a slot or `current` lives in when it is missing:
+ * 0755, durably (the new entry's parent fsynced). Under the state
+ * directory, that one is made first as the private directory it must be.
+ */
+static int
+ensure_dir(const struct dstate *d, const char *path, struct sw_error *err)
+{
+    struct stat st;
+    int r;
+
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return sw_error_set(err, SW_E_SLOT, "'%s' is not a directory", path);
+        return 0;
+    }
+    if (errno != ENOENT)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot examine '%s'", path);
+    if (d->state_dir && (strcmp(path, d->state_dir) == 0 || inside(path, d->state_dir)) &&
+        (r = sw_fs_private_dir(d->state_dir, err)) < 0)
+        return r;
+    if ((r = sw_fs_mkdir_p(path, 0755, err)) < 0)
+        return r;
+    return sw_fs_fsync_parent(path, err);
+}
+
 /* ---- prepare / abort -------------------------------------------------------- */
 
 /* Remove what a crash left beside slot s: trees renamed aside, temporary state files. */
 static int
-clean_leftovers(int pfd, const struct dslot *s, struct sw_error *err)
+clean_leftovers(int pfd, const struct dslot *s, bool trees, struct sw_error *err)
 {
     char *old = NULL, *tmp = NULL;
     DIR *d = NULL;
@@ -716,7 +773,8 @@ clean_leftovers(int pfd, const struct dslot *s, struct sw_error *err)
     rewinddir(d);
     /* collect first: removing while reading the same directory is unspecified */
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, old, strlen(old)) != 0 && strncmp(e->d_name, tmp, strlen(tmp)) != 0)
+        if (!(trees && strncmp(e->d_name, old, strlen(old)) == 0) &&
+            strncmp(e->d_name, tmp, strlen(tmp)) != 0)
             continue;
         char **nn = realloc(names, (n + 1) * sizeof(*nn));
         if (!nn || !(nn[n] = strdup(e->d_name))) {
@@ -778,20 +836,34 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
     char old[PATH_MAX];
     int pfd = -1, fd = -1, r;
 
-    if ((r = sw_fs_mkdir_p(s->parent, 0755, err)) < 0)
-        return sw_error_prefix(err, "slot '%s': ", idname(id));
-    pfd = open_dir_at(AT_FDCWD, s->parent);
+    if ((r = ensure_dir(d, s->parent, err)) < 0)
+        return PREFIXED(r, err, "slot '%s': ", idname(id));
+    pfd = open_parent(s->parent);
     if (pfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
-    if ((r = clean_leftovers(pfd, s, err)) < 0)
-        goto out;
-    if ((r = write_dfile(s, &f, err)) < 0)
-        goto out;
+    /* both slots' leftovers: an old tree is never what runs, whichever slot it was */
+    for (int i = 0; i < SW_SLOT_COUNT; i++) {
+        const struct dslot *o = &d->slot[i];
+        int ofd = pfd;
+        if (i != (int)id && strcmp(o->parent, s->parent) != 0) {
+            ofd = open_parent(o->parent);
+            if (ofd < 0)
+                continue; /* nothing was ever created there */
+        }
+        r = clean_leftovers(ofd, o, true, err);
+        if (ofd != pfd)
+            close(ofd);
+        if (r < 0)
+            goto out;
+    }
+    /* refuse before changing anything: a link in a slot's place is the operator's */
     if (fstatat(pfd, s->base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno != ENOENT) {
             r = sw_error_errno(err, SW_E_IO, errno, "cannot examine '%s'", s->path);
             goto out;
         }
+        if ((r = write_dfile(s, &f, err)) < 0)
+            goto out;
         r = make_slot_dir(pfd, s, err);
         goto out;
     }
@@ -800,6 +872,8 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
                          s->path, S_ISLNK(st.st_mode) ? "a symbolic link" : "not a directory");
         goto out;
     }
+    if ((r = write_dfile(s, &f, err)) < 0)
+        goto out;
     fd = open_dir_at(pfd, s->base);
     if (fd < 0 || (r = dir_empty_fd(fd)) < 0) {
         r = sw_error_errno(err, SW_E_IO, errno, "cannot read slot directory '%s'", s->path);
@@ -822,6 +896,9 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
         }
         if (renameat2(pfd, s->base, pfd, old, RENAME_NOREPLACE) == 0)
             break;
+        /* a file system without RENAME_NOREPLACE: the random name is as good */
+        if (errno == EINVAL && renameat(pfd, s->base, pfd, old) == 0)
+            break;
         if (errno != EEXIST || tries > 8) {
             r = sw_error_errno(err, SW_E_IO, errno, "cannot rename '%s' aside", s->path);
             goto out;
@@ -831,7 +908,7 @@ empty_slot(struct dstate *d, enum sw_slot_id id, struct sw_error *err)
         goto out;
     r = remove_tree_at(pfd, old, err);
     if (r < 0)
-        sw_error_prefix(err, "emptying slot '%s': ", idname(id));
+        r = PREFIXED(r, err, "emptying slot '%s': ", idname(id));
 out:
     if (fd >= 0)
         close(fd);
@@ -845,10 +922,12 @@ dir_prepare(void *state, enum sw_slot_id id, struct sw_error *err)
     struct dstate *d = state;
     struct cur c;
     struct sw_error ignored = SW_ERROR_INIT;
+    int r;
 
     /* the wrapper checks too; a backend must never empty what runs */
-    if (resolve_current(d, &c, &ignored) == -SW_E_NOMEM)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = resolve_current(d, &c, &ignored);
+    if (r < 0 && r != -SW_E_SLOT)
+        return sw_error_set(err, -r, "%s", ignored.msg);
     if ((c.kind == CUR_OK && c.id == (int)id) || (c.kind == CUR_DANGLING && c.lex_id == (int)id))
         return sw_error_set(err, SW_E_SLOT, "refusing to prepare slot '%s': it is the active slot",
                             idname(id));
@@ -906,6 +985,7 @@ dir_open_writer(void *state, enum sw_slot_id id, enum sw_slot_write_kind kind,
         return sw_error_set(err, SW_E_SLOT, "slot '%s' ('%s') is not empty: prepare it first",
                             idname(id), s->path);
     }
+    memset(ret_writer, 0, sizeof(*ret_writer));
     ret_writer->kind = SW_SLOT_WRITE_TREE;
     ret_writer->dirfd = fd;
     ret_writer->path = s->path;
@@ -935,7 +1015,7 @@ dir_finish(void *state, enum sw_slot_id id, struct sw_slot_writer *w, struct sw_
         return sw_error_set(err, SW_E_FAULT, "injected fault before syncfs of '%s'", s->path);
     if (syncfs(w->dirfd) < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot sync the file system of '%s'", s->path);
-    pfd = open_dir_at(AT_FDCWD, s->parent);
+    pfd = open_parent(s->parent);
     if (pfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", s->parent);
     if (SW_FAULT("slot-dir-finish-fsync")) {
@@ -949,7 +1029,7 @@ dir_finish(void *state, enum sw_slot_id id, struct sw_slot_writer *w, struct sw_
     f.dev = st.st_dev;
     f.ino = st.st_ino;
     if ((r = write_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "finishing slot '%s': ", idname(id));
+        return PREFIXED(r, err, "finishing slot '%s': ", idname(id));
     close(w->dirfd);
     w->dirfd = -1;
     return 0;
@@ -965,7 +1045,7 @@ check_finished(const struct dstate *d, enum sw_slot_id id, struct sw_error *err)
     int r;
 
     if ((r = read_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "slot '%s': ", idname(id));
+        return PREFIXED(r, err, "slot '%s': ", idname(id));
     if (!f.finished)
         return sw_error_set(err, SW_E_SLOT, "slot '%s' ('%s') holds no finished tree", idname(id),
                             s->path);
@@ -999,7 +1079,7 @@ clean_tmp_links(int cfd, const struct dstate *d, struct sw_error *err)
     DIR *dir;
     int dfd, r = 0;
 
-    if (asprintf(&prefix, ".%s" TMP_INFIX, d->cbase) < 0)
+    if (asprintf(&prefix, ".%.200s" TMP_INFIX, d->cbase) < 0)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     dfd = dup(cfd);
     if (dfd < 0 || !(dir = fdopendir(dfd))) {
@@ -1036,10 +1116,10 @@ dir_activate(void *state, enum sw_slot_id id, struct sw_error *err)
     ssize_t n;
 
     if ((r = check_finished(d, id, err)) < 0)
-        return sw_error_prefix(err, "refusing to activate: ");
-    if ((r = sw_fs_mkdir_p(d->cparent, 0755, err)) < 0)
+        return PREFIXED(r, err, "refusing to activate: ");
+    if ((r = ensure_dir(d, d->cparent, err)) < 0)
         return r;
-    cfd = open_dir_at(AT_FDCWD, d->cparent);
+    cfd = open_parent(d->cparent);
     if (cfd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", d->cparent);
     if ((r = clean_tmp_links(cfd, d, err)) < 0)
@@ -1109,14 +1189,14 @@ dir_mark(void *state, enum sw_slot_id id, enum sw_slot_health health, struct sw_
     int r;
 
     if ((r = read_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "marking slot '%s': ", idname(id));
+        return PREFIXED(r, err, "marking slot '%s': ", idname(id));
     if (health == SW_SLOT_HEALTH_GOOD && (r = check_finished(d, id, err)) < 0)
-        return sw_error_prefix(err, "refusing to mark good: ");
+        return PREFIXED(r, err, "refusing to mark good: ");
     if (f.health == (int)health)
         return 0;
     f.health = (int)health;
     if ((r = write_dfile(s, &f, err)) < 0)
-        return sw_error_prefix(err, "marking slot '%s': ", idname(id));
+        return PREFIXED(r, err, "marking slot '%s': ", idname(id));
     return 0;
 }
 

@@ -140,8 +140,10 @@ refuse_active(struct sw_slot_backend *b, enum sw_slot_id id, const char *what, s
     int r;
 
     r = b->ops->info(b->state, id, &info, err);
-    if (r < 0)
-        return sw_error_prefix(err, "%s slot '%s': ", what, sw_slot_id_to_string(id));
+    if (r < 0) {
+        sw_error_prefix(err, "%s slot '%s': ", what, sw_slot_id_to_string(id));
+        return r;
+    }
     if (info.active)
         return sw_error_set(err, SW_E_SLOT, "refusing to %s slot '%s': it is the active slot", what,
                             sw_slot_id_to_string(id));

@@ -49,7 +49,11 @@ struct sw_bundle_stats {
     double extract_seconds;
 };
 
-/* Called now and then during a long extraction; may be NULL. */
+/*
+ * Called now and then during a long extraction, from the calling thread,
+ * with the bytes of the bundle consumed so far and its length (the last
+ * call has done == total); may be NULL.
+ */
 typedef void (*sw_bundle_progress_fn)(void *ctx, uint64_t done_bytes, uint64_t total_bytes);
 
 /*
@@ -66,8 +70,11 @@ typedef void (*sw_bundle_progress_fn)(void *ctx, uint64_t done_bytes, uint64_t t
  * -SW_E_BUNDLE when the archive breaks a rule, with err naming the entry
  * and the rule ("entry 'x/../y': path holds a '..' component");
  * -SW_E_LIMIT for a cap (naming the setting that raises it);
- * -SW_E_NOSPACE for free space. On error the directory may hold part of
- * the tree: the caller empties it.
+ * -SW_E_NOSPACE for free space; -SW_E_INVAL when dirfd is not empty;
+ * -SW_E_UNSUPPORTED / -SW_E_METADATA for a hash the metadata names that
+ * cannot be checked. lim is borrowed; NULL means the defaults. The rules
+ * are in docs/staging.md. On error the directory may hold part of the
+ * tree: the caller empties it.
  */
 int sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd,
                       const struct sw_bundle_limits *lim, sw_bundle_progress_fn progress,

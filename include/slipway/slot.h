@@ -40,22 +40,33 @@ enum sw_slot_write_kind {
     SW_SLOT_WRITE_IMAGE = 1, /* a descriptor to write a filesystem image to (block) */
 };
 
-/* Where to write, from open_writer; valid until finish or abort. */
+/*
+ * Where to write, from open_writer; valid until finish succeeds or abort.
+ * The descriptors belong to the backend: the caller neither closes them
+ * nor keeps them. path is borrowed from the backend.
+ */
 struct sw_slot_writer {
     enum sw_slot_write_kind kind;
     int dirfd;        /* TREE: the (empty) root of the slot's tree, O_DIRECTORY; else -1 */
     const char *path; /* TREE: that directory's path, for messages and hooks */
     int fd;           /* IMAGE: the device or image file, for writing; else -1 */
+    /*
+     * IMAGE: the signed length and SHA-256 of the image, zero from
+     * open_writer; the caller sets them before finish so the backend can
+     * read the slot back against them. TREE: unused.
+     */
+    uint64_t image_length;
+    unsigned char image_sha256[32];
 };
 
 /* What the backend knows of one slot, read from the system. */
 struct sw_slot_info {
     enum sw_slot_id id;
-    const char *path; /* root of the slot's tree (dir: the directory; block: a mount) */
+    const char *path; /* root of the slot's tree (dir: the directory; block: a mount); borrowed */
     bool present;     /* the slot exists and is usable */
     bool empty;       /* holds nothing */
     bool complete;    /* finished and not prepared since (what verify checks, cheaply) */
-    bool active;      /* what runs now (dir: what `current` points to) */
+    bool active;      /* what runs now (dir: what `current` points to, even if missing) */
     bool next_boot;   /* what will run after the next boot (dir: same as active) */
     int health;       /* SW_SLOT_HEALTH_* as marked by the backend, if it keeps marks */
 };
@@ -82,26 +93,47 @@ struct sw_slot_ops {
     int (*open)(const struct sw_config *cfg, void **ret_state, struct sw_error *err);
     void (*close)(void *state);
 
-    /* What the system says about slot id (never the store). */
+    /* What the system says about slot id (never the store); a broken `current` is not an error. */
     int (*info)(void *state, enum sw_slot_id id, struct sw_slot_info *ret_info,
                 struct sw_error *err);
     /* The active slot, read from the system; -SW_E_SLOT when none is (first install). */
     int (*active)(void *state, enum sw_slot_id *ret_id, struct sw_error *err);
 
-    /* Make slot id (never the active one) empty and ready to be written. */
+    /*
+     * Make slot id (never the active one) empty and ready to be written; it
+     * stops being complete before anything of it is removed.
+     */
     int (*prepare)(void *state, enum sw_slot_id id, struct sw_error *err);
     int (*open_writer)(void *state, enum sw_slot_id id, enum sw_slot_write_kind kind,
                        struct sw_slot_writer *ret_writer, struct sw_error *err);
-    /* Make what was written durable (dir: one syncfs of the slot's filesystem). */
+    /*
+     * Make what was written durable (dir: one syncfs of the slot's file
+     * system) and only then count the slot complete. On success the writer
+     * is closed; on failure it stays open for abort.
+     */
     int (*finish)(void *state, enum sw_slot_id id, struct sw_slot_writer *w, struct sw_error *err);
-    /* Give up a writer: close it and empty the slot. */
+    /* Give up a writer (NULL after a crash): close it and empty the slot. */
     int (*abort)(void *state, enum sw_slot_id id, struct sw_slot_writer *w, struct sw_error *err);
     /* Check the slot still holds what was finished (block: read back against a hash). */
     int (*verify)(void *state, enum sw_slot_id id, struct sw_error *err);
 
-    /* Switch to slot id atomically (dir: new link, rename over `current`, fsync the directory). */
+    /*
+     * Switch to slot id atomically, only if it is complete (dir: new link,
+     * rename over `current`, fsync the directory; at once, so active names
+     * it on return). A backend that needs a reboot selects the next boot
+     * instead: info's next_boot names id, active still the running slot
+     * until the reboot, and the bootloader falls back by itself if id
+     * fails to come up (boot counting). Activating the active slot again
+     * is allowed: it is how a repeated switch completes.
+     */
     int (*activate)(void *state, enum sw_slot_id id, struct sw_error *err);
-    /* Record a verdict on a slot (block: boot counting, bootloader env); may be a no-op. */
+    /*
+     * Record a verdict on a slot: GOOD (only on a complete slot) commits it
+     * (block: reset the boot counter, make the selection permanent); BAD
+     * keeps it from being chosen (block: the bootloader env); UNKNOWN
+     * clears the mark. dir keeps marks in a file beside the slot; prepare
+     * resets them.
+     */
     int (*mark)(void *state, enum sw_slot_id id, enum sw_slot_health health, struct sw_error *err);
 };
 
@@ -111,9 +143,12 @@ const struct sw_slot_ops *sw_slot_ops_find(const char *name);
 const struct sw_slot_ops *const *sw_slot_ops_all(void);
 
 /*
- * Open the backend cfg->slot_backend names. Free with sw_slot_close().
- * The wrappers below check the ops version once, and refuse prepare,
- * open_writer and activate on the wrong slot (preparing the active slot).
+ * Open the backend cfg->slot_backend names (cfg borrowed, must outlive the
+ * backend); an unknown name or a table of another version is
+ * -SW_E_UNSUPPORTED. Free with sw_slot_close() (NULL is a no-op). The
+ * wrappers below check the slot id, and refuse prepare, open_writer and
+ * abort on the active slot; the backend refuses activate of a slot that is
+ * not complete.
  */
 int sw_slot_open(const struct sw_config *cfg, struct sw_slot_backend **ret_backend,
                  struct sw_error *err);

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* --- building bundles ----------------------------------------------------------- */
@@ -65,6 +67,8 @@ write_bundle(const char *file, enum filt f, int format, const struct ent *e, siz
         size_t len = e[i].fill ? e[i].fill : e[i].data ? strlen(e[i].data) : 0;
         archive_entry_copy_pathname(ae, e[i].path);
         archive_entry_set_mtime(ae, 1000000000 + (time_t)i, 0);
+        if (strncmp(e[i].path, "xa/", 3) == 0)
+            archive_entry_xattr_add_entry(ae, "user.slipway", "value", 5);
         archive_entry_set_uid(ae, 4242);
         archive_entry_set_gid(ae, 4243);
         if (e[i].type == 0) {
@@ -306,6 +310,10 @@ test_hardlink_outside(void **state)
     const struct ent e2[] = {{"pw", 0, 0, "../sentinel/passwd", 0, -1}};
     const struct ent e3[] = {{"pw", 0, 0, "nothere", 0, -1}};
     const struct ent e4[] = {{"d", AE_IFLNK, 0777, ".", 0, -1}, {"pw", 0, 0, "d/x", 0, -1}};
+    const struct ent e5[] = {{"d", AE_IFDIR, 0755, NULL, 0, -1}, {"pw", 0, 0, "d", 0, -1}};
+    const struct ent e6[] = {{"f", AE_IFREG, 0644, "f", 0, -1},
+                             {"l", AE_IFLNK, 0777, "f", 0, -1},
+                             {"pw", 0, 0, "l", 0, -1}};
     (void)state;
     refused(e, N(e), PAX, NULL, SW_E_BUNDLE,
             "entry 'pw': hard link to '/etc/passwd' outside the tree (path is absolute)");
@@ -315,6 +323,10 @@ test_hardlink_outside(void **state)
             "entry 'pw': hard link to 'nothere' that is not in the tree");
     refused(e4, N(e4), PAX, NULL, SW_E_BUNDLE,
             "entry 'pw': hard link to 'd/x' that is not in the tree");
+    refused(e5, N(e5), PAX, NULL, SW_E_BUNDLE,
+            "entry 'pw': hard link to 'd' that is not a regular file");
+    refused(e6, N(e6), PAX, NULL, SW_E_BUNDLE,
+            "entry 'pw': hard link to 'l' that is not a regular file");
 }
 
 static void
@@ -356,6 +368,67 @@ test_fifo_allowed(void **state)
     assert_int_equal(st.st_mode & 07777, 0640);
     free(p);
     area_free(&ar);
+}
+
+static void
+test_devices_as_root(void **state)
+{
+    const struct ent dev[] = {{"null", AE_IFCHR, 0666, NULL, 0, -1}};
+    struct sw_bundle_limits lim;
+    struct area ar;
+    struct sw_error err = SW_ERROR_INIT;
+    struct stat st;
+    char *p;
+    (void)state;
+    if (geteuid() != 0)
+        skip();
+    sw_bundle_limits_init(&lim);
+    lim.allow_devices = true;
+    area_new(&ar);
+    write_bundle(ar.bundle, F_NONE, PAX, dev, 1);
+    assert_int_equal(extract(&ar, &lim, &err), 0);
+    p = tu_path(ar.slot, "null");
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISCHR(st.st_mode));
+    assert_int_equal(major(st.st_rdev), 1);
+    assert_int_equal(minor(st.st_rdev), 3);
+    free(p);
+    area_free(&ar);
+}
+
+static void
+test_xattrs(void **state)
+{
+    const struct ent e[] = {{"xa/f", AE_IFREG, 0644, "data", 0, -1}};
+    struct sw_bundle_limits lim;
+    struct area ar;
+    struct sw_error err = SW_ERROR_INIT;
+    char v[16];
+    char *p;
+    ssize_t n;
+    (void)state;
+    for (int keep = 0; keep < 2; keep++) {
+        sw_bundle_limits_init(&lim);
+        lim.keep_xattrs = keep;
+        area_new(&ar);
+        write_bundle(ar.bundle, F_NONE, PAX, e, 1);
+        assert_int_equal(extract(&ar, &lim, &err), 0);
+        p = tu_path(ar.slot, "xa/f");
+        n = getxattr(p, "user.slipway", v, sizeof(v));
+        if (keep) {
+            if (n < 0 && errno == ENOTSUP) {
+                free(p);
+                area_free(&ar);
+                skip();
+            }
+            assert_int_equal(n, 5);
+            assert_memory_equal(v, "value", 5);
+        } else {
+            assert_true(n < 0);
+        }
+        free(p);
+        area_free(&ar);
+    }
 }
 
 static void
@@ -638,6 +711,60 @@ test_keep_setid(void **state)
 }
 
 static void
+test_directory_twice(void **state)
+{
+    /* implied by a file first, then given twice: the last entry's mode and time win */
+    const struct ent e[] = {{"d/f", AE_IFREG, 0644, "f", 0, -1},
+                            {"d", AE_IFDIR, 0000, NULL, 0, -1},
+                            {"d/g", AE_IFREG, 0644, "g", 0, -1},
+                            {"d", AE_IFDIR, 0750, NULL, 0, -1},
+                            {"d/f", AE_IFREG, 0644, "again", 0, -1}};
+    struct area ar;
+    struct sw_error err = SW_ERROR_INIT;
+    struct stat st;
+    char *p;
+    (void)state;
+    area_new(&ar);
+    write_bundle(ar.bundle, F_NONE, PAX, e, 4);
+    assert_int_equal(extract(&ar, NULL, &err), 0);
+    p = tu_path(ar.slot, "d");
+    assert_int_equal(lstat(p, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0750);
+    assert_int_equal(st.st_mtime, 1000000003);
+    free(p);
+    area_free(&ar);
+    /* a file given twice is refused, even inside a directory given twice */
+    refused(e, N(e), PAX, NULL, SW_E_BUNDLE, "entry 'd/f': path already exists in the bundle");
+}
+
+static void
+test_reserve_while_writing(void **state)
+{
+    /* the free space is enough before writing, and falls below the reserve while writing */
+    const struct ent e[] = {{"zeros", AE_IFREG, 0644, NULL, 192 << 20, -1}};
+    struct sw_bundle_limits lim;
+    struct area ar;
+    struct sw_error err = SW_ERROR_INIT;
+    struct statvfs sv;
+    uint64_t avail;
+    (void)state;
+    area_new(&ar);
+    write_bundle(ar.bundle, F_ZSTD, PAX, e, 1);
+    assert_int_equal(fstatvfs(ar.slotfd, &sv), 0);
+    avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+    if (avail < (256u << 20)) {
+        area_free(&ar);
+        skip();
+    }
+    sw_bundle_limits_init(&lim);
+    lim.reserve_bytes = avail - (64u << 20);
+    assert_int_equal(extract(&ar, &lim, &err), -SW_E_NOSPACE);
+    if (!strstr(err.msg, "entry 'zeros': free space on the slot fell below the reserve of"))
+        fail_msg("'%s'", err.msg);
+    area_free(&ar);
+}
+
+static void
 test_slot_not_empty(void **state)
 {
     struct area ar;
@@ -728,12 +855,16 @@ main(void)
         cmocka_unit_test(test_hardlink_outside),
         cmocka_unit_test(test_special_files),
         cmocka_unit_test(test_fifo_allowed),
+        cmocka_unit_test(test_devices_as_root),
+        cmocka_unit_test(test_xattrs),
         cmocka_unit_test(test_entry_cap),
         cmocka_unit_test(test_inflate_cap),
         cmocka_unit_test(test_bad_names),
         cmocka_unit_test(test_truncated_and_wrong_format),
         cmocka_unit_test(test_four_compressions),
         cmocka_unit_test(test_keep_setid),
+        cmocka_unit_test(test_directory_twice),
+        cmocka_unit_test(test_reserve_while_writing),
         cmocka_unit_test(test_slot_not_empty),
         cmocka_unit_test(test_changed_between_check_and_extract),
         cmocka_unit_test(test_wrong_hash_and_length),
