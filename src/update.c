@@ -376,10 +376,11 @@ sw_update_stage(struct sw_update_ctx *c, struct sw_store_update *u, enum sw_slot
                           &xerr);
     if (r < 0)
         goto refused;
-    have_writer = false;
+    /* a finish that fails leaves the writer open, for abort */
     r = sw_slot_finish(c->slots, slot, &w, &xerr);
     if (r < 0)
         goto refused;
+    have_writer = false;
     ch.state = "staged";
     return sw_update_transition(c, u, SW_UPDATE_STAGED, NULL, "extracted and made durable", NULL,
                                 &ch, 1, 0, err);
