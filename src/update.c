@@ -261,11 +261,9 @@ sw_update_view_read(struct sw_update_ctx *c, struct sw_update_view *v, struct sw
         r = sw_slot_active(c->slots, &id, &e2);
         if (r == 0)
             v->fs_active = (int)id;
-        else if (r != -SW_E_SLOT) {
-            if (err)
-                *err = e2;
-            goto fail;
-        }
+        else if (r != -SW_E_SLOT)
+            /* which slot runs cannot be told: a disagreement to report, not to guess at */
+            add_problem(v, "cannot tell which slot is active on disk: %.200s", e2.msg);
     }
     for (int i = 0; i < SW_SLOT_COUNT; i++) {
         r = sw_slot_info(c->slots, (enum sw_slot_id)i, &v->info[i], err);
@@ -273,7 +271,7 @@ sw_update_view_read(struct sw_update_ctx *c, struct sw_update_view *v, struct sw
             goto fail;
     }
     v->have_info = true;
-    if (v->store_active != v->fs_active) {
+    if (v->n_problems == 0 && v->store_active != v->fs_active) {
         if (v->fs_active < 0)
             add_problem(v,
                         "the store says slot '%s' is active, but no slot is active on disk "
@@ -469,6 +467,27 @@ finish_promote(struct sw_update_ctx *c, struct sw_store_update *u, enum sw_slot_
                                 NULL, NULL, 0, 0, err);
 }
 
+/* The newest update that is staged (or checked), whatever was fetched after it. */
+static int
+find_staged(struct sw_update_ctx *c, struct sw_store_update *ret, struct sw_error *err)
+{
+    struct sw_store_update *list = NULL;
+    size_t n = 0;
+    int r = sw_store_updates_list(c->store, 0, &list, &n, err);
+    if (r < 0)
+        return r;
+    r = -SW_E_NOTFOUND;
+    for (size_t i = 0; i < n; i++)
+        if (state_of(&list[i]) == SW_UPDATE_STAGED || state_of(&list[i]) == SW_UPDATE_CHECKED) {
+            *ret = list[i];
+            memset(&list[i], 0, sizeof(list[i]));
+            r = 0;
+            break;
+        }
+    sw_store_updates_free(list, n);
+    return r;
+}
+
 int
 sw_update_promote(struct sw_update_ctx *c, const char *reason, struct sw_store_update *ret_update,
                   struct sw_error *err)
@@ -488,11 +507,13 @@ sw_update_promote(struct sw_update_ctx *c, const char *reason, struct sw_store_u
     r = sw_update_view_check(&v, err);
     if (r < 0)
         goto out;
-    r = sw_update_find_pending(c, &u, NULL);
-    if (r < 0 || (state_of(&u) != SW_UPDATE_STAGED && state_of(&u) != SW_UPDATE_CHECKED)) {
+    r = find_staged(c, &u, err);
+    if (r == -SW_E_NOTFOUND) {
         r = sw_error_set(err, SW_E_UPDATE_STATE, "nothing is staged; run 'slipway stage' first");
         goto out;
     }
+    if (r < 0)
+        goto out;
     sw_log_set_txn(u.txn);
     if (!u.slot || sw_slot_id_from_string(u.slot, &id) < 0) {
         r = sw_error_set(err, SW_E_INTERNAL, "update %s is staged in no slot", u.txn);
