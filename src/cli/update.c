@@ -616,7 +616,8 @@ fetch_step(struct pipeline *p, const char *want, int allow_downgrade, int stagin
     {
         enum sw_update_state s = SW_UPDATE_AVAILABLE;
         sw_update_state_from_string(u->state, &s);
-        if (staging && s != SW_UPDATE_AVAILABLE) {
+        if (staging && s != SW_UPDATE_AVAILABLE &&
+            !(s == SW_UPDATE_DOWNLOADED && access(*ret_path, F_OK) < 0 && errno == ENOENT)) {
             /* downloaded already: stage checks that file, it never fetches over it */
             *ret_cached = 1;
             return 0;

@@ -52,9 +52,10 @@ test_expect_success 'a bundle replaced by a symlink to a good copy is refused' '
     slot_empty a
 '
 
-test_expect_success 'fetch again, then stage: the verified bundle is staged' '
+test_expect_success 'a downloaded bundle that went missing is fetched again by stage' '
     rm -f "$ST/downloads/app-1.0.0.tar" &&
     expect_code 0 swc fetch app-1.0.0.tar &&
+    rm "$ST/downloads/app-1.0.0.tar" &&
     expect_code 0 swc stage app-1.0.0.tar &&
     slot_holds a 1.0.0 &&
     expect_code 0 swc promote
