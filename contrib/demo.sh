@@ -4,8 +4,9 @@
 # temporary directory: a publisher makes keys and a signed repository with
 # slipway-repo and releases a bundle; a machine pins the repository's root,
 # refreshes its trusted metadata through the TUF workflow, and lists what
-# is offered to it; a second release is rolled out to a share of machines.
-# Later stages of the pipeline (staging, hooks, promotion) extend it.
+# is offered to it; a second release is rolled out to a share of machines;
+# the machine stages a release into its inactive slot, promotes it, and an
+# operator stages, promotes and rolls back the second. Hooks extend it later.
 # usage: contrib/demo.sh BUILD_DIR
 set -eu
 build=$(cd "${1:-build}" && pwd)
@@ -74,8 +75,21 @@ step "machine: refresh, and why each release is or is not offered"
 run "${SW[@]}" refresh
 run "${SW[@]}" list --why
 
-step "machine: status"
+step "machine: stage release 1.0.0 (offered to every machine) into the inactive slot, and switch"
+run "${SW[@]}" stage app-1.0.0.tar.gz
+run "${SW[@]}" promote
+cat "$demo/state/current/etc/demo-release"
+
+step "operator: stage 1.1.0 by name (a rollout does not hold back an operator), promote, roll back"
+run "${SW[@]}" stage app-1.1.0.tar.gz
+run "${SW[@]}" promote
+cat "$demo/state/current/etc/demo-release"
+run "${SW[@]}" rollback --reason "demo: the new release is thrown back"
+cat "$demo/state/current/etc/demo-release"
+
+step "machine: status and history"
 run "${SW[@]}" status
+run "${SW[@]}" history
 
 echo
 echo "demo finished; its temporary directory is removed."

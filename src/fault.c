@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Fault-injection points for crash tests (test builds only): decides from
- * SLIPWAY_FAULT whether this hit of a named point crashes or fails. What a
+ * SLIPWAY_FAULT whether this hit of a named point crashes or fails, and
+ * lists every hit in SLIPWAY_FAULT_LIST. What a
  * failure means is left to the caller of SW_FAULT().
  */
 #include <slipway/fault.h>
 
 #ifdef SW_FAULT_INJECTION
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,10 +20,22 @@ sw_fault_hit(const char *name)
 {
     static unsigned long hits;
     const char *spec = getenv("SLIPWAY_FAULT");
+    const char *list = getenv("SLIPWAY_FAULT_LIST");
     size_t nlen;
     unsigned long want = 1;
     const char *p;
 
+    if (list && *list) {
+        /* one line per hit, so a test can enumerate every point and its hits */
+        int fd = open(list, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd >= 0) {
+            char line[256];
+            int n = snprintf(line, sizeof(line), "%s\n", name);
+            if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) < 0)
+                n = 0;
+            close(fd);
+        }
+    }
     if (!spec || !*spec)
         return 0;
     nlen = strcspn(spec, "@:");

@@ -6,6 +6,7 @@
  * modules use. Which rows to write, and when, is left to those modules.
  */
 #include "store-int.h"
+#include <slipway/fault.h>
 #include <slipway/fs.h>
 #include <slipway/store.h>
 
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -447,6 +449,9 @@ sw_store_begin(struct sw_store *st, struct sw_error *err)
 int
 sw_store_commit(struct sw_store *st, struct sw_error *err)
 {
+    if (SW_FAULT("store-commit"))
+        return sw_error_set(err, SW_E_FAULT, "state store '%s': injected fault before commit",
+                            st->path);
     return exec_sql(st, "COMMIT", err, "commit transaction");
 }
 
@@ -507,8 +512,9 @@ sw_store_slots(struct sw_store *st, struct sw_store_slot **ret_slots, size_t *re
     int r;
 
     if (sqlite3_prepare_v2(st->db,
-                           "SELECT name, state, version, updated_at FROM slots ORDER BY name", -1,
-                           &stmt, NULL) != SQLITE_OK)
+                           "SELECT name, state, version, update_id, updated_at FROM slots "
+                           "ORDER BY name",
+                           -1, &stmt, NULL) != SQLITE_OK)
         return db_error(st, err, "read slots");
     while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct sw_store_slot *ns = realloc(slots, (n + 1) * sizeof(*slots));
@@ -523,7 +529,8 @@ sw_store_slots(struct sw_store *st, struct sw_store_slot **ret_slots, size_t *re
         snprintf(slots[n].state, sizeof(slots[n].state), "%s",
                  (const char *)sqlite3_column_text(stmt, 1));
         slots[n].version = column_strdup(stmt, 2);
-        slots[n].updated_at = sqlite3_column_int64(stmt, 3);
+        slots[n].update_id = sqlite3_column_int64(stmt, 3);
+        slots[n].updated_at = sqlite3_column_int64(stmt, 4);
         n++;
     }
     if (r != SQLITE_DONE) {
@@ -702,10 +709,16 @@ sw_store_event_add(struct sw_store *st, const struct sw_store_event *ev, struct 
 
     if (sqlite3_prepare_v2(st->db,
                            "INSERT INTO events (at, kind, txn, update_id, from_state, to_state, "
-                           "actor, reason, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                           "actor, reason, detail, at_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                            -1, &stmt, NULL) != SQLITE_OK)
         return db_error(st, err, "record event");
-    sqlite3_bind_int64(stmt, 1, (sqlite3_int64)time(NULL));
+    {
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        sqlite3_bind_int64(stmt, 1, (sqlite3_int64)tv.tv_sec);
+        sqlite3_bind_int64(stmt, 10, (sqlite3_int64)tv.tv_sec * 1000 + tv.tv_usec / 1000);
+    }
     sqlite3_bind_text(stmt, 2, ev->kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 3, ev->txn, -1, SQLITE_STATIC);
     if (ev->update_id > 0)
@@ -721,4 +734,296 @@ sw_store_event_add(struct sw_store *st, const struct sw_store_event *ev, struct 
         r = db_error(st, err, "record event");
     sqlite3_finalize(stmt);
     return r;
+}
+
+int
+sw_store_slot_set(struct sw_store *st, const char *name, const char *state, const char *version,
+                  int64_t update_id, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE slots SET state = ?2, version = ?3, update_id = ?4, "
+                           "updated_at = ?5 WHERE name = ?1",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "record slot");
+    sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, version, -1, SQLITE_STATIC);
+    if (update_id > 0)
+        sqlite3_bind_int64(stmt, 4, update_id);
+    else
+        sqlite3_bind_null(stmt, 4);
+    sqlite3_bind_int64(stmt, 5, (sqlite3_int64)time(NULL));
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "record slot");
+    else if (sqlite3_changes(st->db) != 1)
+        r = sw_error_set(err, SW_E_INVAL, "state store '%s': no slot '%s'", st->path, name);
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+static void
+bind_text_or_null(sqlite3_stmt *stmt, int col, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(stmt, col, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, col);
+}
+
+int
+sw_store_update_add(struct sw_store *st, const struct sw_store_update *u, int64_t *ret_id,
+                    struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t now = (int64_t)time(NULL);
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO updates (txn, target, version, from_version, length, "
+                           "sha256, slot, state, actor, error, created_at, updated_at) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "record update");
+    sqlite3_bind_text(stmt, 1, u->txn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, u->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, u->version, -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 4, u->from_version);
+    if (u->length >= 0)
+        sqlite3_bind_int64(stmt, 5, u->length);
+    else
+        sqlite3_bind_null(stmt, 5);
+    bind_text_or_null(stmt, 6, u->sha256);
+    bind_text_or_null(stmt, 7, u->slot);
+    sqlite3_bind_text(stmt, 8, u->state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 9, u->actor ? u->actor : "slipway", -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 10, u->error);
+    sqlite3_bind_int64(stmt, 11, now);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "record update");
+    else if (ret_id)
+        *ret_id = sqlite3_last_insert_rowid(st->db);
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+int
+sw_store_update_save(struct sw_store *st, const struct sw_store_update *u, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "UPDATE updates SET state = ?2, slot = ?3, error = ?4, "
+                           "from_version = ?5, updated_at = ?6 WHERE id = ?1",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "record update");
+    sqlite3_bind_int64(stmt, 1, u->id);
+    sqlite3_bind_text(stmt, 2, u->state, -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 3, u->slot);
+    bind_text_or_null(stmt, 4, u->error);
+    bind_text_or_null(stmt, 5, u->from_version);
+    sqlite3_bind_int64(stmt, 6, (sqlite3_int64)time(NULL));
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "record update");
+    else if (sqlite3_changes(st->db) != 1)
+        r = sw_error_set(err, SW_E_NOTFOUND, "state store '%s': no update %lld", st->path,
+                         (long long)u->id);
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+#define UPDATE_COLUMNS                                                                             \
+    "id, txn, target, version, from_version, length, sha256, slot, state, actor, error, "          \
+    "created_at, updated_at"
+
+static int
+update_from_row(sqlite3_stmt *stmt, struct sw_store_update *u)
+{
+    memset(u, 0, sizeof(*u));
+    u->id = sqlite3_column_int64(stmt, 0);
+    u->txn = column_strdup(stmt, 1);
+    u->target = column_strdup(stmt, 2);
+    u->version = column_strdup(stmt, 3);
+    u->from_version = column_strdup(stmt, 4);
+    u->length = sqlite3_column_type(stmt, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 5);
+    u->sha256 = column_strdup(stmt, 6);
+    u->slot = column_strdup(stmt, 7);
+    u->state = column_strdup(stmt, 8);
+    u->actor = column_strdup(stmt, 9);
+    u->error = column_strdup(stmt, 10);
+    u->created_at = sqlite3_column_int64(stmt, 11);
+    u->updated_at = sqlite3_column_int64(stmt, 12);
+    if (!u->txn || !u->target || !u->version || !u->state || !u->actor) {
+        sw_store_update_release(u);
+        return -SW_E_NOMEM;
+    }
+    return 0;
+}
+
+int
+sw_store_update_get(struct sw_store *st, int64_t id, struct sw_store_update *ret_update,
+                    struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT " UPDATE_COLUMNS " FROM updates WHERE id = ?1", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read update");
+    sqlite3_bind_int64(stmt, 1, id);
+    r = sqlite3_step(stmt);
+    if (r == SQLITE_ROW) {
+        r = update_from_row(stmt, ret_update);
+        if (r < 0)
+            sw_error_set(err, SW_E_NOMEM, "out of memory");
+    } else if (r == SQLITE_DONE) {
+        r = sw_error_set(err, SW_E_NOTFOUND, "no update %lld in the state store", (long long)id);
+    } else {
+        r = db_error(st, err, "read update");
+    }
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+int
+sw_store_updates_list(struct sw_store *st, size_t limit, struct sw_store_update **ret_list,
+                      size_t *ret_n, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct sw_store_update *list = NULL;
+    size_t n = 0;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT " UPDATE_COLUMNS " FROM updates ORDER BY id DESC LIMIT ?1", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read updates");
+    sqlite3_bind_int64(stmt, 1, limit ? (sqlite3_int64)limit : -1);
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct sw_store_update *nl = realloc(list, (n + 1) * sizeof(*list));
+        if (!nl) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        list = nl;
+        if (update_from_row(stmt, &list[n]) < 0) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        n++;
+    }
+    if (r != SQLITE_DONE) {
+        r = db_error(st, err, "read updates");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    *ret_list = list;
+    *ret_n = n;
+    return 0;
+fail:
+    sqlite3_finalize(stmt);
+    sw_store_updates_free(list, n);
+    return r;
+}
+
+void
+sw_store_update_release(struct sw_store_update *u)
+{
+    if (!u)
+        return;
+    free(u->txn);
+    free(u->target);
+    free(u->version);
+    free(u->from_version);
+    free(u->sha256);
+    free(u->slot);
+    free(u->state);
+    free(u->actor);
+    free(u->error);
+    memset(u, 0, sizeof(*u));
+}
+
+void
+sw_store_updates_free(struct sw_store_update *list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sw_store_update_release(&list[i]);
+    free(list);
+}
+
+int
+sw_store_events_list(struct sw_store *st, int64_t update_id, struct sw_store_event_row **ret_list,
+                     size_t *ret_n, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct sw_store_event_row *list = NULL;
+    size_t n = 0;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id, at, at_ms, kind, txn, update_id, from_state, to_state, "
+                           "actor, reason, detail FROM events "
+                           "WHERE ?1 = 0 OR update_id = ?1 ORDER BY id",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read events");
+    sqlite3_bind_int64(stmt, 1, update_id);
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct sw_store_event_row *nl = realloc(list, (n + 1) * sizeof(*list)), *e;
+        if (!nl) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        list = nl;
+        e = &list[n++];
+        memset(e, 0, sizeof(*e));
+        e->id = sqlite3_column_int64(stmt, 0);
+        e->at = sqlite3_column_int64(stmt, 1);
+        e->at_ms = sqlite3_column_int64(stmt, 2);
+        e->kind = column_strdup(stmt, 3);
+        e->txn = column_strdup(stmt, 4);
+        e->update_id = sqlite3_column_int64(stmt, 5);
+        e->from_state = column_strdup(stmt, 6);
+        e->to_state = column_strdup(stmt, 7);
+        e->actor = column_strdup(stmt, 8);
+        e->reason = column_strdup(stmt, 9);
+        e->detail = column_strdup(stmt, 10);
+        if (!e->kind || !e->actor) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        r = db_error(st, err, "read events");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    *ret_list = list;
+    *ret_n = n;
+    return 0;
+fail:
+    sqlite3_finalize(stmt);
+    sw_store_events_free(list, n);
+    return r;
+}
+
+void
+sw_store_events_free(struct sw_store_event_row *list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(list[i].kind);
+        free(list[i].txn);
+        free(list[i].from_state);
+        free(list[i].to_state);
+        free(list[i].actor);
+        free(list[i].reason);
+        free(list[i].detail);
+    }
+    free(list);
 }

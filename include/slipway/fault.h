@@ -9,6 +9,11 @@
  * (default the first) of point NAME either kill the process with SIGKILL
  * (crash, the default) or make SW_FAULT() return 1 so the caller fails
  * with SW_E_FAULT (fail).
+ *
+ * SLIPWAY_FAULT_LIST=FILE appends the name of every point hit, one per line
+ * and hit, to FILE: the crash tests run a scenario once with it to learn
+ * every point on the path (and how often each is hit), so a new point is
+ * covered without editing a test.
  */
 #ifndef SLIPWAY_FAULT_H
 #define SLIPWAY_FAULT_H

@@ -49,7 +49,10 @@ const char *sw_store_path(const struct sw_store *st);
 /* Device id: 32 lowercase hex digits, made at creation (borrowed from st). */
 const char *sw_store_device_id(const struct sw_store *st);
 
-/* Explicit transactions (BEGIN IMMEDIATE ... COMMIT / ROLLBACK). */
+/*
+ * Explicit transactions (BEGIN IMMEDIATE ... COMMIT / ROLLBACK). Test
+ * builds have the fault point "store-commit" before every COMMIT.
+ */
 int sw_store_begin(struct sw_store *st, struct sw_error *err);
 int sw_store_commit(struct sw_store *st, struct sw_error *err);
 void sw_store_rollback(struct sw_store *st);
@@ -64,7 +67,8 @@ int sw_store_setting_set(struct sw_store *st, const char *key, const char *value
 struct sw_store_slot {
     char name[8];
     char state[16];
-    char *version; /* NULL when empty */
+    char *version;     /* NULL when empty */
+    int64_t update_id; /* the update whose tree it holds; 0 = none */
     int64_t updated_at;
 };
 
@@ -109,5 +113,64 @@ struct sw_store_event {
 };
 
 int sw_store_event_add(struct sw_store *st, const struct sw_store_event *ev, struct sw_error *err);
+
+/*
+ * Set one slot's row (name "a" or "b"): state (empty, staging, staged,
+ * active, previous, bad), version (NULL when empty) and update (0 = none).
+ */
+int sw_store_slot_set(struct sw_store *st, const char *name, const char *state, const char *version,
+                      int64_t update_id, struct sw_error *err);
+
+/* One row of the updates table. Strings are owned (sw_store_update_release). */
+struct sw_store_update {
+    int64_t id;
+    char *txn;
+    char *target;
+    char *version;
+    char *from_version; /* the version active when it began; NULL for none */
+    int64_t length;     /* -1 when unknown */
+    char *sha256;       /* hex; NULL when unknown */
+    char *slot;         /* "a", "b" or NULL */
+    char *state;
+    char *actor;
+    char *error; /* why it failed; NULL */
+    int64_t created_at;
+    int64_t updated_at;
+};
+
+/* Insert u (id ignored; created_at and updated_at set to now); *ret_id may be NULL. */
+int sw_store_update_add(struct sw_store *st, const struct sw_store_update *u, int64_t *ret_id,
+                        struct sw_error *err);
+/* Write back state, slot, error and from_version of u (by id), updated_at = now. */
+int sw_store_update_save(struct sw_store *st, const struct sw_store_update *u,
+                         struct sw_error *err);
+/* -SW_E_NOTFOUND when there is no such update. Release with sw_store_update_release(). */
+int sw_store_update_get(struct sw_store *st, int64_t id, struct sw_store_update *ret_update,
+                        struct sw_error *err);
+/* The newest updates first, at most limit (0 = all). Free with sw_store_updates_free(). */
+int sw_store_updates_list(struct sw_store *st, size_t limit, struct sw_store_update **ret_list,
+                          size_t *ret_n, struct sw_error *err);
+void sw_store_update_release(struct sw_store_update *u);
+void sw_store_updates_free(struct sw_store_update *list, size_t n);
+
+/* One event as read back. Strings are owned; NULL when the column is. */
+struct sw_store_event_row {
+    int64_t id;
+    int64_t at;    /* Unix seconds */
+    int64_t at_ms; /* Unix milliseconds (0 for events of schema 1) */
+    char *kind;
+    char *txn;
+    int64_t update_id;
+    char *from_state;
+    char *to_state;
+    char *actor;
+    char *reason;
+    char *detail;
+};
+
+/* Events of one update (update_id > 0) or all (0), oldest first. Free with sw_store_events_free(). */
+int sw_store_events_list(struct sw_store *st, int64_t update_id,
+                         struct sw_store_event_row **ret_list, size_t *ret_n, struct sw_error *err);
+void sw_store_events_free(struct sw_store_event_row *list, size_t n);
 
 #endif

@@ -55,6 +55,16 @@ static const struct sw_cli_cmd commands[] = {
      "show the state directory, store, device id, slots and trusted metadata"},
     {"pin", 1, 1, SW_CLI_JSON, sw_cli_pin_opts, sw_cmd_pin, "URL|CERT-FILE [--ca-file FILE]",
      "print the sha256// pin of a server's or a certificate's public key"},
+    {"fetch", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_fetch_opts, sw_cmd_fetch,
+     "[--allow-downgrade] [TARGET]", "download a target (default: the newest offered), verified"},
+    {"stage", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_stage_opts, sw_cmd_stage,
+     "[--allow-downgrade] [TARGET]", "fetch if needed, verify and extract into the inactive slot"},
+    {"promote", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_promote, "",
+     "switch to the staged slot atomically"},
+    {"rollback", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_rollback_opts,
+     sw_cmd_rollback, "[--reason TEXT]", "switch back to the previous version in the other slot"},
+    {"history", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_history_opts, sw_cmd_history,
+     "[--limit N]", "every update with its transitions, timings, actor and reason"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -298,6 +308,11 @@ prepare(struct sw_cli *cli, int *ret_store_failed)
             return r;
     }
     *ret_store_failed = 0;
+    if (cmd->flags & SW_CLI_LOCK) {
+        r = sw_cli_recover(cli); /* an interrupted update is finished or undone first */
+        if (r < 0)
+            return r;
+    }
     return 0;
 }
 

@@ -83,6 +83,20 @@ int sw_cmd_init(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_list(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_pin(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_fetch(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_stage(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_promote(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_rollback(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_history(struct sw_cli *cli, int argc, char **argv);
+extern const struct sw_opt sw_cli_fetch_opts[];
+extern const struct sw_opt sw_cli_stage_opts[];
+extern const struct sw_opt sw_cli_rollback_opts[];
+extern const struct sw_opt sw_cli_history_opts[];
+/* Recover an interrupted update (every command that holds the lock, on start). */
+int sw_cli_recover(struct sw_cli *cli);
+struct sw_offer_device;
+/* This machine as the offer rules see it; strings borrowed from cli and installed. */
+void sw_cli_offer_device(struct sw_cli *cli, const char *installed, struct sw_offer_device *dev);
 extern const struct sw_opt sw_cli_init_opts[];
 extern const struct sw_opt sw_cli_list_opts[];
 extern const struct sw_opt sw_cli_pin_opts[];

@@ -3,11 +3,16 @@
  * `slipway status`: what this machine's slipway is — state directory,
  * store and schema, device id, channel, slots and their versions, trusted
  * metadata — as text or as one JSON object with stable field names
- * (documented in slipway(1)). It only reads.
+ * (documented in slipway(1)). Each slot is shown as the store records it
+ * and as the slot backend finds it on disk; a disagreement is reported,
+ * never papered over. It only reads.
  */
 #include "cli.h"
 
+#include <slipway/log.h>
+#include <slipway/slot.h>
 #include <slipway/text.h>
+#include <slipway/update.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -36,10 +41,30 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
     size_t n_slots = 0, n_meta = 0;
     const struct sw_config *cfg = cli->cfg;
     const char *active = NULL;
+    struct sw_slot_backend *backend = NULL;
+    struct sw_update_ctx uc;
+    struct sw_update_view v;
+    struct sw_store_update pending;
+    struct sw_error berr = SW_ERROR_INIT;
+    int have_pending = 0;
     int r;
 
     (void)argc;
     (void)argv;
+    memset(&v, 0, sizeof(v));
+    memset(&pending, 0, sizeof(pending));
+    memset(&uc, 0, sizeof(uc));
+    uc.store = cli->store;
+    /* the system's view; without a usable backend status still shows the store's */
+    if (sw_slot_open(cfg, &backend, &berr) == 0)
+        uc.slots = backend;
+    r = sw_update_view_read(&uc, &v, &cli->err);
+    if (r < 0)
+        goto out;
+    if (!backend)
+        snprintf(v.problems[v.n_problems++], sizeof(v.problems[0]),
+                 "the slot backend cannot be opened: %.200s", berr.msg);
+    have_pending = sw_update_find_pending(&uc, &pending, NULL) == 0;
     r = sw_store_slots(cli->store, &slots, &n_slots, &cli->err);
     if (r < 0)
         goto out;
@@ -72,13 +97,49 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
         json_object_set_new(o, "compatible", json_str_or_null(cfg->compatible));
         json_object_set_new(o, "slot_backend", json_string(cfg->slot_backend));
         json_object_set_new(o, "active_slot", json_str_or_null(active));
-        for (size_t i = 0; i < n_slots; i++)
-            json_array_append_new(
-                js, json_pack("{s:s,s:o,s:s,s:o,s:b}", "name", slots[i].name, "path",
-                              json_str_or_null(slot_path(cfg, slots[i].name)), "state",
-                              slots[i].state, "version", json_str_or_null(slots[i].version),
-                              "active", active && strcmp(active, slots[i].name) == 0));
+        json_object_set_new(o, "active_slot_on_disk",
+                            v.fs_active >= 0
+                                ? json_string(sw_slot_id_to_string((enum sw_slot_id)v.fs_active))
+                                : json_null());
+        for (size_t i = 0; i < n_slots; i++) {
+            enum sw_slot_id id;
+            const struct sw_slot_info *in = NULL;
+            json_t *jo;
+            if (v.have_info && sw_slot_id_from_string(slots[i].name, &id) == 0)
+                in = &v.info[id];
+            jo = json_pack("{s:s,s:o,s:s,s:o,s:b}", "name", slots[i].name, "path",
+                           json_str_or_null(slot_path(cfg, slots[i].name)), "state", slots[i].state,
+                           "version", json_str_or_null(slots[i].version), "active",
+                           active && strcmp(active, slots[i].name) == 0);
+            json_object_set_new(jo, "update_txn", json_null());
+            if (slots[i].update_id > 0) {
+                struct sw_store_update u;
+                if (sw_store_update_get(cli->store, slots[i].update_id, &u, NULL) == 0) {
+                    json_object_set_new(jo, "update_txn", json_string(u.txn));
+                    sw_store_update_release(&u);
+                }
+            }
+            json_object_set_new(jo, "on_disk",
+                                in ? json_pack("{s:b,s:b,s:b,s:b}", "present", in->present, "empty",
+                                               in->empty, "complete", in->complete, "active",
+                                               in->active)
+                                   : json_null());
+            json_array_append_new(js, jo);
+        }
         json_object_set_new(o, "slots", js);
+        json_object_set_new(o, "pending",
+                            have_pending
+                                ? json_pack("{s:s,s:s,s:s,s:s,s:o}", "txn", pending.txn, "target",
+                                            pending.target, "version", pending.version, "state",
+                                            pending.state, "slot", json_str_or_null(pending.slot))
+                                : json_null());
+        {
+            json_t *jp = json_array();
+            for (size_t i = 0; i < v.n_problems; i++)
+                json_array_append_new(jp, json_string(v.problems[i]));
+            json_object_set_new(o, "consistent", json_boolean(v.n_problems == 0));
+            json_object_set_new(o, "problems", jp);
+        }
         for (size_t i = 0; i < n_meta; i++)
             json_array_append_new(jm, json_pack("{s:s,s:I,s:s}", "role", meta[i].role, "version",
                                                 (json_int_t)meta[i].version, "expires",
@@ -102,10 +163,29 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
     sw_text_printf(stdout, "channel:      %s\n", cfg->channel);
     sw_text_printf(stdout, "compatible:   %s\n", cfg->compatible ? cfg->compatible : "(not set)");
     sw_text_printf(stdout, "slots (%s):\n", cfg->slot_backend);
-    for (size_t i = 0; i < n_slots; i++)
-        sw_text_printf(stdout, "  %s %-8s %-10s %s\n", slots[i].name,
+    for (size_t i = 0; i < n_slots; i++) {
+        enum sw_slot_id id;
+        const struct sw_slot_info *in = NULL;
+        if (v.have_info && sw_slot_id_from_string(slots[i].name, &id) == 0)
+            in = &v.info[id];
+        sw_text_printf(stdout, "  %s %-8s %-10s %-14s on disk: %s%s  %s\n", slots[i].name,
                        active && strcmp(active, slots[i].name) == 0 ? "active" : "", slots[i].state,
-                       slots[i].version ? slots[i].version : "-");
+                       slots[i].version ? slots[i].version : "-",
+                       !in            ? "unknown"
+                       : !in->present ? "missing"
+                       : in->complete ? "complete"
+                       : in->empty    ? "empty"
+                                      : "incomplete",
+                       in && in->active ? ", active" : "", slot_path(cfg, slots[i].name));
+    }
+    if (have_pending)
+        sw_text_printf(stdout, "pending:      %s %s (version %s) %s%s%s\n", pending.txn,
+                       pending.target, pending.version, pending.state,
+                       pending.slot ? " in slot " : "", pending.slot ? pending.slot : "");
+    for (size_t i = 0; i < v.n_problems; i++) {
+        sw_log_warning("slots: %s", v.problems[i]);
+        sw_text_printf(stdout, "PROBLEM:      %s\n", v.problems[i]);
+    }
     if (n_meta == 0) {
         sw_text_printf(stdout,
                        "trust:        no trusted root; run 'slipway init --root ROOT.json'\n");
@@ -121,6 +201,9 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
                        cfg->mirrors[i].pin ? " (pinned)" : "");
     r = 0;
 out:
+    sw_store_update_release(&pending);
+    sw_update_view_release(&v);
+    sw_slot_close(backend);
     sw_store_slots_free(slots, n_slots);
     sw_store_meta_list_free(meta, n_meta);
     return r;

@@ -346,6 +346,18 @@ const struct sw_opt sw_cli_list_opts[] = {
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
+void
+sw_cli_offer_device(struct sw_cli *cli, const char *installed, struct sw_offer_device *dev)
+{
+    memset(dev, 0, sizeof(*dev));
+    dev->device_id = sw_store_device_id(cli->store);
+    dev->compatible = cli->cfg->compatible;
+    dev->channel = cli->cfg->channel;
+    dev->installed_version = installed;
+    dev->client_version = SW_VERSION;
+    dev->canary = cli->cfg->canary;
+}
+
 static int
 installed_version(struct sw_cli *cli, char **ret)
 {
@@ -396,13 +408,7 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     r = installed_version(cli, &installed);
     if (r < 0)
         goto out;
-    memset(&dev, 0, sizeof(dev));
-    dev.device_id = sw_store_device_id(cli->store);
-    dev.compatible = cli->cfg->compatible;
-    dev.channel = cli->cfg->channel;
-    dev.installed_version = installed;
-    dev.client_version = SW_VERSION;
-    dev.canary = cli->cfg->canary;
+    sw_cli_offer_device(cli, installed, &dev);
     jlist = json_array();
     for (size_t i = 0; i < n_paths; i++) {
         const struct sw_md_fileinfo *info = NULL;

@@ -417,6 +417,151 @@ test_meta_and_events(void **state)
     sw_store_close(st);
 }
 
+/* Updates, slots and events: what the update module keeps. */
+static void
+test_updates_slots_events(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_store_update u, got, *list = NULL;
+    struct sw_store_slot *slots = NULL;
+    struct sw_store_event_row *evs = NULL;
+    struct sw_store_event ev;
+    size_t n = 0;
+    int64_t id1 = 0, id2 = 0;
+
+    char txn1[] = "tx-0000000000000001", txn2[] = "tx-0000000000000002";
+    char txn3[] = "tx-0000000000000003", t1[] = "app-1.0.tar", t2[] = "app-1.1.tar";
+    char v1[] = "1.0.0", v2[] = "1.1.0", sha[] = "ab", avail[] = "available";
+    char actor[] = "user:test", bad[] = "half-done";
+
+    memset(&u, 0, sizeof(u));
+    u.txn = txn1;
+    u.target = t1;
+    u.version = v1;
+    u.length = 1234;
+    u.sha256 = sha;
+    u.state = avail;
+    u.actor = actor;
+    assert_int_equal(sw_store_update_add(st, &u, &id1, &err), 0);
+    u.txn = txn2;
+    u.target = t2;
+    u.version = v2;
+    u.from_version = v1;
+    u.length = -1;
+    u.sha256 = NULL;
+    assert_int_equal(sw_store_update_add(st, &u, &id2, &err), 0);
+    assert_true(id2 > id1 && id1 > 0);
+    /* txn is unique */
+    assert_true(sw_store_update_add(st, &u, NULL, &err) < 0);
+    /* a state the schema does not know is refused */
+    u.txn = txn3;
+    u.state = bad;
+    assert_true(sw_store_update_add(st, &u, NULL, &err) < 0);
+
+    assert_int_equal(sw_store_update_get(st, id1, &got, &err), 0);
+    assert_string_equal(got.txn, "tx-0000000000000001");
+    assert_int_equal(got.length, 1234);
+    assert_null(got.from_version);
+    assert_null(got.slot);
+    free(got.state);
+    got.state = strdup("staging");
+    got.slot = strdup("a");
+    got.error = strdup("why");
+    assert_int_equal(sw_store_update_save(st, &got, &err), 0);
+    sw_store_update_release(&got);
+    assert_int_equal(sw_store_update_get(st, id1, &got, &err), 0);
+    assert_string_equal(got.state, "staging");
+    assert_string_equal(got.slot, "a");
+    assert_string_equal(got.error, "why");
+    sw_store_update_release(&got);
+    assert_int_equal(sw_store_update_get(st, 999, &got, &err), -SW_E_NOTFOUND);
+
+    /* newest first, with a limit */
+    assert_int_equal(sw_store_updates_list(st, 0, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(list[0].id, id2);
+    assert_int_equal(list[0].length, -1);
+    assert_string_equal(list[0].from_version, "1.0.0");
+    sw_store_updates_free(list, n);
+    assert_int_equal(sw_store_updates_list(st, 1, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, id2);
+    sw_store_updates_free(list, n);
+
+    /* slot rows: the states of schema 2 ('previous' among them), nothing else */
+    assert_int_equal(sw_store_slot_set(st, "a", "previous", "1.0.0", id1, &err), 0);
+    assert_int_equal(sw_store_slot_set(st, "b", "active", "1.1.0", id2, &err), 0);
+    assert_true(sw_store_slot_set(st, "b", "booting", NULL, 0, &err) < 0);
+    assert_int_equal(sw_store_slot_set(st, "c", "empty", NULL, 0, &err), -SW_E_INVAL);
+    assert_true(sw_store_slot_set(st, "a", "staged", "1", 4242, &err) < 0); /* no such update */
+    assert_int_equal(sw_store_slots(st, &slots, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(slots[0].state, "previous");
+    assert_string_equal(slots[0].version, "1.0.0");
+    assert_int_equal(slots[0].update_id, id1);
+    assert_string_equal(slots[1].state, "active");
+    assert_int_equal(slots[1].update_id, id2);
+    sw_store_slots_free(slots, n);
+
+    /* events of one update, oldest first, with milliseconds */
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = "transition";
+    ev.txn = "tx-0000000000000001";
+    ev.update_id = id1;
+    ev.from_state = "available";
+    ev.to_state = "downloading";
+    ev.actor = "user:test";
+    assert_int_equal(sw_store_event_add(st, &ev, &err), 0);
+    ev.from_state = "downloading";
+    ev.to_state = "downloaded";
+    ev.reason = "verified";
+    assert_int_equal(sw_store_event_add(st, &ev, &err), 0);
+    ev.update_id = id2;
+    assert_int_equal(sw_store_event_add(st, &ev, &err), 0);
+    assert_int_equal(sw_store_events_list(st, id1, &evs, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(evs[0].to_state, "downloading");
+    assert_null(evs[0].reason);
+    assert_string_equal(evs[1].reason, "verified");
+    assert_true(evs[1].at_ms >= evs[0].at_ms);
+    assert_true(evs[0].at_ms / 1000 == evs[0].at || evs[0].at_ms / 1000 + 1 == evs[0].at);
+    sw_store_events_free(evs, n);
+    assert_int_equal(sw_store_events_list(st, 0, &evs, &n, &err), 0);
+    assert_int_equal(n, 3);
+    sw_store_events_free(evs, n);
+    sw_store_close(st);
+}
+
+/* A schema-1 store moves to schema 2 keeping its slot rows; 'previous' is then allowed. */
+static void
+test_migrate_slots_to_2(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_store_slot *slots = NULL;
+    size_t n = 0;
+
+    assert_true(sw_n_migrations >= 2);
+    assert_int_equal(
+        sw_store_open_migrations(f->state, SW_STORE_CREATE, sw_migrations, 1, &st, &err), 0);
+    assert_int_equal(sw_store_slot_set(st, "a", "active", "0.9.0", 0, &err), 0);
+    assert_true(sw_store_slot_set(st, "b", "previous", "0.8.0", 0, &err) < 0);
+    sw_store_close(st);
+    st = open_ok(f->state);
+    assert_int_equal(sw_store_schema_version(st), (int)sw_n_migrations);
+    assert_int_equal(sw_store_slots(st, &slots, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(slots[0].state, "active");
+    assert_string_equal(slots[0].version, "0.9.0");
+    assert_string_equal(slots[1].state, "empty");
+    sw_store_slots_free(slots, n);
+    assert_int_equal(sw_store_slot_set(st, "b", "previous", "0.8.0", 0, &err), 0);
+    sw_store_close(st);
+}
+
 int
 main(void)
 {
@@ -432,6 +577,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_loose_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_and_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_updates_slots_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_slots_to_2, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
