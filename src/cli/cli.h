@@ -88,6 +88,7 @@ int sw_cmd_stage(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_promote(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_rollback(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_history(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_hooks(struct sw_cli *cli, int argc, char **argv);
 extern const struct sw_opt sw_cli_fetch_opts[];
 extern const struct sw_opt sw_cli_stage_opts[];
 extern const struct sw_opt sw_cli_rollback_opts[];
@@ -100,5 +101,6 @@ void sw_cli_offer_device(struct sw_cli *cli, const char *installed, struct sw_of
 extern const struct sw_opt sw_cli_init_opts[];
 extern const struct sw_opt sw_cli_list_opts[];
 extern const struct sw_opt sw_cli_pin_opts[];
+extern const struct sw_opt sw_cli_hooks_opts[];
 
 #endif
