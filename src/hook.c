@@ -724,12 +724,16 @@ close_from(int lowfd)
         close(fd);
 }
 
-/* In the child: never returns. Reports an exec failure's errno on errfd. */
+/*
+ * In the child: never returns. Reports an exec failure's errno on errfd.
+ * The four descriptors are first copied above SW_HOOK_RESULT_FD + 1, so no
+ * dup2() onto 0..4 can clobber one not yet moved, wherever they were.
+ */
 static void
 child_exec(const char *path, char **envp, const char *workdir, int outfd, int resfd, int errfd)
 {
     sigset_t all;
-    int e, nullfd;
+    int e, nullfd, hi_null, hi_out, hi_res, hi_err;
     char *argv[2];
 
     setpgid(0, 0);
@@ -739,11 +743,19 @@ child_exec(const char *path, char **envp, const char *workdir, int outfd, int re
         if (s != SIGKILL && s != SIGSTOP)
             signal(s, SIG_DFL);
     nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0 ||
-        dup2(resfd, SW_HOOK_RESULT_FD) < 0 || dup2(errfd, SW_HOOK_RESULT_FD + 1) < 0)
+    hi_err = fcntl(errfd, F_DUPFD_CLOEXEC, 10);
+    if (hi_err < 0)
+        _exit(127);
+    errfd = hi_err;
+    hi_null = nullfd < 0 ? -1 : fcntl(nullfd, F_DUPFD_CLOEXEC, 10);
+    hi_out = fcntl(outfd, F_DUPFD_CLOEXEC, 10);
+    hi_res = fcntl(resfd, F_DUPFD_CLOEXEC, 10);
+    if (hi_null < 0 || hi_out < 0 || hi_res < 0 || dup2(hi_null, 0) < 0 || dup2(hi_out, 1) < 0 ||
+        dup2(hi_out, 2) < 0 || dup2(hi_res, SW_HOOK_RESULT_FD) < 0 ||
+        dup2(hi_err, SW_HOOK_RESULT_FD + 1) < 0)
         goto fail;
-    close_from(SW_HOOK_RESULT_FD + 2);
     errfd = SW_HOOK_RESULT_FD + 1;
+    close_from(SW_HOOK_RESULT_FD + 2);
     if (fcntl(errfd, F_SETFD, FD_CLOEXEC) < 0 || chdir(workdir) < 0)
         goto fail;
     argv[0] = (char *)path;
@@ -790,6 +802,7 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
     struct pidset before = {0};
     uint64_t start = now_ms(), deadline, kill_at = 0;
     int status = 0, reaped = 0, out_open = 1, res_open = 1, rerr = 0, r = 0, exec_errno = 0;
+    int pidfd = -1;
     pid_t pid = -1;
 
     res->output = malloc(p->max_output + 1);
@@ -813,10 +826,13 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
     close_fd(&outp[1]);
     close_fd(&resp[1]);
     close_fd(&errp[1]);
+#ifdef SYS_pidfd_open
+    pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* readable when it exits */
+#endif
     deadline = start + timeout_ms;
 
     while (!reaped) {
-        struct pollfd pfd[2];
+        struct pollfd pfd[3];
         nfds_t n = 0;
         uint64_t t = now_ms(), wake;
         pid_t w = waitpid(pid, &status, WNOHANG);
@@ -842,10 +858,12 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
             pfd[n++] = (struct pollfd){.fd = outp[0], .events = POLLIN};
         if (res_open)
             pfd[n++] = (struct pollfd){.fd = resp[0], .events = POLLIN};
-        /* No portable wait-for-exit fd here: tick so an exit is seen soon. */
+        if (pidfd >= 0)
+            pfd[n++] = (struct pollfd){.fd = pidfd, .events = POLLIN};
+        /* Without a pidfd (Linux < 5.3), tick so an exit is seen soon. */
         {
             uint64_t left = wake > t ? wake - t : 0;
-            int tick = (out_open || res_open) ? 10 : 2;
+            int tick = pidfd >= 0 ? 1000 : (out_open || res_open) ? 10 : 2;
             if (left < (uint64_t)tick)
                 tick = (int)left;
             if (poll(pfd, n, tick) > 0) {
@@ -896,6 +914,7 @@ out:
     close_fd(&resp[1]);
     close_fd(&errp[0]);
     close_fd(&errp[1]);
+    close_fd(&pidfd);
     free(lb.buf);
     free(before.v);
     return r;

@@ -16,6 +16,7 @@
 #include <slipway/hook.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -639,6 +640,49 @@ test_environment(void **state)
 }
 
 static void
+test_descriptors(void **state)
+{
+    struct fx *f = *state;
+    struct sw_hook_results *res;
+    int leak, saved0, saved1, saved2;
+    char *dummy = work(f, "open-file");
+
+    /* a descriptor slipway left inheritable is not inherited */
+    tu_write_str(dummy, "x");
+    leak = open(dummy, O_RDONLY);
+    assert_true(leak >= 0);
+    assert_int_equal(dup2(leak, 20), 20);
+    close(leak);
+    hook(f, "10-fds",
+         "for n in 4 5 6 7 8 9 20; do [ -e /proc/$$/fd/$n ] && echo leaked $n; done\n"
+         "readlink /proc/$$/fd/0; echo out; echo err >&2; exit 0");
+    /*
+     * and with 0, 1 and 2 closed, the pipes land on them (one already on
+     * the number it must have in the hook, close-on-exec set) and still end
+     * up right
+     */
+    saved0 = fcntl(0, F_DUPFD_CLOEXEC, 30);
+    saved1 = fcntl(1, F_DUPFD_CLOEXEC, 30);
+    saved2 = fcntl(2, F_DUPFD_CLOEXEC, 30);
+    assert_true(saved0 >= 0 && saved1 >= 0 && saved2 >= 0);
+    close(0);
+    close(1);
+    close(2);
+    res = run(f, NULL, NULL);
+    dup2(saved0, 0);
+    dup2(saved1, 1);
+    dup2(saved2, 2);
+    close(saved0);
+    close(saved1);
+    close(saved2);
+    close(20);
+    assert_int_equal(res->v[0].status, SW_HOOK_PASS);
+    assert_string_equal(res->v[0].output, "/dev/null\nout\nerr\n");
+    sw_hook_results_free(res);
+    free(dummy);
+}
+
+static void
 test_names(void **state)
 {
     (void)state;
@@ -674,6 +718,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mask_and_override, setup, teardown),
         cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_descriptors, setup, teardown),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
