@@ -51,6 +51,8 @@ static const struct sw_cli_cmd commands[] = {
      "update trusted metadata from the mirrors (the TUF client workflow)"},
     {"list", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_list_opts, sw_cmd_list,
      "[--why]", "list the trusted targets offered to this machine"},
+    {"show", 1, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_show, "TARGET",
+     "every signed field of one target, who signed it, and whether it is offered here"},
     {"status", 0, 0, SW_CLI_STORE | SW_CLI_JSON, NULL, sw_cmd_status, "",
      "show the state directory, store, device id, slots and trusted metadata"},
     {"pin", 1, 1, SW_CLI_JSON, sw_cli_pin_opts, sw_cmd_pin, "URL|CERT-FILE [--ca-file FILE]",
@@ -65,6 +67,8 @@ static const struct sw_cli_cmd commands[] = {
      sw_cmd_rollback, "[--reason TEXT]", "switch back to the previous version in the other slot"},
     {"history", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_history_opts, sw_cmd_history,
      "[--limit N]", "every update with its transitions, timings, actor and reason"},
+    {"config", 1, 1, SW_CLI_JSON, NULL, sw_cmd_config, "check",
+     "validate the configuration and print it with every default (creates nothing)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
