@@ -454,6 +454,105 @@ section_word(enum conf_section s)
     return "(none)";
 }
 
+/* --- walking the effective configuration ------------------------------------------ */
+
+/* Value of one table item as it would be written in the file; NULL when unset. */
+static int
+format_item(const struct conf_item *it, const void *base, char **ret)
+{
+    const void *p = (const char *)base + it->offset;
+    int n;
+
+    *ret = NULL;
+    if (it->parse == parse_bool)
+        n = asprintf(ret, "%s", *(const int *)p ? "yes" : "no");
+    else if (it->parse == parse_flag)
+        n = asprintf(ret, "%s", *(const bool *)p ? "yes" : "no");
+    else if (it->parse == parse_seconds || it->parse == parse_count || it->parse == parse_uint)
+        n = asprintf(ret, "%u", *(const unsigned *)p);
+    else if (it->parse == parse_size || it->parse == parse_cap) {
+        /* the largest suffix that says it exactly, as slipway.conf(5) writes defaults */
+        static const char suffix[] = "KMGT";
+        unsigned long long v = *(const uint64_t *)p;
+        int k = 0;
+        while (v && k < 4 && v % 1024 == 0) {
+            v /= 1024;
+            k++;
+        }
+        n = k ? asprintf(ret, "%llu%c", v, suffix[k - 1]) : asprintf(ret, "%llu", v);
+    } else if (it->parse == parse_entries)
+        n = asprintf(ret, "%llu", (unsigned long long)*(const uint64_t *)p);
+    else if (it->parse == parse_pathlist) {
+        const struct sw_strlist *l = p;
+        size_t len = 1;
+        char *s;
+        for (size_t i = 0; i < l->n; i++)
+            len += strlen(l->v[i]) + 1;
+        if (!(s = malloc(len)))
+            return -1;
+        s[0] = '\0';
+        for (size_t i = 0; i < l->n; i++) {
+            if (i)
+                strcat(s, " ");
+            strcat(s, l->v[i]);
+        }
+        *ret = s;
+        return 0;
+    } else {
+        const char *v = *(char *const *)p; /* every other parser fills a string */
+        if (!v)
+            return 0;
+        n = asprintf(ret, "%s", v);
+    }
+    if (n < 0) {
+        *ret = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int
+walk_section(enum conf_section sect, const char *name, const void *base, sw_config_walk_fn fn,
+             void *ctx)
+{
+    for (size_t i = 0; i < sizeof(conf_items) / sizeof(conf_items[0]); i++) {
+        char *v;
+        int r;
+        if (conf_items[i].section != sect)
+            continue;
+        if (format_item(&conf_items[i], base, &v) < 0)
+            return -SW_E_NOMEM;
+        r = fn(ctx, section_word(sect), name, conf_items[i].key, v);
+        free(v);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int
+sw_config_walk(const struct sw_config *cfg, sw_config_walk_fn fn, void *ctx)
+{
+    static const enum conf_section fixed[] = {SECT_SLIPWAY, SECT_FETCH, SECT_STAGE};
+    int r;
+
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        if ((r = walk_section(fixed[i], NULL, cfg, fn, ctx)) < 0)
+            return r;
+    for (size_t i = 0; i < cfg->n_mirrors; i++)
+        if ((r = walk_section(SECT_MIRROR, cfg->mirrors[i].name, &cfg->mirrors[i], fn, ctx)) < 0)
+            return r;
+    for (size_t i = 0; i < cfg->n_hooks; i++) {
+        const struct sw_hook_config *h = &cfg->hooks[i];
+        if ((r = walk_section(SECT_HOOK, h->name, h, fn, ctx)) < 0)
+            return r;
+        for (size_t j = 0; j < h->n_opts; j++)
+            if ((r = fn(ctx, "hook", h->name, h->opts[j].key, h->opts[j].value)) < 0)
+                return r;
+    }
+    return 0;
+}
+
 /* --- suggestions for unknown keys ------------------------------------------------- */
 
 /* Optimal string alignment distance (Damerau-Levenshtein without repeated edits). */

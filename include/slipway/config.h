@@ -112,6 +112,23 @@ int sw_config_set_state_dir(struct sw_config *cfg, const char *state_dir, struct
 /* The settings of hook NAME, or NULL when it has no section. */
 const struct sw_hook_config *sw_config_hook(const struct sw_config *cfg, const char *name);
 
+/*
+ * One setting of the effective configuration: section ("slipway", "fetch",
+ * "stage", "mirror", "hook"), name (NAME of [mirror "NAME"] or [hook "NAME"],
+ * NULL otherwise), key, and the value as the file would write it (sizes in
+ * bytes, times in seconds, yes/no), NULL when unset. All borrowed for the
+ * call. Return 0 to go on, negative to stop the walk with that value.
+ */
+typedef int (*sw_config_walk_fn)(void *ctx, const char *section, const char *name, const char *key,
+                                 const char *value);
+
+/*
+ * Call fn for every key of the key table, in its order: [slipway], [fetch],
+ * [stage], then each mirror, then each hook (its table keys, then its own
+ * options). Returns 0, -SW_E_NOMEM, or what fn returned.
+ */
+int sw_config_walk(const struct sw_config *cfg, sw_config_walk_fn fn, void *ctx);
+
 void sw_config_free(struct sw_config *cfg);
 
 #endif

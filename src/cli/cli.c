@@ -51,6 +51,8 @@ static const struct sw_cli_cmd commands[] = {
      "update trusted metadata from the mirrors (the TUF client workflow)"},
     {"list", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_list_opts, sw_cmd_list,
      "[--why]", "list the trusted targets offered to this machine"},
+    {"show", 1, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_show, "TARGET",
+     "every signed field of one target, who signed it, and whether it is offered here"},
     {"status", 0, 0, SW_CLI_STORE | SW_CLI_JSON, NULL, sw_cmd_status, "",
      "show the state directory, store, device id, slots and trusted metadata"},
     {"pin", 1, 1, SW_CLI_JSON, sw_cli_pin_opts, sw_cmd_pin, "URL|CERT-FILE [--ca-file FILE]",
@@ -67,6 +69,8 @@ static const struct sw_cli_cmd commands[] = {
      "[--limit N]", "every update with its transitions, timings, actor and reason"},
     {"hooks", 1, 1, SW_CLI_CONFIG | SW_CLI_JSON, sw_cli_hooks_opts, sw_cmd_hooks,
      "list [--phase PHASE]", "the test hooks of each phase: path, origin, masked, required"},
+    {"config", 1, 1, SW_CLI_JSON, NULL, sw_cmd_config, "check",
+     "validate the configuration and print it with every default (creates nothing)"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

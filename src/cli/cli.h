@@ -83,6 +83,8 @@ int sw_cmd_init(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_list(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_pin(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_show(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_config(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_fetch(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_stage(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_promote(struct sw_cli *cli, int argc, char **argv);

@@ -374,6 +374,94 @@ installed_version(struct sw_cli *cli, char **ret)
     return 0;
 }
 
+/* What list and show decide about one path: one search, one offer verdict. */
+struct target_view {
+    const struct sw_md_fileinfo *info; /* NULL when the search stopped at skip.role */
+    const char *role;                  /* the role that signed it */
+    struct sw_trust_skip skip;         /* release with sw_trust_skip_release */
+    struct sw_offer offer;             /* with info */
+};
+
+/*
+ * Find path as the client workflow does and decide whether it is offered.
+ * Returns 0 (with v->info, or with v->skip.role when a role on the way
+ * cannot be used), -SW_E_NOTFOUND when no trusted role lists it, or an error.
+ */
+static int
+resolve_target(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device *dev,
+               const char *path, struct target_view *v)
+{
+    int r;
+
+    memset(v, 0, sizeof(*v));
+    r = sw_trust_find_target_why(t, path, &v->info, &v->role, &v->skip, &cli->err);
+    if (r < 0 && v->skip.role) {
+        v->info = NULL;
+        sw_error_clear(&cli->err);
+        return 0;
+    }
+    if (r < 0)
+        return r;
+    sw_offer_evaluate(path, v->info->custom, dev, &v->offer);
+    return 0;
+}
+
+/* A signed custom.slipway field as it was signed, or null. */
+static json_t *
+signed_field(const struct sw_md_fileinfo *info, const char *field)
+{
+    const json_t *sw = info->custom ? json_object_get(info->custom, "slipway") : NULL;
+    const json_t *f = json_is_object(sw) ? json_object_get(sw, field) : NULL;
+    return f ? json_deep_copy(f) : json_null();
+}
+
+/* The JSON object of one target, for list --json and show --json. */
+static json_t *
+target_json(const char *path, const struct target_view *v)
+{
+    json_t *o, *hashes;
+
+    if (!v->info)
+        return json_pack("{s:s,s:n,s:n,s:s,s:s,s:b,s:s,s:s,s:n,s:n,s:n,s:n}", "name", path,
+                         "version", "length", "role", v->skip.role, "delegator", v->skip.delegator,
+                         "offered", 0, "verdict", "role-unusable", "reason", v->skip.reason,
+                         "compatible", "channels", "rollout", "hashes");
+    hashes = json_object();
+    for (size_t i = 0; hashes && i < v->info->n_hashes; i++)
+        json_object_set_new(hashes, v->info->hashes[i].alg, json_string(v->info->hashes[i].value));
+    o = json_pack("{s:s,s:o,s:I,s:s,s:b,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "name", path, "version",
+                  v->offer.version ? json_string(v->offer.version) : json_null(), "length",
+                  (json_int_t)v->info->length, "role", v->role, "offered",
+                  v->offer.verdict == SW_OFFER_YES, "verdict",
+                  sw_offer_verdict_to_string(v->offer.verdict), "reason", v->offer.reason,
+                  "compatible", signed_field(v->info, "compatible"), "channels",
+                  signed_field(v->info, "channels"), "rollout", signed_field(v->info, "rollout"),
+                  "min_client", signed_field(v->info, "min_client"), "hashes", hashes);
+    return o;
+}
+
+/* Open what the last refresh kept (no network) and this machine's offer view. */
+static int
+open_offline(struct sw_cli *cli, char **ret_mdir, struct sw_fetch **ret_fetch,
+             struct sw_trust **ret_trust, char **ret_installed, struct sw_offer_device *dev)
+{
+    time_t now;
+    int r = open_trust(cli, 0, ret_mdir, ret_fetch, ret_trust, NULL);
+    if (r < 0)
+        return r;
+    r = clock_now(cli, &now);
+    if (r < 0)
+        return r;
+    r = sw_trust_load_local(*ret_trust, now, &cli->err);
+    if (r < 0)
+        return r;
+    r = installed_version(cli, ret_installed);
+    if (r < 0)
+        return r;
+    sw_cli_offer_device(cli, *ret_installed, dev);
+    return 0;
+}
+
 int
 sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
 {
@@ -386,87 +474,65 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     size_t n_paths = 0, n_offered = 0, n_skips = 0;
     struct sw_offer_device dev;
     json_t *jlist = NULL;
-    time_t now;
+    int header = 0;
     int r;
 
     (void)argc;
     (void)argv;
     /* offline: everything comes from what the last refresh kept */
-    r = open_trust(cli, 0, &mdir, &fetch, &t, NULL);
-    if (r < 0)
-        goto out;
-    r = clock_now(cli, &now);
-    if (r < 0)
-        goto out;
-    r = sw_trust_load_local(t, now, &cli->err);
+    r = open_offline(cli, &mdir, &fetch, &t, &installed, &dev);
     if (r < 0)
         goto out;
     r = sw_trust_list_paths(t, &paths, &n_paths, &skips, &n_skips, &cli->err);
     if (r < 0)
         goto out;
     warn_skips(skips, n_skips);
-    r = installed_version(cli, &installed);
-    if (r < 0)
-        goto out;
-    sw_cli_offer_device(cli, installed, &dev);
     jlist = json_array();
     for (size_t i = 0; i < n_paths; i++) {
-        const struct sw_md_fileinfo *info = NULL;
-        const char *role = NULL;
-        struct sw_trust_skip sk;
-        struct sw_offer o;
-        r = sw_trust_find_target_why(t, paths[i], &info, &role, &sk, &cli->err);
-        if (r == -SW_E_NOTFOUND)
-            continue; /* listed only by a role not trusted for that path */
-        if (r < 0 && !sk.role)
-            goto out;
-        if (r < 0) {
-            /* the search for it stops at a role that cannot be used */
-            if (!why)
-                ;
-            else if (cli->json)
-                json_array_append_new(jlist,
-                                      json_pack("{s:s,s:n,s:n,s:s,s:s,s:b,s:s,s:s}", "name",
-                                                paths[i], "version", "length", "role", sk.role,
-                                                "delegator", sk.delegator, "offered", 0, "verdict",
-                                                "role-unusable", "reason", sk.reason));
-            else
-                printf("%-40s %-14s not offered: role '%s' (delegated by '%s'): %s\n", paths[i],
-                       "-", sk.role, sk.delegator, sk.reason);
-            sw_trust_skip_release(&sk);
+        struct target_view v;
+        const struct sw_offer *o = &v.offer;
+        r = resolve_target(cli, t, &dev, paths[i], &v);
+        if (r == -SW_E_NOTFOUND) {
             sw_error_clear(&cli->err);
+            continue; /* listed only by a role not trusted for that path */
+        }
+        if (r < 0)
+            goto out;
+        if (v.info && o->verdict == SW_OFFER_YES)
+            n_offered++;
+        else if (!why) {
+            sw_trust_skip_release(&v.skip);
             continue;
         }
-        sw_offer_evaluate(paths[i], info->custom, &dev, &o);
-        if (o.verdict == SW_OFFER_YES)
-            n_offered++;
-        else if (!why)
-            continue;
+        if (!cli->json && !header) {
+            printf("%-40s %-14s %s\n", "TARGET", "VERSION", "LENGTH OR WHY NOT OFFERED");
+            header = 1;
+        }
         if (cli->json) {
-            json_array_append_new(
-                jlist, json_pack("{s:s,s:o,s:I,s:s,s:b,s:s,s:s}", "name", paths[i], "version",
-                                 o.version ? json_string(o.version) : json_null(), "length",
-                                 (json_int_t)info->length, "role", role, "offered",
-                                 o.verdict == SW_OFFER_YES, "verdict",
-                                 sw_offer_verdict_to_string(o.verdict), "reason", o.reason));
+            json_array_append_new(jlist, target_json(paths[i], &v));
+        } else if (!v.info) {
+            /* the search for it stops at a role that cannot be used */
+            printf("%-40s %-14s not offered: role '%s' (delegated by '%s'): %s\n", paths[i], "-",
+                   v.skip.role, v.skip.delegator, v.skip.reason);
         } else {
             /* names and values are signed but untrusted: no control byte, no newline */
             char *name = sw_text_escape(paths[i], 0);
-            char *ver = sw_text_escape(o.version ? o.version : "-", 0);
-            char *why_not = sw_text_escape(o.reason, 0);
+            char *ver = sw_text_escape(o->version ? o->version : "-", 0);
+            char *why_not = sw_text_escape(o->reason, 0);
             if (!name || !ver || !why_not)
                 r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-            else if (o.verdict == SW_OFFER_YES)
+            else if (o->verdict == SW_OFFER_YES)
                 sw_text_printf(stdout, "%-40s %-14s %12" PRId64 " bytes\n", name, ver,
-                               info->length);
+                               v.info->length);
             else
                 sw_text_printf(stdout, "%-40s %-14s not offered: %s\n", name, ver, why_not);
             free(name);
             free(ver);
             free(why_not);
-            if (r < 0)
-                goto out;
         }
+        sw_trust_skip_release(&v.skip);
+        if (r < 0)
+            goto out;
     }
     r = 0;
     if (!cli->json && why)
@@ -494,5 +560,188 @@ out:
     sw_trust_free(t);
     sw_fetch_free(fetch);
     free(mdir);
+    return r;
+}
+
+/* --- show ----------------------------------------------------------------------------- */
+
+/* A signed value for a person: a string or strings joined by ", ", else compact JSON. */
+static char *
+field_text(const json_t *v, const char *absent)
+{
+    char *raw = NULL, *out;
+
+    if (!v || json_is_null(v))
+        return strdup(absent);
+    if (json_is_object(v) && json_is_integer(json_object_get(v, "percent"))) {
+        /* rollout: {"percent": N[, "salt": "..."]} */
+        const json_t *salt = json_object_get(v, "salt");
+        if (asprintf(&raw, "%" JSON_INTEGER_FORMAT "%% of machines%s%s%s",
+                     json_integer_value(json_object_get(v, "percent")),
+                     json_is_string(salt) ? " (salt '" : "",
+                     json_is_string(salt) ? json_string_value(salt) : "",
+                     json_is_string(salt) ? "')" : "") < 0)
+            raw = NULL;
+    } else if (json_is_string(v)) {
+        raw = strdup(json_string_value(v));
+    } else if (json_is_array(v)) {
+        size_t i, len = 1;
+        const json_t *e;
+        int all_strings = 1;
+        json_array_foreach(v, i, e)
+        {
+            if (!json_is_string(e))
+                all_strings = 0;
+            else
+                len += strlen(json_string_value(e)) + 2;
+        }
+        if (all_strings && (raw = malloc(len))) {
+            raw[0] = '\0';
+            json_array_foreach(v, i, e)
+            {
+                if (i)
+                    strcat(raw, ", ");
+                strcat(raw, json_string_value(e));
+            }
+        }
+    }
+    if (!raw)
+        raw = sw_text_json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!raw)
+        return NULL;
+    out = sw_text_escape(raw, 0);
+    free(raw);
+    return out;
+}
+
+static int
+show_text(const char *path, const struct target_view *v, const json_t *j)
+{
+    static const char *const fields[][2] = {
+        {"version", "version"}, {"compatible", "compatible"}, {"channels", "channels"},
+        {"rollout", "rollout"}, {"min_client", "min client"},
+    };
+    char *name = sw_text_escape(path, 0);
+    int r = 0;
+
+    if (!name)
+        return -SW_E_NOMEM;
+    sw_text_printf(stdout, "%-12s %s\n", "target:", name);
+    free(name);
+    if (!v->info) {
+        char *role = sw_text_escape(v->skip.role, 0), *del = sw_text_escape(v->skip.delegator, 0);
+        char *reason = sw_text_escape(v->skip.reason, 0);
+        if (role && del && reason)
+            sw_text_printf(stdout,
+                           "%-12s no (role-unusable): role '%s' (delegated by '%s') cannot be "
+                           "used: %s\n",
+                           "offered:", role, del, reason);
+        else
+            r = -SW_E_NOMEM;
+        free(role);
+        free(del);
+        free(reason);
+        return r;
+    }
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && r == 0; i++) {
+        const char *absent = strcmp(fields[i][0], "channels") == 0  ? "(any channel)"
+                             : strcmp(fields[i][0], "rollout") == 0 ? "(everyone)"
+                                                                    : "-";
+        char label[32];
+        char *t = field_text(json_object_get(j, fields[i][0]), absent);
+        if (!t)
+            return -SW_E_NOMEM;
+        snprintf(label, sizeof(label), "%s:", fields[i][1]);
+        if (strcmp(fields[i][0], "rollout") == 0 && v->offer.share < SW_OFFER_BUCKETS)
+            sw_text_printf(stdout, "%-12s %s (this machine's bucket %u of %u)\n", label, t,
+                           v->offer.bucket, SW_OFFER_BUCKETS);
+        else
+            sw_text_printf(stdout, "%-12s %s\n", label, t);
+        free(t);
+    }
+    sw_text_printf(stdout, "%-12s %" PRId64 " bytes\n", "length:", v->info->length);
+    for (size_t i = 0; i < v->info->n_hashes; i++) {
+        char label[64];
+        char *alg = sw_text_escape(v->info->hashes[i].alg, 0);
+        char *val = sw_text_escape(v->info->hashes[i].value, 0);
+        if (alg && val) {
+            snprintf(label, sizeof(label), "%s:", alg);
+            sw_text_printf(stdout, "%-12s %s\n", label, val);
+        } else {
+            r = -SW_E_NOMEM;
+        }
+        free(alg);
+        free(val);
+    }
+    if (r == 0) {
+        char *role = sw_text_escape(v->role, 0), *reason = sw_text_escape(v->offer.reason, 0);
+        if (role && reason) {
+            sw_text_printf(stdout, "%-12s role '%s'\n", "signed by:", role);
+            if (v->offer.verdict == SW_OFFER_YES)
+                sw_text_printf(stdout, "%-12s yes: %s\n", "offered:", reason);
+            else
+                sw_text_printf(stdout, "%-12s no (%s): %s\n",
+                               "offered:", sw_offer_verdict_to_string(v->offer.verdict), reason);
+        } else {
+            r = -SW_E_NOMEM;
+        }
+        free(role);
+        free(reason);
+    }
+    return r;
+}
+
+int
+sw_cmd_show(struct sw_cli *cli, int argc, char **argv)
+{
+    const char *path = argv[0];
+    struct sw_fetch *fetch = NULL;
+    struct sw_trust *t = NULL;
+    char *mdir = NULL, *installed = NULL;
+    struct sw_offer_device dev;
+    struct target_view v;
+    json_t *j = NULL;
+    int r;
+
+    (void)argc;
+    memset(&v, 0, sizeof(v));
+    /* offline, like list: what the last refresh kept */
+    r = open_offline(cli, &mdir, &fetch, &t, &installed, &dev);
+    if (r < 0)
+        goto out;
+    r = resolve_target(cli, t, &dev, path, &v);
+    if (r == -SW_E_NOTFOUND) {
+        char *name = sw_text_escape(path, 0);
+        sw_error_clear(&cli->err);
+        r = sw_error_set(&cli->err, SW_E_NOTFOUND,
+                         "show: no trusted role lists target '%s' ('slipway list --why' lists "
+                         "them all)",
+                         name ? name : "?");
+        free(name);
+        goto out;
+    }
+    if (r < 0)
+        goto out;
+    j = target_json(path, &v);
+    if (!j) {
+        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (cli->json) {
+        json_t *o = json_pack("{s:i,s:o,s:O}", "schema", 1, "installed_version",
+                              installed ? json_string(installed) : json_null(), "target", j);
+        r = sw_cli_print_json(cli, o);
+    } else {
+        r = show_text(path, &v, j);
+        if (r < 0)
+            r = sw_error_set(&cli->err, -r, "show: cannot write the output");
+    }
+out:
+    json_decref(j);
+    sw_trust_skip_release(&v.skip);
+    sw_trust_free(t);
+    sw_fetch_free(fetch);
+    free(mdir);
+    free(installed);
     return r;
 }

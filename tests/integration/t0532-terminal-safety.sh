@@ -56,7 +56,8 @@ test_expect_success 'list: names shown escaped, no control byte' '
     no_ctl "$TRASH/out" "$TRASH/err" &&
     contains "$TRASH/out" "\\x1b[2J\\x1b]0;owned\\x07app-2.0.tar" &&
     contains "$TRASH/out" "team/\\x1b]2;t\\x07x\\xc2\\x85y.tar" &&
-    test "$(wc -l <"$TRASH/out")" = 3
+    head -n 1 "$TRASH/out" | grep -q "^TARGET " &&
+    test "$(wc -l <"$TRASH/out")" = 4
 '
 
 test_expect_success 'list --why: names and reasons escaped, one line per target' '
@@ -65,7 +66,22 @@ test_expect_success 'list --why: names and reasons escaped, one line per target'
     contains "$TRASH/out" "evil\\x0dname\\xc2\\x9b31m.tar" &&
     contains "$TRASH/out" "for '"'"'\\x1b]2;title\\x07'"'"', '"'"'other\\x7f'"'"', not for '"'"'dev'"'"'" &&
     contains "$TRASH/out" "del\\x7fname.tar" &&
-    test "$(wc -l <"$TRASH/out")" = 5
+    head -n 1 "$TRASH/out" | grep -q "^TARGET " &&
+    test "$(wc -l <"$TRASH/out")" = 6
+'
+
+test_expect_success 'show: names and reasons escaped, no control byte' '
+    off=$(json_get "$TRASH/names.json" "[\"names\"][\"offered\"]") &&
+    expect_code 0 ctl show "$off" &&
+    no_ctl "$TRASH/out" "$TRASH/err" &&
+    contains "$TRASH/out" "target:      \\x1b[2J\\x1b]0;owned\\x07app-2.0.tar" &&
+    other=$(json_get "$TRASH/names.json" "[\"names\"][\"other\"]") &&
+    expect_code 0 ctl show "$other" &&
+    no_ctl "$TRASH/out" "$TRASH/err" &&
+    contains "$TRASH/out" "evil\\x0dname\\xc2\\x9b31m.tar" &&
+    contains "$TRASH/out" "'"'"'\\x1b]2;title\\x07'"'"', '"'"'other\\x7f'"'"'" &&
+    expect_code 1 ctl show "$off-x" &&
+    no_ctl "$TRASH/out" "$TRASH/err"
 '
 
 test_expect_success 'refresh -vv: the debug log escapes role names' '

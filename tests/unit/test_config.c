@@ -387,6 +387,87 @@ test_files(void **state)
     free(link);
 }
 
+/* sw_config_walk() into an INI text, as config check prints it (unset keys left out). */
+struct walk_buf {
+    char text[16384];
+    size_t len;
+    char last[160];
+    unsigned n;
+};
+
+static int
+walk_ini(void *ctx, const char *section, const char *name, const char *key, const char *value)
+{
+    struct walk_buf *b = ctx;
+    char head[160];
+
+    snprintf(head, sizeof(head), name ? "[%s \"%s\"]" : "[%s]", section, name);
+    if (strcmp(head, b->last) != 0) {
+        b->len += (size_t)snprintf(b->text + b->len, sizeof(b->text) - b->len, "%s\n", head);
+        snprintf(b->last, sizeof(b->last), "%s", head);
+    }
+    b->n++;
+    if (value)
+        b->len +=
+            (size_t)snprintf(b->text + b->len, sizeof(b->text) - b->len, "%s = %s\n", key, value);
+    assert_true(b->len < sizeof(b->text));
+    return 0;
+}
+
+static int
+walk_stop(void *ctx, const char *section, const char *name, const char *key, const char *value)
+{
+    (void)section;
+    (void)name;
+    (void)value;
+    if (strcmp(key, "retries") == 0)
+        return -SW_E_IO;
+    (*(unsigned *)ctx)++;
+    return 0;
+}
+
+static void
+test_walk_round_trip(void **state)
+{
+    static const char text[] = "[slipway]\ncompatible = board-7\nhook-dirs = /a /b\ncanary = yes\n"
+                               "[fetch]\nmax-metadata-size = 3M\nmax-root-size = 1000\n"
+                               "timeout = 2m\n[stage]\nmax-bytes = 2G\nkeep-xattrs = yes\n"
+                               "[mirror \"m1\"]\nmetadata-url = https://h/md\n"
+                               "targets-url = https://h/t/\n"
+                               "pin = sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=\n"
+                               "[hook \"smoke\"]\nrequired = no\nurl = http://x/\n";
+    struct walk_buf a, b;
+    struct sw_config *cfg = parse_ok(text), *again;
+    unsigned before_stop = 0;
+
+    (void)state;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    assert_int_equal(sw_config_walk(cfg, walk_ini, &a), 0);
+    /* 10 [slipway] + 10 [fetch] + 9 [stage] + 5 mirror + 2 hook keys + 1 hook option */
+    assert_int_equal(a.n, 37);
+    assert_non_null(strstr(a.text, "compatible = board-7\n"));
+    assert_non_null(strstr(a.text, "hook-dirs = /a /b\n"));
+    assert_non_null(strstr(a.text, "max-metadata-size = 3M\n"));
+    assert_non_null(strstr(a.text, "max-root-size = 1000\n"));
+    assert_non_null(strstr(a.text, "timeout = 120\n"));
+    assert_non_null(strstr(a.text, "max-bytes = 2G\n"));
+    assert_non_null(strstr(a.text, "max-entries = 1000000\n"));
+    assert_non_null(strstr(a.text, "[mirror \"m1\"]\nmetadata-url = https://h/md/\n"));
+    assert_non_null(
+        strstr(a.text, "[hook \"smoke\"]\nrequired = no\ntimeout = 0\nurl = http://x/\n"));
+    assert_null(strstr(a.text, "ca-file")); /* unset: NULL value */
+    /* what it prints parses back to the same configuration */
+    again = parse_ok(a.text);
+    assert_int_equal(sw_config_walk(again, walk_ini, &b), 0);
+    assert_string_equal(a.text, b.text);
+    /* a callback's error stops the walk and is returned */
+    assert_int_equal(sw_config_walk(cfg, walk_stop, &before_stop), -SW_E_IO);
+    assert_int_equal(before_stop, 15); /* 10 [slipway] keys, then [fetch] up to retries */
+    sw_config_free(again);
+    sw_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -400,6 +481,7 @@ main(void)
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_unknown_section),
         cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_walk_round_trip),
         cmocka_unit_test(test_mirror_policy),
         cmocka_unit_test(test_duplicates),
         cmocka_unit_test(test_syntax),
