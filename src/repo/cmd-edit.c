@@ -1151,6 +1151,32 @@ valid_prefix(const char *s)
 }
 
 /*
+ * Resolve each --key of delegate to its public key: add it to the
+ * delegator's `keys` object (dkeys) and its id to keyids (both borrowed),
+ * and note its name in the repository.
+ */
+static int
+delegation_keys(struct sw_repo_cli *cli, struct sw_repo *repo, struct sw_keyring *kr,
+                const char **keys_arg, size_t n_keys, json_t *dkeys, json_t *keyids)
+{
+    for (size_t i = 0; i < n_keys; i++) {
+        json_t *key = NULL;
+        char id[SW_KEY_ID_HEX_SIZE], *kname = NULL;
+        int r = sw_keyring_resolve_public(kr, keys_arg[i], &key, id, &kname, &cli->err);
+        if (r < 0)
+            return sw_error_prefix(&cli->err, "delegate: --key: ");
+        r = json_object_set_new(dkeys, id, key) < 0 ||
+                    json_array_append_new(keyids, json_string(id)) < 0
+                ? oom(cli)
+                : sw_repo_note_keyname(repo, id, kname, &cli->err);
+        free(kname);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/*
  * delegate --succinct BITS: "succinct_roles" in PARENT (instead of "roles")
  * and the 2^BITS bins NAME-HEX staged empty, signed by the bin keys at
  * commit. Changing the keys or threshold keeps the bins; changing the
@@ -1265,22 +1291,9 @@ delegate_succinct(struct sw_repo_cli *cli, const char *dir, const char *name,
                          parent_name);
         goto out;
     }
-    for (size_t i = 0; i < n_keys; i++) {
-        json_t *key = NULL;
-        char id[SW_KEY_ID_HEX_SIZE], *kname = NULL;
-        r = sw_keyring_resolve_public(kr, keys_arg[i], &key, id, &kname, &cli->err);
-        if (r < 0) {
-            sw_error_prefix(&cli->err, "delegate: --key: ");
-            goto out;
-        }
-        r = json_object_set_new(dkeys, id, key) < 0 ||
-                    json_array_append_new(keyids, json_string(id)) < 0
-                ? oom(cli)
-                : sw_repo_note_keyname(repo, id, kname, &cli->err);
-        free(kname);
-        if (r < 0)
-            goto out;
-    }
+    r = delegation_keys(cli, repo, kr, keys_arg, n_keys, dkeys, keyids);
+    if (r < 0)
+        goto out;
     entry = json_pack("{s:O,s:i,s:i,s:s}", "keyids", keyids, "threshold", (int)threshold,
                       "bit_length", (int)bits, "name_prefix", name);
     holder = json_pack("{s:O}", "bins", entry);
@@ -1410,22 +1423,9 @@ sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
                          parent_name);
         goto out;
     }
-    for (size_t i = 0; i < n_keys; i++) {
-        json_t *key = NULL;
-        char id[SW_KEY_ID_HEX_SIZE], *kname = NULL;
-        r = sw_keyring_resolve_public(kr, keys_arg[i], &key, id, &kname, &cli->err);
-        if (r < 0) {
-            sw_error_prefix(&cli->err, "delegate: --key: ");
-            goto out;
-        }
-        r = json_object_set_new(dkeys, id, key) < 0 ||
-                    json_array_append_new(keyids, json_string(id)) < 0
-                ? oom(cli)
-                : sw_repo_note_keyname(repo, id, kname, &cli->err);
-        free(kname);
-        if (r < 0)
-            goto out;
-    }
+    r = delegation_keys(cli, repo, kr, keys_arg, n_keys, dkeys, keyids);
+    if (r < 0)
+        goto out;
     list = json_array();
     for (size_t i = 0; list && i < (n_paths ? n_paths : n_prefixes); i++)
         if (json_array_append_new(list, json_string(n_paths ? paths[i] : prefixes[i])) < 0) {

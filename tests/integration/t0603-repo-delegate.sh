@@ -31,6 +31,15 @@ test_expect_success 'role names that would leave metadata/ or clash are refused'
     test ! -e "$R/staged/roles/targets.json"
 '
 
+test_expect_success 'a --key that names no key is refused, by paths and by bins, nothing staged' '
+    expect_code 1 repo delegate "$R" apps --key no-such --paths "x/*" --key-dir "$KEYS" &&
+    contains "$TRASH/err" "delegate: --key: cannot open" &&
+    expect_code 1 repo delegate "$R" bins --succinct 2 --key no-such --key-dir "$KEYS" &&
+    contains "$TRASH/err" "delegate: --key: cannot open" &&
+    test ! -e "$R/staged/roles/targets.json" &&
+    test -z "$(ls -A "$R/staged/roles" 2>/dev/null)"
+'
+
 test_expect_success 'delegate by paths and by hash prefix, nested, terminating' '
     expect_code 0 repo delegate "$R" apps --key apps-1 --paths "apps/*" --key-dir "$KEYS" &&
     expect_code 0 repo delegate "$R" team/edge --from apps --key "$KEYS/edge-1.pub" \
