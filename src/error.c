@@ -139,6 +139,9 @@ static const struct errinfo errinfos[] = {
     {SW_E_SLOT_MISMATCH, "SW_E_SLOT_MISMATCH", "slots and store disagree"},
     {SW_E_UPDATE_STATE, "SW_E_UPDATE_STATE", "not allowed in the update's state"},
     {SW_E_DOWNGRADE, "SW_E_DOWNGRADE", "downgrade refused"},
+    {SW_E_CHECK, "SW_E_CHECK", "a required check failed"},
+    {SW_E_ROLLED_BACK, "SW_E_ROLLED_BACK", "rolled back after a failed check"},
+    {SW_E_DECLINED, "SW_E_DECLINED", "update declined"},
 };
 
 static const struct errinfo *

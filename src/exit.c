@@ -20,7 +20,13 @@ sw_exit_code(int r)
     case SW_E_USAGE:
         return SW_EXIT_USAGE;
     case SW_E_BUSY:
-        return SW_EXIT_STORE;
+        return SW_EXIT_LOCKED;
+    case SW_E_CHECK:
+        return SW_EXIT_CHECK;
+    case SW_E_ROLLED_BACK:
+        return SW_EXIT_ROLLED_BACK;
+    case SW_E_DECLINED:
+        return SW_EXIT_DECLINED;
     case SW_E_PASSPHRASE:
     case SW_E_WEAK_PASSPHRASE:
     case SW_E_REPO_KEYDIR:

@@ -489,10 +489,14 @@ find_staged(struct sw_update_ctx *c, struct sw_store_update *ret, struct sw_erro
 }
 
 int
-sw_update_promote(struct sw_update_ctx *c, const char *reason, struct sw_store_update *ret_update,
+sw_update_promote(struct sw_update_ctx *c, const struct sw_update_promote_opts *opts,
+                  struct sw_store_update *ret_update, struct sw_hook_results **ret_post,
                   struct sw_error *err)
 {
+    const char *reason = opts ? opts->reason : NULL;
     struct sw_update_view v;
+    if (ret_post)
+        *ret_post = NULL; /* the hooks issue: post-promote results */
     struct sw_store_update u;
     enum sw_slot_id id;
     int r;

@@ -76,6 +76,10 @@ enum sw_errcode {
     /* updates: 700-799 */
     SW_E_UPDATE_STATE = 700, /* the update is not in a state that allows this */
     SW_E_DOWNGRADE = 701,    /* an older version, refused without --allow-downgrade */
+
+    SW_E_CHECK = 800,       /* a required pre-promote hook failed (or has not passed) */
+    SW_E_ROLLED_BACK = 801, /* a required post-promote hook failed: rolled back */
+    SW_E_DECLINED = 802,    /* an update exists but policy, a hold or the window declined it */
 };
 
 #define SW_ERROR_MSG_MAX 1024

@@ -13,6 +13,7 @@
 
 #include <slipway/bundle.h>
 #include <slipway/error.h>
+#include <slipway/hook.h>
 #include <slipway/metadata.h>
 #include <slipway/slot.h>
 #include <slipway/store.h>
@@ -60,11 +61,19 @@ bool sw_update_state_pending(enum sw_update_state s);
 #define SW_UPDATE_TXN_SIZE 20
 void sw_update_txn_new(char ret_txn[SW_UPDATE_TXN_SIZE]);
 
+/* The test hooks the steps run (everything borrowed). */
+struct sw_update_hooks {
+    const struct sw_config *cfg;         /* hook-dirs, [hook "NAME"] sections */
+    const struct sw_hook_params *params; /* NULL: sw_hook_params_init(cfg) */
+    const char *channel;                 /* SLIPWAY_CHANNEL; may be NULL */
+};
+
 /* What the steps below work with. Everything is borrowed. */
 struct sw_update_ctx {
     struct sw_store *store;
-    struct sw_slot_backend *slots; /* NULL: steps that touch a slot fail */
-    const char *actor;             /* who asked: "slipway", "user:NAME", ... */
+    struct sw_slot_backend *slots;       /* NULL: steps that touch a slot fail */
+    const char *actor;                   /* who asked: "slipway", "user:NAME", ... */
+    const struct sw_update_hooks *hooks; /* NULL: no hooks run (the gate passes) */
 };
 
 /* A slot row written in the same store transaction as a transition. */
@@ -136,13 +145,46 @@ int sw_update_stage(struct sw_update_ctx *c, struct sw_store_update *u, enum sw_
                     void *progress_ctx, struct sw_bundle_stats *ret_stats, struct sw_error *err);
 
 /*
+ * The pre-promote checks: run the pre-promote hooks (c->hooks) against the
+ * staged update's slot (SLIPWAY_SLOT_DIR; SLIPWAY_ACTIVE_DIR is the live
+ * tree), recording staged|checked|check_failed -> checking -> checked |
+ * check_failed and storing every run (hook_runs, hook_findings: duration,
+ * exit code or signal, status, findings, output) under the update and
+ * phase, with fingerprints of the slot and of the hook set (paths, modes,
+ * contents, their sections) so a later promote knows whether the verdict
+ * still holds. -SW_E_UPDATE_STATE when nothing is staged. A failing hook is
+ * not an error of the call: *ret_results (may be NULL; free with
+ * sw_hook_results_free) says so in required_failed. *ret_update (may be
+ * NULL) receives the update checked.
+ */
+int sw_update_check(struct sw_update_ctx *c, struct sw_store_update *ret_update,
+                    struct sw_hook_results **ret_results, struct sw_error *err);
+
+/* How to promote. */
+struct sw_update_promote_opts {
+    const char *reason;       /* recorded with the promotion; may be NULL */
+    bool force;               /* promote although required pre-promote hooks failed */
+    const char *force_reason; /* required when force; recorded in a "forced" event */
+};
+
+/*
  * Promote the staged update: refuse when the slots disagree with the store
  * (-SW_E_SLOT_MISMATCH) or nothing is staged (-SW_E_UPDATE_STATE); verify
- * the slot, record promoting, switch, record promoted (with the slot rows)
- * and committed. *ret_update (may be NULL) receives the update promoted.
+ * the slot. The gate: unless the stored pre-promote verdict of this update
+ * passed for the slot's and the hook set's current fingerprints, run
+ * sw_update_check first; a required hook that did not pass refuses with
+ * -SW_E_CHECK naming it (nothing switched), unless opts->force (with a
+ * force_reason, recorded). Then record promoting, switch, record promoted
+ * (with the slot rows), run the post-promote hooks against the live tree
+ * (stored like the checks) and record committed; a required post-promote
+ * failure rolls back at once (the event names the hook and keeps its
+ * output) and returns -SW_E_ROLLED_BACK. *ret_update (may be NULL)
+ * receives the update promoted (or rolled back); *ret_post (may be NULL)
+ * the post-promote results.
  */
-int sw_update_promote(struct sw_update_ctx *c, const char *reason,
-                      struct sw_store_update *ret_update, struct sw_error *err);
+int sw_update_promote(struct sw_update_ctx *c, const struct sw_update_promote_opts *opts,
+                      struct sw_store_update *ret_update, struct sw_hook_results **ret_post,
+                      struct sw_error *err);
 
 /*
  * Roll back the running update: the other slot must hold a complete

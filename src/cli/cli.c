@@ -281,7 +281,8 @@ report_error(struct sw_cli *cli, int r)
 
 /*
  * Load what the command asks for. Any failure with the state directory, the
- * lock or the store makes the store the problem (exit 4), whatever the code.
+ * or the store makes the store the problem (exit 4), whatever the code; a
+ * lock held by another slipway exits 17.
  */
 static int
 prepare(struct sw_cli *cli, int *ret_store_failed)
@@ -415,7 +416,7 @@ sw_cli_main(int argc, char **argv)
         r = prepare(&cli, &store_failed);
         if (r < 0) {
             report_error(&cli, r);
-            exit_code = store_failed ? SW_EXIT_STORE : sw_cli_exit_code(r);
+            exit_code = store_failed && r != -SW_E_BUSY ? SW_EXIT_STORE : sw_cli_exit_code(r);
             goto out;
         }
     }

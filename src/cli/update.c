@@ -808,7 +808,7 @@ sw_cmd_promote(struct sw_cli *cli, int argc, char **argv)
     r = pipeline_open(cli, &p, 1);
     if (r < 0)
         goto out;
-    r = sw_update_promote(&p.uc, NULL, &u, &cli->err);
+    r = sw_update_promote(&p.uc, NULL, &u, NULL, &cli->err);
     if (r < 0)
         goto out;
     if (cli->json)

@@ -27,10 +27,10 @@ test_expect_success 'stage --progress-fd: JSON lines for the download and the ex
 	PY
 '
 
-test_expect_success 'the lock: stage, promote, rollback and fetch wait for no one (exit 4)' '
+test_expect_success 'the lock: stage, promote, rollback and fetch wait for no one (exit 17)' '
     exec 9>"$ST/lock" && flock -x 9 &&
     for c in "stage" "promote" "rollback" "fetch"; do
-        expect_code 4 swc $c || exit 1
+        expect_code 17 swc $c || exit 1
         contains "$TRASH/err" "another slipway holds" || exit 1
     done &&
     exec 9>&-

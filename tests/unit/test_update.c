@@ -377,7 +377,7 @@ test_view_mismatch(void **state)
     sw_update_view_release(&v);
 
     /* promote and rollback refuse it and change nothing */
-    assert_int_equal(sw_update_promote(&f->c, NULL, NULL, &err), -SW_E_SLOT_MISMATCH);
+    assert_int_equal(sw_update_promote(&f->c, NULL, NULL, NULL, &err), -SW_E_SLOT_MISMATCH);
     assert_int_equal(sw_update_rollback(&f->c, NULL, NULL, &err), -SW_E_SLOT_MISMATCH);
 
     /* the disk agrees once a holds a finished tree and current points at it */
