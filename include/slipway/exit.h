@@ -13,7 +13,7 @@ enum sw_exit {
     SW_EXIT_FAILURE = 1,      /* the operation failed (files, arguments, state) */
     SW_EXIT_USAGE = 2,        /* bad command line */
     SW_EXIT_CONFIG = 3,       /* the configuration is wrong, unreadable or unsafe */
-    SW_EXIT_STORE = 4,        /* the state directory or store is unusable, or locked */
+    SW_EXIT_STORE = 4,        /* the state directory or store is unusable */
     SW_EXIT_TRUST = 5,        /* verification refused the repository, a document or a target */
     SW_EXIT_FETCH = 6,        /* no mirror could deliver */
     SW_EXIT_KEYS = 7,         /* a key file, key directory or passphrase was refused */
@@ -25,9 +25,8 @@ enum sw_exit {
     SW_EXIT_ROLLED_BACK = 13, /* promoted, a required post-promote check failed: rolled back */
     SW_EXIT_UPDATED = 14,     /* update: a new version was installed and committed */
     SW_EXIT_STAGED = 15,      /* update: a new version is staged and checked, not promoted */
-    SW_EXIT_DECLINED =
-        16,              /* update: an update exists but policy, a hold or the window declined it */
-    SW_EXIT_LOCKED = 17, /* another slipway holds the lock */
+    SW_EXIT_DECLINED = 16,    /* update: policy, a hold or the window declined an update */
+    SW_EXIT_LOCKED = 17,      /* another slipway holds the lock */
     SW_EXIT__MAX = SW_EXIT_LOCKED,
 };
 
