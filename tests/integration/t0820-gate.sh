@@ -102,6 +102,8 @@ test_expect_success 'promote is refused (exit 12): nothing switched, the slot st
     expect_code 12 swc promote &&
     contains "$TRASH/err" "20-gate" &&
     contains "$TRASH/err" "refused" &&
+    contains "$TRASH/out" "refused: pre-promote checks" &&
+    contains "$TRASH/out" "| gate says no: disk too small" &&
     test "$(current)" = "$(readlink -f "$ST/slots/a")" &&
     slot_holds b 1.1.0 &&
     test "$(status_field "[\"slots\"][1][\"state\"]")" = staged &&
