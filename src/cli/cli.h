@@ -88,12 +88,14 @@ int sw_cmd_config(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_fetch(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_stage(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_promote(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_check(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_rollback(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_history(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_hooks(struct sw_cli *cli, int argc, char **argv);
 extern const struct sw_opt sw_cli_fetch_opts[];
 extern const struct sw_opt sw_cli_stage_opts[];
 extern const struct sw_opt sw_cli_rollback_opts[];
+extern const struct sw_opt sw_cli_promote_opts[];
 extern const struct sw_opt sw_cli_history_opts[];
 /* Recover an interrupted update (every command that holds the lock, on start). */
 int sw_cli_recover(struct sw_cli *cli);
