@@ -222,6 +222,7 @@ _bench: programs test-programs
 # --- install -----------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(HOOKLIBDIR) \
 	  $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(SYSCONFDIR)/slipway \
 	  $(DESTDIR)$(DOCDIR)
 	install -m 0755 build/slipway build/slipway-repo $(DESTDIR)$(BINDIR)/
@@ -232,6 +233,7 @@ install: all
 	  [ -d contrib/hooks/$$d ] || continue; install -d $(DESTDIR)$(HOOKDIR)/$$d; \
 	  for h in contrib/hooks/$$d/*; do [ -f $$h ] && install -m 0755 $$h $(DESTDIR)$(HOOKDIR)/$$d/; done; \
 	done
+	install -m 0644 contrib/hooks/hook-lib.sh $(DESTDIR)$(HOOKLIBDIR)/hook-lib.sh
 	install -m 0644 contrib/slipway.conf.example $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
 	install -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 keys/README.md $(DESTDIR)$(DOCDIR)/key-ceremony.md
@@ -242,6 +244,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slipway $(DESTDIR)$(BINDIR)/slipway-repo
 	for m in $(notdir $(MAN_OUT)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	rm -f $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
+	rm -f $(DESTDIR)$(HOOKLIBDIR)/hook-lib.sh
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/CHANGELOG.md \
 	  $(DESTDIR)$(DOCDIR)/key-ceremony.md
 	for d in $(notdir $(DOC_SRC)); do rm -f $(DESTDIR)$(DOCDIR)/docs/$$d; done
