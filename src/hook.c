@@ -698,6 +698,37 @@ cgroup2_mount(char *mnt, size_t len)
     return found;
 }
 
+static void cgroup_kill_path(const char *dir);
+
+/*
+ * Cgroups a slipway that died mid-hook left behind (slipway-hook.PID.N of a
+ * PID that is gone): whatever still runs there is killed and the cgroup
+ * removed, once per process, when the base is first found.
+ */
+static void
+cgroup_reap_stale(void)
+{
+    DIR *d = opendir(cg_base);
+    struct dirent *e;
+
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        char path[PATH_MAX + 300];
+        long pid;
+        unsigned n;
+        char tail;
+        if (sscanf(e->d_name, "slipway-hook.%ld.%u%c", &pid, &n, &tail) != 2 || pid <= 0 ||
+            pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", cg_base, e->d_name);
+        cgroup_kill_path(path);
+        for (int i = 0; i < 100 && rmdir(path) < 0 && errno == EBUSY; i++)
+            sleep_ms(1);
+    }
+    closedir(d);
+}
+
 static int
 cgroup_find_base(void)
 {
@@ -723,6 +754,7 @@ cgroup_find_base(void)
         sizeof(cg_base) - 64)
         return 0;
     cg_state = 1;
+    cgroup_reap_stale();
     return 1;
 }
 
@@ -753,16 +785,16 @@ cgroup_create(struct cgroup *cg, const struct sw_hook_params *p)
     cg->active = 1;
 }
 
-/* SIGKILL every process in the cgroup; 1 = some were there. */
+/* SIGKILL every process in the cgroup directory dir; 1 = some were there. */
 static int
-cgroup_kill_procs(const struct cgroup *cg)
+kill_procs_in(const char *dir)
 {
-    char path[PATH_MAX + 64];
+    char path[PATH_MAX + 400];
     FILE *f;
     long pid;
     int any = 0;
 
-    snprintf(path, sizeof(path), "%s/cgroup.procs", cg->path);
+    snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
     f = fopen(path, "re");
     if (!f)
         return 0;
@@ -773,16 +805,20 @@ cgroup_kill_procs(const struct cgroup *cg)
     return any;
 }
 
-/* Kill the whole cgroup: cgroup.kill when the kernel has it (5.14), else pid by pid. */
-static void
-cgroup_kill(const struct cgroup *cg)
+static int
+cgroup_kill_procs(const struct cgroup *cg)
 {
-    char path[PATH_MAX + 64];
+    return kill_procs_in(cg->path);
+}
+
+/* Kill a whole cgroup: cgroup.kill when the kernel has it (5.14), else pid by pid. */
+static void
+cgroup_kill_path(const char *dir)
+{
+    char path[PATH_MAX + 400];
     int fd;
 
-    if (!cg->active)
-        return;
-    snprintf(path, sizeof(path), "%s/cgroup.kill", cg->path);
+    snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
     fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {
         ssize_t n = write(fd, "1", 1);
@@ -790,7 +826,14 @@ cgroup_kill(const struct cgroup *cg)
         if (n == 1)
             return;
     }
-    cgroup_kill_procs(cg);
+    kill_procs_in(dir);
+}
+
+static void
+cgroup_kill(const struct cgroup *cg)
+{
+    if (cg->active)
+        cgroup_kill_path(cg->path);
 }
 
 static void
