@@ -114,7 +114,8 @@ is_dir(const char *path)
 
 /* The default directories: the staged slot, the active one (from the store when there is one). */
 struct run_dirs {
-    char slot[8];
+    char slot[8];        /* the staged slot's name */
+    char active_slot[8]; /* the active slot's name */
     char *version_new;
     char *version_old;
     const char *staged_dir; /* borrowed from cfg */
@@ -153,6 +154,7 @@ find_dirs(struct sw_cli *cli, struct run_dirs *d)
                 free(d->version_new);
                 d->version_new = slots[i].version ? strdup(slots[i].version) : NULL;
             } else if (!strcmp(slots[i].state, "active")) {
+                snprintf(d->active_slot, sizeof(d->active_slot), "%s", slots[i].name);
                 if (!d->active_dir && is_dir(path))
                     d->active_dir = path;
                 free(d->version_old);
@@ -274,7 +276,7 @@ hooks_run(struct sw_cli *cli, const char *name)
     const char *active_dir = sw_cli_opt_get(cli, OPT_HOOKS_ACTIVE_DIR, NULL);
     struct sw_hook_list *lists[2] = {NULL, NULL};
     const struct sw_hook *found[2] = {NULL, NULL}, *h;
-    struct run_dirs d = {.slot = ""};
+    struct run_dirs d = {.slot = "", .active_slot = ""};
     struct sw_hook_params params;
     struct sw_hook_result res;
     struct sw_hook_env env;
@@ -314,8 +316,6 @@ hooks_run(struct sw_cli *cli, const char *name)
         slot_dir = !strcmp(phase, SW_HOOK_PHASE_POST_PROMOTE)
                        ? d.active_dir
                        : (d.staged_dir ? d.staged_dir : d.active_dir);
-    else
-        d.slot[0] = '\0';
     if (!active_dir)
         active_dir = d.active_dir;
     if (!slot_dir) {
@@ -333,7 +333,8 @@ hooks_run(struct sw_cli *cli, const char *name)
     memset(&env, 0, sizeof(env));
     env.phase = phase;
     env.txn = "";
-    env.slot = d.slot;
+    /* SLIPWAY_SLOT names the slot only when the directory is one */
+    env.slot = slot_dir == d.staged_dir ? d.slot : slot_dir == d.active_dir ? d.active_slot : "";
     env.slot_dir = slot_dir;
     env.active_dir = active_dir;
     env.version_new = slot_dir == d.staged_dir ? d.version_new : NULL;

@@ -36,7 +36,7 @@ printf "not json\n" >&3
 printf "bell \033]0;title\007 esc \033[31m\n"'
 mkhook "$H/pre-promote/60-both" 'echo "phase=$SLIPWAY_PHASE"'
 mkhook "$H/post-promote/60-both" 'echo "phase=$SLIPWAY_PHASE"'
-mkhook "$H/post-promote/70-health" 'echo "phase=$SLIPWAY_PHASE dir=$SLIPWAY_SLOT_DIR"'
+mkhook "$H/post-promote/70-health" 'echo "phase=$SLIPWAY_PHASE slot=$SLIPWAY_SLOT dir=$SLIPWAY_SLOT_DIR"'
 mkhook "$H/pre-promote/80-masked" 'exit 0'
 mkhook "$H/local/pre-promote/80-masked" 'exit 0'
 ln -sf /dev/null "$H/local/pre-promote/80-masked"
@@ -114,7 +114,7 @@ test_expect_success 'findings, bad lines and escaped output, as text and as JSON
 test_expect_success 'the phase: where the name is; pre-promote when in both; --phase' '
     expect_code 0 hr health &&
     contains "$TRASH/out" "hook 70-health (post-promote)" &&
-    contains "$TRASH/out" "phase=post-promote dir=$ST/current" &&
+    contains "$TRASH/out" "phase=post-promote slot=a dir=$ST/current" &&
     expect_code 0 hr both &&
     contains "$TRASH/out" "phase=pre-promote" &&
     expect_code 0 hr both --phase post-promote &&
