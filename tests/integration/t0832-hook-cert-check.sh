@@ -296,4 +296,17 @@ test_expect_success 'links inside the slot are followed (an absolute one from th
     test "$(finding_status "chain etc/app/tls/server.pem")" = ""
 '
 
+test_expect_success 'through the runner: slipway hooks run cert-check --slot-dir (and unconfigured: skip)' '
+    mkslot && with_chain revoked >"$S/etc/app/tls/revoked.pem" &&
+    runner_conf "" &&
+    expect_code 77 via_runner cert-check --slot-dir "$S" &&
+    test "$(json_get "$TRASH/out" "[\"status\"]")" = skip &&
+    runner_conf "[hook \"cert-check\"]
+paths = etc/app/tls/*.pem
+ca-file = slot:etc/app/ca/root.pem
+crl-file = $P/int.crl" &&
+    expect_code 1 via_runner cert-check --slot-dir "$S" &&
+    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); f={x[\"check\"]: x[\"status\"] for x in r[\"findings\"]}; assert f[\"revocation etc/app/tls/revoked.pem\"] == \"fail\" and f[\"revocation etc/app/tls/server.pem\"] == \"pass\", f" "$TRASH/out"
+'
+
 test_done
