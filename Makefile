@@ -41,7 +41,9 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wvla -Wswitch-enum -Wimplicit-fallthrough \
 	-fno-common $(WERROR)
-BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DSW_VERSION='"$(VERSION)"'
+HOOKLIBDIR ?= $(LIBDIR)/slipway
+BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DSW_VERSION='"$(VERSION)"' \
+	-DSW_HOOK_LIB_DEFAULT='"$(HOOKLIBDIR)/hook-lib.sh"'
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -70,8 +70,9 @@ static const struct sw_cli_cmd commands[] = {
      sw_cmd_rollback, "[--reason TEXT]", "switch back to the previous version in the other slot"},
     {"history", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_history_opts, sw_cmd_history,
      "[--limit N]", "every update with its transitions, timings, actor and reason"},
-    {"hooks", 1, 1, SW_CLI_CONFIG | SW_CLI_JSON, sw_cli_hooks_opts, sw_cmd_hooks,
-     "list [--phase PHASE]", "the test hooks of each phase: path, origin, masked, required"},
+    {"hooks", 1, 2, SW_CLI_CONFIG | SW_CLI_JSON, sw_cli_hooks_opts, sw_cmd_hooks,
+     "list [--phase PHASE] | run NAME [--phase PHASE] [--slot-dir DIR] [--active-dir DIR]",
+     "list the test hooks of each phase, or run one against a directory (exit: its verdict)"},
     {"config", 1, 1, SW_CLI_JSON, NULL, sw_cmd_config, "check",
      "validate the configuration and print it with every default (creates nothing)"},
 };
