@@ -97,6 +97,15 @@ elapsed_run() { # like run_hook, ELAPSED (seconds)
     ELAPSED=$(($(date +%s) - t0))
 }
 
+test_expect_success 'make install puts the hook in both phases (the link copied as the file)' '
+    MAKEFLAGS= make -s -C "$SRCDIR" install DESTDIR="$TRASH/root" PREFIX=/usr >/dev/null &&
+    d=$TRASH/root/usr/lib/slipway/hooks.d &&
+    test -f "$d/pre-promote/$H" && ! test -L "$d/pre-promote/$H" &&
+    test -f "$d/post-promote/$H" && ! test -L "$d/post-promote/$H" &&
+    test "$(file_mode "$d/post-promote/$H")" = 755 &&
+    cmp "$d/post-promote/$H" "$SRCDIR/contrib/hooks/pre-promote/$H"
+'
+
 test_expect_success 'unconfigured it skips and names the key to set; a bad probe fails' '
     run_hook $H pre-promote "$SLOT" && expect_hook 77 &&
     contains "$TRASH/hook.out" "set probe = tcp, http or mqtt" &&
