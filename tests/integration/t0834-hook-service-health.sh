@@ -118,6 +118,11 @@ test_expect_success 'unconfigured it skips and names the key to set; a bad probe
     contains "$TRASH/hook.out" "set live-url" &&
     run_hook $H pre-promote "$SLOT" SLIPWAY_OPT_PROBE=udp && expect_hook 1 &&
     test "$(finding config)" = "fail probe = '"'"'udp'"'"' is not tcp, http or mqtt" &&
+    run_hook $H pre-promote "$SLOT" SLIPWAY_OPT_PROBE=tcp SLIPWAY_OPT_COMMAND="bin/missing" \
+        SLIPWAY_HOOK_TIMEOUT=20 && expect_hook 1 &&
+    contains "$TRASH/hook.out" "(37s) reach the hook timeout (20s): raise timeout" &&
+    run_hook $H pre-promote "$SLOT" SLIPWAY_OPT_PROBE=tcp SLIPWAY_OPT_COMMAND="bin/missing" &&
+    lacks "$TRASH/hook.out" "warning" &&
     run_hook $H pre-promote "$SLOT" SLIPWAY_OPT_PROBE=tcp SLIPWAY_OPT_COMMAND="bin/server" \
         SLIPWAY_OPT_START_TIMEOUT=soon && expect_hook 1 &&
     contains "$TRASH/findings" "start-timeout = '"'"'soon'"'"' is not a whole number" &&
