@@ -9,9 +9,10 @@ set -eu
 BUILD="gcc make pkg-config libcurl4-openssl-dev libsodium-dev libarchive-dev
 libsqlite3-dev libjansson-dev libinih-dev libssl-dev go-md2man"
 # tests: unit tests, the real mirror, independent TUF/ed25519 implementations,
-# the rendered man pages (man, groff, col)
+# the rendered man pages (man, groff, col), a real MQTT broker (service-health)
 TEST="libcmocka-dev nginx-light openssl curl sqlite3 python3 python3-securesystemslib
-python3-nacl python3-cryptography clang-format faketime man-db groff-base bsdextrautils"
+python3-nacl python3-cryptography clang-format faketime man-db groff-base bsdextrautils
+mosquitto"
 
 PKGS=$(echo $BUILD $TEST)
 

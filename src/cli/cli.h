@@ -83,6 +83,7 @@ int sw_cmd_init(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_list(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_pin(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_probe(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_show(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_config(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_fetch(struct sw_cli *cli, int argc, char **argv);
@@ -105,6 +106,7 @@ void sw_cli_offer_device(struct sw_cli *cli, const char *installed, struct sw_of
 extern const struct sw_opt sw_cli_init_opts[];
 extern const struct sw_opt sw_cli_list_opts[];
 extern const struct sw_opt sw_cli_pin_opts[];
+extern const struct sw_opt sw_cli_probe_opts[];
 extern const struct sw_opt sw_cli_hooks_opts[];
 
 #endif
