@@ -1041,8 +1041,6 @@ int
 sw_repo_unstage(struct sw_repo *repo, const char *name, int *ret_had, size_t *ret_sources,
                 struct sw_error *err)
 {
-    const char *path;
-    json_t *v, *tmp;
     size_t n = 0;
     int r, had = 0;
 
@@ -1059,16 +1057,11 @@ sw_repo_unstage(struct sw_repo *repo, const char *name, int *ret_had, size_t *re
         json_decref(role->staged);
         role->staged = NULL;
         role->dirty = 0;
-        json_object_foreach_safe(repo->sources, tmp, path, v)
-        {
-            const char *owner = json_string_value(json_object_get(v, "role"));
-            if (owner && strcmp(owner, name) == 0) {
-                json_object_del(repo->sources, path);
-                n++;
-            }
-        }
-        if (n)
+        n = json_object_size(json_object_get(repo->sources, name));
+        if (json_object_get(repo->sources, name)) {
+            json_object_del(repo->sources, name);
             repo->sources_dirty = 1;
+        }
     }
     r = unlink_staged(repo, name, err);
     if (r < 0)
@@ -1183,13 +1176,22 @@ sw_repo_note_source(struct sw_repo *repo, const char *path, const char *role, co
                     const json_t *info, struct sw_error *err)
 {
     char *abs = realpath(src, NULL);
-    json_t *e;
+    json_t *e, *of_role = json_object_get(repo->sources, role);
     if (!abs)
         return sw_error_errno(err, SW_E_IO, errno, "cannot resolve '%s'", src);
-    e = json_pack("{s:s,s:s,s:O,s:O}", "role", role, "source", abs, "length",
-                  json_object_get(info, "length"), "hashes", json_object_get(info, "hashes"));
+    e = json_pack("{s:s,s:O,s:O}", "source", abs, "length", json_object_get(info, "length"),
+                  "hashes", json_object_get(info, "hashes"));
     free(abs);
-    if (!e || json_object_set_new(repo->sources, path, e) < 0)
+    if (!e)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if (!json_is_object(of_role)) {
+        of_role = json_object();
+        if (!of_role || json_object_set_new(repo->sources, role, of_role) < 0) {
+            json_decref(e);
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        }
+    }
+    if (json_object_set_new(of_role, path, e) < 0)
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     repo->sources_dirty = 1;
     return 0;
@@ -1234,7 +1236,7 @@ sw_repo_copy_sources(struct sw_repo *repo, size_t *ret_copied, struct sw_error *
         json_object_foreach(json_object_get(json_object_get(role->staged, "signed"), "targets"),
                             path, t)
         {
-            const json_t *src = json_object_get(repo->sources, path);
+            const json_t *src = json_object_get(json_object_get(repo->sources, role->name), path);
             const char *file = json_string_value(json_object_get(src, "source"));
             json_t *info = NULL;
             if (!file || !same_content(src, t))

@@ -118,7 +118,7 @@ struct sw_repo {
     int keynames_dirty;
     /*
      * target files added but not yet copied into targets/ (staged/sources.json):
-     * {PATH: {"role": R, "source": ABSOLUTE-FILE, "length": N, "hashes": {...}}}
+     * {ROLE: {PATH: {"source": ABSOLUTE-FILE, "length": N, "hashes": {...}}}}
      */
     json_t *sources;
     int sources_dirty;

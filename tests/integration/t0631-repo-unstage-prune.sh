@@ -148,6 +148,22 @@ test_expect_success 'prune --yes removes them; the published files stay and veri
     expect_code 0 repo prune "$R" && contains "$TRASH/out" "nothing to prune"
 '
 
+test_expect_success 'one path in two roles, two contents: each role gets its own file; -vv says what add hashed' '
+    repo delegate "$R" two --key apps-1 --paths "apps/*" --key-dir "$K" >/dev/null && publish u &&
+    mkdir -p "$TRASH/r1" "$TRASH/r2" &&
+    printf "first\n" >"$TRASH/r1/s.tar" && printf "second one\n" >"$TRASH/r2/s.tar" &&
+    expect_code 0 repo add "$R" "$TRASH/r1/s.tar" --name apps/s.tar --role apps --version 1.0.0 \
+        --compatible dev -vv &&
+    contains "$TRASH/err" "hashed '"'"'$TRASH/r1/s.tar'"'"' for target '"'"'apps/s.tar'"'"'" &&
+    repo add "$R" "$TRASH/r2/s.tar" --name apps/s.tar --role two --version 2.0.0 --compatible dev >/dev/null &&
+    publish u &&
+    for f in r1 r2; do
+        names_of "$TRASH/$f/s.tar" s.tar >names &&
+        while read -r n; do cmp "$TRASH/$f/s.tar" "$R/targets/apps/$n" || exit 1; done <names || exit 1
+    done &&
+    repo verify "$R" >out && contains out "ok:"
+'
+
 test_expect_success 'commit killed at each fault point: metadata never names a missing file; a rerun finishes' '
     printf "crash bundle\n" >"$TRASH/crash.tar" &&
     repo add "$R" "$TRASH/crash.tar" --version 9.0.0 --compatible dev >/dev/null &&
