@@ -198,7 +198,7 @@ sw_repo_cmd_list(struct sw_repo_cli *cli, int argc, char **argv)
     if (json_array_size(targets) == 0)
         sw_repo_say(cli, "(no %s targets%s%s)\n", staged ? "staged or published" : "published",
                     only ? " in role " : "", only ? only : "");
-    if (json_object_set_new(cli->report, "schema", json_integer(1)) < 0 ||
+    if (json_object_set_new(cli->report, "schema", json_integer(SW_REPO_JSON_SCHEMA)) < 0 ||
         json_object_set_new(cli->report, "view", json_string(staged ? "staged" : "published")) <
             0 ||
         (!staged &&
@@ -324,7 +324,7 @@ sw_repo_cmd_unstage(struct sw_repo_cli *cli, int argc, char **argv)
                     "", dir);
     else
         sw_repo_say(cli, "the published state of '%s' is unchanged; targets/ is untouched\n", dir);
-    if (json_object_set_new(cli->report, "schema", json_integer(1)) < 0 ||
+    if (json_object_set_new(cli->report, "schema", json_integer(SW_REPO_JSON_SCHEMA)) < 0 ||
         json_object_set(cli->report, "discarded", done) < 0)
         r = oom(cli);
 out:
@@ -530,7 +530,7 @@ sw_repo_cmd_prune(struct sw_repo_cli *cli, int argc, char **argv)
             if (json_array_append(list, sorted[i]) < 0)
                 r = oom(cli);
         if (r == 0 &&
-            (json_object_set_new(cli->report, "schema", json_integer(1)) < 0 ||
+            (json_object_set_new(cli->report, "schema", json_integer(SW_REPO_JSON_SCHEMA)) < 0 ||
              json_object_set_new(cli->report, "dry_run", json_boolean(!yes)) < 0 ||
              json_object_set_new(cli->report, "bytes", json_integer((json_int_t)p.bytes)) < 0 ||
              json_object_set(cli->report, "files", list) < 0))
@@ -644,7 +644,7 @@ sw_repo_hash_prefix_for(struct sw_repo_cli *cli, int argc, char **argv, const ch
             bits = (long)b;
         }
     }
-    if (json_object_set_new(cli->report, "schema", json_integer(1)) < 0 ||
+    if (json_object_set_new(cli->report, "schema", json_integer(SW_REPO_JSON_SCHEMA)) < 0 ||
         json_object_set_new(cli->report, "target", json_string(path)) < 0 ||
         json_object_set_new(cli->report, "sha256", json_string(hex)) < 0) {
         r = oom(cli);

@@ -30,6 +30,9 @@
 #define SW_REPO_EXIT_INVALID SW_EXIT_TRUST     /* the repository (or a document) does not verify */
 #define SW_REPO_EXIT_KEYS SW_EXIT_KEYS         /* key directory, key file or passphrase refused */
 
+/* The "schema" of every --json report: raised when a field changes meaning or goes. */
+#define SW_REPO_JSON_SCHEMA 1
+
 /* Map a negative SW_E_* code to an exit code: sw_exit_code(). */
 int sw_repo_exit_code(int r);
 

@@ -484,11 +484,22 @@ parse_options(struct sw_repo_cli *cli, const struct sw_repo_cmd *cmd, int argc, 
     return help;
 }
 
-/* JSON on stdout, ASCII only (names from a repository hold no control byte there) */
+/*
+ * JSON on stdout, ASCII only (names from a repository hold no control byte
+ * there); every report carries "schema" (the version of its field names,
+ * documented in slipway-repo(1)), first when the command did not set it.
+ */
 static void
-print_json(const json_t *v)
+print_json(json_t *v)
 {
-    char *text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text;
+    if (!json_object_get(v, "schema")) {
+        json_t *o = json_pack("{s:i}", "schema", SW_REPO_JSON_SCHEMA);
+        if (o && json_object_update(o, v) == 0 && json_object_clear(v) == 0)
+            json_object_update(v, o);
+        json_decref(o);
+    }
+    text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text) {
         fputs(text, stdout);
         fputc('\n', stdout);

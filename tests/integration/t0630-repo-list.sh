@@ -114,4 +114,14 @@ test_expect_success 'an expired tree is still listed, with a warning naming veri
     diff want got
 '
 
+test_expect_success 'every --json report carries "schema": 1, errors too' '
+    for cmd in "status $R" "verify $R" "list $R --staged" "unstage $R"; do
+        expect_code 0 repo $cmd --json &&
+        test "$(json_get "$TRASH/out" "[\"schema\"]")" = 1 || { echo "$cmd"; exit 1; }
+    done &&
+    expect_code 1 repo status "$TRASH/nowhere" --json &&
+    test "$(json_get "$TRASH/out" "[\"schema\"]")" = 1 &&
+    test "$(json_get "$TRASH/out" "[\"error\"][\"name\"]")" = SW_E_NOTFOUND
+'
+
 test_done
