@@ -911,19 +911,20 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
             goto out;
     }
 
-    /* 3. the files, streamed and hashed once each; made durable together */
+    /* 3. the files, streamed and hashed once each; 'commit' copies them into targets/ */
     for (size_t i = 0; i < b.n; i++) {
         struct add_item *it = &b.items[i];
-        r = sw_repo_import_target_batch(repo, it->file, it->path, 1, &infos[i], &cli->err);
+        r = sw_repo_hash_file(it->file, &infos[i], &cli->err);
+        if (r == 0)
+            r = sw_repo_note_source(repo, it->path, roles[i]->name, it->file, infos[i], &cli->err);
         if (r == 0 &&
             json_object_set_new(infos[i], "custom", json_pack("{s:O}", "slipway", it->sw)) < 0)
             r = oom(cli);
         if (r < 0)
             goto out;
+        sw_log_debug("hashed '%s' for target '%s': %" JSON_INTEGER_FORMAT " bytes", it->file,
+                     it->path, json_integer_value(json_object_get(infos[i], "length")));
     }
-    r = sw_repo_sync_targets(repo, &cli->err);
-    if (r < 0)
-        goto out;
 
     /* 4. staged once per role, each target set in memory; one write per role at the end */
     list = json_array();
@@ -1121,6 +1122,8 @@ enum {
     OPT_DEL_TERMINATING,
     OPT_DEL_FROM,
     OPT_DEL_SUCCINCT,
+    OPT_DEL_HASH_PREFIX_FOR,
+    OPT_DEL_BITS,
 };
 
 /* The most bins 'delegate --succinct' makes: 2^12 = 4096 roles to sign and publish. */
@@ -1135,6 +1138,10 @@ const struct sw_opt sw_repo_delegate_opts[] = {
     {"from", 0, 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
     {"succinct", 0, 1, OPT_DEL_SUCCINCT, "BITS",
      "or: 2^BITS (1-12) TAP 15 hash bins ROLE-0...: each path in the bin its sha256 names"},
+    {"hash-prefix-for", 0, 1, OPT_DEL_HASH_PREFIX_FOR, "PATH",
+     "only print the sha256 of target PATH, its prefix and bin (with --bits or --succinct), "
+     "the bin name for ROLE, or which of DIR's delegations ROLE holds it"},
+    {"bits", 0, 1, OPT_DEL_BITS, "N", "with --hash-prefix-for: the first N bits (1-32)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -1334,7 +1341,7 @@ out:
 int
 sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
 {
-    const char *dir = argv[0], *name = argv[1];
+    const char *dir = argc > 0 ? argv[0] : NULL, *name = argc > 1 ? argv[1] : NULL;
     const char *parent_name = sw_repo_opt(cli, OPT_DEL_FROM);
     const char *keys_arg[MAX_LIST], *paths[MAX_LIST], *prefixes[MAX_LIST];
     size_t n_keys = sw_repo_opt_all(cli, OPT_DEL_KEY, keys_arg, MAX_LIST);
@@ -1350,7 +1357,13 @@ sw_repo_cmd_delegate(struct sw_repo_cli *cli, int argc, char **argv)
     size_t dropped;
     int r;
 
-    (void)argc;
+    if (sw_repo_opt(cli, OPT_DEL_HASH_PREFIX_FOR))
+        return sw_repo_hash_prefix_for(cli, argc, argv, sw_repo_opt(cli, OPT_DEL_HASH_PREFIX_FOR),
+                                       sw_repo_opt(cli, OPT_DEL_BITS),
+                                       sw_repo_opt(cli, OPT_DEL_SUCCINCT));
+    if (argc != 2 || sw_repo_opt(cli, OPT_DEL_BITS))
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "delegate: expected DIR ROLE (--bits goes with --hash-prefix-for)");
     if (!parent_name)
         parent_name = "targets";
     if (sw_repo_check_role_name(name, &cli->err) < 0)

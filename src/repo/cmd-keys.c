@@ -50,13 +50,30 @@ sw_repo_cmd_keygen(struct sw_repo_cli *cli, int argc, char **argv)
     if (kdf_s && sw_kdf_level_from_string(kdf_s, &kdf, &cli->err) < 0)
         return sw_error_set(&cli->err, SW_E_USAGE,
                             "keygen: --kdf must be interactive, moderate or sensitive");
-    if (pass_file)
+    if (pass_file) {
         r = sw_passphrase_read_file(pass_file, &pass, &cli->err);
-    else
-        r = sw_passphrase_read_tty(
-            "passphrase for the new key: ", "the same passphrase again: ", &pass, &cli->err);
+    } else {
+        /* on a terminal a refused passphrase is asked again, saying why */
+        char prompt[SW_ERROR_MSG_MAX + 128];
+        snprintf(prompt, sizeof(prompt), "passphrase for the new key: ");
+        for (int tries = 1;; tries++) {
+            r = sw_passphrase_read_tty(prompt, "the same passphrase again: ", &pass, &cli->err);
+            if (r == 0)
+                r = sw_passphrase_check_strength(pass, &cli->err);
+            if (r == 0 || (r != -SW_E_WEAK_PASSPHRASE && r != -SW_E_INVAL) ||
+                tries >= SW_KEYRING_TTY_TRIES)
+                break;
+            sw_passphrase_free(pass);
+            pass = NULL;
+            snprintf(prompt, sizeof(prompt),
+                     "%s (%d tr%s left)\npassphrase for the new key: ", cli->err.msg,
+                     SW_KEYRING_TTY_TRIES - tries, SW_KEYRING_TTY_TRIES - tries == 1 ? "y" : "ies");
+            sw_log_debug("keygen: asking again: %s", cli->err.msg);
+            sw_error_clear(&cli->err);
+        }
+    }
     if (r < 0)
-        return r;
+        goto out;
     r = sw_keyfile_generate(dir, name, type, pass, kdf, &pub, &cli->err);
     if (r < 0)
         goto out;

@@ -355,12 +355,16 @@ sw_keyring_unlock(struct sw_keyring *kr, const char *name, struct sw_signer **re
             return r;
     }
     r = sw_keyfile_load_signer(kr->dir, name, kr->pass, &s, err);
-    for (int tries = 0; r == -SW_E_PASSPHRASE && !kr->pass_file && tries < SW_KEYRING_TTY_TRIES;
+    /* on a terminal: SW_KEYRING_TTY_TRIES answers in all, each wrong one said so */
+    for (int tries = 1; r == -SW_E_PASSPHRASE && !kr->pass_file && tries < SW_KEYRING_TTY_TRIES;
          tries++) {
         struct sw_passphrase *p = NULL;
-        char prompt[SW_KEY_NAME_MAX + 64];
+        char prompt[2 * SW_KEY_NAME_MAX + 128];
         struct sw_error e2 = SW_ERROR_INIT;
-        snprintf(prompt, sizeof(prompt), "passphrase for key '%s': ", name);
+        int left = SW_KEYRING_TTY_TRIES - tries;
+        snprintf(prompt, sizeof(prompt),
+                 "wrong passphrase for key '%s' (%d tr%s left)\npassphrase for key '%s': ", name,
+                 left, left == 1 ? "y" : "ies", name);
         if (ask(prompt, &p, &e2) < 0)
             break;
         sw_error_clear(err);

@@ -545,8 +545,14 @@ write_snapshot(struct sw_repo_ctx *c, const struct sw_md *root_md, struct online
         goto out;
     }
     snprintf(rel, sizeof(rel), "%" PRId64 ".snapshot.json", version);
+    /*
+     * Not exclusive: clients learn a snapshot only from the timestamp, written
+     * last, which links the previous version; a file of this version is what a
+     * commit killed before its timestamp left, never seen by a client, and is
+     * replaced (its expiry differs, so its bytes do).
+     */
     if ((r = sign_all(env, snap, err)) < 0 || (r = sw_repo_encode(env, &bytes, &len, err)) < 0 ||
-        (r = sw_repo_write_metadata(c->repo, rel, bytes, len, 1, err)) < 0 ||
+        (r = sw_repo_write_metadata(c->repo, rel, bytes, len, 0, err)) < 0 ||
         (r = sw_repo_write_metadata(c->repo, "snapshot.json", bytes, len, 0, err)) < 0)
         goto out;
     json_decref(c->repo->snapshot);
@@ -773,7 +779,22 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
         goto out;
     }
 
-    /* 5. publish: root, roles, snapshot, timestamp last */
+    /* 5. the target files added since, copied and checked again, durable before any metadata */
+    {
+        size_t copied = 0;
+        r = sw_repo_copy_sources(repo, &copied, err);
+        if (r < 0) {
+            sw_repo_save(repo, NULL);
+            goto out;
+        }
+        if (copied &&
+            json_object_set_new(c->report, "copied", json_integer((json_int_t)copied)) < 0) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+
+    /* 6. publish: root, roles, snapshot, timestamp last */
     if (repo->staged_root) {
         r = publish_root(c, err);
         if (r < 0)

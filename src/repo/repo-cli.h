@@ -30,6 +30,9 @@
 #define SW_REPO_EXIT_INVALID SW_EXIT_TRUST     /* the repository (or a document) does not verify */
 #define SW_REPO_EXIT_KEYS SW_EXIT_KEYS         /* key directory, key file or passphrase refused */
 
+/* The "schema" of every --json report: raised when a field changes meaning or goes. */
+#define SW_REPO_JSON_SCHEMA 1
+
 /* Map a negative SW_E_* code to an exit code: sw_exit_code(). */
 int sw_repo_exit_code(int r);
 
@@ -85,6 +88,14 @@ void sw_repo_say(const struct sw_repo_cli *cli, const char *fmt, ...) SW_PRINTF(
 /* The clock (UTC seconds). SLIPWAY_REPO_NOW=YYYY-MM-DDTHH:MM:SSZ overrides it in test builds. */
 time_t sw_repo_now(void);
 
+/*
+ * A lifetime as --expires-* take it: plain DAYS, N with a unit (m minutes,
+ * h hours, d days, w weeks, y 365 days), or a date YYYY-MM-DD (midnight
+ * UTC) or YYYY-MM-DDTHH:MM:SSZ (as seconds from now; may be negative: in
+ * the past). Up to 100 years. -SW_E_USAGE (no message) otherwise.
+ */
+int sw_repo_parse_lifetime(const char *s, time_t now, long long *ret_secs);
+
 /* The expiry options of the command. Warns for dates in the past. */
 int sw_repo_parse_expiry(struct sw_repo_cli *cli, time_t now, struct sw_repo_expiry *ret);
 
@@ -117,6 +128,18 @@ int sw_repo_cmd_timestamp(struct sw_repo_cli *cli, int argc, char **argv);
 int sw_repo_cmd_snapshot(struct sw_repo_cli *cli, int argc, char **argv);
 int sw_repo_cmd_status(struct sw_repo_cli *cli, int argc, char **argv);
 int sw_repo_cmd_verify(struct sw_repo_cli *cli, int argc, char **argv);
+int sw_repo_cmd_list(struct sw_repo_cli *cli, int argc, char **argv);
+int sw_repo_cmd_unstage(struct sw_repo_cli *cli, int argc, char **argv);
+int sw_repo_cmd_prune(struct sw_repo_cli *cli, int argc, char **argv);
+
+/*
+ * 'delegate --hash-prefix-for PATH [--bits N | --succinct N] [ROLE | DIR ROLE]'
+ * (cmd-list.c): the sha256 of PATH as clients compute it, its first N bits
+ * as a hex prefix and a TAP 15 bin, the bin's name for prefix ROLE, or with
+ * DIR, whether DIR's delegation ROLE (hash prefixes or bins) holds PATH.
+ */
+int sw_repo_hash_prefix_for(struct sw_repo_cli *cli, int argc, char **argv, const char *path,
+                            const char *bits, const char *succinct);
 
 extern const struct sw_opt sw_repo_keygen_opts[];
 extern const struct sw_opt sw_repo_init_opts[];
@@ -127,5 +150,7 @@ extern const struct sw_opt sw_repo_delegate_opts[];
 extern const struct sw_opt sw_repo_rotate_root_opts[];
 extern const struct sw_opt sw_repo_sign_opts[];
 extern const struct sw_opt sw_repo_verify_opts[];
+extern const struct sw_opt sw_repo_list_opts[];
+extern const struct sw_opt sw_repo_prune_opts[];
 
 #endif

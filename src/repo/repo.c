@@ -43,15 +43,17 @@ static const struct sw_opt key_opts[] = {
 };
 
 static const struct sw_opt expiry_opts[] = {
-    {"expires-root", 0, 1, SW_REPO_OPT_EXPIRES_ROOT, "DAYS", "root expires after DAYS (365)"},
-    {"expires-targets", 0, 1, SW_REPO_OPT_EXPIRES_TARGETS, "DAYS",
-     "targets and delegated roles expire after DAYS (90)"},
-    {"expires-snapshot", 0, 1, SW_REPO_OPT_EXPIRES_SNAPSHOT, "DAYS",
-     "snapshot expires after DAYS (7)"},
-    {"expires-timestamp", 0, 1, SW_REPO_OPT_EXPIRES_TIMESTAMP, "DAYS",
-     "timestamp expires after DAYS (1)"},
+    {"expires-root", 0, 1, SW_REPO_OPT_EXPIRES_ROOT, "WHEN",
+     "root expires after WHEN (365d): DAYS, 90m, 6h, 30d, 12w, 1y (365 d) or a date"},
+    {"expires-targets", 0, 1, SW_REPO_OPT_EXPIRES_TARGETS, "WHEN",
+     "targets and delegated roles expire after WHEN (90d)"},
+    {"expires-snapshot", 0, 1, SW_REPO_OPT_EXPIRES_SNAPSHOT, "WHEN",
+     "snapshot expires after WHEN (7d)"},
+    {"expires-timestamp", 0, 1, SW_REPO_OPT_EXPIRES_TIMESTAMP, "WHEN",
+     "timestamp expires after WHEN (1d)"},
     {"expires-at", 0, 1, SW_REPO_OPT_EXPIRES_AT, "ROLE=DATE",
-     "ROLE expires at DATE (YYYY-MM-DDTHH:MM:SSZ); repeatable"},
+     "ROLE expires at DATE (YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD) or after a lifetime (30d); "
+     "repeatable"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
 
@@ -70,10 +72,10 @@ static const struct sw_repo_cmd commands[] = {
      "DIR TARGET [--role ROLE]", "take a target out of its role (staged)"},
     {"rollout", 2, 2, SW_REPO_F_EXPIRY, sw_repo_rollout_opts, sw_repo_cmd_rollout,
      "DIR TARGET --percent P [--role ROLE]", "set a target's rollout percentage (staged)"},
-    {"delegate", 2, 2, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_delegate_opts,
+    {"delegate", 0, 2, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_delegate_opts,
      sw_repo_cmd_delegate,
      "DIR ROLE --key PUB ... --threshold N (--paths GLOB ... | --hash-prefix HEX ... | "
-     "--succinct BITS)",
+     "--succinct BITS), or --hash-prefix-for PATH [--bits N] [ROLE | DIR ROLE]",
      "delegate target paths to a role, or to 2^BITS hash bins ROLE-HEX, with their own keys "
      "(staged)"},
     {"rotate-root", 1, 1, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_rotate_root_opts,
@@ -94,6 +96,12 @@ static const struct sw_repo_cmd commands[] = {
     {"verify", 1, 1, 0, sw_repo_verify_opts, sw_repo_cmd_verify,
      "DIR [--root FILE] [--at DATE] [--no-target-files]",
      "check the tree as a client would, from its root, and report every problem"},
+    {"list", 1, 1, 0, sw_repo_list_opts, sw_repo_cmd_list, "DIR [--staged] [--role ROLE]",
+     "list the published targets (or with --staged what commit would publish) and their fields"},
+    {"unstage", 1, -1, 0, NULL, sw_repo_cmd_unstage, "DIR [ROLE...]",
+     "discard what is staged (for every role, or the roles named); targets/ is untouched"},
+    {"prune", 1, 1, 0, sw_repo_prune_opts, sw_repo_cmd_prune, "DIR [--yes]",
+     "list (with --yes remove) the files under targets/ no published or staged role names"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -166,6 +174,63 @@ sw_repo_now(void)
     return time(NULL);
 }
 
+#define EXPIRY_FORMS                                                                               \
+    "DAYS (30), a lifetime with a unit (90m, 6h, 30d, 12w, 1y; m minutes, h hours, d days, "       \
+    "w weeks, y 365 days) or a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, UTC)"
+#define EXPIRY_MAX_SECS (36500LL * 86400) /* a hundred years */
+
+int
+sw_repo_parse_lifetime(const char *s, time_t now, long long *ret_secs)
+{
+    static const struct {
+        char unit;
+        long long secs;
+    } units[] = {{'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}, {'y', 365 * 86400}};
+    long long secs = -1;
+    time_t t;
+    size_t len = strlen(s);
+
+    if (len == 0 || len > 32)
+        return -SW_E_USAGE;
+    if (sw_md_parse_time(s, &t) == 0) {
+        secs = (long long)t - (long long)now;
+    } else if (len == 10 && s[4] == '-' && s[7] == '-') {
+        char full[24];
+        snprintf(full, sizeof(full), "%sT00:00:00Z", s);
+        if (sw_md_parse_time(full, &t) < 0)
+            return -SW_E_USAGE;
+        secs = (long long)t - (long long)now;
+    } else {
+        long long mult = 86400; /* plain days, as before */
+        char *end;
+        long long v;
+        if (!(s[0] >= '0' && s[0] <= '9'))
+            return -SW_E_USAGE;
+        errno = 0;
+        v = strtoll(s, &end, 10);
+        if (errno || end == s)
+            return -SW_E_USAGE;
+        if (*end) {
+            size_t i;
+            if (end[1] != '\0')
+                return -SW_E_USAGE;
+            for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+                if (units[i].unit == *end)
+                    break;
+            if (i == sizeof(units) / sizeof(units[0]))
+                return -SW_E_USAGE;
+            mult = units[i].secs;
+        }
+        if (v < 1 || v > EXPIRY_MAX_SECS / mult)
+            return -SW_E_USAGE;
+        secs = v * mult;
+    }
+    if (secs > EXPIRY_MAX_SECS)
+        return -SW_E_USAGE;
+    *ret_secs = secs;
+    return 0;
+}
+
 int
 sw_repo_parse_expiry(struct sw_repo_cli *cli, time_t now, struct sw_repo_expiry *ret)
 {
@@ -173,7 +238,7 @@ sw_repo_parse_expiry(struct sw_repo_cli *cli, time_t now, struct sw_repo_expiry 
         int id;
         const char *name;
         enum sw_md_type type;
-    } days[] = {
+    } opts[] = {
         {SW_REPO_OPT_EXPIRES_ROOT, "expires-root", SW_MD_ROOT},
         {SW_REPO_OPT_EXPIRES_TARGETS, "expires-targets", SW_MD_TARGETS},
         {SW_REPO_OPT_EXPIRES_SNAPSHOT, "expires-snapshot", SW_MD_SNAPSHOT},
@@ -181,13 +246,23 @@ sw_repo_parse_expiry(struct sw_repo_cli *cli, time_t now, struct sw_repo_expiry 
     };
     const char *at[SW_REPO_MAX_EXPIRES_AT];
     size_t n;
-    int r;
 
     sw_repo_expiry_defaults(ret);
-    for (size_t i = 0; i < sizeof(days) / sizeof(days[0]); i++) {
-        r = sw_repo_opt_int(cli, days[i].id, days[i].name, 1, 36500, &ret->days[days[i].type]);
-        if (r < 0)
-            return r;
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+        const char *v = sw_repo_opt(cli, opts[i].id);
+        long long secs;
+        if (!v)
+            continue;
+        if (sw_repo_parse_lifetime(v, now, &secs) < 0)
+            return sw_error_set(&cli->err, SW_E_USAGE,
+                                "%s: --%s '%s' is not a lifetime or a date (up to 100 years): "
+                                "give " EXPIRY_FORMS,
+                                cli->cmd->name, opts[i].name, v);
+        if (secs <= 0)
+            sw_log_warning("--%s %s is in the past: clients will refuse that metadata",
+                           opts[i].name, v);
+        ret->secs[opts[i].type] = secs;
+        sw_log_debug("--%s %s: %lld seconds from now", opts[i].name, v, secs);
     }
     n = sw_repo_opt_all(cli, SW_REPO_OPT_EXPIRES_AT, at, SW_REPO_MAX_EXPIRES_AT);
     if (n > SW_REPO_MAX_EXPIRES_AT)
@@ -195,20 +270,18 @@ sw_repo_parse_expiry(struct sw_repo_cli *cli, time_t now, struct sw_repo_expiry 
                             SW_REPO_MAX_EXPIRES_AT);
     for (size_t i = 0; i < n; i++) {
         const char *eq = strchr(at[i], '=');
-        char role[SW_MD_MAX_ROLE_NAME + 1];
-        time_t t;
+        long long secs;
         if (!eq || eq == at[i] || (size_t)(eq - at[i]) > SW_MD_MAX_ROLE_NAME ||
-            sw_md_parse_time(eq + 1, &t) < 0)
-            return sw_error_set(&cli->err, SW_E_USAGE,
-                                "%s: --expires-at '%s' must be ROLE=YYYY-MM-DDTHH:MM:SSZ",
-                                cli->cmd->name, at[i]);
-        memcpy(role, at[i], (size_t)(eq - at[i]));
-        role[eq - at[i]] = '\0';
-        if (t <= now)
+            sw_repo_parse_lifetime(eq + 1, now, &secs) < 0)
+            return sw_error_set(
+                &cli->err, SW_E_USAGE,
+                "%s: --expires-at '%s' must be ROLE=WHEN, WHEN one of " EXPIRY_FORMS,
+                cli->cmd->name, at[i]);
+        if (secs <= 0)
             sw_log_warning("--expires-at %s is in the past: clients will refuse that metadata",
                            at[i]);
         ret->at[ret->n_at].role = at[i]; /* compared up to '=' below */
-        ret->at[ret->n_at].at = t;
+        ret->at[ret->n_at].at = now + (time_t)secs;
         ret->n_at++;
     }
     return 0;
@@ -411,11 +484,22 @@ parse_options(struct sw_repo_cli *cli, const struct sw_repo_cmd *cmd, int argc, 
     return help;
 }
 
-/* JSON on stdout, ASCII only (names from a repository hold no control byte there) */
+/*
+ * JSON on stdout, ASCII only (names from a repository hold no control byte
+ * there); every report carries "schema" (the version of its field names,
+ * documented in slipway-repo(1)), first when the command did not set it.
+ */
 static void
-print_json(const json_t *v)
+print_json(json_t *v)
 {
-    char *text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *text;
+    if (!json_object_get(v, "schema")) {
+        json_t *o = json_pack("{s:i}", "schema", SW_REPO_JSON_SCHEMA);
+        if (o && json_object_update(o, v) == 0 && json_object_clear(v) == 0)
+            json_object_update(v, o);
+        json_decref(o);
+    }
+    text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (text) {
         fputs(text, stdout);
         fputc('\n', stdout);

@@ -9,6 +9,7 @@
 
 #include <slipway/buf.h>
 #include <slipway/cjson.h>
+#include <slipway/fault.h>
 #include <slipway/fs.h>
 #include <slipway/hash.h>
 #include <slipway/log.h>
@@ -32,10 +33,10 @@ void
 sw_repo_expiry_defaults(struct sw_repo_expiry *e)
 {
     memset(e, 0, sizeof(*e));
-    e->days[SW_MD_ROOT] = SW_REPO_EXPIRES_ROOT_DAYS;
-    e->days[SW_MD_TARGETS] = SW_REPO_EXPIRES_TARGETS_DAYS;
-    e->days[SW_MD_SNAPSHOT] = SW_REPO_EXPIRES_SNAPSHOT_DAYS;
-    e->days[SW_MD_TIMESTAMP] = SW_REPO_EXPIRES_TIMESTAMP_DAYS;
+    e->secs[SW_MD_ROOT] = SW_REPO_EXPIRES_ROOT_DAYS * 86400LL;
+    e->secs[SW_MD_TARGETS] = SW_REPO_EXPIRES_TARGETS_DAYS * 86400LL;
+    e->secs[SW_MD_SNAPSHOT] = SW_REPO_EXPIRES_SNAPSHOT_DAYS * 86400LL;
+    e->secs[SW_MD_TIMESTAMP] = SW_REPO_EXPIRES_TIMESTAMP_DAYS * 86400LL;
 }
 
 void
@@ -48,7 +49,7 @@ sw_repo_expiry_for(const struct sw_repo_expiry *e, const char *role, enum sw_md_
             sw_md_format_time(e->at[i - 1].at, out);
             return;
         }
-    sw_md_format_time(now + (time_t)e->days[t] * 86400, out);
+    sw_md_format_time(now + (time_t)e->secs[t], out);
 }
 
 /* --- names ------------------------------------------------------------------------- */
@@ -293,6 +294,8 @@ sw_repo_write_metadata(const struct sw_repo *repo, const char *rel, const void *
     } else {
         r = sw_fs_write_atomic(path, bytes, len, 0644, err);
     }
+    if (r == 0)
+        sw_log_info("wrote '%s' (%zu bytes)", path, len);
 out:
     free(old);
     free(path);
@@ -700,6 +703,19 @@ load(struct sw_repo *repo, struct sw_error *err)
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
+    free(path);
+    path = sw_fs_join(repo->staged_dir, "sources.json");
+    if (!path)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = sw_fs_exists(path, err);
+    if (r == 1)
+        r = read_json(path, SW_REPO_MAX_SOURCES_LEN, &repo->sources, NULL, NULL, err);
+    if (r < 0)
+        goto out;
+    if (!repo->sources && !(repo->sources = json_object())) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
     r = walk(repo, "targets", NULL, 0, err);
 out:
     free(path);
@@ -784,6 +800,7 @@ sw_repo_free(struct sw_repo *repo)
     json_decref(repo->timestamp);
     json_decref(repo->snapshot);
     json_decref(repo->keynames);
+    json_decref(repo->sources);
     if (repo->lock_fd >= 0)
         close(repo->lock_fd);
     free(repo->dir);
@@ -928,6 +945,8 @@ write_staged(const struct sw_repo *repo, const char *name, const json_t *env, st
     r = sw_repo_encode(env, &bytes, &len, err);
     if (r == 0)
         r = sw_fs_write_atomic(path, bytes, len, 0644, err);
+    if (r == 0)
+        sw_log_debug("wrote the staged envelope '%s' (%zu bytes)", path, len);
     free(bytes);
     free(path);
     return r;
@@ -963,6 +982,21 @@ sw_repo_save(struct sw_repo *repo, struct sw_error *err)
             return r;
         repo->keynames_dirty = 0;
     }
+    if (repo->sources_dirty) {
+        char *path = sw_fs_join(repo->staged_dir, "sources.json");
+        char *s = json_dumps(repo->sources, JSON_INDENT(1) | JSON_SORT_KEYS);
+        if (!path || !s)
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        else if (json_object_size(repo->sources) == 0)
+            r = sw_fs_unlink(path, err);
+        else
+            r = sw_fs_write_atomic(path, s, strlen(s), 0644, err);
+        free(path);
+        free(s);
+        if (r < 0)
+            return r;
+        repo->sources_dirty = 0;
+    }
     return 0;
 }
 
@@ -996,7 +1030,45 @@ sw_repo_clear_staged(struct sw_repo *repo, struct sw_error *err)
         role->staged = NULL;
         role->dirty = 0;
     }
+    if (json_object_size(repo->sources)) {
+        json_object_clear(repo->sources);
+        repo->sources_dirty = 1;
+    }
     return sw_fs_fsync_dir(repo->roles_dir, err);
+}
+
+int
+sw_repo_unstage(struct sw_repo *repo, const char *name, int *ret_had, size_t *ret_sources,
+                struct sw_error *err)
+{
+    size_t n = 0;
+    int r, had = 0;
+
+    if (strcmp(name, "root") == 0) {
+        had = repo->staged_root != NULL;
+        json_decref(repo->staged_root);
+        repo->staged_root = NULL;
+        repo->root_dirty = 0;
+    } else {
+        struct sw_repo_role *role = sw_repo_role(repo, name);
+        if (!role)
+            return sw_error_set(err, SW_E_NOTFOUND, "no role '%s' in '%s'", name, repo->dir);
+        had = role->staged != NULL;
+        json_decref(role->staged);
+        role->staged = NULL;
+        role->dirty = 0;
+        n = json_object_size(json_object_get(repo->sources, name));
+        if (json_object_get(repo->sources, name)) {
+            json_object_del(repo->sources, name);
+            repo->sources_dirty = 1;
+        }
+    }
+    r = unlink_staged(repo, name, err);
+    if (r < 0)
+        return r;
+    *ret_had = had;
+    *ret_sources = n;
+    return 0;
 }
 
 int
@@ -1049,6 +1121,11 @@ sw_repo_sync_targets(const struct sw_repo *repo, struct sw_error *err)
     int fd = open(repo->targets_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", repo->targets_dir);
+    if (SW_FAULT("repo-target-sync")) {
+        close(fd);
+        return sw_error_set(err, SW_E_FAULT, "injected fault before syncing '%s'",
+                            repo->targets_dir);
+    }
     if (syncfs(fd) < 0) {
         int e = errno;
         close(fd);
@@ -1059,9 +1136,140 @@ sw_repo_sync_targets(const struct sw_repo *repo, struct sw_error *err)
     return 0;
 }
 
+/* The same length and sha256 and sha512 digests, as info objects hold them. */
+static int
+same_content(const json_t *a, const json_t *b)
+{
+    const json_t *ha = json_object_get(a, "hashes"), *hb = json_object_get(b, "hashes");
+    const char *names[] = {"sha256", "sha512"};
+    if (!json_is_integer(json_object_get(a, "length")) ||
+        json_integer_value(json_object_get(a, "length")) !=
+            json_integer_value(json_object_get(b, "length")))
+        return 0;
+    for (size_t i = 0; i < 2; i++) {
+        const char *x = json_string_value(json_object_get(ha, names[i]));
+        const char *y = json_string_value(json_object_get(hb, names[i]));
+        if (!x || !y || strcmp(x, y) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+static int import_file(const struct sw_repo *repo, const char *src, const char *path, int batch,
+                       int copy, const json_t *expect, json_t **ret_info, struct sw_error *err);
+
 int
 sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
                             int batch, json_t **ret_info, struct sw_error *err)
+{
+    return import_file(repo, src, path, batch, 1, NULL, ret_info, err);
+}
+
+int
+sw_repo_hash_file(const char *src, json_t **ret_info, struct sw_error *err)
+{
+    return import_file(NULL, src, NULL, 1, 0, NULL, ret_info, err);
+}
+
+int
+sw_repo_note_source(struct sw_repo *repo, const char *path, const char *role, const char *src,
+                    const json_t *info, struct sw_error *err)
+{
+    char *abs = realpath(src, NULL);
+    json_t *e, *of_role = json_object_get(repo->sources, role);
+    if (!abs)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot resolve '%s'", src);
+    e = json_pack("{s:s,s:O,s:O}", "source", abs, "length", json_object_get(info, "length"),
+                  "hashes", json_object_get(info, "hashes"));
+    free(abs);
+    if (!e)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if (!json_is_object(of_role)) {
+        of_role = json_object();
+        if (!of_role || json_object_set_new(repo->sources, role, of_role) < 0) {
+            json_decref(e);
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        }
+    }
+    if (json_object_set_new(of_role, path, e) < 0)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    repo->sources_dirty = 1;
+    return 0;
+}
+
+/* Whether targets/ already holds the file of info under both of its names. */
+static int
+target_present(const struct sw_repo *repo, const char *path, const json_t *info)
+{
+    const char *names[] = {"sha256", "sha512"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *hex =
+            json_string_value(json_object_get(json_object_get(info, "hashes"), names[i]));
+        char *rel = NULL, *full;
+        struct stat st;
+        int ok;
+        if (!hex || sw_repo_target_file_name(path, hex, &rel, NULL) < 0)
+            return 0;
+        full = sw_fs_join(repo->targets_dir, rel);
+        free(rel);
+        ok = full && lstat(full, &st) == 0 && S_ISREG(st.st_mode) &&
+             st.st_size == (off_t)json_integer_value(json_object_get(info, "length"));
+        free(full);
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+int
+sw_repo_copy_sources(struct sw_repo *repo, size_t *ret_copied, struct sw_error *err)
+{
+    size_t copied = 0;
+    int r;
+
+    for (size_t i = 0; i < repo->n_roles; i++) {
+        struct sw_repo_role *role = &repo->roles[i];
+        const char *path;
+        const json_t *t;
+        if (!role->staged)
+            continue;
+        json_object_foreach(json_object_get(json_object_get(role->staged, "signed"), "targets"),
+                            path, t)
+        {
+            const json_t *src = json_object_get(json_object_get(repo->sources, role->name), path);
+            const char *file = json_string_value(json_object_get(src, "source"));
+            json_t *info = NULL;
+            if (!file || !same_content(src, t))
+                continue;
+            if (target_present(repo, path, t)) {
+                sw_log_debug("target '%s' is already in '%s'", path, repo->targets_dir);
+                continue;
+            }
+            r = import_file(repo, file, path, 1, 1, t, &info, err);
+            json_decref(info);
+            if (r < 0)
+                return sw_error_prefix(err, "target '%s' of role '%s': ", path, role->name);
+            sw_log_info("copied '%s' into '%s' as target '%s'", file, repo->targets_dir, path);
+            copied++;
+        }
+    }
+    if (copied) {
+        r = sw_repo_sync_targets(repo, err);
+        if (r < 0)
+            return r;
+    }
+    *ret_copied = copied;
+    return 0;
+}
+
+/*
+ * Stream src once through both digests; with copy, into a temporary file
+ * under targets/ linked under both names; with expect, refuse (leaving
+ * nothing) a length or digest that differs from it.
+ */
+static int
+import_file(const struct sw_repo *repo, const char *src, const char *path, int batch, int copy,
+            const json_t *expect, json_t **ret_info, struct sw_error *err)
 {
     struct sw_hash *h256 = NULL, *h512 = NULL;
     unsigned char *chunk = NULL, d256[SW_HASH_MAX_LEN], d512[SW_HASH_MAX_LEN];
@@ -1071,6 +1279,7 @@ sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const c
     off_t total = 0;
     struct stat st;
 
+    *ret_info = NULL;
     in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
         return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", src);
@@ -1081,6 +1290,13 @@ sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const c
     if ((r = sw_hash_new(SW_HASH_SHA256, &h256, err)) < 0 ||
         (r = sw_hash_new(SW_HASH_SHA512, &h512, err)) < 0)
         goto out;
+    if (!copy) {
+        if (!(chunk = malloc(COPY_CHUNK))) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto out;
+        }
+        goto stream;
+    }
     /* a temporary name next to the final ones, so link() stays in one directory */
     r = sw_repo_target_file_name(path, ".slipway-import-XXXXXX", &rel256, err);
     if (r < 0)
@@ -1108,6 +1324,7 @@ sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const c
         goto out;
     }
     (void)fchmod(out, 0644);
+stream:
     for (;;) {
         ssize_t n = read(in, chunk, COPY_CHUNK);
         if (n < 0 && errno == EINTR)
@@ -1121,7 +1338,7 @@ sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const c
         if ((r = sw_hash_update(h256, chunk, (size_t)n, err)) < 0 ||
             (r = sw_hash_update(h512, chunk, (size_t)n, err)) < 0)
             goto out;
-        for (ssize_t off = 0; off < n;) {
+        for (ssize_t off = 0; out >= 0 && off < n;) {
             ssize_t w = write(out, chunk + off, (size_t)(n - off));
             if (w < 0 && errno == EINTR)
                 continue;
@@ -1133,7 +1350,7 @@ sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const c
         }
         total += n;
     }
-    if (!batch && fsync(out) < 0) {
+    if (copy && !batch && fsync(out) < 0) {
         r = sw_error_errno(err, SW_E_IO, errno, "cannot fsync '%s'", tmp);
         goto out;
     }
@@ -1141,6 +1358,24 @@ sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const c
         goto out;
     sw_hex_encode(d256, sw_hash_len(SW_HASH_SHA256), x256);
     sw_hex_encode(d512, sw_hash_len(SW_HASH_SHA512), x512);
+    *ret_info = json_pack("{s:I,s:{s:s,s:s}}", "length", (json_int_t)total, "hashes", "sha256",
+                          x256, "sha512", x512);
+    if (!*ret_info) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (expect && !same_content(expect, *ret_info)) {
+        r = sw_error_set(
+            err, SW_E_INVAL,
+            "'%s' changed since it was added (now %lld bytes, sha256 %s; added as "
+            "%" JSON_INTEGER_FORMAT " bytes, sha256 %s): add it again, or "
+            "'slipway-repo unstage' to drop the change",
+            src, (long long)total, x256, json_integer_value(json_object_get(expect, "length")),
+            json_string_value(json_object_get(json_object_get(expect, "hashes"), "sha256")));
+        goto out;
+    }
+    if (!copy)
+        goto out;
     if ((r = sw_repo_target_file_name(path, x256, &rel256, err)) < 0 ||
         (r = sw_repo_target_file_name(path, x512, &rel512, err)) < 0)
         goto out;
@@ -1150,16 +1385,18 @@ sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const c
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
+    if (SW_FAULT("repo-target-link")) {
+        r = sw_error_set(err, SW_E_FAULT, "injected fault before linking '%s'", dest256);
+        goto out;
+    }
     if ((r = link_as(tmp, dest256, total, err)) < 0 || (r = link_as(tmp, dest512, total, err)) < 0)
         goto out;
     r = batch ? 0 : sw_fs_fsync_parent(dest256, err);
-    if (r < 0)
-        goto out;
-    *ret_info = json_pack("{s:I,s:{s:s,s:s}}", "length", (json_int_t)total, "hashes", "sha256",
-                          x256, "sha512", x512);
-    if (!*ret_info)
-        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
 out:
+    if (r < 0 && ret_info && *ret_info) {
+        json_decref(*ret_info);
+        *ret_info = NULL;
+    }
     if (out >= 0)
         close(out);
     if (in >= 0)

@@ -27,6 +27,7 @@
 #define SW_REPO_MAX_ADD 1000000         /* targets one add takes (files, a directory, a manifest) */
 #define SW_REPO_MAX_ADD_DEPTH 32        /* directory levels one add walks */
 #define SW_REPO_ADD_SAY_EACH 20         /* an add of more targets prints one summary line */
+#define SW_REPO_MAX_SOURCES_LEN (256 * 1024 * 1024) /* bytes of staged/sources.json */
 
 /* The spec_version written into new metadata. */
 #define SW_REPO_SPEC_VERSION "1.0.31"
@@ -37,9 +38,9 @@
 #define SW_REPO_EXPIRES_SNAPSHOT_DAYS 7
 #define SW_REPO_EXPIRES_TIMESTAMP_DAYS 1
 
-/* When staged or published metadata expires: days per type, or a date per role. */
+/* When staged or published metadata expires: a lifetime per type, or a date per role. */
 struct sw_repo_expiry {
-    long days[SW_MD_N_TYPES]; /* indexed by enum sw_md_type */
+    long long secs[SW_MD_N_TYPES]; /* lifetime in seconds, indexed by enum sw_md_type */
     size_t n_at;
     struct {
         const char *role; /* borrowed; "ROLE" or "ROLE=...", compared up to '=' */
@@ -115,6 +116,12 @@ struct sw_repo {
     /* names of keys by key id, for messages (staged/keynames.json) */
     json_t *keynames;
     int keynames_dirty;
+    /*
+     * target files added but not yet copied into targets/ (staged/sources.json):
+     * {ROLE: {PATH: {"source": ABSOLUTE-FILE, "length": N, "hashes": {...}}}}
+     */
+    json_t *sources;
+    int sources_dirty;
     int probe; /* SW_REPO_PROBE */
 };
 
@@ -163,8 +170,18 @@ int sw_repo_stage_root(struct sw_repo *repo, const struct sw_repo_expiry *e, tim
 /* Write every changed staged envelope and the key names. */
 int sw_repo_save(struct sw_repo *repo, struct sw_error *err);
 
-/* Remove the staged envelopes (after they were published). */
+/* Remove the staged envelopes and sources (after they were published). */
 int sw_repo_clear_staged(struct sw_repo *repo, struct sw_error *err);
+
+/*
+ * Discard what is staged for one role ("root" or a targets role): its
+ * staged envelope (file and memory) and the sources of the targets it
+ * would list. Nothing under targets/ is touched. 0 when nothing was staged
+ * for it (*ret_had 0), else *ret_had 1 and *ret_sources the number of
+ * sources dropped. The caller writes the sources with sw_repo_save().
+ */
+int sw_repo_unstage(struct sw_repo *repo, const char *name, int *ret_had, size_t *ret_sources,
+                    struct sw_error *err);
 
 /* Remember and look up a key's name by id (for messages; public). */
 int sw_repo_note_keyname(struct sw_repo *repo, const char *keyid, const char *name,
@@ -215,6 +232,30 @@ int sw_repo_import_target(const struct sw_repo *repo, const char *src, const cha
  */
 int sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
                                 int batch, json_t **ret_info, struct sw_error *err);
+
+/*
+ * Stream the file at src once and hash it: *ret_info is a new
+ * {"length": N, "hashes": {"sha256": ..., "sha512": ...}}. Copies nothing.
+ */
+int sw_repo_hash_file(const char *src, json_t **ret_info, struct sw_error *err);
+
+/*
+ * Remember that target path (of role) is to be copied from src (made
+ * absolute here) at commit, with info as sw_repo_hash_file() made it
+ * (borrowed). Written by sw_repo_save().
+ */
+int sw_repo_note_source(struct sw_repo *repo, const char *path, const char *role, const char *src,
+                        const json_t *info, struct sw_error *err);
+
+/*
+ * Copy into targets/ the source of every target a staged role lists with
+ * the hashes its source was added with (skipping files already there),
+ * streaming each once and checking its length and hashes again while
+ * copying: a file changed since 'add' is -SW_E_HASH naming it, and nothing
+ * of it is left under targets/. Then every copied file is made durable,
+ * before the caller writes metadata. *ret_copied: how many were copied.
+ */
+int sw_repo_copy_sources(struct sw_repo *repo, size_t *ret_copied, struct sw_error *err);
 
 /* Make every file written under targets/ durable: one syncfs() of its file system. */
 int sw_repo_sync_targets(const struct sw_repo *repo, struct sw_error *err);

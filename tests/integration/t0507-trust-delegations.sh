@@ -18,8 +18,9 @@ deleg() {
     repo delegate "$R" "$@" --key d1 --key-dir "$K" >/dev/null
 }
 put() { # put ROLE PATH CONTENT VERSION
-    printf '%s\n' "$3" >"$TRASH/f"
-    repo add "$R" "$TRASH/f" --name "$2" --role "$1" --version "$4" --compatible dev >/dev/null
+    local f # a file of its own: commit copies it, so it stays until then
+    f=$(mktemp "$TRASH/src.XXXXXX") && printf '%s\n' "$3" >"$f" &&
+    repo add "$R" "$f" --name "$2" --role "$1" --version "$4" --compatible dev >/dev/null
 }
 deleg first --paths "apps/*"
 deleg second --paths "apps/*"

@@ -18,8 +18,9 @@ for r in good bad gone; do
     repo delegate "$R" "$r" --paths "$r/*" --key d1 --key-dir "$K" >/dev/null
 done
 put() { # put ROLE PATH CONTENT
-    printf '%s\n' "$3" >"$TRASH/f"
-    repo add "$R" "$TRASH/f" --name "$2" --role "$1" --version 1.0.0 --compatible dev >/dev/null
+    local f # a file of its own: commit copies it, so it stays until then
+    f=$(mktemp "$TRASH/src.XXXXXX") && printf '%s\n' "$3" >"$f" &&
+    repo add "$R" "$f" --name "$2" --role "$1" --version 1.0.0 --compatible dev >/dev/null
 }
 put good good/a.tar ga
 put bad bad/b.tar bb

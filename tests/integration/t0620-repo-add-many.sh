@@ -68,7 +68,7 @@ test_expect_success 'a manifest gives each target its own fields; the command li
     test "$(t "[\"os/large.tar\"][\"hashes\"][\"sha512\"]")" = "$(sha512sum <"$TRASH/big/large.tar" | cut -d" " -f1)" &&
     test "$(t "[\"os/large.tar\"][\"custom\"][\"slipway\"]")" = "{\"compatible\": [\"a\", \"b\"], \"rollout\": {\"percent\": 25}, \"version\": \"3.0.0\"}" &&
     test "$(t "[\"os/small.tar\"][\"custom\"][\"slipway\"]")" = "{\"channels\": [\"stable\"], \"compatible\": [\"dev\"], \"min_client\": \"0.1.0\", \"version\": \"9.9.9\"}" &&
-    cmp "$TRASH/big/large.tar" "$M/targets/os/$(sha256sum <"$TRASH/big/large.tar" | cut -d" " -f1).large.tar"
+    test ! -e "$M/targets/os/$(sha256sum <"$TRASH/big/large.tar" | cut -d" " -f1).large.tar"
 '
 
 test_expect_success 'a bad line, a missing file or a path named twice stages nothing' '
@@ -97,6 +97,7 @@ test_expect_success 'a bad line, a missing file or a path named twice stages not
 
 test_expect_success 'commit publishes it all; verify and an independent implementation agree' '
     publish many &&
+    cmp "$TRASH/big/large.tar" "$M/targets/os/$(sha256sum <"$TRASH/big/large.tar" | cut -d" " -f1).large.tar" &&
     repo verify "$M" >out && contains out "ok: 8 targets" &&
     $INDEP "$M" >/dev/null
 '

@@ -3,11 +3,13 @@
  * Unit tests of slipway-repo's repository tree (src/repo/tree.c) and key
  * ring placement (keyring.c): which role names and target paths are
  * accepted, the files they map to (never outside metadata/ or targets/),
- * expiry choices, and key directories that would be served.
+ * expiry choices and the lifetimes --expires-* take, and key directories
+ * that would be served.
  */
 #include "testutil.h"
 
 #include "repo/keyring.h"
+#include "repo/repo-cli.h"
 #include "repo/tree.h"
 
 #include <stdlib.h>
@@ -112,6 +114,49 @@ test_expiry(void **state)
 }
 
 static void
+test_lifetimes(void **state)
+{
+    /* seconds worked out by hand: 90*60, 6*3600, 30*86400, 12*7*86400, 365*86400 */
+    static const struct {
+        const char *s;
+        long long secs;
+    } good[] = {
+        {"90m", 5400},    {"6h", 21600},          {"30d", 2592000},
+        {"12w", 7257600}, {"1y", 31536000},       {"7", 604800},
+        {"1m", 60},       {"100y", 3153600000LL}, {"36500", 3153600000LL},
+    };
+    static const char *bad[] = {"",           "0",
+                                "0d",         "1.5d",
+                                "6x",         "-1",
+                                "+1d",        "101y",
+                                "36501",      "1 d",
+                                "d",          "12W",
+                                "6hh",        "99999999999999999999",
+                                "2030-13-01", "2030-01-01T24:00:00Z",
+                                "2030-1-01"};
+    long long secs;
+    (void)state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        secs = -1;
+        if (sw_repo_parse_lifetime(good[i].s, 1000, &secs) != 0)
+            fail_msg("lifetime '%s' was refused", good[i].s);
+        if (secs != good[i].secs)
+            fail_msg("lifetime '%s' is %lld s, not %lld", good[i].s, secs, good[i].secs);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (sw_repo_parse_lifetime(bad[i], 1000, &secs) != -SW_E_USAGE)
+            fail_msg("lifetime '%s' was accepted", bad[i]);
+    /* dates: 2030-01-01T00:00:00Z is 1893456000 */
+    assert_int_equal(sw_repo_parse_lifetime("2030-01-01", 0, &secs), 0);
+    assert_true(secs == 1893456000LL);
+    assert_int_equal(sw_repo_parse_lifetime("2030-01-01T00:00:10Z", 1893456000, &secs), 0);
+    assert_true(secs == 10);
+    /* a date in the past is a negative lifetime (the caller warns) */
+    assert_int_equal(sw_repo_parse_lifetime("2030-01-01", 1893456100, &secs), 0);
+    assert_true(secs == -100);
+}
+
+static void
 test_key_dir_placement(void **state)
 {
     char *d = tu_tmpdir();
@@ -160,7 +205,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_role_names),        cmocka_unit_test(test_md_names),
         cmocka_unit_test(test_target_paths),      cmocka_unit_test(test_expiry),
-        cmocka_unit_test(test_key_dir_placement),
+        cmocka_unit_test(test_key_dir_placement), cmocka_unit_test(test_lifetimes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
