@@ -15,6 +15,9 @@
 
 #define SW_CMDLINE_MAX_OPTS 128 /* options of all groups of one parse */
 
+/* The "schema" field of every --json object both programs print (their man pages, JSON OUTPUT). */
+#define SW_JSON_SCHEMA 1
+
 /* One option. Tables end with an entry whose name is NULL. */
 struct sw_opt {
     const char *name; /* long name, without "--" */

@@ -208,4 +208,11 @@ int sw_trust_role_filename(const char *role, char **ret, struct sw_error *err);
  */
 int sw_trust_now(struct sw_store *store, time_t *ret_now, int *ret_behind, struct sw_error *err);
 
+/*
+ * The last role this session found expired: 1 with *ret_role (borrowed
+ * from t, valid until the next call on t) and its expiry, or 0 when none
+ * has (t may be NULL).
+ */
+int sw_trust_expired(const struct sw_trust *t, const char **ret_role, time_t *ret_expires);
+
 #endif

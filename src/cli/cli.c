@@ -46,7 +46,8 @@ static const struct sw_opt global_opts[] = {
 
 static const struct sw_cli_cmd commands[] = {
     {"init", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_init_opts, sw_cmd_init,
-     "--root FILE [--force]", "pin the first trusted root (checked: self-signed, not expired)"},
+     "--root FILE [--force] | --reset-clock-floor [--yes]",
+     "pin the first trusted root (checked: self-signed, not expired), or reset the clock floor"},
     {"refresh", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_refresh, "",
      "update trusted metadata from the mirrors (the TUF client workflow)"},
     {"list", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_list_opts, sw_cmd_list,
@@ -112,6 +113,17 @@ sw_cli_print_json(struct sw_cli *cli, json_t *v)
     int r;
     if (!v)
         return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory building JSON output");
+    if (json_is_object(v) && !json_object_get(v, "schema")) {
+        /* every object carries "schema" first (slipway(1), JSON OUTPUT) */
+        json_t *o = json_pack("{s:i}", "schema", SW_JSON_SCHEMA);
+        if (!o || json_object_update(o, v) < 0) {
+            json_decref(o);
+            json_decref(v);
+            return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory building JSON output");
+        }
+        json_decref(v);
+        v = o;
+    }
     /* ASCII only: names from metadata cannot put a control byte on the terminal */
     text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(v);
@@ -269,8 +281,9 @@ report_error(struct sw_cli *cli, int r)
         sw_error_set(&cli->err, r, "%s", sw_strerror(r));
     sw_log_sw_error(&cli->err);
     if (cli->json && cli->cmd) {
-        json_t *o = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", cli->err.code, "name",
-                              sw_errcode_name(cli->err.code), "message", cli->err.msg);
+        json_t *o = json_pack("{s:i,s:{s:i,s:s,s:s}}", "schema", SW_JSON_SCHEMA, "error", "code",
+                              cli->err.code, "name", sw_errcode_name(cli->err.code), "message",
+                              cli->err.msg);
         if (o) {
             json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             fputc('\n', stdout);

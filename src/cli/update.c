@@ -140,7 +140,7 @@ pipeline_trust(struct pipeline *p)
         return r;
     r = sw_trust_load_local(p->trust, now, &cli->err);
     if (r < 0)
-        return r;
+        return sw_cli_explain_expiry(cli, p->trust, r);
     return sw_fs_private_dir(p->downloads, &cli->err);
 }
 
@@ -890,6 +890,38 @@ event_ms(const struct sw_store_event_row *e)
     return e->at_ms ? e->at_ms : e->at * 1000;
 }
 
+/* The clock-floor resets (slipway init --reset-clock-floor): printed, or as JSON. */
+static json_t *
+clock_events(struct sw_cli *cli, int json)
+{
+    struct sw_store_event_row *ev = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+
+    if (sw_store_events_list(cli->store, 0, &ev, &n, NULL) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++) {
+        char at[21];
+        json_t *d;
+        if (strcmp(ev[i].kind, "clock-floor-reset") != 0)
+            continue;
+        fmt_time(ev[i].at, at);
+        d = ev[i].detail ? json_loads(ev[i].detail, 0, NULL) : NULL;
+        if (json)
+            json_array_append_new(
+                a, json_pack("{s:s,s:s,s:o,s:o,s:o}", "at", at, "actor", ev[i].actor, "old_floor",
+                             jstr(json_string_value(json_object_get(d, "old_floor"))), "new_floor",
+                             jstr(json_string_value(json_object_get(d, "new_floor"))), "reason",
+                             jstr(ev[i].reason)));
+        else
+            sw_text_printf(stdout, "%s clock-floor-reset by %s: %s\n", at, ev[i].actor,
+                           ev[i].reason ? ev[i].reason : "");
+        json_decref(d);
+    }
+    sw_store_events_free(ev, n);
+    return a;
+}
+
 int
 sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
 {
@@ -970,10 +1002,13 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
         sw_store_events_free(ev, ne);
     }
     if (cli->json) {
-        r = sw_cli_print_json(cli, json_pack("{s:O}", "updates", jupd));
+        json_t *jclk = clock_events(cli, 1);
+        r = sw_cli_print_json(cli, json_pack("{s:O,s:o}", "updates", jupd, "clock_floor_resets",
+                                             jclk ? jclk : json_array()));
     } else {
         if (n == 0)
             sw_text_printf(stdout, "no updates yet\n");
+        json_decref(clock_events(cli, 0));
         r = 0;
     }
 out:

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -411,11 +412,23 @@ parse_options(struct sw_repo_cli *cli, const struct sw_repo_cmd *cmd, int argc, 
     return help;
 }
 
-/* JSON on stdout, ASCII only (names from a repository hold no control byte there) */
+/*
+ * JSON on stdout, ASCII only (names from a repository hold no control byte
+ * there). Every object carries "schema": 1 first (slipway-repo(1), JSON
+ * OUTPUT), added here when the command's report lacks it.
+ */
 static void
 print_json(const json_t *v)
 {
-    char *text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_t *o = NULL;
+    char *text;
+    if (json_is_object(v) && !json_object_get(v, "schema")) {
+        o = json_pack("{s:i}", "schema", SW_JSON_SCHEMA);
+        if (o && json_object_update(o, (json_t *)(uintptr_t)v) == 0)
+            v = o;
+    }
+    text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
     if (text) {
         fputs(text, stdout);
         fputc('\n', stdout);
