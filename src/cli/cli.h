@@ -21,10 +21,11 @@
 int sw_cli_exit_code(int r);
 
 enum sw_cli_flags {
-    SW_CLI_CONFIG = 1 << 0, /* load the configuration */
-    SW_CLI_STORE = 1 << 1,  /* open (create) the state store; implies CONFIG */
-    SW_CLI_LOCK = 1 << 2,   /* hold STATE_DIR/lock for the whole command */
-    SW_CLI_JSON = 1 << 3,   /* reports: accepts --json */
+    SW_CLI_CONFIG = 1 << 0,    /* load the configuration */
+    SW_CLI_STORE = 1 << 1,     /* open (create) the state store; implies CONFIG */
+    SW_CLI_LOCK = 1 << 2,      /* hold STATE_DIR/lock for the whole command */
+    SW_CLI_JSON = 1 << 3,      /* reports: accepts --json */
+    SW_CLI_DOWNLOADS = 1 << 4, /* downloads: accepts --progress-fd (refused elsewhere, exit 2) */
 };
 
 struct sw_cli;
