@@ -67,7 +67,7 @@ CONF_SRC := $(sort $(wildcard tests/conformance/*.c))
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 MAN_SRC := $(sort $(wildcard contrib/man/*.md))
 MAN_OUT := $(patsubst contrib/man/%.md,build/man/%,$(MAN_SRC))
-DOC_SRC := $(sort $(wildcard docs/*.md))
+DOC_SRC := $(sort $(wildcard docs/*.md docs/*.json))
 ALL_C_H := $(sort $(wildcard src/*.c src/*.h src/*/*.c src/*/*.h include/slipway/*.h \
 	tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/conformance/*.c tests/tools/*.c))
 

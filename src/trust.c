@@ -477,6 +477,11 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
     req.verify_ctx = c;
     req.progress = t->cfg.progress;
     req.progress_ctx = t->cfg.progress_ctx;
+    if (t->cfg.fetching) {
+        /* roots are only ever fetched as the probe for version N+1 */
+        struct sw_trust_fetching w = {c->role_name, NULL, c->type == SW_MD_ROOT};
+        t->cfg.fetching(t->cfg.progress_ctx, &w);
+    }
     memset(&res, 0, sizeof(res));
     before = sw_fetch_request_count(t->cfg.fetch);
     r = sw_fetch_get(t->cfg.fetch, &req, &res, err);
@@ -2201,6 +2206,10 @@ sw_trust_download_target(struct sw_trust *t, const char *path, const struct sw_m
     req.verify_ctx = &tc;
     req.progress = t->cfg.progress;
     req.progress_ctx = t->cfg.progress_ctx;
+    if (t->cfg.fetching) {
+        struct sw_trust_fetching w = {NULL, path, 0};
+        t->cfg.fetching(t->cfg.progress_ctx, &w);
+    }
     memset(&res, 0, sizeof(res));
     if (info->length == 0) {
         /* a cap of 0 bytes cannot be asked of fetch; an empty target is made here */

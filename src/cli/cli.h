@@ -73,6 +73,10 @@ int sw_cli_progress(struct sw_cli *cli, struct sw_progress **ret_progress);
 int sw_cli_print_json(struct sw_cli *cli, json_t *v);
 
 struct sw_trust;
+struct sw_trust_fetching;
+
+/* A sw_trust_fetching_fn labelling the downloads of a struct sw_progress (ctx). */
+void sw_cli_progress_fetching(void *ctx, const struct sw_trust_fetching *what);
 
 /*
  * A clock this far (seconds) after the newest verified timestamp looks

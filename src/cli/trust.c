@@ -43,6 +43,12 @@ trust_config(struct sw_cli *cli, const char *mdir, struct sw_fetch *fetch,
     tc->max_target_size = cli->cfg->max_target_size;
 }
 
+void
+sw_cli_progress_fetching(void *ctx, const struct sw_trust_fetching *what)
+{
+    sw_progress_set_item(ctx, what->role, what->target, what->probe);
+}
+
 /* --- the clock and expiry ------------------------------------------------------------ */
 
 void
@@ -353,6 +359,7 @@ open_trust(struct sw_cli *cli, int with_fetch, char **ret_mdir, struct sw_fetch 
     if (progress) {
         tc.progress = sw_progress_fetch;
         tc.progress_ctx = progress;
+        tc.fetching = sw_cli_progress_fetching;
     }
     return sw_trust_open(&tc, ret_trust, &cli->err);
 }

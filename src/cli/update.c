@@ -131,6 +131,7 @@ pipeline_trust(struct pipeline *p)
     if (p->progress) {
         tc.progress = sw_progress_fetch;
         tc.progress_ctx = p->progress;
+        tc.fetching = sw_cli_progress_fetching;
     }
     r = sw_trust_open(&tc, &p->trust, &cli->err);
     if (r < 0)
@@ -579,6 +580,7 @@ fetch_step(struct pipeline *p, const char *want, int allow_downgrade, int stagin
     int r;
 
     r = pipeline_trust(p);
+    sw_progress_set_target_steps(p->progress, staging ? 2 : 1); /* stage: download, extract */
     if (r < 0)
         return r;
     r = sw_update_view_read(&p->uc, v, &cli->err);
@@ -765,6 +767,7 @@ sw_cmd_stage(struct sw_cli *cli, int argc, char **argv)
     memset(&sp, 0, sizeof(sp));
     sp.pr = p.progress;
     sp.target = ch.target;
+    sw_progress_set_extract(p.progress, ch.target);
     gettimeofday(&sp.t0, NULL);
     r = sw_update_stage(&p.uc, &u, slot, path, ch.info, &lim, stage_progress_fn, &sp, &stats,
                         &cli->err);
