@@ -500,7 +500,7 @@ zsh_spec(FILE *f, const struct sw_cmdline_prog *p, const struct sw_opt *o, int i
     fputc(']', f);
     if (o->has_arg) {
         fputc(':', f);
-        put_word(f, o->arg_name ? o->arg_name : "VALUE", 64);
+        put_help(f, o->arg_name ? o->arg_name : "VALUE");
         fputc(':', f);
         switch (k) {
         case VALUE_FILES:

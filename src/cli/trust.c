@@ -218,7 +218,7 @@ reset_clock_floor(struct sw_cli *cli)
     if (!clock_floor(cli, &floor)) {
         if (cli->json)
             return sw_cli_print_json(
-                cli, json_pack("{s:b,s:n,s:n}", "reset", 0, "old_floor", "new_floor"));
+                cli, json_pack("{s:b,s:n,s:n,s:n}", "reset", 0, "old_floor", "new_floor", "actor"));
         printf("no clock floor is set (no timestamp was verified yet): nothing to reset\n");
         return 0;
     }

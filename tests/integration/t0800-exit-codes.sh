@@ -35,7 +35,7 @@ test_expect_success 'slipway 1: init with a root file that does not exist' '
 test_expect_success 'slipway 2: unknown command, unknown option, missing argument' '
     expect_code "$(doc_code SW_EXIT_USAGE)" "$SLIPWAY" frobnicate &&
     expect_code 2 "$SLIPWAY" status --bogus &&
-    expect_code 2 "$SLIPWAY" init
+    expect_code 2 "$SLIPWAY" --state-dir "$TRASH/st2" init
 '
 
 test_expect_success 'slipway 3: a configuration that is missing or has an unknown key' '
