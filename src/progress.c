@@ -22,6 +22,11 @@ struct sw_progress {
     int bar_fd;
     int json_fd;
     int bar_drawn; /* a bar line is on the screen, not yet ended */
+    char *role;    /* what the downloads are for (sw_progress_set_item), or NULL */
+    char *target;
+    int probe;
+    int extract;      /* the events are the extraction of target */
+    int target_steps; /* steps of a command that downloads a target: 1, or 2 for stage */
 };
 
 int
@@ -78,12 +83,75 @@ write_all(int fd, const char *s, size_t n)
     }
 }
 
+/* Bytes per second of this request, or 0 while too little has been seen to tell. */
 static double
 rate_of(const struct sw_fetch_progress *p)
 {
-    if (p->elapsed <= 0.0 || p->bytes <= p->resumed_from)
+    if (p->bytes <= p->resumed_from)
+        return 0.0;
+    if (p->event != SW_FETCH_EV_DONE && p->elapsed < SW_PROGRESS_RATE_AFTER)
+        return 0.0;
+    if (p->elapsed <= 0.0)
         return 0.0;
     return (double)(p->bytes - p->resumed_from) / p->elapsed;
+}
+
+void
+sw_progress_set_item(struct sw_progress *pr, const char *role, const char *target, int probe)
+{
+    if (!pr)
+        return;
+    free(pr->role);
+    free(pr->target);
+    pr->role = role ? strdup(role) : NULL;
+    pr->target = target && !role ? strdup(target) : NULL;
+    pr->probe = probe && pr->role;
+    pr->extract = 0;
+}
+
+void
+sw_progress_set_target_steps(struct sw_progress *pr, int steps)
+{
+    if (pr)
+        pr->target_steps = steps;
+}
+
+void
+sw_progress_set_extract(struct sw_progress *pr, const char *target)
+{
+    if (!pr)
+        return;
+    sw_progress_set_item(pr, NULL, target, 0);
+    pr->extract = 1;
+}
+
+/* The workflow step of what is fetched: 1-5 of 5 for metadata, 1 of 1 for a target. */
+static void
+step_of(const struct sw_progress *pr, int *ret_step, int *ret_steps)
+{
+    static const char *const top[] = {"root", "timestamp", "snapshot", "targets"};
+    *ret_step = 0;
+    *ret_steps = 0;
+    if (pr->target) {
+        *ret_steps = pr->target_steps > 1 ? pr->target_steps : 1;
+        *ret_step = pr->extract ? *ret_steps : 1;
+        return;
+    }
+    if (!pr->role)
+        return;
+    *ret_steps = 5;
+    *ret_step = 5; /* a delegated role */
+    for (int i = 0; i < 4; i++)
+        if (strcmp(pr->role, top[i]) == 0)
+            *ret_step = i + 1;
+}
+
+/* A "not found" that is the expected end of the next-root probe, not a failure. */
+static int
+expected_absence(const struct sw_progress *pr, const struct sw_fetch_progress *p)
+{
+    return pr->probe && p->error && p->error->code == SW_E_FETCH_NOTFOUND &&
+           (p->event == SW_FETCH_EV_FAIL || p->event == SW_FETCH_EV_FAILOVER);
 }
 
 static int
@@ -163,9 +231,26 @@ json_event(struct sw_progress *pr, const struct sw_fetch_progress *p)
     char *text;
     double r = rate_of(p);
 
+    int step, steps, absent = expected_absence(pr, p);
+
     if (!o)
         return;
-    json_object_set_new(o, "event", json_string(sw_fetch_event_to_string(p->event)));
+    step_of(pr, &step, &steps);
+    json_object_set_new(o, "version", json_integer(SW_PROGRESS_SCHEMA));
+    json_object_set_new(o, "event",
+                        json_string(absent && p->event == SW_FETCH_EV_FAIL
+                                        ? "absent"
+                                        : sw_fetch_event_to_string(p->event)));
+    json_object_set_new(o, "kind",
+                        json_string(pr->extract  ? "extract"
+                                    : pr->target ? "target"
+                                    : pr->role   ? "metadata"
+                                                 : "file"));
+    json_object_set_new(o, "role", pr->role ? json_string(pr->role) : json_null());
+    json_object_set_new(o, "target", pr->target ? json_string(pr->target) : json_null());
+    json_object_set_new(o, "step", step ? json_integer(step) : json_null());
+    json_object_set_new(o, "steps", steps ? json_integer(steps) : json_null());
+    json_object_set_new(o, "probe", json_boolean(pr->probe));
     json_object_set_new(o, "mirror", json_string(p->mirror ? p->mirror : ""));
     json_object_set_new(o, "path", json_stringn(p->path, strlen(p->path)));
     if (p->url)
@@ -175,14 +260,17 @@ json_event(struct sw_progress *pr, const struct sw_fetch_progress *p)
     json_object_set_new(o, "resumed_from", json_integer((json_int_t)p->resumed_from));
     json_object_set_new(o, "elapsed", json_real(p->elapsed));
     if (p->event == SW_FETCH_EV_PROGRESS || p->event == SW_FETCH_EV_DONE) {
-        json_object_set_new(o, "rate", json_integer((json_int_t)r));
+        /* no rate before there is one to tell, and no ETA without a rate */
+        json_object_set_new(o, "rate", r >= 1.0 ? json_integer((json_int_t)r) : json_null());
         if (p->event == SW_FETCH_EV_PROGRESS)
             json_object_set_new(o, "eta",
-                                p->total && r > 0.0 && p->bytes <= p->total
+                                p->total && r >= 1.0 && p->bytes <= p->total
                                     ? json_integer((json_int_t)((double)(p->total - p->bytes) / r))
                                     : json_null());
     }
-    if (p->error)
+    if (absent)
+        json_object_set_new(o, "not_found", json_true()); /* expected: no error */
+    else if (p->error)
         json_object_set_new(o, "error",
                             json_pack("{s:i, s:s, s:s}", "code", p->error->code, "name",
                                       sw_errcode_name(p->error->code), "message", p->error->msg));
@@ -238,5 +326,7 @@ sw_progress_free(struct sw_progress *pr)
         return;
     if (pr->bar_fd >= 0)
         bar_clear(pr);
+    free(pr->role);
+    free(pr->target);
     free(pr);
 }

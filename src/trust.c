@@ -78,6 +78,10 @@ struct sw_trust {
     int batch;
     int batch_txn;
     unsigned batch_writes;
+    /* the last role found expired, for sw_trust_expired() */
+    char expired_role[SW_MD_MAX_ROLE_NAME + 1];
+    time_t expired_at;
+    int have_expired;
     int64_t deferred_version[SW_MD_N_TYPES];
 };
 
@@ -264,6 +268,25 @@ struct meta_check {
     int unchanged;                       /* timestamp: same version as trusted */
 };
 
+/* Remember the role found expired, so the command can say who must act. */
+static void
+note_expired(struct sw_trust *t, const struct sw_md *md)
+{
+    snprintf(t->expired_role, sizeof(t->expired_role), "%s", sw_md_name(md));
+    t->expired_at = sw_md_expires(md);
+    t->have_expired = 1;
+}
+
+/* sw_md_check_expiry() at the session's time, remembering what expired. */
+static int
+check_expiry(struct sw_trust *t, const struct sw_md *md, struct sw_error *err)
+{
+    int r = sw_md_check_expiry(md, t->now, err);
+    if (r < 0)
+        note_expired(t, md);
+    return r;
+}
+
 static int
 check_root(struct meta_check *c, struct sw_md *md, struct sw_error *err)
 {
@@ -311,7 +334,7 @@ check_timestamp(struct meta_check *c, struct sw_md *md, struct sw_error *err)
                                 ", older than the trusted snapshot version %" PRId64,
                                 nsnap->version, osnap->version);
     }
-    return sw_md_check_expiry(md, t->now, err);
+    return check_expiry(t, md, err);
 }
 
 /* The snapshot trusted before this one, kept for rollback checks. */
@@ -354,7 +377,7 @@ check_snapshot(struct meta_check *c, struct sw_md *md, struct sw_error *err)
                             "role 'snapshot': version %" PRId64
                             " does not match the version %" PRId64 " the timestamp names",
                             sw_md_version(md), c->expect_version);
-    return sw_md_check_expiry(md, c->t->now, err);
+    return check_expiry(c->t, md, err);
 }
 
 static int
@@ -368,7 +391,7 @@ check_targets(struct meta_check *c, struct sw_md *md, struct sw_error *err)
                             "role '%s': version %" PRId64 " does not match the version %" PRId64
                             " the snapshot names",
                             c->role_name, sw_md_version(md), c->expect_version);
-    return sw_md_check_expiry(md, c->t->now, err);
+    return check_expiry(c->t, md, err);
 }
 
 /* Parse and check bytes as c describes; on success c->md holds the document. */
@@ -454,6 +477,11 @@ fetch_meta(struct sw_trust *t, const char *name, uint64_t cap, struct meta_check
     req.verify_ctx = c;
     req.progress = t->cfg.progress;
     req.progress_ctx = t->cfg.progress_ctx;
+    if (t->cfg.fetching) {
+        /* roots are only ever fetched as the probe for version N+1 */
+        struct sw_trust_fetching w = {c->role_name, NULL, c->type == SW_MD_ROOT};
+        t->cfg.fetching(t->cfg.progress_ctx, &w);
+    }
     memset(&res, 0, sizeof(res));
     before = sw_fetch_request_count(t->cfg.fetch);
     r = sw_fetch_get(t->cfg.fetch, &req, &res, err);
@@ -888,7 +916,7 @@ update_root(struct sw_trust *t, struct sw_error *err)
         rotations++;
     }
     /* 5.3.10: a root that is expired now is a freeze attack */
-    r = sw_md_check_expiry(t->root, t->now, err);
+    r = check_expiry(t, t->root, err);
     if (r < 0)
         goto out;
 
@@ -974,7 +1002,7 @@ update_timestamp(struct sw_trust *t, struct sw_error *err)
         t->ts_unchanged = 1;
         if (t->rep)
             t->rep->timestamp_unchanged = 1;
-        return sw_md_check_expiry(t->ts, t->now, err);
+        return check_expiry(t, t->ts, err);
     }
     r = persist(t, "timestamp", c.md, buf.data, buf.len, err);
     sw_buf_release(&buf);
@@ -1060,7 +1088,7 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     char *name = NULL;
     int r;
 
-    r = sw_md_check_expiry(t->ts, t->now, err);
+    r = check_expiry(t, t->ts, err);
     if (r < 0)
         return r;
     /* the trusted snapshot is still the current one: no request */
@@ -1302,7 +1330,7 @@ sw_trust_load_local(struct sw_trust *t, time_t now, struct sw_error *err)
     int r;
 
     t->now = now;
-    r = sw_md_check_expiry(t->root, now, err);
+    r = check_expiry(t, t->root, err);
     if (r < 0)
         goto stale;
     r = load_trusted_top(t, err);
@@ -1322,11 +1350,11 @@ sw_trust_load_local(struct sw_trust *t, time_t now, struct sw_error *err)
         r = sw_error_set(err, SW_E_TRUST, "trusted metadata versions do not match each other");
         goto stale;
     }
-    r = sw_md_check_expiry(t->ts, now, err);
+    r = check_expiry(t, t->ts, err);
     if (r == 0)
-        r = sw_md_check_expiry(t->snap, now, err);
+        r = check_expiry(t, t->snap, err);
     if (r == 0)
-        r = sw_md_check_expiry(t->targets, now, err);
+        r = check_expiry(t, t->targets, err);
     if (r < 0)
         goto stale;
     return 0;
@@ -1470,9 +1498,11 @@ read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo 
                          "the kept role '%s' is version %" PRId64
                          ", the snapshot names version %" PRId64,
                          e->name, sw_md_version(md), meta->version);
-    if (r == 0 && sw_md_is_expired(md, t->now))
+    if (r == 0 && sw_md_is_expired(md, t->now)) {
+        note_expired(t, md);
         r = sw_error_set(ke, SW_E_EXPIRED, "the kept role '%s' version %" PRId64 " has expired",
                          e->name, meta->version);
+    }
     if (r == -SW_E_NOMEM) {
         sw_md_free(md);
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
@@ -2176,6 +2206,10 @@ sw_trust_download_target(struct sw_trust *t, const char *path, const struct sw_m
     req.verify_ctx = &tc;
     req.progress = t->cfg.progress;
     req.progress_ctx = t->cfg.progress_ctx;
+    if (t->cfg.fetching) {
+        struct sw_trust_fetching w = {NULL, path, 0};
+        t->cfg.fetching(t->cfg.progress_ctx, &w);
+    }
     memset(&res, 0, sizeof(res));
     if (info->length == 0) {
         /* a cap of 0 bytes cannot be asked of fetch; an empty target is made here */
@@ -2192,6 +2226,16 @@ sw_trust_download_target(struct sw_trust *t, const char *path, const struct sw_m
 }
 
 /* --- the clock ---------------------------------------------------------------------- */
+
+int
+sw_trust_expired(const struct sw_trust *t, const char **ret_role, time_t *ret_expires)
+{
+    if (!t || !t->have_expired)
+        return 0;
+    *ret_role = t->expired_role;
+    *ret_expires = t->expired_at;
+    return 1;
+}
 
 int
 sw_trust_now(struct sw_store *store, time_t *ret_now, int *ret_behind, struct sw_error *err)

@@ -15,6 +15,9 @@
 
 #define SW_CMDLINE_MAX_OPTS 128 /* options of all groups of one parse */
 
+/* The "schema" field of every --json object both programs print (their man pages, JSON OUTPUT). */
+#define SW_JSON_SCHEMA 1
+
 /* One option. Tables end with an entry whose name is NULL. */
 struct sw_opt {
     const char *name; /* long name, without "--" */
@@ -63,5 +66,53 @@ size_t sw_cmdline_all(const struct sw_cmdline *c, int id, const char **out, size
 
 /* Print a table as "  -c, --config FILE   help" lines. */
 void sw_cmdline_print(FILE *f, const struct sw_opt *opts);
+
+/* --- shell completion, generated from the tables ------------------------------------- */
+
+#define SW_CMDLINE_CMD_GROUPS 4 /* option groups of one command */
+#define SW_CMDLINE_CMD_SKIP 4   /* global options one command does not take */
+
+/*
+ * One command as completion sees it (strings borrowed). A synopsis that
+ * starts with lowercase words joined by '|' ("list|run HOOK ...") names
+ * the command's sub-commands, completed as its first argument; one that
+ * names FILE, DIR or PUB completes file names as arguments.
+ */
+struct sw_cmdline_cmd {
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    const struct sw_opt *groups[SW_CMDLINE_CMD_GROUPS]; /* its own options; unused slots NULL */
+    const char *skip[SW_CMDLINE_CMD_SKIP];              /* global option names it refuses */
+};
+
+/* The words a value may be, for every option whose arg_name is arg_name ("PHASE"). */
+struct sw_cmdline_values {
+    const char *arg_name;
+    const char *const *words; /* NULL-terminated */
+};
+
+/*
+ * A program as completion sees it. Option values complete by arg_name:
+ * from values, else words joined by '|' in arg_name itself, else
+ * directories for *DIR and KEYS, files for *FILE and PUB, else nothing.
+ */
+struct sw_cmdline_prog {
+    const char *name;                 /* "slipway" */
+    const struct sw_opt *globals;     /* accepted before and after the command */
+    const char *const *extra_globals; /* options taken only before the command ("--version") */
+    const struct sw_cmdline_cmd *cmds;
+    size_t n_cmds;
+    const struct sw_cmdline_values *values; /* n_values of them */
+    size_t n_values;
+};
+
+/*
+ * Write the completion script of p for shell ("bash" or "zsh") to f: the
+ * commands, the global and per-command options, option values and
+ * sub-commands where the tables know them. -SW_E_USAGE for another shell.
+ */
+int sw_cmdline_completion(FILE *f, const struct sw_cmdline_prog *p, const char *shell,
+                          struct sw_error *err);
 
 #endif

@@ -24,6 +24,15 @@
 #define SW_TRUST_MAX_WALK_ROLES                                                                    \
     8192 /* delegated roles walked by refresh and list (4096 TAP 15 bins) */
 
+/* What the download that follows is for, told to progress reports. Strings borrowed. */
+struct sw_trust_fetching {
+    const char *role;   /* the role whose metadata is fetched, or NULL for a target */
+    const char *target; /* the target path, or NULL for metadata */
+    int probe;          /* a next-root probe: "not found" is its expected end, not a failure */
+};
+
+typedef void (*sw_trust_fetching_fn)(void *ctx, const struct sw_trust_fetching *what);
+
 struct sw_trust_config {
     const char *metadata_dir; /* trusted metadata: root.json, ... (a private directory) */
     struct sw_store *store;   /* versions, events and the time floor; NULL for none */
@@ -39,6 +48,7 @@ struct sw_trust_config {
     int local_roles;
     sw_fetch_progress_fn progress; /* optional: events of every download */
     void *progress_ctx;
+    sw_trust_fetching_fn fetching; /* optional: what the next download is for (progress_ctx) */
 };
 
 /* What a refresh changed for one role. */
@@ -207,5 +217,12 @@ int sw_trust_role_filename(const char *role, char **ret, struct sw_error *err);
  * the clock was below the floor. store may be NULL (no floor).
  */
 int sw_trust_now(struct sw_store *store, time_t *ret_now, int *ret_behind, struct sw_error *err);
+
+/*
+ * The last role this session found expired: 1 with *ret_role (borrowed
+ * from t, valid until the next call on t) and its expiry, or 0 when none
+ * has (t may be NULL).
+ */
+int sw_trust_expired(const struct sw_trust *t, const char **ret_role, time_t *ret_expires);
 
 #endif

@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include <slipway/fs.h>
+#include <slipway/hook.h>
 #include <slipway/log.h>
 #include <slipway/progress.h>
 #include <slipway/text.h>
@@ -46,9 +47,10 @@ static const struct sw_opt global_opts[] = {
 
 static const struct sw_cli_cmd commands[] = {
     {"init", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_init_opts, sw_cmd_init,
-     "--root FILE [--force]", "pin the first trusted root (checked: self-signed, not expired)"},
-    {"refresh", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_refresh, "",
-     "update trusted metadata from the mirrors (the TUF client workflow)"},
+     "--root FILE [--force] | --reset-clock-floor [--yes]",
+     "pin the first trusted root (checked: self-signed, not expired), or reset the clock floor"},
+    {"refresh", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON | SW_CLI_DOWNLOADS, NULL,
+     sw_cmd_refresh, "", "update trusted metadata from the mirrors (the TUF client workflow)"},
     {"list", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_list_opts, sw_cmd_list,
      "[--why]", "list the trusted targets offered to this machine"},
     {"show", 1, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_show, "TARGET",
@@ -60,10 +62,12 @@ static const struct sw_cli_cmd commands[] = {
     {"probe", 2, 3, 0, sw_cli_probe_opts, sw_cmd_probe,
      "tcp HOST PORT | http URL [--status N] | mqtt HOST PORT [--client-id ID]",
      "is a service healthy: a TCP connect, an HTTP status, an MQTT CONNACK"},
-    {"fetch", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_fetch_opts, sw_cmd_fetch,
-     "[--allow-downgrade] [TARGET]", "download a target (default: the newest offered), verified"},
-    {"stage", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_stage_opts, sw_cmd_stage,
-     "[--allow-downgrade] [TARGET]", "fetch if needed, verify and extract into the inactive slot"},
+    {"fetch", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON | SW_CLI_DOWNLOADS, sw_cli_fetch_opts,
+     sw_cmd_fetch, "[--allow-downgrade] [TARGET]",
+     "download a target (default: the newest offered), verified"},
+    {"stage", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON | SW_CLI_DOWNLOADS, sw_cli_stage_opts,
+     sw_cmd_stage, "[--allow-downgrade] [TARGET]",
+     "fetch if needed, verify and extract into the inactive slot"},
     {"check", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_check, "",
      "run the pre-promote hooks against the staged slot and show the result"},
     {"promote", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_promote_opts, sw_cmd_promote,
@@ -119,6 +123,17 @@ sw_cli_print_json(struct sw_cli *cli, json_t *v)
     int r;
     if (!v)
         return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory building JSON output");
+    if (json_is_object(v) && !json_object_get(v, "schema")) {
+        /* every object carries "schema" first (slipway(1), JSON OUTPUT) */
+        json_t *o = json_pack("{s:i}", "schema", SW_JSON_SCHEMA);
+        if (!o || json_object_update(o, v) < 0) {
+            json_decref(o);
+            json_decref(v);
+            return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory building JSON output");
+        }
+        json_decref(v);
+        v = o;
+    }
     /* ASCII only: names from metadata cannot put a control byte on the terminal */
     text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(v);
@@ -164,9 +179,48 @@ usage_cmd(FILE *f, const struct sw_cli_cmd *cmd)
     for (const struct sw_opt *o = global_opts; o->name; o++) {
         if (o->id == OPT_GLOBAL_JSON && !(cmd->flags & SW_CLI_JSON))
             continue;
+        if (o->id == OPT_GLOBAL_PROGRESS_FD && !(cmd->flags & SW_CLI_DOWNLOADS))
+            continue;
         struct sw_opt one[2] = {*o, {NULL, 0, 0, 0, NULL, NULL}};
         sw_cmdline_print(f, one);
     }
+}
+
+/*
+ * The hidden `slipway --completion bash|zsh`: the completion script, made
+ * from the command table and the option tables (the build installs it).
+ */
+static int
+print_completion(const char *shell, struct sw_error *err)
+{
+    static const char *const phases[] = {SW_HOOK_PHASE_PRE_PROMOTE, SW_HOOK_PHASE_POST_PROMOTE,
+                                         NULL};
+    static const struct sw_cmdline_values values[] = {{"PHASE", phases}};
+    static const char *const extra[] = {"--version", NULL};
+    struct sw_cmdline_cmd cmds[N_COMMANDS];
+    struct sw_cmdline_prog prog;
+
+    memset(cmds, 0, sizeof(cmds));
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        size_t k = 0;
+        cmds[i].name = commands[i].name;
+        cmds[i].synopsis = commands[i].args;
+        cmds[i].summary = commands[i].summary;
+        cmds[i].groups[0] = commands[i].opts;
+        if (!(commands[i].flags & SW_CLI_JSON))
+            cmds[i].skip[k++] = "json";
+        if (!(commands[i].flags & SW_CLI_DOWNLOADS))
+            cmds[i].skip[k++] = "progress-fd";
+    }
+    memset(&prog, 0, sizeof(prog));
+    prog.name = "slipway";
+    prog.globals = global_opts;
+    prog.extra_globals = extra;
+    prog.cmds = cmds;
+    prog.n_cmds = N_COMMANDS;
+    prog.values = values;
+    prog.n_values = sizeof(values) / sizeof(values[0]);
+    return sw_cmdline_completion(stdout, &prog, shell, err);
 }
 
 static const struct sw_cli_cmd *
@@ -276,8 +330,9 @@ report_error(struct sw_cli *cli, int r)
         sw_error_set(&cli->err, r, "%s", sw_strerror(r));
     sw_log_sw_error(&cli->err);
     if (cli->json && cli->cmd) {
-        json_t *o = json_pack("{s:{s:i,s:s,s:s}}", "error", "code", cli->err.code, "name",
-                              sw_errcode_name(cli->err.code), "message", cli->err.msg);
+        json_t *o = json_pack("{s:i,s:{s:i,s:s,s:s}}", "schema", SW_JSON_SCHEMA, "error", "code",
+                              cli->err.code, "name", sw_errcode_name(cli->err.code), "message",
+                              cli->err.msg);
         if (o) {
             json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
             fputc('\n', stdout);
@@ -350,6 +405,13 @@ sw_cli_main(int argc, char **argv)
         printf("slipway %s\n", SW_VERSION);
         return SW_EXIT_OK;
     }
+    if (argc >= 2 && strcmp(argv[1], "--completion") == 0) {
+        r = argc == 3 ? print_completion(argv[2], &cli.err)
+                      : sw_error_set(&cli.err, SW_E_USAGE, "usage: slipway --completion bash|zsh");
+        if (r < 0)
+            sw_log_sw_error(&cli.err);
+        return r < 0 ? sw_cli_exit_code(r) : SW_EXIT_OK;
+    }
     help = parse_options(&cli, NULL, argc, argv, &global);
     first = global.next;
     sw_cmdline_release(&global);
@@ -397,6 +459,10 @@ sw_cli_main(int argc, char **argv)
     nargs = cli.line.n_args;
     if (r == 0 && cli.json && !(cli.cmd->flags & SW_CLI_JSON))
         r = sw_error_set(&cli.err, SW_E_USAGE, "%s: --json is not supported here", cli.cmd->name);
+    if (r == 0 && cli.progress_fd >= 0 && !(cli.cmd->flags & SW_CLI_DOWNLOADS))
+        r = sw_error_set(&cli.err, SW_E_USAGE,
+                         "%s: --progress-fd is not supported here: this command downloads nothing",
+                         cli.cmd->name);
     if (r < 0) {
         report_error(&cli, r);
         fprintf(stderr, "Run 'slipway %s --help' for usage.\n", cli.cmd->name);

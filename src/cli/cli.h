@@ -21,10 +21,11 @@
 int sw_cli_exit_code(int r);
 
 enum sw_cli_flags {
-    SW_CLI_CONFIG = 1 << 0, /* load the configuration */
-    SW_CLI_STORE = 1 << 1,  /* open (create) the state store; implies CONFIG */
-    SW_CLI_LOCK = 1 << 2,   /* hold STATE_DIR/lock for the whole command */
-    SW_CLI_JSON = 1 << 3,   /* reports: accepts --json */
+    SW_CLI_CONFIG = 1 << 0,    /* load the configuration */
+    SW_CLI_STORE = 1 << 1,     /* open (create) the state store; implies CONFIG */
+    SW_CLI_LOCK = 1 << 2,      /* hold STATE_DIR/lock for the whole command */
+    SW_CLI_JSON = 1 << 3,      /* reports: accepts --json */
+    SW_CLI_DOWNLOADS = 1 << 4, /* downloads: accepts --progress-fd (refused elsewhere, exit 2) */
 };
 
 struct sw_cli;
@@ -70,6 +71,31 @@ int sw_cli_progress(struct sw_cli *cli, struct sw_progress **ret_progress);
 
 /* Print a JSON value on stdout (indented, one newline) and drop the reference. */
 int sw_cli_print_json(struct sw_cli *cli, json_t *v);
+
+struct sw_trust;
+struct sw_trust_fetching;
+
+/* A sw_trust_fetching_fn labelling the downloads of a struct sw_progress (ctx). */
+void sw_cli_progress_fetching(void *ctx, const struct sw_trust_fetching *what);
+
+/*
+ * A clock this far (seconds) after the newest verified timestamp looks
+ * wrong rather than the mirror stale (docs/trust.md, "Expired metadata").
+ */
+#define SW_CLI_CLOCK_FAR_AHEAD (30LL * 86400)
+
+/* status marks a trusted role that expires within this many seconds (fixed: 24 h). */
+#define SW_CLI_EXPIRY_WARNING (24LL * 3600)
+
+/* A duration for a person: "40 s", "5 min", "3 h", "2 d" (the sign is dropped). */
+void sw_cli_duration(long long secs, char *out, size_t n);
+
+/*
+ * When r is -SW_E_EXPIRED and t found a role expired, append to cli->err
+ * who must act (the mirror looks stale, or the local clock looks wrong),
+ * the machine's time used and the role's expiry. Returns r.
+ */
+int sw_cli_explain_expiry(struct sw_cli *cli, const struct sw_trust *t, int r);
 
 /* Entry point of the slipway program. */
 int sw_cli_main(int argc, char **argv);

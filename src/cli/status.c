@@ -11,7 +11,9 @@
 
 #include <slipway/log.h>
 #include <slipway/slot.h>
+#include <slipway/metadata.h>
 #include <slipway/text.h>
+#include <slipway/trust.h>
 #include <slipway/update.h>
 
 #include <stdio.h>
@@ -48,6 +50,7 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
     struct sw_error berr = SW_ERROR_INIT;
     int have_pending = 0, have_checks = 0;
     struct sw_store_hook_phase checks;
+    time_t now;
     int r;
 
     (void)argc;
@@ -81,6 +84,10 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
     for (size_t i = 0; i < n_slots; i++)
         if (strcmp(slots[i].state, "active") == 0)
             active = slots[i].name;
+    /* expiry marks at the time the trust engine would use (never below the floor) */
+    r = sw_trust_now(cli->store, &now, NULL, &cli->err);
+    if (r < 0)
+        goto out;
 
     if (cli->json) {
         json_t *o = json_object(), *js = json_array(), *jm = json_array(), *jmir = json_array();
@@ -153,10 +160,19 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
             json_object_set_new(o, "consistent", json_boolean(v.n_problems == 0));
             json_object_set_new(o, "problems", jp);
         }
-        for (size_t i = 0; i < n_meta; i++)
-            json_array_append_new(jm, json_pack("{s:s,s:I,s:s}", "role", meta[i].role, "version",
-                                                (json_int_t)meta[i].version, "expires",
-                                                meta[i].expires));
+        for (size_t i = 0; i < n_meta; i++) {
+            time_t exp;
+            int known = meta[i].expires && sw_md_parse_time(meta[i].expires, &exp) == 0;
+            long long in = known ? (long long)(exp - now) : 0;
+            json_array_append_new(
+                jm, json_pack("{s:s,s:I,s:s,s:o,s:o,s:o}", "role", meta[i].role, "version",
+                              (json_int_t)meta[i].version, "expires",
+                              meta[i].expires ? meta[i].expires : "", "expired",
+                              known ? json_boolean(in <= 0) : json_null(), "expires_in_s",
+                              known ? json_integer(in) : json_null(), "expires_soon",
+                              known ? json_boolean(in > 0 && in <= SW_CLI_EXPIRY_WARNING)
+                                    : json_null()));
+        }
         json_object_set_new(o, "trusted_metadata", jm);
         for (size_t i = 0; i < cfg->n_mirrors; i++)
             json_array_append_new(jmir, json_pack("{s:s,s:s,s:s,s:b}", "name", cfg->mirrors[i].name,
@@ -210,9 +226,21 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
                        "trust:        no trusted root; run 'slipway init --root ROOT.json'\n");
     } else {
         sw_text_printf(stdout, "trusted metadata:\n");
-        for (size_t i = 0; i < n_meta; i++)
-            sw_text_printf(stdout, "  %-12s version %-6lld expires %s\n", meta[i].role,
-                           (long long)meta[i].version, meta[i].expires);
+        for (size_t i = 0; i < n_meta; i++) {
+            time_t exp;
+            char mark[64] = "", d[32];
+            if (meta[i].expires && sw_md_parse_time(meta[i].expires, &exp) == 0) {
+                long long in = (long long)(exp - now);
+                sw_cli_duration(in, d, sizeof(d));
+                if (in <= 0)
+                    snprintf(mark, sizeof(mark), "  ! EXPIRED %s ago", d);
+                else if (in <= SW_CLI_EXPIRY_WARNING)
+                    snprintf(mark, sizeof(mark), "  ! expires in %s", d);
+            }
+            sw_text_printf(stdout, "  %-12s version %-6lld expires %s%s\n", meta[i].role,
+                           (long long)meta[i].version, meta[i].expires ? meta[i].expires : "-",
+                           mark);
+        }
     }
     sw_text_printf(stdout, "mirrors:      %s\n", cfg->n_mirrors ? "" : "(none configured)");
     for (size_t i = 0; i < cfg->n_mirrors; i++)

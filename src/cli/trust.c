@@ -17,9 +17,11 @@
 #include <slipway/trust.h>
 
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *
 sw_cli_metadata_dir(struct sw_cli *cli)
@@ -41,33 +43,221 @@ trust_config(struct sw_cli *cli, const char *mdir, struct sw_fetch *fetch,
     tc->max_target_size = cli->cfg->max_target_size;
 }
 
+void
+sw_cli_progress_fetching(void *ctx, const struct sw_trust_fetching *what)
+{
+    sw_progress_set_item(ctx, what->role, what->target, what->probe);
+}
+
+/* --- the clock and expiry ------------------------------------------------------------ */
+
+void
+sw_cli_duration(long long secs, char *out, size_t n)
+{
+    long long a = secs < 0 ? -secs : secs;
+    if (a < 120)
+        snprintf(out, n, "%lld s", a);
+    else if (a < 2 * 3600)
+        snprintf(out, n, "%lld min", a / 60);
+    else if (a < 2 * 86400)
+        snprintf(out, n, "%lld h", a / 3600);
+    else
+        snprintf(out, n, "%lld d", a / 86400);
+}
+
+/* The clock floor kept in the store: 1 with *ret_floor, 0 when none is set. */
+static int
+clock_floor(struct sw_cli *cli, time_t *ret_floor)
+{
+    char *v = NULL, *end;
+    long long f;
+    if (!cli->store || sw_store_setting_get(cli->store, "time-floor", &v, NULL) < 0)
+        return 0;
+    f = strtoll(v, &end, 10);
+    if (*end || end == v) {
+        free(v);
+        return 0;
+    }
+    free(v);
+    *ret_floor = (time_t)f;
+    return 1;
+}
+
 /* Read the clock (never below the freeze floor) and say so when it is behind. */
 static int
 clock_now(struct sw_cli *cli, time_t *ret_now)
 {
     int behind = 0;
+    time_t clock = time(NULL);
     int r = sw_trust_now(cli->store, ret_now, &behind, &cli->err);
     if (r < 0)
         return r;
     if (behind) {
-        char floor[21];
+        char floor[21], now[21], d[32];
         sw_md_format_time(*ret_now, floor);
-        sw_log_warning("the clock is behind the last verified time; using %s so expired "
-                       "metadata cannot come back",
-                       floor);
+        sw_md_format_time(clock, now);
+        sw_cli_duration((long long)(*ret_now - clock), d, sizeof(d));
+        sw_log_warning("the clock is behind the last verified time: the local clock says %s, "
+                       "%s before the clock floor %s (when the newest timestamp was verified); "
+                       "using %s so expired metadata cannot come back; set the clock, or if it "
+                       "is right reset the floor with 'slipway init --reset-clock-floor'",
+                       now, d, floor, floor);
     }
     return 0;
 }
 
+/* What the publisher runs to renew a role that expired on the mirror. */
+static void
+renew_hint(const char *role, char *out, size_t n)
+{
+    if (strcmp(role, "timestamp") == 0)
+        snprintf(out, n, "'slipway-repo timestamp DIR'");
+    else if (strcmp(role, "snapshot") == 0)
+        snprintf(out, n, "'slipway-repo snapshot DIR'");
+    else
+        snprintf(out, n, "'slipway-repo renew DIR %.64s' and 'slipway-repo commit DIR'", role);
+}
+
+int
+sw_cli_explain_expiry(struct sw_cli *cli, const struct sw_trust *t, int r)
+{
+    const char *role;
+    time_t expires, floor = 0, clock = time(NULL), used;
+    int have_floor;
+    char te[21], tu[21], tc[21], tf[21], ago[32], gap[32], hint[160];
+    size_t n;
+
+    if (r != -SW_E_EXPIRED || !sw_trust_expired(t, &role, &expires))
+        return r;
+    have_floor = clock_floor(cli, &floor);
+    used = have_floor && floor > clock ? floor : clock;
+    sw_md_format_time(expires, te);
+    sw_md_format_time(used, tu);
+    sw_md_format_time(clock, tc);
+    sw_md_format_time(floor, tf);
+    sw_cli_duration((long long)(used - expires), ago, sizeof(ago));
+    renew_hint(role, hint, sizeof(hint));
+    n = strlen(cli->err.msg);
+    if (!have_floor) {
+        snprintf(cli->err.msg + n, sizeof(cli->err.msg) - n,
+                 "; the machine's time used is %s (UTC), role '%.64s' expired at %s, %s "
+                 "before; no timestamp was verified yet to compare the clock with: if the "
+                 "local clock is right the mirror is stale and the publisher must run %s; "
+                 "otherwise set the clock",
+                 tu, role, te, ago, hint);
+    } else if (clock < floor) {
+        sw_cli_duration((long long)(floor - clock), gap, sizeof(gap));
+        snprintf(cli->err.msg + n, sizeof(cli->err.msg) - n,
+                 "; the local clock looks wrong: the machine's time used is %s (UTC), the clock "
+                 "floor, because the clock (%s) is %s behind it; role '%.64s' expired at %s; "
+                 "set the clock (NTP), or if it is right reset the floor with 'slipway init "
+                 "--reset-clock-floor'",
+                 tu, tc, gap, role, te);
+    } else if (clock - floor > SW_CLI_CLOCK_FAR_AHEAD) {
+        sw_cli_duration((long long)(clock - floor), gap, sizeof(gap));
+        snprintf(cli->err.msg + n, sizeof(cli->err.msg) - n,
+                 "; the local clock looks wrong: the machine's time used is %s (UTC), %s after "
+                 "the newest verified timestamp (%s), and role '%.64s' expired at %s, %s "
+                 "before; set the clock (NTP); if it is right (this machine was offline that "
+                 "long) the mirror is stale and the publisher must run %s",
+                 tu, gap, tf, role, te, ago, hint);
+    } else {
+        sw_cli_duration((long long)(clock - floor), gap, sizeof(gap));
+        snprintf(cli->err.msg + n, sizeof(cli->err.msg) - n,
+                 "; the mirror looks stale: role '%.64s' expired at %s, %s before the machine's "
+                 "time used, %s (UTC), which agrees with the newest verified timestamp (%s, "
+                 "%s earlier); the publisher must run %s and the mirrors must sync",
+                 role, te, ago, tu, tf, gap, hint);
+    }
+    return r;
+}
+
 /* --- init ------------------------------------------------------------------------ */
 
-enum { OPT_INIT_ROOT = 1, OPT_INIT_FORCE };
+enum { OPT_INIT_ROOT = 1, OPT_INIT_FORCE, OPT_INIT_RESET_FLOOR, OPT_INIT_YES };
 
 const struct sw_opt sw_cli_init_opts[] = {
     {"root", 0, 1, OPT_INIT_ROOT, "FILE", "the root metadata to trust (required)"},
     {"force", 0, 0, OPT_INIT_FORCE, NULL, "replace the trusted root and forget all trust"},
+    {"reset-clock-floor", 0, 0, OPT_INIT_RESET_FLOOR, NULL,
+     "lower the clock floor to the local clock (asks; recorded)"},
+    {"yes", 0, 0, OPT_INIT_YES, NULL, "confirm --reset-clock-floor without asking"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
+
+/* Asked on a terminal: did the operator type "yes"? */
+static int
+confirmed_on_terminal(const char *question)
+{
+    char line[16];
+    if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+        return 0;
+    fprintf(stderr, "%s Type 'yes' to go on: ", question);
+    fflush(stderr);
+    if (!fgets(line, sizeof(line), stdin))
+        return 0;
+    line[strcspn(line, "\r\n")] = '\0';
+    return strcmp(line, "yes") == 0;
+}
+
+/*
+ * `slipway init --reset-clock-floor`: the floor (the time the newest
+ * timestamp was verified) becomes the local clock, after a confirmation,
+ * recorded as a "clock-floor-reset" event with the actor and both times.
+ */
+static int
+reset_clock_floor(struct sw_cli *cli)
+{
+    time_t floor = 0, clock = time(NULL);
+    char tf[21], tc[21], v[24], reason[160], detail[160];
+    struct sw_store_event ev;
+    struct passwd *pw = getpwuid(geteuid());
+    char actor[96];
+    int r;
+
+    if (!clock_floor(cli, &floor)) {
+        if (cli->json)
+            return sw_cli_print_json(
+                cli, json_pack("{s:b,s:n,s:n,s:n}", "reset", 0, "old_floor", "new_floor", "actor"));
+        printf("no clock floor is set (no timestamp was verified yet): nothing to reset\n");
+        return 0;
+    }
+    sw_md_format_time(floor, tf);
+    sw_md_format_time(clock, tc);
+    if (!sw_cli_opt_flag(cli, OPT_INIT_YES)) {
+        char q[160];
+        snprintf(q, sizeof(q), "Reset the clock floor from %s to the local clock %s?", tf, tc);
+        if (!confirmed_on_terminal(q))
+            return sw_error_set(&cli->err, SW_E_USAGE,
+                                "init: not resetting the clock floor (%s; the local clock is "
+                                "%s) without confirmation: give --yes, or type 'yes' on a "
+                                "terminal",
+                                tf, tc);
+    }
+    if (pw && pw->pw_name)
+        snprintf(actor, sizeof(actor), "user:%s", pw->pw_name);
+    else
+        snprintf(actor, sizeof(actor), "uid:%u", (unsigned)geteuid());
+    snprintf(v, sizeof(v), "%lld", (long long)clock);
+    snprintf(reason, sizeof(reason), "clock floor reset from %s to the local clock %s", tf, tc);
+    snprintf(detail, sizeof(detail), "{\"old_floor\":\"%s\",\"new_floor\":\"%s\"}", tf, tc);
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = "clock-floor-reset";
+    ev.actor = actor;
+    ev.reason = reason;
+    ev.detail = detail;
+    r = sw_store_setting_set(cli->store, "time-floor", v, &cli->err);
+    if (r == 0)
+        r = sw_store_event_add(cli->store, &ev, &cli->err);
+    if (r < 0)
+        return sw_error_prefix(&cli->err, "init: resetting the clock floor: ");
+    sw_log_notice("%s (by %s)", reason, actor);
+    if (cli->json)
+        return sw_cli_print_json(cli, json_pack("{s:b,s:s,s:s,s:s}", "reset", 1, "old_floor", tf,
+                                                "new_floor", tc, "actor", actor));
+    printf("%s\n", reason);
+    return 0;
+}
 
 int
 sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
@@ -84,6 +274,14 @@ sw_cmd_init(struct sw_cli *cli, int argc, char **argv)
 
     (void)argc;
     (void)argv;
+    if (sw_cli_opt_flag(cli, OPT_INIT_RESET_FLOOR)) {
+        if (root_file || force)
+            return sw_error_set(&cli->err, SW_E_USAGE,
+                                "init: --reset-clock-floor goes without --root and --force");
+        return reset_clock_floor(cli);
+    }
+    if (sw_cli_opt_flag(cli, OPT_INIT_YES))
+        return sw_error_set(&cli->err, SW_E_USAGE, "init: --yes goes with --reset-clock-floor");
     if (!root_file)
         return sw_error_set(&cli->err, SW_E_USAGE, "init: --root FILE is required");
     r = sw_fs_read_file(root_file, (size_t)cli->cfg->max_root_size, &bytes, &len, &cli->err);
@@ -161,6 +359,7 @@ open_trust(struct sw_cli *cli, int with_fetch, char **ret_mdir, struct sw_fetch 
     if (progress) {
         tc.progress = sw_progress_fetch;
         tc.progress_ctx = progress;
+        tc.fetching = sw_cli_progress_fetching;
     }
     return sw_trust_open(&tc, ret_trust, &cli->err);
 }
@@ -201,6 +400,7 @@ record_refresh(struct sw_cli *cli, const struct sw_trust_report *rep,
                               json_pack("{s:s,s:I,s:I}", "role", rep->changes[i].role,
                                         "old_version", (json_int_t)rep->changes[i].old_version,
                                         "new_version", (json_int_t)rep->changes[i].new_version));
+    json_object_set_new(detail, "ok", json_boolean(ok));
     json_object_set_new(detail, "roles", roles);
     json_object_set_new(detail, "requests", json_integer(rep->requests));
     if (n_skips)
@@ -266,6 +466,7 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
         goto out;
     r = sw_trust_refresh(t, now, &rep, &cli->err);
     if (r < 0) {
+        sw_cli_explain_expiry(cli, t, r);
         record_refresh(cli, &rep, NULL, 0, 0);
         sw_error_prefix(&cli->err, "refresh: ");
         goto out;
@@ -275,6 +476,7 @@ sw_cmd_refresh(struct sw_cli *cli, int argc, char **argv)
     r = sw_trust_fetch_delegated(t, &n_delegated, &skips, &n_skips, &cli->err);
     rep.requests += sw_trust_requests(t) - before;
     if (r < 0) {
+        sw_cli_explain_expiry(cli, t, r);
         record_refresh(cli, &rep, NULL, 0, 0);
         sw_error_prefix(&cli->err, "refresh: delegated roles: ");
         goto out;
@@ -440,6 +642,57 @@ target_json(const char *path, const struct target_view *v)
     return o;
 }
 
+/*
+ * When the newest refresh recorded in the store failed, say when and why:
+ * appended to cli->err when what it kept cannot be used (in_error), else a
+ * warning that what is shown was verified before.
+ */
+static void
+last_refresh_failure(struct sw_cli *cli, int in_error)
+{
+    struct sw_store_event_row *ev = NULL;
+    const struct sw_store_event_row *last = NULL;
+    size_t n = 0;
+    int failed = 0;
+
+    if (sw_store_events_list(cli->store, 0, &ev, &n, NULL) < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ev[i].kind, "refresh") == 0)
+            last = &ev[i];
+    if (last) {
+        json_t *d = last->detail ? json_loads(last->detail, 0, NULL) : NULL;
+        const json_t *ok = d ? json_object_get(d, "ok") : NULL;
+        failed = json_is_boolean(ok) ? !json_is_true(ok)
+                                     : !last->reason || strncmp(last->reason, "refreshed", 9) != 0;
+        json_decref(d);
+    }
+    if (failed) {
+        char at[21];
+        const char *why = last->reason ? last->reason : "(no reason recorded)";
+        sw_md_format_time((time_t)last->at, at);
+        if (in_error) {
+            /* who must act is said once, for now: the refresh's own verdict is cut */
+            static const char *const verdicts[] = {"; the mirror looks stale",
+                                                   "; the local clock looks wrong"};
+            size_t len = strlen(cli->err.msg), keep = strlen(why);
+            for (size_t i = 0; i < 2; i++) {
+                const char *v = strstr(why, verdicts[i]);
+                if (v && (size_t)(v - why) < keep &&
+                    (strstr(cli->err.msg, verdicts[0]) || strstr(cli->err.msg, verdicts[1])))
+                    keep = (size_t)(v - why);
+            }
+            snprintf(cli->err.msg + len, sizeof(cli->err.msg) - len,
+                     "; the last refresh, at %s, failed: %.*s", at, (int)keep, why);
+        } else {
+            sw_log_warning("the last refresh, at %s, failed: %s; what follows was verified "
+                           "before it",
+                           at, why);
+        }
+    }
+    sw_store_events_free(ev, n);
+}
+
 /* Open what the last refresh kept (no network) and this machine's offer view. */
 static int
 open_offline(struct sw_cli *cli, char **ret_mdir, struct sw_fetch **ret_fetch,
@@ -453,8 +706,12 @@ open_offline(struct sw_cli *cli, char **ret_mdir, struct sw_fetch **ret_fetch,
     if (r < 0)
         return r;
     r = sw_trust_load_local(*ret_trust, now, &cli->err);
-    if (r < 0)
+    if (r < 0) {
+        sw_cli_explain_expiry(cli, *ret_trust, r);
+        last_refresh_failure(cli, 1);
         return r;
+    }
+    last_refresh_failure(cli, 0);
     r = installed_version(cli, ret_installed);
     if (r < 0)
         return r;

@@ -132,6 +132,7 @@ pipeline_trust(struct pipeline *p)
     if (p->progress) {
         tc.progress = sw_progress_fetch;
         tc.progress_ctx = p->progress;
+        tc.fetching = sw_cli_progress_fetching;
     }
     r = sw_trust_open(&tc, &p->trust, &cli->err);
     if (r < 0)
@@ -141,7 +142,7 @@ pipeline_trust(struct pipeline *p)
         return r;
     r = sw_trust_load_local(p->trust, now, &cli->err);
     if (r < 0)
-        return r;
+        return sw_cli_explain_expiry(cli, p->trust, r);
     return sw_fs_private_dir(p->downloads, &cli->err);
 }
 
@@ -789,6 +790,7 @@ fetch_step(struct pipeline *p, const char *want, int allow_downgrade, int stagin
     int r;
 
     r = pipeline_trust(p);
+    sw_progress_set_target_steps(p->progress, staging ? 2 : 1); /* stage: download, extract */
     if (r < 0)
         return r;
     r = sw_update_view_read(&p->uc, v, &cli->err);
@@ -975,6 +977,7 @@ sw_cmd_stage(struct sw_cli *cli, int argc, char **argv)
     memset(&sp, 0, sizeof(sp));
     sp.pr = p.progress;
     sp.target = ch.target;
+    sw_progress_set_extract(p.progress, ch.target);
     gettimeofday(&sp.t0, NULL);
     r = sw_update_stage(&p.uc, &u, slot, path, ch.info, &lim, stage_progress_fn, &sp, &stats,
                         &cli->err);
@@ -1189,6 +1192,38 @@ print_event_detail(const json_t *d)
     }
 }
 
+/* The clock-floor resets (slipway init --reset-clock-floor): printed, or as JSON. */
+static json_t *
+clock_events(struct sw_cli *cli, int json)
+{
+    struct sw_store_event_row *ev = NULL;
+    size_t n = 0;
+    json_t *a = json_array();
+
+    if (sw_store_events_list(cli->store, 0, &ev, &n, NULL) < 0)
+        return a;
+    for (size_t i = 0; i < n; i++) {
+        char at[21];
+        json_t *d;
+        if (strcmp(ev[i].kind, "clock-floor-reset") != 0)
+            continue;
+        fmt_time(ev[i].at, at);
+        d = ev[i].detail ? json_loads(ev[i].detail, 0, NULL) : NULL;
+        if (json)
+            json_array_append_new(
+                a, json_pack("{s:s,s:s,s:o,s:o,s:o}", "at", at, "actor", ev[i].actor, "old_floor",
+                             jstr(json_string_value(json_object_get(d, "old_floor"))), "new_floor",
+                             jstr(json_string_value(json_object_get(d, "new_floor"))), "reason",
+                             jstr(ev[i].reason)));
+        else
+            sw_text_printf(stdout, "%s clock-floor-reset by %s: %s\n", at, ev[i].actor,
+                           ev[i].reason ? ev[i].reason : "");
+        json_decref(d);
+    }
+    sw_store_events_free(ev, n);
+    return a;
+}
+
 int
 sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
 {
@@ -1310,10 +1345,13 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
         sw_store_events_free(ev, ne);
     }
     if (cli->json) {
-        r = sw_cli_print_json(cli, json_pack("{s:O}", "updates", jupd));
+        json_t *jclk = clock_events(cli, 1);
+        r = sw_cli_print_json(cli, json_pack("{s:O,s:o}", "updates", jupd, "clock_floor_resets",
+                                             jclk ? jclk : json_array()));
     } else {
         if (n == 0)
             sw_text_printf(stdout, "no updates yet\n");
+        json_decref(clock_events(cli, 0));
         r = 0;
     }
 out:

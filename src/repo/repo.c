@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,20 +487,21 @@ parse_options(struct sw_repo_cli *cli, const struct sw_repo_cmd *cmd, int argc, 
 
 /*
  * JSON on stdout, ASCII only (names from a repository hold no control byte
- * there); every report carries "schema" (the version of its field names,
- * documented in slipway-repo(1)), first when the command did not set it.
+ * there). Every object carries "schema": 1 first (slipway-repo(1), JSON
+ * OUTPUT), added here when the command's report lacks it.
  */
 static void
 print_json(json_t *v)
 {
+    json_t *o = NULL;
     char *text;
-    if (!json_object_get(v, "schema")) {
-        json_t *o = json_pack("{s:i}", "schema", SW_REPO_JSON_SCHEMA);
-        if (o && json_object_update(o, v) == 0 && json_object_clear(v) == 0)
-            json_object_update(v, o);
-        json_decref(o);
+    if (json_is_object(v) && !json_object_get(v, "schema")) {
+        o = json_pack("{s:i}", "schema", SW_JSON_SCHEMA);
+        if (o && json_object_update(o, (json_t *)(uintptr_t)v) == 0)
+            v = o;
     }
     text = sw_text_json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
     if (text) {
         fputs(text, stdout);
         fputc('\n', stdout);
@@ -526,6 +528,43 @@ report_error(struct sw_repo_cli *cli, int r)
     }
 }
 
+/*
+ * The hidden `slipway-repo --completion bash|zsh`: the completion script,
+ * made from the command table and the option groups (the build installs it).
+ */
+static int
+print_completion(const char *shell, struct sw_error *err)
+{
+    static const char *const kdf[] = {"interactive", "moderate", "sensitive", NULL};
+    static const char *const types[] = {"ed25519", "ecdsa", NULL};
+    static const struct sw_cmdline_values values[] = {{"LEVEL", kdf}, {"TYPE", types}};
+    static const char *const extra[] = {"--version", NULL};
+    struct sw_cmdline_cmd cmds[N_COMMANDS];
+    struct sw_cmdline_prog prog;
+
+    memset(cmds, 0, sizeof(cmds));
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        size_t g = 0;
+        cmds[i].name = commands[i].name;
+        cmds[i].synopsis = commands[i].args;
+        cmds[i].summary = commands[i].summary;
+        cmds[i].groups[g++] = commands[i].opts;
+        if (commands[i].flags & SW_REPO_F_KEYS)
+            cmds[i].groups[g++] = key_opts;
+        if (commands[i].flags & SW_REPO_F_EXPIRY)
+            cmds[i].groups[g++] = expiry_opts;
+    }
+    memset(&prog, 0, sizeof(prog));
+    prog.name = "slipway-repo";
+    prog.globals = global_opts;
+    prog.extra_globals = extra;
+    prog.cmds = cmds;
+    prog.n_cmds = N_COMMANDS;
+    prog.values = values;
+    prog.n_values = sizeof(values) / sizeof(values[0]);
+    return sw_cmdline_completion(stdout, &prog, shell, err);
+}
+
 int
 sw_repo_main(int argc, char **argv)
 {
@@ -539,6 +578,14 @@ sw_repo_main(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         printf("slipway-repo %s\n", SW_VERSION);
         return SW_REPO_EXIT_OK;
+    }
+    if (argc >= 2 && strcmp(argv[1], "--completion") == 0) {
+        r = argc == 3
+                ? print_completion(argv[2], &cli.err)
+                : sw_error_set(&cli.err, SW_E_USAGE, "usage: slipway-repo --completion bash|zsh");
+        if (r < 0)
+            sw_log_sw_error(&cli.err);
+        return r < 0 ? sw_repo_exit_code(r) : SW_REPO_EXIT_OK;
     }
     memset(&global, 0, sizeof(global));
     help = parse_options(&cli, NULL, argc, argv, &global);

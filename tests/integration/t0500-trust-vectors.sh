@@ -84,8 +84,9 @@ test_expect_success 'refresh --progress-fd writes one JSON object per download e
 	events = [json.loads(l) for l in open(sys.argv[1])]
 	done = [e["path"] for e in events if e["event"] == "done"]
 	assert done == ["timestamp.json", "1.snapshot.json", "1.targets.json"], done
-	# the probe for root 2 is a 404: a failover to no other mirror, then fail
-	assert any(e["event"] == "fail" and e["path"] == "2.root.json" for e in events), events
+	# the probe for root 2 is a 404: the expected end, "absent", not a failure
+	assert any(e["event"] == "absent" and e["path"] == "2.root.json" for e in events), events
+	assert not any(e["event"] == "fail" or "error" in e for e in events), events
 	assert all(e["mirror"] == "primary" for e in events)
 	PY
 '

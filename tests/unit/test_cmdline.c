@@ -158,13 +158,90 @@ test_print(void **state)
     free(path);
 }
 
+/* The completion script of a small program, as text */
+static char *
+completion_text(const char *shell, int *ret_r)
+{
+    static const char *const colours[] = {"red", "green", NULL};
+    static const struct sw_cmdline_values values[] = {{"COLOUR", colours}};
+    static const struct sw_opt paint_opts[] = {
+        {"colour", 0, 1, 1, "COLOUR", "which colour"},
+        {"mode", 0, 1, 2, "fast|slow", "how: it's fast or slow"},
+        {"out", 'o', 1, 3, "FILE", "where"},
+        {NULL, 0, 0, 0, NULL, NULL},
+    };
+    struct sw_cmdline_cmd cmds[2];
+    struct sw_cmdline_prog prog;
+    struct sw_error err = SW_ERROR_INIT;
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "out");
+    FILE *f = fopen(path, "w");
+    unsigned char *text;
+
+    assert_non_null(f);
+    memset(cmds, 0, sizeof(cmds));
+    cmds[0].name = "paint";
+    cmds[0].synopsis = "wall|door [--colour COLOUR]";
+    cmds[0].summary = "paint [it]: now";
+    cmds[0].groups[0] = paint_opts;
+    cmds[1].name = "show";
+    cmds[1].synopsis = "FILE";
+    cmds[1].summary = "show a file";
+    cmds[1].skip[0] = "json";
+    memset(&prog, 0, sizeof(prog));
+    prog.name = "tool-x";
+    prog.globals = global;
+    prog.cmds = cmds;
+    prog.n_cmds = 2;
+    prog.values = values;
+    prog.n_values = 1;
+    *ret_r = sw_cmdline_completion(f, &prog, shell, &err);
+    fclose(f);
+    text = tu_read(path, NULL);
+    tu_rmtree(dir);
+    free(dir);
+    free(path);
+    return (char *)text;
+}
+
+static void
+test_completion(void **state)
+{
+    int r;
+    char *b = completion_text("bash", &r), *z;
+    (void)state;
+    assert_int_equal(r, 0);
+    /* the function is named for bash: no '-' in it */
+    assert_non_null(strstr(b, "_tool_x() {"));
+    assert_non_null(strstr(b, "complete -F _tool_x tool-x"));
+    assert_non_null(strstr(b, "compgen -W 'paint show help'"));
+    assert_non_null(strstr(b, "--colour) COMPREPLY=($(compgen -W 'red green'"));
+    assert_non_null(strstr(b, "--mode) COMPREPLY=($(compgen -W 'fast slow'"));
+    assert_non_null(strstr(b, "-o|--out) COMPREPLY=($(compgen -f"));
+    assert_non_null(strstr(b, "-c|--config) COMPREPLY=($(compgen -f"));
+    assert_non_null(strstr(b, "compgen -W 'wall door'"));
+    /* show refuses --json: not offered there */
+    assert_non_null(strstr(b, "compgen -W ' --config -c --verbose -v'"));
+    free(b);
+    z = completion_text("zsh", &r);
+    assert_int_equal(r, 0);
+    assert_non_null(strstr(z, "#compdef tool-x\n"));
+    /* descriptions lose brackets and colons, quotes are closed and reopened */
+    assert_non_null(strstr(z, "'paint:paint (it), now'"));
+    assert_non_null(strstr(z, "'--mode[how, it'\\''s fast or slow]:fast|slow:(fast slow)'"));
+    assert_non_null(strstr(z, "'--colour[which colour]:COLOUR:(red green)'"));
+    assert_non_null(strstr(z, "'1: :(wall door)'"));
+    free(z);
+    free(completion_text("fish", &r));
+    assert_int_equal(r, -SW_E_USAGE);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mixed),       cmocka_unit_test(test_stop_at_first_argument),
         cmocka_unit_test(test_double_dash), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_print),
+        cmocka_unit_test(test_print),       cmocka_unit_test(test_completion),
     };
     return cmocka_run_group_tests(tests, NULL, free_copies);
 }
