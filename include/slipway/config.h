@@ -65,6 +65,8 @@ struct sw_config {
     unsigned hook_timeout;
     struct sw_strlist hook_dirs; /* searched in order; later ones override */
     int canary;
+    char *maintenance_window; /* [slipway] maintenance-window as written (sw_window_parse);
+                               * NULL or "" = always */
 
     /* [fetch] */
     unsigned connect_timeout;    /* seconds */
