@@ -77,6 +77,8 @@ struct sw_config {
     uint64_t hook_output_max;    /* bytes of a hook's output kept */
     char *hook_lib;              /* path of hook-lib.sh (SLIPWAY_HOOK_LIB) */
     int canary;
+    char *maintenance_window; /* [slipway] maintenance-window as written (sw_window_parse);
+                               * NULL or "" = always */
 
     /* [fetch] */
     unsigned connect_timeout;    /* seconds */
