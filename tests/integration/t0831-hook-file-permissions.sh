@@ -44,9 +44,20 @@ test_expect_success 'a clean slot passes: sticky world-writable dirs, setgid dir
     test "$(tree_state "$S")" = "$before"
 '
 
-test_expect_success 'unconfigured, the allow-list is empty: a setuid passwd fails' '
+test_expect_success 'unconfigured, the Debian programs are allowed and nothing else' '
     mkslot &&
+    expect_code 0 run_hook "$S" "" &&
+    test "$(finding_status "setuid usr/bin/passwd")" = pass &&
+    cp "$S/usr/bin/passwd" "$S/usr/bin/passwd-evil" && chmod 4755 "$S/usr/bin/passwd-evil" &&
     expect_code 1 run_hook "$S" "" &&
+    test "$(finding_status "setuid usr/bin/passwd-evil")" = fail &&
+    test "$(finding_status "setuid usr/bin/passwd")" = pass &&
+    rm -f "$S/usr/bin/passwd-evil"
+'
+
+test_expect_success 'setuid-allow = none: a setuid passwd fails' '
+    mkslot &&
+    expect_code 1 run_hook "$S" "" SLIPWAY_OPT_SETUID_ALLOW=none &&
     test "$(finding_status "setuid usr/bin/passwd")" = fail &&
     finding_detail "setuid usr/bin/passwd" | grep -F "mode 4755" &&
     test "$(count_status fail)" = 1
