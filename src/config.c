@@ -406,6 +406,8 @@ static const struct conf_item conf_items[] = {
     {SECT_SLIPWAY, "hook-timeout", parse_seconds, CFG(hook_timeout)},
     {SECT_SLIPWAY, "hook-dirs", parse_pathlist, CFG(hook_dirs)},
     {SECT_SLIPWAY, "canary", parse_bool, CFG(canary)},
+    {SECT_SLIPWAY, "update-timeout", parse_seconds, CFG(update_timeout)},
+    {SECT_SLIPWAY, "metrics-file", parse_abspath, CFG(metrics_file)},
     {SECT_FETCH, "connect-timeout", parse_seconds, CFG(connect_timeout)},
     {SECT_FETCH, "timeout", parse_seconds, CFG(timeout)},
     {SECT_FETCH, "low-speed-limit", parse_uint, CFG(low_speed_limit)},
@@ -631,6 +633,7 @@ static int
 set_defaults(struct sw_config *cfg)
 {
     cfg->hook_timeout = 60;
+    cfg->update_timeout = 3600;
     sw_bundle_limits_init(&cfg->stage);
     cfg->connect_timeout = 30;
     cfg->timeout = 0;
@@ -1187,6 +1190,7 @@ sw_config_free(struct sw_config *cfg)
     free(cfg->slot_a);
     free(cfg->slot_b);
     free(cfg->current);
+    free(cfg->metrics_file);
     for (size_t i = 0; i < cfg->hook_dirs.n; i++)
         free(cfg->hook_dirs.v[i]);
     free(cfg->hook_dirs.v);

@@ -65,6 +65,12 @@ struct sw_config {
     unsigned hook_timeout;
     struct sw_strlist hook_dirs; /* searched in order; later ones override */
     int canary;
+    unsigned update_timeout; /* seconds, one `slipway update` run; 0 = none */
+    char *metrics_file;      /* Prometheus text file `slipway update` writes; NULL = none */
+
+    /* set by code, not a key: CLOCK_MONOTONIC seconds a whole run must end by (0 = none),
+       passed to every fetcher made from this configuration */
+    double deadline;
 
     /* [fetch] */
     unsigned connect_timeout;    /* seconds */
