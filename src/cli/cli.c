@@ -70,6 +70,9 @@ static const struct sw_cli_cmd commands[] = {
      sw_cmd_rollback, "[--reason TEXT]", "switch back to the previous version in the other slot"},
     {"history", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_history_opts, sw_cmd_history,
      "[--limit N]", "every update with its transitions, timings, actor and reason"},
+    {"update", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_update_opts, sw_cmd_update,
+     "[--stage-only | --promote-only] [--dry-run] [--timeout SECONDS] [--metrics-file FILE]",
+     "the whole pipeline for a timer: refresh, choose, fetch, stage, check, promote, commit"},
     {"hooks", 1, 1, SW_CLI_CONFIG | SW_CLI_JSON, sw_cli_hooks_opts, sw_cmd_hooks,
      "list [--phase PHASE]", "the test hooks of each phase: path, origin, masked, required"},
     {"config", 1, 1, SW_CLI_JSON, NULL, sw_cmd_config, "check",
@@ -283,8 +286,8 @@ lock_write_holder(int fd)
         sw_log_debug("cannot write the lock holder's pid");
 }
 
-static int
-take_lock(struct sw_cli *cli)
+int
+sw_cli_lock(struct sw_cli *cli)
 {
     char *path = sw_fs_join(cli->cfg->state_dir, "lock");
     int fd;
@@ -368,7 +371,7 @@ prepare(struct sw_cli *cli, int *ret_store_failed)
             return sw_error_prefix(&cli->err, "state directory: ");
     }
     if (cmd->flags & SW_CLI_LOCK) {
-        r = take_lock(cli);
+        r = sw_cli_lock(cli);
         if (r < 0)
             return r;
     }

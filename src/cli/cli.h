@@ -95,6 +95,12 @@ extern const struct sw_opt sw_cli_fetch_opts[];
 extern const struct sw_opt sw_cli_stage_opts[];
 extern const struct sw_opt sw_cli_rollback_opts[];
 extern const struct sw_opt sw_cli_history_opts[];
+/*
+ * Take STATE_DIR/lock (flock, not waiting) and write "pid N" and "since
+ * TIME" into it; -SW_E_BUSY naming the holder's pid and start when another
+ * slipway holds it. Commands with SW_CLI_LOCK have it taken by the frame.
+ */
+int sw_cli_lock(struct sw_cli *cli);
 /* Recover an interrupted update (every command that holds the lock, on start). */
 int sw_cli_recover(struct sw_cli *cli);
 struct sw_offer_device;
