@@ -78,6 +78,7 @@ struct run {
     json_t *steps;    /* [{"step", "ms", "result"}] */
     json_t *hooks;    /* {"pre-promote": [...], "post-promote": [...]} */
     json_t *warnings; /* lines worth knowing that did not stop the run */
+    double duration; /* seconds, set when the run is over */
     /* the step being timed */
     const char *step;
     double step_t0;
@@ -741,8 +742,7 @@ summary_json(struct run *run)
     json_object_set_new(o, "to", jstr(run->to));
     json_object_set_new(o, "txn", json_string(run->txn));
     json_object_set_new(o, "started_at", json_integer((json_int_t)run->started_at));
-    json_object_set_new(o, "duration_ms",
-                        json_integer((json_int_t)((mono_s() - run->t0) * 1000.0 + 0.5)));
+    json_object_set_new(o, "duration_ms", json_integer((json_int_t)(run->duration * 1000.0 + 0.5)));
     json_object_set_new(o, "dry_run", json_boolean(run->dry_run));
     json_object_set_new(o, "mode",
                         json_string(run->stage_only     ? "stage-only"
@@ -799,7 +799,7 @@ write_metrics(struct run *run, const char *file, const struct sw_update_view *v)
     fprintf(f, "slipway_last_run_timestamp_seconds %.3f\n",
             (double)now.tv_sec + (double)now.tv_nsec / 1e9);
     prom_head(f, "slipway_last_run_duration_seconds", "How long the last run took.");
-    fprintf(f, "slipway_last_run_duration_seconds %.3f\n", mono_s() - run->t0);
+    fprintf(f, "slipway_last_run_duration_seconds %.3f\n", run->duration);
     prom_head(f, "slipway_last_run_result", "1 for the result the last run had, 0 for the others.");
     for (size_t i = 0; i < N_RESULTS; i++) {
         fputs("slipway_last_run_result{result=", f);
@@ -982,6 +982,7 @@ sw_cmd_update(struct sw_cli *cli, int argc, char **argv)
     if (r < 0) {
         if (r == -SW_E_BUSY) {
             finish(&run, "locked", SW_EXIT_LOCKED, "%s", cli->err.msg);
+            run.duration = mono_s() - run.t0;
             sw_log_error("%s", run.reason);
             print_summary(&run);
             r = SW_EXIT_LOCKED;
@@ -1011,6 +1012,7 @@ sw_cmd_update(struct sw_cli *cli, int argc, char **argv)
     if (r < 0)
         fail(&run, r);
 done:
+    run.duration = mono_s() - run.t0;
     if (!run.dry_run)
         write_outputs(&run, metrics_file);
     if (run.exit_code != SW_EXIT_OK && run.exit_code != SW_EXIT_UPDATED &&
