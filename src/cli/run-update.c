@@ -924,6 +924,22 @@ print_summary(struct run *run)
         sw_cli_print_json(cli, summary_json(run));
         return;
     }
+    {
+        const char *phase;
+        json_t *list;
+        json_object_foreach(run->hooks, phase, list)
+        {
+            for (size_t i = 0; i < json_array_size(list); i++) {
+                json_t *h = json_array_get(list, i);
+                const char *why = json_string_value(json_object_get(h, "reason"));
+                sw_text_printf(stdout, "%s hook %s: %s (%" JSON_INTEGER_FORMAT " ms)%s%s\n",
+                               phase, json_string_value(json_object_get(h, "hook")),
+                               json_string_value(json_object_get(h, "status")),
+                               json_integer_value(json_object_get(h, "ms")), why ? ": " : "",
+                               why ? why : "");
+            }
+        }
+    }
     sw_text_printf(stdout, "%s: %s\n", run->result, run->reason);
     for (size_t i = 0; i < json_array_size(run->warnings); i++)
         sw_text_printf(stdout, "  warning: %s\n",
