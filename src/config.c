@@ -7,6 +7,7 @@
  */
 #include <slipway/config.h>
 #include <slipway/fs.h>
+#include <slipway/window.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -94,6 +95,24 @@ parse_string(const char *value, void *dest, char *why, size_t whylen)
         snprintf(why, whylen, "must not be empty");
         return -1;
     }
+    if (set_string(dest, value) < 0) {
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* A maintenance window (slipway/window.h); empty means always. */
+static int
+parse_window(const char *value, void *dest, char *why, size_t whylen)
+{
+    struct sw_error e = SW_ERROR_INIT;
+    struct sw_window *w = NULL;
+    if (sw_window_parse(value, &w, &e) < 0) {
+        snprintf(why, whylen, "%s", e.msg);
+        return -1;
+    }
+    sw_window_free(w);
     if (set_string(dest, value) < 0) {
         snprintf(why, whylen, "out of memory");
         return -1;
@@ -408,6 +427,7 @@ static const struct conf_item conf_items[] = {
     {SECT_SLIPWAY, "canary", parse_bool, CFG(canary)},
     {SECT_SLIPWAY, "update-timeout", parse_seconds, CFG(update_timeout)},
     {SECT_SLIPWAY, "metrics-file", parse_abspath, CFG(metrics_file)},
+    {SECT_SLIPWAY, "maintenance-window", parse_window, CFG(maintenance_window)},
     {SECT_FETCH, "connect-timeout", parse_seconds, CFG(connect_timeout)},
     {SECT_FETCH, "timeout", parse_seconds, CFG(timeout)},
     {SECT_FETCH, "low-speed-limit", parse_uint, CFG(low_speed_limit)},
@@ -1191,6 +1211,7 @@ sw_config_free(struct sw_config *cfg)
     free(cfg->slot_b);
     free(cfg->current);
     free(cfg->metrics_file);
+    free(cfg->maintenance_window);
     for (size_t i = 0; i < cfg->hook_dirs.n; i++)
         free(cfg->hook_dirs.v[i]);
     free(cfg->hook_dirs.v);

@@ -1027,3 +1027,116 @@ sw_store_events_free(struct sw_store_event_row *list, size_t n)
     }
     free(list);
 }
+
+/* --- hold (slipway hold / unhold) ---------------------------------------------------------- */
+
+/*
+ * A hold is three rows of settings: hold-since (Unix seconds), hold-actor
+ * and hold-reason; held when hold-since is there. Setting or clearing it and
+ * the event that records it are one transaction.
+ */
+static const char *const hold_keys[] = {"hold-since", "hold-actor", "hold-reason"};
+
+int
+sw_store_hold_get(struct sw_store *st, int *ret_held, char **ret_reason, char **ret_actor,
+                  int64_t *ret_since, struct sw_error *err)
+{
+    char *v[3] = {NULL, NULL, NULL};
+    int r = 0;
+
+    for (size_t i = 0; i < 3 && r == 0; i++) {
+        r = sw_store_setting_get(st, hold_keys[i], &v[i], err);
+        if (r == -SW_E_NOTFOUND) {
+            sw_error_clear(err);
+            r = 0;
+        }
+    }
+    if (r < 0)
+        goto out;
+    if (v[0]) {
+        char *end;
+        long long since = strtoll(v[0], &end, 10);
+        if (*end || since < 0 || !v[1]) {
+            r = sw_error_set(err, SW_E_STORE_CORRUPT, "state store '%s': the hold is malformed",
+                             st->path);
+            goto out;
+        }
+        if (ret_since)
+            *ret_since = since;
+    } else if (ret_since) {
+        *ret_since = 0;
+    }
+    *ret_held = v[0] != NULL;
+    if (ret_actor) {
+        *ret_actor = v[0] ? v[1] : NULL;
+        if (v[0])
+            v[1] = NULL;
+    }
+    if (ret_reason) {
+        *ret_reason = v[0] && v[2] && v[2][0] ? v[2] : NULL;
+        if (*ret_reason)
+            v[2] = NULL;
+    }
+out:
+    for (size_t i = 0; i < 3; i++)
+        free(v[i]);
+    return r;
+}
+
+static int
+hold_event(struct sw_store *st, const char *kind, const char *actor, const char *reason,
+           struct sw_error *err)
+{
+    struct sw_store_event ev = {kind, NULL, 0, NULL, NULL, actor, reason, NULL};
+    return sw_store_event_add(st, &ev, err);
+}
+
+int
+sw_store_hold_set(struct sw_store *st, const char *actor, const char *reason, int64_t since,
+                  struct sw_error *err)
+{
+    char since_s[24];
+    int r;
+
+    snprintf(since_s, sizeof(since_s), "%lld", (long long)since);
+    if ((r = sw_store_begin(st, err)) < 0)
+        return r;
+    if ((r = sw_store_setting_set(st, "hold-since", since_s, err)) < 0 ||
+        (r = sw_store_setting_set(st, "hold-actor", actor, err)) < 0 ||
+        (r = sw_store_setting_set(st, "hold-reason", reason ? reason : "", err)) < 0 ||
+        (r = hold_event(st, "hold", actor, reason, err)) < 0 || (r = sw_store_commit(st, err)) < 0)
+        sw_store_rollback(st);
+    return r;
+}
+
+int
+sw_store_hold_clear(struct sw_store *st, const char *actor, const char *reason,
+                    struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    if ((r = sw_store_begin(st, err)) < 0)
+        return r;
+    if (sqlite3_prepare_v2(st->db, "DELETE FROM settings WHERE key IN (?1, ?2, ?3)", -1, &stmt,
+                           NULL) != SQLITE_OK) {
+        r = db_error(st, err, "clear the hold");
+        goto fail;
+    }
+    for (int i = 0; i < 3; i++)
+        sqlite3_bind_text(stmt, i + 1, hold_keys[i], -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        r = db_error(st, err, "clear the hold");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    if ((r = hold_event(st, "unhold", actor, reason, err)) < 0 ||
+        (r = sw_store_commit(st, err)) < 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite3_finalize(stmt);
+    sw_store_rollback(st);
+    return r;
+}

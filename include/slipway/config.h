@@ -71,6 +71,8 @@ struct sw_config {
     /* set by code, not a key: CLOCK_MONOTONIC seconds a whole run must end by (0 = none),
        passed to every fetcher made from this configuration */
     double deadline;
+    char *maintenance_window; /* [slipway] maintenance-window as written (sw_window_parse);
+                               * NULL or "" = always */
 
     /* [fetch] */
     unsigned connect_timeout;    /* seconds */

@@ -173,4 +173,20 @@ int sw_store_events_list(struct sw_store *st, int64_t update_id,
                          struct sw_store_event_row **ret_list, size_t *ret_n, struct sw_error *err);
 void sw_store_events_free(struct sw_store_event_row *list, size_t n);
 
+/*
+ * The operator's hold (slipway hold): no unattended update while held.
+ * *ret_held 1 or 0; when held, *ret_actor (who), *ret_reason (NULL when
+ * none given) and *ret_since (Unix seconds) are filled, the strings owned
+ * by the caller (free()); NULL and 0 when not held. Any ret_ but ret_held
+ * may be NULL.
+ */
+int sw_store_hold_get(struct sw_store *st, int *ret_held, char **ret_reason, char **ret_actor,
+                      int64_t *ret_since, struct sw_error *err);
+/* Hold (again: the newest actor and reason win) and record a "hold" event, in one transaction. */
+int sw_store_hold_set(struct sw_store *st, const char *actor, const char *reason, int64_t since,
+                      struct sw_error *err);
+/* Release the hold (nothing to release is fine) and record an "unhold" event. */
+int sw_store_hold_clear(struct sw_store *st, const char *actor, const char *reason,
+                        struct sw_error *err);
+
 #endif

@@ -15,7 +15,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -31,6 +33,7 @@ enum {
     OPT_GLOBAL_HELP,
     OPT_GLOBAL_VERSION,
     OPT_GLOBAL_PROGRESS_FD,
+    OPT_GLOBAL_ACTOR,
 };
 
 static const struct sw_opt global_opts[] = {
@@ -43,6 +46,8 @@ static const struct sw_opt global_opts[] = {
     {"quiet", 'q', 0, OPT_GLOBAL_QUIET, NULL, "say only warnings and errors"},
     {"progress-fd", 0, 1, OPT_GLOBAL_PROGRESS_FD, "N",
      "write download progress as JSON lines to file descriptor N"},
+    {"actor", 0, 1, OPT_GLOBAL_ACTOR, "NAME",
+     "who runs this, as recorded: 'timer' or 'operator' (default: timer under systemd)"},
     {"help", 'h', 0, OPT_GLOBAL_HELP, NULL, "show this help"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -62,12 +67,14 @@ static const struct sw_cli_cmd commands[] = {
      "print the sha256// pin of a server's or a certificate's public key"},
     {"fetch", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_fetch_opts, sw_cmd_fetch,
      "[--allow-downgrade] [TARGET]", "download a target (default: the newest offered), verified"},
-    {"stage", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_stage_opts, sw_cmd_stage,
-     "[--allow-downgrade] [TARGET]", "fetch if needed, verify and extract into the inactive slot"},
-    {"promote", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, NULL, sw_cmd_promote, "",
-     "switch to the staged slot atomically"},
-    {"rollback", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON, sw_cli_rollback_opts,
-     sw_cmd_rollback, "[--reason TEXT]", "switch back to the previous version in the other slot"},
+    {"stage", 0, 1, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON | SW_CLI_HOLD_NOTE, sw_cli_stage_opts,
+     sw_cmd_stage, "[--allow-downgrade] [TARGET]",
+     "fetch if needed, verify and extract into the inactive slot"},
+    {"promote", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON | SW_CLI_HOLD_NOTE, NULL,
+     sw_cmd_promote, "", "switch to the staged slot atomically"},
+    {"rollback", 0, 0, SW_CLI_STORE | SW_CLI_LOCK | SW_CLI_JSON | SW_CLI_HOLD_NOTE,
+     sw_cli_rollback_opts, sw_cmd_rollback, "[--reason TEXT]",
+     "switch back to the previous version in the other slot"},
     {"history", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_history_opts, sw_cmd_history,
      "[--limit N]", "every update with its transitions, timings, actor and reason"},
     {"update", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_update_opts, sw_cmd_update,
@@ -77,6 +84,10 @@ static const struct sw_cli_cmd commands[] = {
      "list [--phase PHASE]", "the test hooks of each phase: path, origin, masked, required"},
     {"config", 1, 1, SW_CLI_JSON, NULL, sw_cmd_config, "check",
      "validate the configuration and print it with every default (creates nothing)"},
+    {"hold", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_hold_opts, sw_cmd_hold, "[--reason TEXT]",
+     "stop unattended updates on this machine (manual commands still work)"},
+    {"unhold", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_hold_opts, sw_cmd_unhold, "[--reason TEXT]",
+     "release the hold: unattended updates may run again"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -216,6 +227,14 @@ parse_options(struct sw_cli *cli, const struct sw_cli_cmd *cmd, int argc, char *
         case OPT_GLOBAL_HELP:
             help = 1;
             break;
+        case OPT_GLOBAL_ACTOR:
+            if (strcmp(arg, "timer") != 0 && strcmp(arg, "operator") != 0) {
+                sw_cmdline_release(&line);
+                return sw_error_set(&cli->err, SW_E_USAGE,
+                                    "%s: --actor '%s': only 'timer' or 'operator'", where, arg);
+            }
+            cli->actor_opt = arg;
+            break;
         case OPT_GLOBAL_PROGRESS_FD: {
             char *end;
             long fd = strtol(arg, &end, 10);
@@ -284,6 +303,46 @@ lock_write_holder(int fd)
     n = snprintf(buf, sizeof(buf), "pid %ld\nsince %s\n", (long)getpid(), at);
     if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, buf, (size_t)n, 0) != n)
         sw_log_debug("cannot write the lock holder's pid");
+}
+
+/* A user name from the environment, cut to name characters so it is safe to record and print. */
+static void
+clean_name(const char *in, char *out, size_t n)
+{
+    size_t k = 0;
+    for (; *in && k + 1 < n; in++)
+        if ((*in >= 'a' && *in <= 'z') || (*in >= 'A' && *in <= 'Z') ||
+            (*in >= '0' && *in <= '9') || *in == '.' || *in == '_' || *in == '-')
+            out[k++] = *in;
+    out[k] = '\0';
+}
+
+const char *
+sw_cli_actor(struct sw_cli *cli)
+{
+    const char *inv = secure_getenv("INVOCATION_ID");
+    int timer = cli->actor_opt ? strcmp(cli->actor_opt, "timer") == 0 : inv && *inv;
+
+    if (cli->actor[0])
+        return cli->actor;
+    if (timer) {
+        snprintf(cli->actor, sizeof(cli->actor), "timer");
+    } else {
+        struct passwd *pw = getpwuid(geteuid());
+        const char *sudo = secure_getenv("SUDO_USER");
+        char user[40], by[40] = "";
+        if (pw && pw->pw_name)
+            clean_name(pw->pw_name, user, sizeof(user));
+        else
+            snprintf(user, sizeof(user), "uid%u", (unsigned)geteuid());
+        if (sudo && *sudo)
+            clean_name(sudo, by, sizeof(by));
+        if (by[0] && strcmp(by, user) != 0)
+            snprintf(cli->actor, sizeof(cli->actor), "operator:%s (sudo: %s)", user, by);
+        else
+            snprintf(cli->actor, sizeof(cli->actor), "operator:%s", user);
+    }
+    return cli->actor;
 }
 
 int
@@ -486,6 +545,8 @@ sw_cli_main(int argc, char **argv)
             goto out;
         }
     }
+    if (cli.cmd->flags & SW_CLI_HOLD_NOTE)
+        sw_cli_hold_print(&cli, stderr, NULL);
     r = cli.cmd->run(&cli, nargs, args);
     if (r < 0) {
         report_error(&cli, r);

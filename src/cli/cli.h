@@ -21,10 +21,11 @@
 int sw_cli_exit_code(int r);
 
 enum sw_cli_flags {
-    SW_CLI_CONFIG = 1 << 0, /* load the configuration */
-    SW_CLI_STORE = 1 << 1,  /* open (create) the state store; implies CONFIG */
-    SW_CLI_LOCK = 1 << 2,   /* hold STATE_DIR/lock for the whole command */
-    SW_CLI_JSON = 1 << 3,   /* reports: accepts --json */
+    SW_CLI_CONFIG = 1 << 0,    /* load the configuration */
+    SW_CLI_STORE = 1 << 1,     /* open (create) the state store; implies CONFIG */
+    SW_CLI_LOCK = 1 << 2,      /* hold STATE_DIR/lock for the whole command */
+    SW_CLI_JSON = 1 << 3,      /* reports: accepts --json */
+    SW_CLI_HOLD_NOTE = 1 << 4, /* a manual update command: say so when the machine is held */
 };
 
 struct sw_cli;
@@ -52,7 +53,17 @@ struct sw_cli {
     int lock_fd;
     struct sw_cmdline line; /* the command's options and arguments */
     struct sw_error err;    /* where a failing command leaves its message */
+    const char *actor_opt;  /* --actor: "timer", "operator" or NULL */
+    char actor[128];        /* sw_cli_actor(), once computed */
 };
+
+/*
+ * Who runs this command, as events and updates record it: "timer" (with
+ * --actor timer, or INVOCATION_ID set by systemd and no --actor operator),
+ * else "operator:USER" for the effective user, with " (sudo: NAME)" when
+ * SUDO_USER names someone else. Borrowed from cli.
+ */
+const char *sw_cli_actor(struct sw_cli *cli);
 
 /* The last value given for option id, or NULL; *ret_present says if it was given. */
 const char *sw_cli_opt_get(const struct sw_cli *cli, int id, int *ret_present);
@@ -91,6 +102,22 @@ int sw_cmd_promote(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_rollback(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_history(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_hooks(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_hold(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_unhold(struct sw_cli *cli, int argc, char **argv);
+extern const struct sw_opt sw_cli_hold_opts[];
+/* The hold for status --json: {"held": false} or {"held", "actor", "reason", "since"}. */
+json_t *sw_cli_hold_json(struct sw_cli *cli);
+/*
+ * With label, the status line of the hold ("LABELno" / "LABELyes, since ...");
+ * without, the note a manual command logs when the machine is held (else nothing).
+ */
+void sw_cli_hold_print(struct sw_cli *cli, FILE *f, const char *label);
+/*
+ * For history: the newest hold and unhold events (at most limit, 0 = 20),
+ * oldest first, with actor and reason: printed when out is NULL, else set
+ * as out["controls"] (out may be NULL from a failed json_pack: then no-op).
+ */
+int sw_cli_hold_history(struct sw_cli *cli, size_t limit, json_t *out);
 extern const struct sw_opt sw_cli_fetch_opts[];
 extern const struct sw_opt sw_cli_stage_opts[];
 extern const struct sw_opt sw_cli_rollback_opts[];

@@ -19,6 +19,7 @@
 #include <slipway/trust.h>
 #include <slipway/update.h>
 #include <slipway/version.h>
+#include <slipway/window.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -78,7 +79,7 @@ struct run {
     json_t *steps;    /* [{"step", "ms", "result"}] */
     json_t *hooks;    /* {"pre-promote": [...], "post-promote": [...]} */
     json_t *warnings; /* lines worth knowing that did not stop the run */
-    double duration; /* seconds, set when the run is over */
+    double duration;  /* seconds, set when the run is over */
     /* the step being timed */
     const char *step;
     double step_t0;
@@ -333,68 +334,92 @@ rolled_back_from(struct run *run, const char *version, int *ret)
 }
 
 /*
- * The newest target offered to this machine, leaving out versions it
- * rolled back from (offered again only when a newer one is signed).
- * *ret_declined (and declined_msg) when nothing is offered but a newer
- * target is held back by its rollout.
+ * The newest target offered to this machine (the offer module's decisions
+ * over every target, with pull and replace-with), leaving out versions it
+ * rolled back from: those are offered again only when a newer one is
+ * signed. *ret_downgrade when the choice is a replacement the signed policy
+ * allows below the installed version. *ret_declined (and declined_msg) when
+ * nothing is offered but a newer target is held back by its rollout.
  */
 static int
-choose(struct run *run, const char *installed, struct choice *ret, int *ret_declined,
-       char *declined_msg, size_t declined_len)
+choose(struct run *run, const char *installed, struct choice *ret, int *ret_downgrade,
+       int *ret_declined, char *declined_msg, size_t declined_len)
 {
     struct sw_cli *cli = run->cli;
     struct sw_offer_device dev;
     struct sw_trust_skip *skips = NULL;
+    struct sw_offer_target *targets = NULL;
+    const struct sw_md_fileinfo **infos = NULL;
+    struct sw_offer *dec = NULL;
     char **paths = NULL;
-    size_t n_paths = 0, n_skips = 0;
+    size_t n_paths = 0, n_skips = 0, n = 0, chosen = 0;
+    long best = -1;
     int r;
 
     memset(ret, 0, sizeof(*ret));
     *ret_declined = 0;
+    *ret_downgrade = 0;
     sw_cli_offer_device(cli, installed, &dev);
     r = sw_trust_list_paths(run->p.trust, &paths, &n_paths, &skips, &n_skips, &cli->err);
     if (r < 0)
         return r;
-    for (size_t i = 0; i < n_paths && r == 0; i++) {
-        const struct sw_md_fileinfo *info = NULL;
+    targets = calloc(n_paths + 1, sizeof(*targets));
+    infos = calloc(n_paths + 1, sizeof(*infos));
+    dec = calloc(n_paths + 1, sizeof(*dec));
+    if (!targets || !infos || !dec) {
+        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n_paths; i++) {
         const char *role = NULL;
         struct sw_error e2 = SW_ERROR_INIT;
-        struct sw_offer o;
-        int rb = 0;
-        if (sw_trust_find_target(run->p.trust, paths[i], &info, &role, &e2) < 0)
+        if (sw_trust_find_target(run->p.trust, paths[i], &infos[n], &role, &e2) < 0)
             continue; /* not usable: list --why says why */
-        sw_offer_evaluate(paths[i], info->custom, &dev, &o);
-        if (o.verdict == SW_OFFER_ROLLOUT && o.version &&
-            (!installed || sw_version_cmp(o.version, installed) > 0)) {
+        targets[n].path = paths[i];
+        targets[n].custom = infos[n]->custom;
+        n++;
+    }
+    sw_offer_choose(targets, n, &dev, dec, &chosen);
+    for (size_t i = 0; i < n; i++) {
+        const struct sw_offer *o = &dec[i];
+        int rb = 0;
+        if (o->verdict == SW_OFFER_ROLLOUT && o->version &&
+            (!installed || sw_version_cmp(o->version, installed) > 0)) {
             if (!*ret_declined)
-                snprintf(declined_msg, declined_len, "%s (version %s): %s", paths[i], o.version,
-                         o.reason);
+                snprintf(declined_msg, declined_len, "%s (version %s): %s", targets[i].path,
+                         o->version, o->reason);
             *ret_declined = 1;
             continue;
         }
-        if (o.verdict != SW_OFFER_YES || !o.version || sw_version_check(o.version, NULL) < 0)
+        if (o->verdict != SW_OFFER_YES || !o->version || sw_version_check(o->version, NULL) < 0)
             continue;
-        r = rolled_back_from(run, o.version, &rb);
+        r = rolled_back_from(run, o->version, &rb);
         if (r < 0)
-            break;
+            goto out;
         if (rb) {
             sw_log_info("'%s' (version %s) is offered but this machine rolled back from it; it "
                         "is not taken again",
-                        paths[i], o.version);
+                        targets[i].path, o->version);
             continue;
         }
-        if (ret->version && sw_version_cmp(o.version, ret->version) <= 0)
+        if (best >= 0 && sw_version_cmp(o->version, dec[best].version) <= 0)
             continue;
-        free(ret->target);
-        free(ret->version);
-        ret->target = strdup(paths[i]);
-        ret->version = strdup(o.version);
-        ret->info = info;
-        if (!ret->target || !ret->version)
-            r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        best = (long)i;
     }
-    if (r < 0)
-        choice_release(ret);
+    if (best >= 0) {
+        ret->target = strdup(targets[best].path);
+        ret->version = strdup(dec[best].version);
+        ret->info = infos[best];
+        *ret_downgrade = dec[best].downgrade;
+        if (!ret->target || !ret->version) {
+            choice_release(ret);
+            r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        }
+    }
+out:
+    free(targets);
+    free(infos);
+    free(dec);
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);
@@ -543,6 +568,65 @@ promote_step(struct run *run, struct sw_store_update *u)
     return r;
 }
 
+/* --- hold and window -------------------------------------------------------------- */
+
+/* 1 when the operator holds this machine (the run's outcome is set: declined), else 0. */
+static int
+hold_check(struct run *run)
+{
+    char *reason = NULL, *actor = NULL;
+    int64_t since = 0;
+    int held = 0, r;
+    char at[21];
+
+    r = sw_store_hold_get(run->cli->store, &held, &reason, &actor, &since, &run->cli->err);
+    if (r < 0 || !held)
+        return r;
+    sw_md_format_time((time_t)since, at);
+    finish(run, "declined", SW_EXIT_DECLINED,
+           "%sthis machine is held by %s since %s%s%s; 'slipway unhold' releases it",
+           run->dry_run ? "would decline: " : "", actor ? actor : "?", at, reason ? ": " : "",
+           reason ? reason : "");
+    free(reason);
+    free(actor);
+    return 1;
+}
+
+/*
+ * 1 when a maintenance window is configured and closed now (the outcome is
+ * set: staged, with when it opens), else 0.
+ */
+static int
+window_check(struct run *run, const char *version, const char *slot)
+{
+    struct sw_window *w = NULL;
+    bool open = true;
+    time_t next = 0;
+    int r;
+
+    if (!run->cli->cfg->maintenance_window || !run->cli->cfg->maintenance_window[0])
+        return 0;
+    r = sw_window_parse(run->cli->cfg->maintenance_window, &w, &run->cli->err);
+    if (r == 0)
+        r = sw_window_open(w, time(NULL), &open, &next);
+    sw_window_free(w);
+    if (r < 0)
+        return r;
+    if (open)
+        return 0;
+    {
+        struct tm tm;
+        char when[64] = "?";
+        if (localtime_r(&next, &tm))
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", &tm);
+        finish(run, "staged", SW_EXIT_STAGED,
+               "version %s is staged in slot '%s' and checked; outside the maintenance window "
+               "'%s': it opens at %s",
+               version, slot ? slot : "?", run->cli->cfg->maintenance_window, when);
+    }
+    return 1;
+}
+
 /* --- the run --------------------------------------------------------------------------- */
 
 /* --promote-only: what is staged (and checked) is promoted; nothing staged is nothing to do. */
@@ -567,6 +651,13 @@ run_promote_only(struct run *run)
     sw_log_set_txn(run->txn);
     set_str(&run->from, u.from_version);
     set_str(&run->to, u.version);
+    r = hold_check(run);
+    if (r == 0)
+        r = window_check(run, u.version, u.slot);
+    if (r != 0) {
+        sw_store_update_release(&u);
+        return r < 0 ? r : 0;
+    }
     if (run->dry_run) {
         finish(run, "staged", SW_EXIT_STAGED, "would promote version %s from slot '%s' (dry run)",
                u.version, u.slot ? u.slot : "?");
@@ -589,7 +680,7 @@ run_pipeline(struct run *run)
     struct stage_progress sp;
     char declined[SW_OFFER_REASON_MAX + 256] = "";
     char *path = NULL;
-    int declined_by_rollout = 0, cached = 0, r;
+    int declined_by_rollout = 0, downgrade = 0, cached = 0, r;
     enum sw_update_state s = SW_UPDATE_AVAILABLE;
     enum sw_slot_id slot;
 
@@ -609,6 +700,11 @@ run_pipeline(struct run *run)
         step_end(run, json_array_size(run->warnings) ? "partial" : "ok");
     }
 
+    /* held: declined, nothing changed (the refresh only keeps the metadata current) */
+    r = hold_check(run);
+    if (r != 0)
+        goto out;
+
     /* choose */
     step_begin(run, "choose");
     r = pipeline_trust(&run->p);
@@ -619,7 +715,8 @@ run_pipeline(struct run *run)
     if (r < 0)
         goto out;
     set_str(&run->from, active_version(&v));
-    r = choose(run, active_version(&v), &ch, &declined_by_rollout, declined, sizeof(declined));
+    r = choose(run, active_version(&v), &ch, &downgrade, &declined_by_rollout, declined,
+               sizeof(declined));
     if (r < 0)
         goto out;
     if (!ch.target) {
@@ -638,7 +735,7 @@ run_pipeline(struct run *run)
                ch.version);
         goto out;
     }
-    if (active_version(&v) && sw_version_check(active_version(&v), NULL) == 0 &&
+    if (!downgrade && active_version(&v) && sw_version_check(active_version(&v), NULL) == 0 &&
         sw_version_cmp(ch.version, active_version(&v)) < 0) {
         step_end(run, "none");
         finish(run, "nothing-to-do", SW_EXIT_OK,
@@ -717,8 +814,12 @@ run_pipeline(struct run *run)
         goto out;
     }
 
-    /* promote, post-promote, commit or roll back */
-    r = promote_step(run, &u);
+    /* promote (only inside the maintenance window), post-promote, commit or roll back */
+    r = window_check(run, u.version, u.slot);
+    if (r == 0)
+        r = promote_step(run, &u);
+    else if (r > 0)
+        r = 0;
 out:
     if (r < 0)
         fail(run, r);
@@ -932,8 +1033,8 @@ print_summary(struct run *run)
             for (size_t i = 0; i < json_array_size(list); i++) {
                 json_t *h = json_array_get(list, i);
                 const char *why = json_string_value(json_object_get(h, "reason"));
-                sw_text_printf(stdout, "%s hook %s: %s (%" JSON_INTEGER_FORMAT " ms)%s%s\n",
-                               phase, json_string_value(json_object_get(h, "hook")),
+                sw_text_printf(stdout, "%s hook %s: %s (%" JSON_INTEGER_FORMAT " ms)%s%s\n", phase,
+                               json_string_value(json_object_get(h, "hook")),
                                json_string_value(json_object_get(h, "status")),
                                json_integer_value(json_object_get(h, "ms")), why ? ": " : "",
                                why ? why : "");

@@ -151,6 +151,7 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
                                                   "targets_url", cfg->mirrors[i].targets_url,
                                                   "pinned", cfg->mirrors[i].pin != NULL));
         json_object_set_new(o, "mirrors", jmir);
+        json_object_set_new(o, "hold", sw_cli_hold_json(cli));
         r = sw_cli_print_json(cli, o);
         goto out;
     }
@@ -162,6 +163,7 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
     sw_text_printf(stdout, "device id:    %s\n", sw_store_device_id(cli->store));
     sw_text_printf(stdout, "channel:      %s\n", cfg->channel);
     sw_text_printf(stdout, "compatible:   %s\n", cfg->compatible ? cfg->compatible : "(not set)");
+    sw_cli_hold_print(cli, stdout, "held:         ");
     sw_text_printf(stdout, "slots (%s):\n", cfg->slot_backend);
     for (size_t i = 0; i < n_slots; i++) {
         enum sw_slot_id id;

@@ -349,13 +349,12 @@ const struct sw_opt sw_cli_list_opts[] = {
 void
 sw_cli_offer_device(struct sw_cli *cli, const char *installed, struct sw_offer_device *dev)
 {
-    memset(dev, 0, sizeof(*dev));
-    dev->device_id = sw_store_device_id(cli->store);
-    dev->compatible = cli->cfg->compatible;
-    dev->channel = cli->cfg->channel;
-    dev->installed_version = installed;
-    dev->client_version = SW_VERSION;
-    dev->canary = cli->cfg->canary;
+    time_t now = 0;
+    int behind = 0;
+    /* the trust client's clock, never below the floor; unknown (0) offers no wave */
+    if (sw_trust_now(cli->store, &now, &behind, NULL) < 0)
+        now = 0;
+    sw_offer_device_init(dev, cli->cfg, sw_store_device_id(cli->store), installed, now);
 }
 
 static int
@@ -406,6 +405,58 @@ resolve_target(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_dev
     return 0;
 }
 
+/*
+ * Resolve every path and decide for all of them at once (sw_offer_choose:
+ * a pulled release's replace-with needs the whole set). views[i] for
+ * paths[i]; a path no trusted role lists gets views[i].role NULL and
+ * views[i].info NULL with no skip role. Release each view's skip.
+ */
+static int
+resolve_all(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device *dev, char **paths,
+            size_t n, struct target_view *views)
+{
+    struct sw_offer_target *tg = NULL;
+    struct sw_offer *dec = NULL;
+    size_t *at = NULL, m = 0, chosen;
+    int r = 0;
+
+    memset(views, 0, n * sizeof(*views));
+    if (n == 0)
+        return 0;
+    tg = calloc(n, sizeof(*tg));
+    dec = calloc(n, sizeof(*dec));
+    at = calloc(n, sizeof(*at));
+    if (!tg || !dec || !at) {
+        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        r = resolve_target(cli, t, dev, paths[i], &views[i]);
+        if (r == -SW_E_NOTFOUND) {
+            sw_error_clear(&cli->err);
+            sw_trust_skip_release(&views[i].skip);
+            memset(&views[i], 0, sizeof(views[i]));
+            r = 0;
+            continue;
+        }
+        if (r < 0)
+            goto out;
+        if (views[i].info) {
+            tg[m].path = paths[i];
+            tg[m].custom = views[i].info->custom;
+            at[m++] = i;
+        }
+    }
+    sw_offer_choose(tg, m, dev, dec, &chosen);
+    for (size_t k = 0; k < m; k++)
+        views[at[k]].offer = dec[k];
+out:
+    free(tg);
+    free(dec);
+    free(at);
+    return r;
+}
+
 /* A signed custom.slipway field as it was signed, or null. */
 static json_t *
 signed_field(const struct sw_md_fileinfo *info, const char *field)
@@ -413,6 +464,22 @@ signed_field(const struct sw_md_fileinfo *info, const char *field)
     const json_t *sw = info->custom ? json_object_get(info->custom, "slipway") : NULL;
     const json_t *f = json_is_object(sw) ? json_object_get(sw, field) : NULL;
     return f ? json_deep_copy(f) : json_null();
+}
+
+/*
+ * The rollout side of a decision for list --json and show --json: share as
+ * a percentage (a number: 12.5), this machine's bucket, the wave step
+ * reached, pulled, replace_with and whether it is a policy downgrade.
+ */
+static json_t *
+decision_json(const struct sw_offer *o)
+{
+    return json_pack(
+        "{s:f,s:i,s:o,s:o,s:b,s:o,s:b}", "share", o->share / 100.0, "bucket", (int)o->bucket,
+        "wave_step", o->wave_step >= 0 ? json_integer(o->wave_step) : json_null(), "wave_steps",
+        o->wave_step >= 0 ? json_integer(o->wave_steps) : json_null(), "pulled", o->pulled,
+        "replace_with", o->replace_with ? json_string(o->replace_with) : json_null(), "downgrade",
+        o->downgrade);
 }
 
 /* The JSON object of one target, for list --json and show --json. */
@@ -437,6 +504,8 @@ target_json(const char *path, const struct target_view *v)
                   "compatible", signed_field(v->info, "compatible"), "channels",
                   signed_field(v->info, "channels"), "rollout", signed_field(v->info, "rollout"),
                   "min_client", signed_field(v->info, "min_client"), "hashes", hashes);
+    if (o)
+        json_object_update_new(o, decision_json(&v->offer));
     return o;
 }
 
@@ -474,6 +543,7 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     size_t n_paths = 0, n_offered = 0, n_skips = 0;
     struct sw_offer_device dev;
     json_t *jlist = NULL;
+    struct target_view *views = NULL;
     int header = 0;
     int r;
 
@@ -488,16 +558,20 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
         goto out;
     warn_skips(skips, n_skips);
     jlist = json_array();
+    views = calloc(n_paths ? n_paths : 1, sizeof(*views));
+    if (!views) {
+        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    r = resolve_all(cli, t, &dev, paths, n_paths, views);
+    if (r < 0)
+        goto out;
     for (size_t i = 0; i < n_paths; i++) {
-        struct target_view v;
+        struct target_view v = views[i];
         const struct sw_offer *o = &v.offer;
-        r = resolve_target(cli, t, &dev, paths[i], &v);
-        if (r == -SW_E_NOTFOUND) {
-            sw_error_clear(&cli->err);
+        memset(&views[i], 0, sizeof(views[i])); /* v owns its skip now */
+        if (!v.info && !v.skip.role)
             continue; /* listed only by a role not trusted for that path */
-        }
-        if (r < 0)
-            goto out;
         if (v.info && o->verdict == SW_OFFER_YES)
             n_offered++;
         else if (!why) {
@@ -552,6 +626,9 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     }
 out:
     json_decref(jlist);
+    for (size_t i = 0; views && i < n_paths; i++)
+        sw_trust_skip_release(&views[i].skip);
+    free(views);
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);
@@ -691,6 +768,48 @@ show_text(const char *path, const struct target_view *v, const json_t *j)
     return r;
 }
 
+/* One target decided among all of them, as list decides it (a replace-with needs the set). */
+static int
+show_decide(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device *dev,
+            const char *path, struct target_view *v)
+{
+    struct sw_trust_skip *skips = NULL;
+    struct target_view *views = NULL;
+    char **paths = NULL;
+    size_t n = 0, n_skips = 0, i;
+    int r = sw_trust_list_paths(t, &paths, &n, &skips, &n_skips, &cli->err);
+
+    if (r < 0)
+        return r;
+    for (i = 0; i < n && strcmp(paths[i], path) != 0; i++)
+        ;
+    if (i == n) {
+        r = resolve_target(cli, t, dev, path, v);
+        goto out;
+    }
+    views = calloc(n, sizeof(*views));
+    if (!views) {
+        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    r = resolve_all(cli, t, dev, paths, n, views);
+    if (r == 0 && !views[i].info && !views[i].skip.role)
+        r = resolve_target(cli, t, dev, path, v); /* the error it gives */
+    else if (r == 0) {
+        *v = views[i];
+        memset(&views[i], 0, sizeof(views[i]));
+    }
+out:
+    for (size_t k = 0; views && k < n; k++)
+        sw_trust_skip_release(&views[k].skip);
+    free(views);
+    for (size_t k = 0; k < n; k++)
+        free(paths[k]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+    return r;
+}
+
 int
 sw_cmd_show(struct sw_cli *cli, int argc, char **argv)
 {
@@ -709,7 +828,7 @@ sw_cmd_show(struct sw_cli *cli, int argc, char **argv)
     r = open_offline(cli, &mdir, &fetch, &t, &installed, &dev);
     if (r < 0)
         goto out;
-    r = resolve_target(cli, t, &dev, path, &v);
+    r = show_decide(cli, t, &dev, path, &v);
     if (r == -SW_E_NOTFOUND) {
         char *name = sw_text_escape(path, 0);
         sw_error_clear(&cli->err);

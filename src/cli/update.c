@@ -39,22 +39,6 @@
 
 /* --- shared --------------------------------------------------------------------- */
 
-static char actor_buf[96];
-
-/* Who runs this command: "user:NAME" (the effective user). */
-static const char *
-cli_actor(void)
-{
-    if (!actor_buf[0]) {
-        struct passwd *pw = getpwuid(geteuid());
-        if (pw && pw->pw_name)
-            snprintf(actor_buf, sizeof(actor_buf), "user:%s", pw->pw_name);
-        else
-            snprintf(actor_buf, sizeof(actor_buf), "uid:%u", (unsigned)geteuid());
-    }
-    return actor_buf;
-}
-
 int
 pipeline_open(struct sw_cli *cli, struct pipeline *p, int need_slots)
 {
@@ -63,7 +47,7 @@ pipeline_open(struct sw_cli *cli, struct pipeline *p, int need_slots)
     memset(p, 0, sizeof(*p));
     p->cli = cli;
     p->uc.store = cli->store;
-    p->uc.actor = cli_actor();
+    p->uc.actor = sw_cli_actor(cli);
     if (need_slots) {
         r = sw_slot_open(cli->cfg, &p->slots, &cli->err);
         if (r < 0)
@@ -946,11 +930,16 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
         sw_store_events_free(ev, ne);
     }
     if (cli->json) {
-        r = sw_cli_print_json(cli, json_pack("{s:O}", "updates", jupd));
+        json_t *o = json_pack("{s:O}", "updates", jupd);
+        r = sw_cli_hold_history(cli, limit, o); /* hold and unhold, with actor and reason */
+        if (r < 0)
+            json_decref(o);
+        else
+            r = sw_cli_print_json(cli, o);
     } else {
         if (n == 0)
             sw_text_printf(stdout, "no updates yet\n");
-        r = 0;
+        r = sw_cli_hold_history(cli, limit, NULL);
     }
 out:
     json_decref(jupd);

@@ -47,7 +47,7 @@ test_expect_success 'history records the update: available, downloading, downloa
     expect_code 0 swc history --json &&
     test "$(json_get "$TRASH/out" "[\"updates\"][0][\"target\"]")" = app-1.1.0.tar.gz &&
     test "$(json_get "$TRASH/out" "[\"updates\"][0][\"state\"]")" = downloaded &&
-    test "$(json_get "$TRASH/out" "[\"updates\"][0][\"actor\"]")" = "user:$(id -un)" &&
+    test "$(json_get "$TRASH/out" "[\"updates\"][0][\"actor\"]")" = "operator:$(id -un)" &&
     "$PYTHON" -c "import json,sys; print(\" \".join(e[\"to_state\"] for e in json.load(open(sys.argv[1]))[\"updates\"][0][\"events\"]))" "$TRASH/out" >got &&
     echo "available downloading downloaded" >want &&
     diff want got

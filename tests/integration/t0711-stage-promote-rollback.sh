@@ -134,7 +134,7 @@ test_expect_success 'history --json: three updates, newest first, every field' '
     test "$(py "[u[\"slot\"] for u in h[\"updates\"]]")" = "[\"b\", \"b\", \"a\"]" &&
     test "$(py "[u[\"target\"] for u in h[\"updates\"]]")" = "[\"app-1.1.0.tar.zst\", \"app-1.1.0.tar.zst\", \"app-1.0.0.tar\"]" &&
     test "$(py "len(set(u[\"txn\"] for u in h[\"updates\"]))")" = 3 &&
-    test "$(py "all(u[\"actor\"] == \"user:$(id -un)\" and u[\"error\"] is None for u in h[\"updates\"])")" = true &&
+    test "$(py "all(u[\"actor\"] == \"operator:$(id -un)\" and u[\"error\"] is None for u in h[\"updates\"])")" = true &&
     test "$(py "h[\"updates\"][2][\"length\"]")" = "$(stat -c %s "$TRASH/app-1.0.0.tar")" &&
     test "$(py "h[\"updates\"][2][\"sha256\"]")" = "$(sha256sum "$TRASH/app-1.0.0.tar" | cut -d" " -f1)" &&
     test "$(py "[(e[\"kind\"], e[\"from_state\"], e[\"to_state\"]) for e in h[\"updates\"][1][\"events\"]]")" = "[[\"transition\", null, \"available\"], [\"transition\", \"available\", \"downloading\"], [\"transition\", \"downloading\", \"downloaded\"], [\"transition\", \"downloaded\", \"staging\"], [\"transition\", \"staging\", \"staged\"], [\"promotion\", \"staged\", \"promoting\"], [\"promotion\", \"promoting\", \"promoted\"], [\"transition\", \"promoted\", \"committed\"], [\"rollback\", \"committed\", \"rolled_back\"], [\"switch\", null, \"rolled_back\"]]" &&

@@ -210,6 +210,32 @@ test_expect_success 'a version this machine rolled back from is not taken again'
     expect_code 14 swc update --json && test "$(sj "[\"to\"]")" = 1.3.0
 '
 
+test_expect_success 'held by the operator: declined (16) with the reason, nothing staged' '
+    swc hold --reason "test: change freeze" >/dev/null &&
+    publish_version 1.4.0 &&
+    expect_code 16 swc update --json &&
+    summary_ok declined 16 &&
+    contains "$TRASH/out" "test: change freeze" &&
+    test "$(status_field "[\"pending\"]")" = null &&
+    slot_holds b 1.3.0 &&
+    swc unhold >/dev/null
+'
+
+test_expect_success 'outside the maintenance window: staged (15), says when it opens' '
+    from=$(date -d "+2 hours" +%H) && to=$(date -d "+3 hours" +%H) &&
+    cp "$STCONF" "$TRASH/window.conf" &&
+    sed -i "s/^\[slipway\]\$/[slipway]\nmaintenance-window = $from:00-$to:00/" "$TRASH/window.conf" &&
+    expect_code 15 "$SLIPWAY" -c "$TRASH/window.conf" --state-dir "$ST" update --json &&
+    summary_ok staged 15 &&
+    contains "$TRASH/out" "outside the maintenance window" &&
+    contains "$TRASH/out" "opens at" &&
+    slot_holds a 1.4.0 &&
+    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/b")" &&
+    expect_code 15 "$SLIPWAY" -c "$TRASH/window.conf" --state-dir "$ST" update --promote-only &&
+    expect_code 14 swc update --promote-only --json &&
+    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/a")"
+'
+
 test_expect_success 'refused by a required pre-promote hook: exit 12, the machine stays' '
     hook pre-promote 50-refuse "test \"\$SLIPWAY_VERSION_NEW\" != 2.0.0" &&
     publish_version 2.0.0 &&
@@ -217,8 +243,8 @@ test_expect_success 'refused by a required pre-promote hook: exit 12, the machin
     summary_ok failed 12 &&
     contains "$TRASH/out" "50-refuse" &&
     test "$(sj "[\"hooks\"][\"pre-promote\"][0][\"status\"]")" = fail &&
-    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/b")" &&
-    slot_holds b 1.3.0 &&
+    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/a")" &&
+    slot_holds a 1.4.0 &&
     metrics_check "assert get(\"slipway_last_run_exit_code\") == 12
 assert get(\"slipway_last_run_hook_failures\", phase=\"pre-promote\", hook=\"50-refuse\") == 1" &&
     rm "$HOOKS/pre-promote/50-refuse" &&
@@ -232,7 +258,7 @@ test_expect_success 'rolled back by a required post-promote hook: exit 13, histo
     expect_code 13 swc update --json &&
     summary_ok rolled-back 13 &&
     contains "$TRASH/out" "50-smoke" &&
-    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/b")" &&
+    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/a")" &&
     swc history >"$TRASH/h" && contains "$TRASH/h" "50-smoke" &&
     metrics_check "assert get(\"slipway_last_run_result\", result=\"rolled-back\") == 1
 assert get(\"slipway_last_run_hook_failures\", phase=\"post-promote\", hook=\"50-smoke\") == 1" &&
@@ -270,13 +296,13 @@ test_expect_success 'the run past its --timeout 3 stopped at the bound: exit 6, 
     cp "$TRASH/slow.out" "$TRASH/out" &&
     summary_ok failed 6 &&
     contains "$TRASH/out" "deadline" &&
-    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/b")" &&
-    slot_holds b 1.3.0 &&
+    test "$(readlink -f "$ST/current")" = "$(readlink -f "$ST/slots/a")" &&
+    slot_holds a 1.4.0 &&
     test "$(status_field "[\"consistent\"]")" = true &&
     test "$(status_field "[\"pending\"]")" = null &&
     swc status --json | "$PYTHON" -c "import json,sys; s=json.load(sys.stdin); assert all(x[\"state\"] in (\"active\", \"previous\", \"bad\", \"empty\") for x in s[\"slots\"]), s[\"slots\"]" &&
     expect_code 14 swc update --json && test "$(sj "[\"to\"]")" = 3.0.0 &&
-    slot_holds a 3.0.0
+    slot_holds b 3.0.0
 '
 
 test_expect_success 'usage: --stage-only and --promote-only together, a bad --timeout (2)' '

@@ -12,11 +12,12 @@
 #include <string.h>
 
 static const char DEV[] = "00112233445566778899aabbccddeeff";
+#define NOW ((time_t)1800000000) /* 2027-01-15T08:00:00Z */
 
 static struct sw_offer_device
 device(void)
 {
-    struct sw_offer_device d = {DEV, "acme-gw", "stable", "1.0.0", "0.5.0", 0};
+    struct sw_offer_device d = {DEV, "acme-gw", "stable", "1.0.0", "0.5.0", 0, NOW};
     return d;
 }
 
