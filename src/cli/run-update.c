@@ -1132,8 +1132,10 @@ done:
     run.duration = mono_s() - run.t0;
     if (!run.dry_run)
         write_outputs(&run, metrics_file);
+    /* journal priorities: a failure is an error, a rollback was a warning (above) */
     if (run.exit_code != SW_EXIT_OK && run.exit_code != SW_EXIT_UPDATED &&
-        run.exit_code != SW_EXIT_STAGED && run.exit_code != SW_EXIT_DECLINED)
+        run.exit_code != SW_EXIT_STAGED && run.exit_code != SW_EXIT_DECLINED &&
+        run.exit_code != SW_EXIT_ROLLED_BACK)
         sw_log_error("%s", run.reason);
     print_summary(&run);
     r = run.exit_code;
