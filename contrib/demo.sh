@@ -197,6 +197,7 @@ release 3.1.0 "3.0.13 30 Jan 2024" 25
 step "machine: refresh, and 'list --why' says why each release is or is not offered here"
 run "${SW[@]}" refresh
 run "${SW[@]}" list --why
+run "${SW[@]}" show app-3.1.0.tar.gz
 
 step "machine: status (slots, versions, trusted metadata) and history (every step, who, why)"
 run "${SW[@]}" status

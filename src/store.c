@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1026,6 +1027,416 @@ sw_store_events_free(struct sw_store_event_row *list, size_t n)
         free(list[i].detail);
     }
     free(list);
+}
+
+/* --- hook phases and runs --------------------------------------------------------- */
+
+static int
+add_hook_run(struct sw_store *st, const struct sw_store_hook_phase *p, int64_t phase_id,
+             const struct sw_store_hook_run *run, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t run_id;
+    int r = 0;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO hook_runs (update_id, txn, phase, hook, path, required, "
+                           "attempt, status, exit_code, signal, started_at, duration_ms, output, "
+                           "output_truncated, phase_id, reason, timed_out, bad_lines, "
+                           "findings_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                           "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "record hook run");
+    if (p->update_id > 0)
+        sqlite3_bind_int64(stmt, 1, p->update_id);
+    else
+        sqlite3_bind_null(stmt, 1);
+    bind_text_or_null(stmt, 2, p->txn);
+    sqlite3_bind_text(stmt, 3, p->phase, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, run->hook, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, run->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 6, run->required ? 1 : 0);
+    sqlite3_bind_int(stmt, 7, run->attempts ? (int)run->attempts : 1);
+    sqlite3_bind_text(stmt, 8, run->status, -1, SQLITE_STATIC);
+    if (run->exit_code >= 0)
+        sqlite3_bind_int(stmt, 9, run->exit_code);
+    else
+        sqlite3_bind_null(stmt, 9);
+    if (run->signal > 0)
+        sqlite3_bind_int(stmt, 10, run->signal);
+    else
+        sqlite3_bind_null(stmt, 10);
+    sqlite3_bind_int64(stmt, 11, run->started_at ? run->started_at : (sqlite3_int64)time(NULL));
+    sqlite3_bind_int64(stmt, 12, run->duration_ms);
+    if (run->output)
+        sqlite3_bind_blob64(stmt, 13, run->output, run->output_len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(stmt, 13);
+    sqlite3_bind_int(stmt, 14, run->output_truncated ? 1 : 0);
+    sqlite3_bind_int64(stmt, 15, phase_id);
+    bind_text_or_null(stmt, 16, run->reason);
+    sqlite3_bind_int(stmt, 17, run->timed_out ? 1 : 0);
+    bind_text_or_null(stmt, 18, run->bad_lines);
+    sqlite3_bind_int64(stmt, 19, (sqlite3_int64)run->findings_dropped);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "record hook run");
+    sqlite3_finalize(stmt);
+    if (r < 0)
+        return r;
+    run_id = sqlite3_last_insert_rowid(st->db);
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO hook_findings (hook_run_id, check_name, status, detail) "
+                           "VALUES (?1, ?2, ?3, ?4)",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "record hook finding");
+    for (size_t i = 0; i < run->n_findings && r == 0; i++) {
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, run_id);
+        sqlite3_bind_text(stmt, 2, run->findings[i].check, -1, SQLITE_STATIC);
+        sqlite3_bind_text(stmt, 3, run->findings[i].status, -1, SQLITE_STATIC);
+        bind_text_or_null(stmt, 4, run->findings[i].detail);
+        if (sqlite3_step(stmt) != SQLITE_DONE)
+            r = db_error(st, err, "record hook finding");
+    }
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+int
+sw_store_hook_phase_add(struct sw_store *st, const struct sw_store_hook_phase *p, int64_t *ret_id,
+                        struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int64_t id = 0;
+    int r;
+
+    r = sw_store_begin(st, err);
+    if (r < 0)
+        return r;
+    if (sqlite3_prepare_v2(st->db,
+                           "INSERT INTO hook_phases (update_id, txn, phase, slot, "
+                           "slot_fingerprint, hooks_fingerprint, n_hooks, required_failed, "
+                           "wanted_failed, verdict, reason, started_at_ms, duration_ms) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        r = db_error(st, err, "record hook phase");
+        goto fail;
+    }
+    if (p->update_id > 0)
+        sqlite3_bind_int64(stmt, 1, p->update_id);
+    else
+        sqlite3_bind_null(stmt, 1);
+    bind_text_or_null(stmt, 2, p->txn);
+    sqlite3_bind_text(stmt, 3, p->phase, -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 4, p->slot);
+    sqlite3_bind_text(stmt, 5, p->slot_fingerprint ? p->slot_fingerprint : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, p->hooks_fingerprint ? p->hooks_fingerprint : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 7, (sqlite3_int64)p->n_hooks);
+    sqlite3_bind_int64(stmt, 8, (sqlite3_int64)p->required_failed);
+    sqlite3_bind_int64(stmt, 9, (sqlite3_int64)p->wanted_failed);
+    sqlite3_bind_text(stmt, 10, p->passed ? "pass" : "fail", -1, SQLITE_STATIC);
+    bind_text_or_null(stmt, 11, p->reason);
+    sqlite3_bind_int64(stmt, 12, p->started_at_ms);
+    sqlite3_bind_int64(stmt, 13, p->duration_ms);
+    if (sqlite3_step(stmt) != SQLITE_DONE) {
+        r = db_error(st, err, "record hook phase");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    id = sqlite3_last_insert_rowid(st->db);
+    for (size_t i = 0; i < p->n_runs; i++) {
+        r = add_hook_run(st, p, id, &p->runs[i], err);
+        if (r < 0)
+            goto fail;
+    }
+    if (SW_FAULT("store-hook-phase")) {
+        r = sw_error_set(err, SW_E_FAULT,
+                         "state store '%s': injected fault before recording "
+                         "the %s hooks",
+                         st->path, p->phase);
+        goto fail;
+    }
+    r = sw_store_commit(st, err);
+    if (r < 0)
+        goto fail;
+    if (ret_id)
+        *ret_id = id;
+    return 0;
+fail:
+    sqlite3_finalize(stmt);
+    sw_store_rollback(st);
+    return r;
+}
+
+static void
+hook_run_release(struct sw_store_hook_run *run)
+{
+    free(run->hook);
+    free(run->path);
+    free(run->status);
+    free(run->reason);
+    free(run->output);
+    free(run->bad_lines);
+    for (size_t i = 0; i < run->n_findings; i++) {
+        free(run->findings[i].check);
+        free(run->findings[i].status);
+        free(run->findings[i].detail);
+    }
+    free(run->findings);
+    memset(run, 0, sizeof(*run));
+}
+
+void
+sw_store_hook_phase_release(struct sw_store_hook_phase *p)
+{
+    if (!p)
+        return;
+    free(p->txn);
+    free(p->phase);
+    free(p->slot);
+    free(p->slot_fingerprint);
+    free(p->hooks_fingerprint);
+    free(p->reason);
+    for (size_t i = 0; i < p->n_runs; i++)
+        hook_run_release(&p->runs[i]);
+    free(p->runs);
+    memset(p, 0, sizeof(*p));
+}
+
+void
+sw_store_hook_phases_free(struct sw_store_hook_phase *list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sw_store_hook_phase_release(&list[i]);
+    free(list);
+}
+
+static int
+read_findings(struct sw_store *st, struct sw_store_hook_run *run, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT check_name, status, detail FROM hook_findings "
+                           "WHERE hook_run_id = ?1 ORDER BY id",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read hook findings");
+    sqlite3_bind_int64(stmt, 1, run->id);
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct sw_store_hook_finding *nf =
+            realloc(run->findings, (run->n_findings + 1) * sizeof(*nf));
+        if (!nf) {
+            sqlite3_finalize(stmt);
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        }
+        run->findings = nf;
+        nf = &run->findings[run->n_findings++];
+        nf->check = column_strdup(stmt, 0);
+        nf->status = column_strdup(stmt, 1);
+        nf->detail = column_strdup(stmt, 2);
+        if (!nf->check || !nf->status) {
+            sqlite3_finalize(stmt);
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        }
+    }
+    sqlite3_finalize(stmt);
+    if (r != SQLITE_DONE)
+        return db_error(st, err, "read hook findings");
+    return 0;
+}
+
+static int
+read_runs(struct sw_store *st, struct sw_store_hook_phase *p, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT id, hook, path, required, attempt, status, exit_code, signal, "
+                           "started_at, duration_ms, output, output_truncated, reason, "
+                           "timed_out, bad_lines, findings_dropped FROM hook_runs "
+                           "WHERE phase_id = ?1 ORDER BY id",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read hook runs");
+    sqlite3_bind_int64(stmt, 1, p->id);
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct sw_store_hook_run *nr = realloc(p->runs, (p->n_runs + 1) * sizeof(*nr));
+        const void *blob;
+        int blen;
+        if (!nr) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        p->runs = nr;
+        nr = &p->runs[p->n_runs++];
+        memset(nr, 0, sizeof(*nr));
+        nr->id = sqlite3_column_int64(stmt, 0);
+        nr->hook = column_strdup(stmt, 1);
+        nr->path = column_strdup(stmt, 2);
+        nr->required = sqlite3_column_int(stmt, 3);
+        nr->attempts = (unsigned)sqlite3_column_int(stmt, 4);
+        nr->status = column_strdup(stmt, 5);
+        nr->exit_code =
+            sqlite3_column_type(stmt, 6) == SQLITE_NULL ? -1 : sqlite3_column_int(stmt, 6);
+        nr->signal = sqlite3_column_int(stmt, 7);
+        nr->started_at = sqlite3_column_int64(stmt, 8);
+        nr->duration_ms = sqlite3_column_int64(stmt, 9);
+        blob = sqlite3_column_blob(stmt, 10);
+        blen = sqlite3_column_bytes(stmt, 10);
+        if (blob || sqlite3_column_type(stmt, 10) != SQLITE_NULL) {
+            nr->output = malloc((size_t)blen + 1);
+            if (!nr->output) {
+                r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+                goto fail;
+            }
+            if (blen > 0)
+                memcpy(nr->output, blob, (size_t)blen);
+            nr->output[blen] = '\0';
+            nr->output_len = (size_t)blen;
+        }
+        nr->output_truncated = sqlite3_column_int(stmt, 11);
+        nr->reason = column_strdup(stmt, 12);
+        nr->timed_out = sqlite3_column_int(stmt, 13);
+        nr->bad_lines = column_strdup(stmt, 14);
+        nr->findings_dropped = (size_t)sqlite3_column_int64(stmt, 15);
+        if (!nr->hook || !nr->path || !nr->status) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        r = read_findings(st, nr, err);
+        if (r < 0)
+            goto fail;
+    }
+    if (r != SQLITE_DONE) {
+        r = db_error(st, err, "read hook runs");
+        goto fail;
+    }
+    r = 0;
+fail:
+    sqlite3_finalize(stmt);
+    return r;
+}
+
+#define PHASE_COLUMNS                                                                              \
+    "SELECT id, update_id, txn, phase, slot, slot_fingerprint, hooks_fingerprint, n_hooks, "       \
+    "required_failed, wanted_failed, verdict, reason, started_at_ms, duration_ms FROM "            \
+    "hook_phases "
+
+static int
+phase_from_row(sqlite3_stmt *stmt, struct sw_store_hook_phase *p)
+{
+    const unsigned char *verdict;
+    memset(p, 0, sizeof(*p));
+    p->id = sqlite3_column_int64(stmt, 0);
+    p->update_id = sqlite3_column_int64(stmt, 1);
+    p->txn = column_strdup(stmt, 2);
+    p->phase = column_strdup(stmt, 3);
+    p->slot = column_strdup(stmt, 4);
+    p->slot_fingerprint = column_strdup(stmt, 5);
+    p->hooks_fingerprint = column_strdup(stmt, 6);
+    p->n_hooks = (size_t)sqlite3_column_int64(stmt, 7);
+    p->required_failed = (size_t)sqlite3_column_int64(stmt, 8);
+    p->wanted_failed = (size_t)sqlite3_column_int64(stmt, 9);
+    verdict = sqlite3_column_text(stmt, 10);
+    p->passed = verdict && strcmp((const char *)verdict, "pass") == 0;
+    p->reason = column_strdup(stmt, 11);
+    p->started_at_ms = sqlite3_column_int64(stmt, 12);
+    p->duration_ms = sqlite3_column_int64(stmt, 13);
+    if (!p->phase || !p->slot_fingerprint || !p->hooks_fingerprint)
+        return -SW_E_NOMEM;
+    return 0;
+}
+
+int
+sw_store_hook_phases_list(struct sw_store *st, int64_t update_id,
+                          struct sw_store_hook_phase **ret_list, size_t *ret_n,
+                          struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct sw_store_hook_phase *list = NULL;
+    size_t n = 0;
+    int r;
+
+    if (sqlite3_prepare_v2(st->db, PHASE_COLUMNS "WHERE ?1 = 0 OR update_id = ?1 ORDER BY id", -1,
+                           &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read hook phases");
+    sqlite3_bind_int64(stmt, 1, update_id);
+    while ((r = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct sw_store_hook_phase *nl = realloc(list, (n + 1) * sizeof(*list));
+        if (!nl) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+        list = nl;
+        if (phase_from_row(stmt, &list[n++]) < 0) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    if (r != SQLITE_DONE) {
+        r = db_error(st, err, "read hook phases");
+        goto fail;
+    }
+    sqlite3_finalize(stmt);
+    stmt = NULL;
+    for (size_t i = 0; i < n; i++) {
+        r = read_runs(st, &list[i], err);
+        if (r < 0)
+            goto fail;
+    }
+    *ret_list = list;
+    *ret_n = n;
+    return 0;
+fail:
+    sqlite3_finalize(stmt);
+    sw_store_hook_phases_free(list, n);
+    return r;
+}
+
+int
+sw_store_hook_phase_latest(struct sw_store *st, int64_t update_id, const char *phase,
+                           struct sw_store_hook_phase *ret_phase, struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    struct sw_store_hook_phase p;
+    int r;
+
+    memset(&p, 0, sizeof(p));
+    if (sqlite3_prepare_v2(st->db,
+                           PHASE_COLUMNS "WHERE update_id = ?1 AND phase = ?2 ORDER BY id DESC "
+                                         "LIMIT 1",
+                           -1, &stmt, NULL) != SQLITE_OK)
+        return db_error(st, err, "read hook phase");
+    sqlite3_bind_int64(stmt, 1, update_id);
+    sqlite3_bind_text(stmt, 2, phase, -1, SQLITE_STATIC);
+    r = sqlite3_step(stmt);
+    if (r == SQLITE_DONE) {
+        sqlite3_finalize(stmt);
+        return sw_error_set(err, SW_E_NOTFOUND, "no %s hooks ran for update %" PRId64, phase,
+                            update_id);
+    }
+    if (r != SQLITE_ROW) {
+        r = db_error(st, err, "read hook phase");
+        sqlite3_finalize(stmt);
+        return r;
+    }
+    r = phase_from_row(stmt, &p);
+    sqlite3_finalize(stmt);
+    if (r < 0) {
+        sw_store_hook_phase_release(&p);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    r = read_runs(st, &p, err);
+    if (r < 0) {
+        sw_store_hook_phase_release(&p);
+        return r;
+    }
+    *ret_phase = p;
+    return 0;
 }
 
 /* --- hold (slipway hold / unhold) ---------------------------------------------------------- */

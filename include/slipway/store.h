@@ -173,6 +173,80 @@ int sw_store_events_list(struct sw_store *st, int64_t update_id,
                          struct sw_store_event_row **ret_list, size_t *ret_n, struct sw_error *err);
 void sw_store_events_free(struct sw_store_event_row *list, size_t n);
 
+/* One finding a hook reported, as stored. Strings owned when read back. */
+struct sw_store_hook_finding {
+    char *check;
+    char *status; /* "pass", "fail", "skip" */
+    char *detail; /* may be NULL */
+};
+
+/* One run of one hook, as stored (hook_runs). Strings owned when read back. */
+struct sw_store_hook_run {
+    int64_t id;
+    char *hook; /* file name, "NN-name" */
+    char *path;
+    int required;
+    unsigned attempts;
+    char *status;  /* sw_hook_status_to_string(): pass, fail, skip, error, refused */
+    int exit_code; /* -1 when it did not exit */
+    int signal;    /* 0 when none */
+    int timed_out;
+    int64_t started_at; /* Unix seconds */
+    int64_t duration_ms;
+    char *reason; /* NULL when none */
+    char *output; /* NUL-terminated (also when read back), output_len bytes; may be NULL */
+    size_t output_len;
+    int output_truncated;
+    char *bad_lines; /* JSON array of strings, or NULL */
+    size_t findings_dropped;
+    struct sw_store_hook_finding *findings;
+    size_t n_findings;
+};
+
+/* One run of a phase against an update: its verdict, fingerprints and runs. */
+struct sw_store_hook_phase {
+    int64_t id;
+    int64_t update_id; /* 0 = none */
+    char *txn;
+    char *phase;             /* "pre-promote", "post-promote" */
+    char *slot;              /* the slot tested ("a", "b"), or NULL */
+    char *slot_fingerprint;  /* hex SHA-256 (docs/staging.md, "Fingerprints") */
+    char *hooks_fingerprint; /* hex SHA-256 */
+    size_t n_hooks;          /* hooks run (masked ones are not) */
+    size_t required_failed;
+    size_t wanted_failed;
+    int passed;   /* required_failed == 0 and nothing else failed the phase */
+    char *reason; /* why it passed or failed, one line; may be NULL */
+    int64_t started_at_ms;
+    int64_t duration_ms;
+    struct sw_store_hook_run *runs; /* in run order */
+    size_t n_runs;
+};
+
+/*
+ * Record a phase with all its runs and their findings in one store
+ * transaction (begun and committed here: call it outside any other).
+ * Nothing is written when it fails. *ret_id (may be NULL): the phase's id.
+ * Test builds: the fault point "store-hook-phase" before the commit.
+ */
+int sw_store_hook_phase_add(struct sw_store *st, const struct sw_store_hook_phase *p,
+                            int64_t *ret_id, struct sw_error *err);
+/*
+ * The phases of an update (update_id > 0) or of all updates (0), oldest
+ * first, each with its runs and findings. Free with sw_store_hook_phases_free().
+ */
+int sw_store_hook_phases_list(struct sw_store *st, int64_t update_id,
+                              struct sw_store_hook_phase **ret_list, size_t *ret_n,
+                              struct sw_error *err);
+/*
+ * The newest run of phase for update_id, with its runs: the latest verdict.
+ * -SW_E_NOTFOUND when the phase never ran. Release with sw_store_hook_phase_release().
+ */
+int sw_store_hook_phase_latest(struct sw_store *st, int64_t update_id, const char *phase,
+                               struct sw_store_hook_phase *ret_phase, struct sw_error *err);
+void sw_store_hook_phase_release(struct sw_store_hook_phase *p);
+void sw_store_hook_phases_free(struct sw_store_hook_phase *list, size_t n);
+
 /*
  * The operator's hold (slipway hold): no unattended update while held.
  * *ret_held 1 or 0; when held, *ret_actor (who), *ret_reason (NULL when

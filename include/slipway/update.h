@@ -54,7 +54,10 @@ enum sw_update_edge sw_update_edge(enum sw_update_state from, enum sw_update_sta
 
 /* No transition leaves it (committed may still be rolled back: see docs/staging.md). */
 bool sw_update_state_final(enum sw_update_state s);
-/* Waiting for the next step (available, downloaded, staged, checked): a "pending" update. */
+/*
+ * Waiting for the next step (available, downloaded, staged, checked, and
+ * check_failed: waiting for a fix, a new check or a forced promotion).
+ */
 bool sw_update_state_pending(enum sw_update_state s);
 
 /* "tx-" and 16 lowercase hex digits of randomness, NUL-terminated. */

@@ -99,6 +99,7 @@ int sw_cmd_config(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_fetch(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_stage(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_promote(struct sw_cli *cli, int argc, char **argv);
+int sw_cmd_check(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_rollback(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_history(struct sw_cli *cli, int argc, char **argv);
 int sw_cmd_hooks(struct sw_cli *cli, int argc, char **argv);
@@ -121,6 +122,7 @@ int sw_cli_hold_history(struct sw_cli *cli, size_t limit, json_t *out);
 extern const struct sw_opt sw_cli_fetch_opts[];
 extern const struct sw_opt sw_cli_stage_opts[];
 extern const struct sw_opt sw_cli_rollback_opts[];
+extern const struct sw_opt sw_cli_promote_opts[];
 extern const struct sw_opt sw_cli_history_opts[];
 /*
  * Take STATE_DIR/lock (flock, not waiting) and write "pid N" and "since
@@ -161,6 +163,7 @@ struct pipeline {
     struct sw_progress *progress;
     char *mdir;
     char *downloads;
+    struct sw_update_hooks hooks;
 };
 
 struct choice {

@@ -29,9 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* until the gate (sw_update_check) is merged: TEMPORARY */
-#pragma weak sw_update_check
-
 #define LAST_RUN_NAME "last-run.json"
 #define MAX_TIMEOUT (7 * 24 * 3600) /* --timeout above a week is surely a mistake */
 
@@ -198,10 +195,17 @@ hook_results_json(const struct sw_hook_results *res)
     json_t *a = json_array();
     for (size_t i = 0; res && i < res->n; i++) {
         const struct sw_hook_result *h = &res->v[i];
-        json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:i,s:I,s:o}", "hook", h->name, "status",
-                                           sw_hook_status_to_string(h->status), "required",
-                                           h->required, "exit_code", h->exit_code, "ms",
-                                           (json_int_t)h->duration_ms, "reason", jstr(h->reason)));
+        json_t *f = json_array();
+        for (size_t k = 0; k < h->n_findings; k++)
+            json_array_append_new(
+                f, json_pack("{s:s,s:s,s:s}", "check", h->findings[k].check, "status",
+                             sw_hook_status_to_string(h->findings[k].status), "detail",
+                             h->findings[k].detail ? h->findings[k].detail : ""));
+        json_array_append_new(a, json_pack("{s:s,s:s,s:b,s:i,s:I,s:o,s:o}", "hook", h->name,
+                                           "status", sw_hook_status_to_string(h->status),
+                                           "required", h->required, "exit_code", h->exit_code, "ms",
+                                           (json_int_t)h->duration_ms, "reason", jstr(h->reason),
+                                           "findings", f));
     }
     return a;
 }
@@ -497,10 +501,6 @@ check_step(struct run *run, struct sw_store_update *u)
         return r;
     cap_hook_timeouts(run);
     step_begin(run, "check");
-    if (!sw_update_check) { /* TEMPORARY: no gate yet */
-        step_end(run, "passed");
-        return 0;
-    }
     sw_store_update_release(u);
     r = sw_update_check(&run->p.uc, u, &res, &run->cli->err);
     if (r < 0)
@@ -771,7 +771,8 @@ run_pipeline(struct run *run)
         goto out;
     sw_log_set_txn(run->txn);
     sw_update_state_from_string(u.state, &s);
-    if (s != SW_UPDATE_STAGED && s != SW_UPDATE_CHECKED) {
+    /* staged by an earlier run (checked, or refused by its checks): checked again, not restaged */
+    if (s != SW_UPDATE_STAGED && s != SW_UPDATE_CHECKED && s != SW_UPDATE_CHECK_FAILED) {
         r = deadline_check(run, "the download");
         if (r < 0)
             goto out;
@@ -1033,11 +1034,21 @@ print_summary(struct run *run)
             for (size_t i = 0; i < json_array_size(list); i++) {
                 json_t *h = json_array_get(list, i);
                 const char *why = json_string_value(json_object_get(h, "reason"));
+                json_t *f = json_object_get(h, "findings");
                 sw_text_printf(stdout, "%s hook %s: %s (%" JSON_INTEGER_FORMAT " ms)%s%s\n", phase,
                                json_string_value(json_object_get(h, "hook")),
                                json_string_value(json_object_get(h, "status")),
                                json_integer_value(json_object_get(h, "ms")), why ? ": " : "",
                                why ? why : "");
+                /* what the hook reported (untrusted text: escaped by sw_text_printf) */
+                for (size_t k = 0; k < json_array_size(f); k++) {
+                    json_t *x = json_array_get(f, k);
+                    const char *d = json_string_value(json_object_get(x, "detail"));
+                    sw_text_printf(stdout, "    %s: %s%s%s\n",
+                                   json_string_value(json_object_get(x, "check")),
+                                   json_string_value(json_object_get(x, "status")),
+                                   d && d[0] ? ": " : "", d ? d : "");
+                }
             }
         }
     }

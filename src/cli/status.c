@@ -46,13 +46,15 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
     struct sw_update_view v;
     struct sw_store_update pending;
     struct sw_error berr = SW_ERROR_INIT;
-    int have_pending = 0;
+    int have_pending = 0, have_checks = 0;
+    struct sw_store_hook_phase checks;
     int r;
 
     (void)argc;
     (void)argv;
     memset(&v, 0, sizeof(v));
     memset(&pending, 0, sizeof(pending));
+    memset(&checks, 0, sizeof(checks));
     memset(&uc, 0, sizeof(uc));
     uc.store = cli->store;
     /* the system's view; without a usable backend status still shows the store's */
@@ -65,6 +67,11 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
         snprintf(v.problems[v.n_problems++], sizeof(v.problems[0]),
                  "the slot backend cannot be opened: %.200s", berr.msg);
     have_pending = sw_update_find_pending(&uc, &pending, NULL) == 0;
+    /* the last pre-promote verdict of a staged update (check_failed: why promote refuses) */
+    if (have_pending &&
+        (strcmp(pending.state, "checked") == 0 || strcmp(pending.state, "check_failed") == 0))
+        have_checks = sw_store_hook_phase_latest(cli->store, pending.id, SW_HOOK_PHASE_PRE_PROMOTE,
+                                                 &checks, NULL) == 0;
     r = sw_store_slots(cli->store, &slots, &n_slots, &cli->err);
     if (r < 0)
         goto out;
@@ -133,6 +140,12 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
                                             pending.target, "version", pending.version, "state",
                                             pending.state, "slot", json_str_or_null(pending.slot))
                                 : json_null());
+        if (have_pending)
+            json_object_set_new(json_object_get(o, "pending"), "checks",
+                                have_checks ? json_pack("{s:b,s:s?,s:I}", "passed", checks.passed,
+                                                        "reason", checks.reason, "required_failed",
+                                                        (json_int_t)checks.required_failed)
+                                            : json_null());
         {
             json_t *jp = json_array();
             for (size_t i = 0; i < v.n_problems; i++)
@@ -184,6 +197,12 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
         sw_text_printf(stdout, "pending:      %s %s (version %s) %s%s%s\n", pending.txn,
                        pending.target, pending.version, pending.state,
                        pending.slot ? " in slot " : "", pending.slot ? pending.slot : "");
+    if (have_checks)
+        sw_text_printf(stdout, "checks:       %s: %s%s\n", checks.passed ? "passed" : "FAILED",
+                       checks.reason ? checks.reason : "",
+                       checks.passed ? ""
+                                     : " ('slipway check' runs them again; 'slipway promote' "
+                                       "refuses until they pass)");
     for (size_t i = 0; i < v.n_problems; i++) {
         sw_log_warning("slots: %s", v.problems[i]);
         sw_text_printf(stdout, "PROBLEM:      %s\n", v.problems[i]);
@@ -203,6 +222,7 @@ sw_cmd_status(struct sw_cli *cli, int argc, char **argv)
                        cfg->mirrors[i].pin ? " (pinned)" : "");
     r = 0;
 out:
+    sw_store_hook_phase_release(&checks);
     sw_store_update_release(&pending);
     sw_update_view_release(&v);
     sw_slot_close(backend);

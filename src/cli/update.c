@@ -299,7 +299,8 @@ cancel_others(struct pipeline *p, const char *target, int staged_too)
         if (sw_update_state_from_string(list[i].state, &s) < 0 || !sw_update_state_pending(s) ||
             strcmp(list[i].target, target) == 0)
             continue;
-        if ((s == SW_UPDATE_STAGED || s == SW_UPDATE_CHECKED) && !staged_too)
+        if ((s == SW_UPDATE_STAGED || s == SW_UPDATE_CHECKED || s == SW_UPDATE_CHECK_FAILED) &&
+            !staged_too)
             continue;
         r = sw_update_transition(&p->uc, &list[i], SW_UPDATE_CANCELLED, NULL, reason, NULL, NULL, 0,
                                  0, &p->cli->err);
@@ -494,6 +495,213 @@ jstr(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/* --- hook results: printing what was stored ---------------------------------------------- */
+
+/* A string from a hook (output, reason, detail) made safe for JSON text and terminals. */
+static json_t *
+jesc(const char *s, size_t len)
+{
+    size_t cap;
+    char *buf;
+    json_t *j;
+
+    if (!s)
+        return json_null();
+    cap = len * SW_TEXT_ESCAPE_MAX + 1;
+    buf = malloc(cap);
+    if (!buf)
+        return NULL;
+    sw_text_escape_buf(buf, cap, s, len, SW_TEXT_KEEP_NEWLINE);
+    j = json_string(buf);
+    free(buf);
+    return j;
+}
+
+static json_t *
+jesc_str(const char *s)
+{
+    return jesc(s, s ? strlen(s) : 0);
+}
+
+static json_t *
+run_json(const struct sw_store_hook_run *x, int with_output)
+{
+    json_t *o = json_object(), *jf = json_array();
+    for (size_t k = 0; k < x->n_findings; k++)
+        json_array_append_new(
+            jf, json_pack("{s:o,s:s,s:o}", "check", jesc_str(x->findings[k].check), "status",
+                          x->findings[k].status, "detail", jesc_str(x->findings[k].detail)));
+    json_object_set_new(o, "hook", jesc_str(x->hook));
+    json_object_set_new(o, "path", jesc_str(x->path));
+    json_object_set_new(o, "status", json_string(x->status));
+    json_object_set_new(o, "required", json_boolean(x->required));
+    json_object_set_new(o, "duration_ms", json_integer(x->duration_ms));
+    json_object_set_new(o, "attempts", json_integer(x->attempts));
+    json_object_set_new(o, "exit_code",
+                        x->exit_code >= 0 ? json_integer(x->exit_code) : json_null());
+    json_object_set_new(o, "signal", x->signal ? json_integer(x->signal) : json_null());
+    json_object_set_new(o, "timed_out", json_boolean(x->timed_out));
+    json_object_set_new(o, "reason", jesc_str(x->reason));
+    json_object_set_new(o, "findings", jf);
+    if (x->bad_lines) {
+        json_t *b = json_loads(x->bad_lines, 0, NULL);
+        json_t *bl = json_array();
+        size_t i;
+        json_t *e;
+        json_array_foreach(b, i, e)
+        {
+            json_array_append_new(bl, jesc_str(json_string_value(e)));
+        }
+        json_decref(b);
+        json_object_set_new(o, "bad_lines", bl);
+    } else {
+        json_object_set_new(o, "bad_lines", json_array());
+    }
+    if (with_output) {
+        json_object_set_new(o, "output", jesc(x->output ? x->output : "", x->output_len));
+        json_object_set_new(o, "output_truncated", json_boolean(x->output_truncated));
+    }
+    return o;
+}
+
+static json_t *
+phase_json(const struct sw_store_hook_phase *p, int with_output)
+{
+    json_t *o = json_object(), *jr = json_array();
+    for (size_t i = 0; i < p->n_runs; i++)
+        json_array_append_new(jr, run_json(&p->runs[i], with_output));
+    json_object_set_new(o, "phase", json_string(p->phase));
+    json_object_set_new(o, "slot", jstr(p->slot));
+    json_object_set_new(o, "passed", json_boolean(p->passed));
+    json_object_set_new(o, "verdict", json_string(p->passed ? "pass" : "fail"));
+    json_object_set_new(o, "reason", jesc_str(p->reason));
+    json_object_set_new(o, "required_failed", json_integer((json_int_t)p->required_failed));
+    json_object_set_new(o, "wanted_failed", json_integer((json_int_t)p->wanted_failed));
+    json_object_set_new(o, "duration_ms", json_integer(p->duration_ms));
+    json_object_set_new(o, "slot_fingerprint", json_string(p->slot_fingerprint));
+    json_object_set_new(o, "hooks_fingerprint", json_string(p->hooks_fingerprint));
+    json_object_set_new(o, "hooks", jr);
+    return o;
+}
+
+static int
+run_failed(const struct sw_store_hook_run *x)
+{
+    return strcmp(x->status, "pass") != 0 && strcmp(x->status, "skip") != 0;
+}
+
+/* exit/signal column: "0", "1", "sig 9", "timeout", "-" */
+static void
+exit_col(const struct sw_store_hook_run *x, char *buf, size_t len)
+{
+    if (x->timed_out)
+        snprintf(buf, len, "timeout");
+    else if (x->signal)
+        snprintf(buf, len, "sig %d", x->signal);
+    else if (x->exit_code >= 0)
+        snprintf(buf, len, "%d", x->exit_code);
+    else
+        snprintf(buf, len, "-");
+}
+
+/* The result table of a phase: one line per hook, then its findings, output when asked. */
+static void
+print_phase(struct sw_cli *cli, const struct sw_store_hook_phase *p, const char *indent)
+{
+    if (p->n_runs == 0) {
+        sw_text_printf(stdout, "%sno %s hooks\n", indent, p->phase);
+        return;
+    }
+    sw_text_printf(stdout, "%s%-24s %-8s %-8s %8s  %-8s %s\n", indent, "HOOK", "STATUS", "REQUIRED",
+                   "DURATION", "EXIT", "REASON");
+    for (size_t i = 0; i < p->n_runs; i++) {
+        const struct sw_store_hook_run *x = &p->runs[i];
+        char ex[32], dur[32];
+        exit_col(x, ex, sizeof(ex));
+        snprintf(dur, sizeof(dur), "%" PRId64 " ms", x->duration_ms);
+        sw_text_printf(stdout, "%s%-24s %-8s %-8s %8s  %-8s %s\n", indent, x->hook, x->status,
+                       x->required ? "yes" : "no", dur, ex, x->reason ? x->reason : "-");
+        for (size_t k = 0; k < x->n_findings; k++)
+            sw_text_printf(stdout, "%s    finding %s: %s%s%s\n", indent, x->findings[k].check,
+                           x->findings[k].status,
+                           x->findings[k].detail && *x->findings[k].detail ? ": " : "",
+                           x->findings[k].detail ? x->findings[k].detail : "");
+        if (x->output && x->output_len && (cli->verbosity > 0 || run_failed(x))) {
+            char *esc = malloc(x->output_len * SW_TEXT_ESCAPE_MAX + 1);
+            if (esc) {
+                char *line, *save = NULL;
+                sw_text_escape_buf(esc, x->output_len * SW_TEXT_ESCAPE_MAX + 1, x->output,
+                                   x->output_len, SW_TEXT_KEEP_NEWLINE);
+                sw_text_printf(stdout, "%s    output%s:\n", indent,
+                               x->output_truncated ? " (truncated)" : "");
+                for (line = strtok_r(esc, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                    sw_text_printf(stdout, "%s    | %s\n", indent, line);
+                free(esc);
+            }
+        }
+    }
+}
+
+static void
+pipeline_hooks(struct pipeline *p)
+{
+    p->hooks.cfg = p->cli->cfg;
+    p->hooks.params = NULL;
+    p->hooks.channel = NULL;
+    p->uc.hooks = &p->hooks;
+}
+
+/* --- check ------------------------------------------------------------------------------- */
+
+int
+sw_cmd_check(struct sw_cli *cli, int argc, char **argv)
+{
+    struct pipeline p;
+    struct sw_store_update u;
+    struct sw_store_hook_phase ph;
+    int r;
+
+    (void)argc;
+    (void)argv;
+    memset(&u, 0, sizeof(u));
+    memset(&ph, 0, sizeof(ph));
+    r = pipeline_open(cli, &p, 1);
+    if (r < 0)
+        goto out;
+    pipeline_hooks(&p);
+    r = sw_update_check(&p.uc, &u, NULL, &cli->err);
+    if (r < 0)
+        goto out;
+    r = sw_store_hook_phase_latest(cli->store, u.id, SW_HOOK_PHASE_PRE_PROMOTE, &ph, &cli->err);
+    if (r < 0)
+        goto out;
+    if (cli->json) {
+        json_t *o = phase_json(&ph, 1);
+        json_object_set_new(o, "txn", json_string(u.txn));
+        json_object_set_new(o, "target", json_string(u.target));
+        json_object_set_new(o, "version", json_string(u.version));
+        json_object_set_new(o, "state", json_string(u.state));
+        r = sw_cli_print_json(cli, o);
+        if (r < 0)
+            goto out;
+    } else {
+        sw_text_printf(stdout, "pre-promote checks of %s (version %s) in slot '%s':\n", u.target,
+                       u.version, u.slot);
+        print_phase(cli, &ph, "  ");
+        sw_text_printf(stdout, "%s: %s\n", ph.passed ? "passed" : "FAILED",
+                       ph.reason ? ph.reason : "");
+    }
+    if (!ph.passed) {
+        sw_log_error("pre-promote checks of '%s' failed: %s", u.target, ph.reason ? ph.reason : "");
+        r = SW_EXIT_CHECK;
+    }
+out:
+    sw_store_hook_phase_release(&ph);
+    sw_store_update_release(&u);
+    pipeline_close(&p);
+    return r;
+}
+
 /* --- recovery on start ---------------------------------------------------------------- */
 
 int
@@ -512,6 +720,7 @@ sw_cli_recover(struct sw_cli *cli)
         struct sw_error e2 = SW_ERROR_INIT;
         if (sw_slot_open(cli->cfg, &p.slots, &e2) == 0)
             p.uc.slots = p.slots;
+        pipeline_hooks(&p); /* an interrupted promotion runs its post-promote hooks again */
         r = sw_update_recover(&p.uc, &n, &cli->err);
         if (r < 0)
             sw_error_prefix(&cli->err, "recovery of an interrupted update: ");
@@ -522,7 +731,7 @@ sw_cli_recover(struct sw_cli *cli)
 
 /* --- fetch -------------------------------------------------------------------------------- */
 
-enum { OPT_ALLOW_DOWNGRADE = 1, OPT_REASON, OPT_LIMIT };
+enum { OPT_ALLOW_DOWNGRADE = 1, OPT_REASON, OPT_LIMIT, OPT_FORCE };
 
 const struct sw_opt sw_cli_fetch_opts[] = {
     {"allow-downgrade", 0, 0, OPT_ALLOW_DOWNGRADE, NULL,
@@ -755,31 +964,74 @@ out:
 
 /* --- promote and rollback --------------------------------------------------------------- */
 
+const struct sw_opt sw_cli_promote_opts[] = {
+    {"force", 0, 0, OPT_FORCE, NULL,
+     "promote although required pre-promote hooks failed (needs --reason)"},
+    {"reason", 0, 1, OPT_REASON, "TEXT", "why (kept in the history; required with --force)"},
+    {NULL, 0, 0, 0, NULL, NULL},
+};
+
 int
 sw_cmd_promote(struct sw_cli *cli, int argc, char **argv)
 {
+    const char *reason = sw_cli_opt_get(cli, OPT_REASON, NULL);
+    struct sw_update_promote_opts opts;
+    struct sw_store_hook_phase post;
     struct pipeline p;
     struct sw_store_update u;
-    int r;
+    int r, have_post = 0;
 
     (void)argc;
     (void)argv;
     memset(&u, 0, sizeof(u));
+    memset(&post, 0, sizeof(post));
+    memset(&opts, 0, sizeof(opts));
+    opts.force = sw_cli_opt_flag(cli, OPT_FORCE);
+    if (opts.force && (!reason || !*reason))
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "promote: --force needs --reason TEXT (it is kept in the history)");
+    if (opts.force)
+        opts.force_reason = reason;
+    else
+        opts.reason = reason;
     r = pipeline_open(cli, &p, 1);
     if (r < 0)
         goto out;
-    r = sw_update_promote(&p.uc, NULL, &u, NULL, &cli->err);
-    if (r < 0)
+    pipeline_hooks(&p);
+    r = sw_update_promote(&p.uc, &opts, &u, NULL, &cli->err);
+    if (r < 0 && r != -SW_E_ROLLED_BACK && r != -SW_E_CHECK)
         goto out;
-    if (cli->json)
-        r = sw_cli_print_json(cli,
-                              json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "txn", u.txn, "target",
-                                        u.target, "version", u.version, "slot", u.slot,
-                                        "from_version", jstr(u.from_version), "state", u.state));
-    else
+    if (r < 0 && !u.txn)
+        goto out; /* refused at the gate: the message names the failing hooks */
+    have_post =
+        sw_store_hook_phase_latest(cli->store, u.id, SW_HOOK_PHASE_POST_PROMOTE, &post, NULL) == 0;
+    if (cli->json) {
+        json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "txn", u.txn, "target", u.target,
+                              "version", u.version, "slot", u.slot, "from_version",
+                              jstr(u.from_version), "state", u.state);
+        json_object_set_new(o, "post_promote", have_post ? phase_json(&post, 1) : json_null());
+        if (r < 0)
+            json_object_set_new(o, "error", json_string(cli->err.msg));
+        if (sw_cli_print_json(cli, o) < 0 && r == 0)
+            r = -SW_E_IO;
+    } else if (r == 0) {
         sw_text_printf(stdout, "promoted %s (version %s): slot '%s' is active\n", u.target,
                        u.version, u.slot);
+        if (have_post && post.n_runs && cli->verbosity > 0)
+            print_phase(cli, &post, "  ");
+    } else {
+        sw_text_printf(stdout, "%s %s (version %s): post-promote checks failed:\n",
+                       r == -SW_E_ROLLED_BACK ? "rolled back" : "kept", u.target, u.version);
+        if (have_post)
+            print_phase(cli, &post, "  ");
+    }
+    if (r < 0) {
+        /* printed already: say why on stderr and exit with the code */
+        sw_log_sw_error(&cli->err);
+        r = sw_cli_exit_code(r);
+    }
 out:
+    sw_store_hook_phase_release(&post);
     sw_store_update_release(&u);
     pipeline_close(&p);
     return r;
@@ -850,6 +1102,36 @@ event_ms(const struct sw_store_event_row *e)
     return e->at_ms ? e->at_ms : e->at * 1000;
 }
 
+/* The hooks an event's detail names (a forced promotion, a rollback after post-promote). */
+static void
+print_event_detail(const json_t *d)
+{
+    const json_t *failed = json_object_get(d, "failed"), *x;
+    size_t i;
+
+    json_array_foreach(failed, i, x)
+    {
+        const json_t *ec = json_object_get(x, "exit_code"), *sg = json_object_get(x, "signal");
+        const char *out = json_string_value(json_object_get(x, "output"));
+        char how[48] = "";
+        if (json_is_integer(sg))
+            snprintf(how, sizeof(how), ", signal %" JSON_INTEGER_FORMAT, json_integer_value(sg));
+        else if (json_is_integer(ec))
+            snprintf(how, sizeof(how), ", exit %" JSON_INTEGER_FORMAT, json_integer_value(ec));
+        sw_text_printf(stdout, "        hook %s: %s%s: %s\n",
+                       json_string_value(json_object_get(x, "hook")),
+                       json_string_value(json_object_get(x, "status")), how,
+                       json_is_string(json_object_get(x, "reason"))
+                           ? json_string_value(json_object_get(x, "reason"))
+                           : "-");
+        if (out && *out) {
+            size_t n = strcspn(out, "\n");
+            sw_text_printf(stdout, "        output: %.*s%s\n", (int)(n > 200 ? 200 : n), out,
+                           out[n] || n > 200 ? " ..." : "");
+        }
+    }
+}
+
 int
 sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
 {
@@ -877,7 +1159,9 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
         const struct sw_store_update *u = &list[i];
         struct sw_store_event_row *ev = NULL;
         size_t ne = 0;
-        json_t *jev = json_array(), *o;
+        json_t *jev = json_array(), *jph = NULL, *o;
+        struct sw_store_hook_phase *phases = NULL;
+        size_t n_phases = 0;
         char t1[21], t2[21];
         r = sw_store_events_list(cli->store, u->id, &ev, &ne, &cli->err);
         if (r < 0) {
@@ -903,12 +1187,50 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
                                                  "from_state", jstr(e->from_state), "to_state",
                                                  jstr(e->to_state), "actor", e->actor, "reason",
                                                  jstr(e->reason), "elapsed_ms", (json_int_t)el));
-            if (!cli->json)
-                sw_text_printf(stdout, "    %s %-10s %-11s -> %-11s +%" PRId64 " ms  %s: %s\n", at,
-                               e->kind, e->from_state ? e->from_state : "-",
-                               e->to_state ? e->to_state : "-", el, e->actor,
-                               e->reason ? e->reason : "");
+            {
+                json_t *d = e->detail ? json_loads(e->detail, 0, NULL) : NULL;
+                json_object_set_new(json_array_get(jev, json_array_size(jev) - 1), "detail",
+                                    d ? d : json_null());
+                if (!cli->json) {
+                    sw_text_printf(stdout, "    %s %-10s %-11s -> %-11s +%" PRId64 " ms  %s: %s\n",
+                                   at, e->kind, e->from_state ? e->from_state : "-",
+                                   e->to_state ? e->to_state : "-", el, e->actor,
+                                   e->reason ? e->reason : "");
+                    print_event_detail(d);
+                }
+            }
         }
+        r = sw_store_hook_phases_list(cli->store, u->id, &phases, &n_phases, &cli->err);
+        if (r < 0) {
+            json_decref(jev);
+            sw_store_events_free(ev, ne);
+            goto out;
+        }
+        jph = json_array();
+        for (size_t k = 0; k < n_phases; k++) {
+            const struct sw_store_hook_phase *hp = &phases[k];
+            json_t *pj = phase_json(hp, 1);
+            json_object_set_new(pj, "at_ms", json_integer(hp->started_at_ms));
+            json_array_append_new(jph, pj);
+            if (!cli->json) {
+                sw_text_printf(stdout, "    hooks %s: %s, %zu hook%s, %" PRId64 " ms: %s\n",
+                               hp->phase, hp->passed ? "passed" : "FAILED", hp->n_runs,
+                               hp->n_runs == 1 ? "" : "s", hp->duration_ms,
+                               hp->reason ? hp->reason : "");
+                for (size_t m = 0; m < hp->n_runs; m++) {
+                    const struct sw_store_hook_run *x = &hp->runs[m];
+                    char ex[32];
+                    exit_col(x, ex, sizeof(ex));
+                    sw_text_printf(stdout, "      %-24s %-8s %-8s %6" PRId64 " ms  exit %s%s%s\n",
+                                   x->hook, x->status, x->required ? "required" : "wanted",
+                                   x->duration_ms, ex, x->reason ? "  " : "",
+                                   x->reason ? x->reason : "");
+                }
+            }
+        }
+        sw_store_hook_phases_free(phases, n_phases);
+        phases = NULL;
+        n_phases = 0;
         o = json_object();
         json_object_set_new(o, "id", json_integer(u->id));
         json_object_set_new(o, "txn", json_string(u->txn));
@@ -926,6 +1248,7 @@ sw_cmd_history(struct sw_cli *cli, int argc, char **argv)
         json_object_set_new(o, "duration_ms",
                             json_integer(ne ? event_ms(&ev[ne - 1]) - event_ms(&ev[0]) : 0));
         json_object_set_new(o, "events", jev);
+        json_object_set_new(o, "hook_phases", jph);
         json_array_append_new(jupd, o);
         sw_store_events_free(ev, ne);
     }

@@ -39,18 +39,22 @@ test_expect_success 'each step shows what it says: updates 14, 14, refused 12, o
 	s = step("installs release 1.0.0")
 	assert exits(s) == [14], s
 	assert "running now: demo app 1.0.0" in s, s
-	s = step("update' to 2.0.0")
+	s = step("to 2.0.0; the OpenSSL check")
 	assert exits(s) == [14], s
 	assert re.search(r"^pre-promote hook 20-openssl-version: pass", s, re.M), s
 	assert "running now: demo app 2.0.0" in s, s
 	s = step("stages 3.0.0")
 	assert exits(s) == [12], s
 	assert re.search(r"^pre-promote hook 20-openssl-version: fail", s, re.M), s
-	assert re.search(r"^failed: .*refused it: hook '20-openssl-version'", s, re.M), s
+	assert "3.0.5" in s, s  # a finding names the version it refused
+	assert re.search(r"^failed: .*refused it: hook .20-openssl-version.", s, re.M), s
 	assert "running now: demo app 2.0.0" in s, s
 	s = step("list --why")
-	assert exits(s) == [0, 0], s
-	assert re.search(r"^app-3\.1\.0\.tar\.gz .*25%", s, re.M), s
+	assert exits(s) == [0, 0, 0], s
+	# the bucket of this machine is random: 3.1.0 is held back (the line says 25%) or offered
+	line = re.search(r"^app-3\.1\.0\.tar\.gz .*$", s, re.M).group(0)
+	assert "25%" in line or "not offered" not in line, line
+	assert re.search(r"rollout.*25", s), s
 	s = step("status")
 	assert exits(s) == [0, 0], s
 	assert re.search(r"active +2\.0\.0", s), s

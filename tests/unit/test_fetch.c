@@ -713,8 +713,8 @@ test_file_names_with_slash(void **state)
 static void
 test_deadline(void **state)
 {
-    struct sw_mirror m = {(char *)"m", (char *)"http://127.0.0.1:1/", (char *)"http://127.0.0.1:1/",
-                          NULL, NULL, 1};
+    struct sw_mirror m = {
+        (char *)"m", (char *)"http://127.0.0.1:1/", (char *)"http://127.0.0.1:1/", NULL, NULL, 1};
     struct sw_fetch_settings s;
     struct sw_fetch *f = NULL;
     struct sw_buf buf = SW_BUF_INIT(0);

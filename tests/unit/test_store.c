@@ -562,6 +562,185 @@ test_migrate_slots_to_2(void **state)
     sw_store_close(st);
 }
 
+/* A schema-2 store's hook runs and findings survive the move to 3; 'refused' is then allowed. */
+static void
+test_migrate_hook_runs_to_3(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+
+    assert_true(sw_n_migrations >= 3);
+    assert_int_equal(
+        sw_store_open_migrations(f->state, SW_STORE_CREATE, sw_migrations, 2, &st, &err), 0);
+    sw_store_close(st);
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "PRAGMA foreign_keys = ON;"
+                     "INSERT INTO hook_runs (id, phase, hook, path, required, status, "
+                     "started_at, output) VALUES (7, 'pre-promote', '10-a', '/h/10-a', "
+                     "1, 'fail', 1, CAST('old output' AS BLOB));"
+                     "INSERT INTO hook_findings (hook_run_id, check_name, status) "
+                     "VALUES (7, 'disk', 'fail')",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    /* schema 2 does not know 'refused' */
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO hook_runs (phase, hook, path, required, "
+                                      "status, started_at) VALUES ('pre-promote', 'x', 'x', 1, "
+                                      "'refused', 1)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    sqlite3_close(db);
+    st = open_ok(f->state);
+    assert_int_equal(sw_store_schema_version(st), (int)sw_n_migrations);
+    sw_store_close(st);
+    assert_int_equal(sqlite3_open_v2(f->db, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT r.hook, r.output, f.check_name FROM hook_runs r "
+                                        "JOIN hook_findings f ON f.hook_run_id = r.id "
+                                        "WHERE r.id = 7",
+                                        -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "10-a");
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 1), "old output");
+    assert_string_equal((const char *)sqlite3_column_text(stmt, 2), "disk");
+    sqlite3_finalize(stmt);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO hook_runs (phase, hook, path, required, status, "
+                                  "started_at) VALUES ('pre-promote', 'x', 'x', 1, 'refused', 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    /* the findings still belong to their run: deleting it removes them */
+    assert_int_equal(sqlite3_exec(db,
+                                  "PRAGMA foreign_keys = ON; DELETE FROM hook_runs WHERE id = 7",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM hook_findings", -1, &stmt, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(stmt, 0), 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+}
+
+static void
+test_hook_phases(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_store_update u;
+    struct sw_store_hook_finding fd[2] = {{(char *)"disk", (char *)"fail", (char *)"2% free"},
+                                          {(char *)"inodes", (char *)"pass", NULL}};
+    struct sw_store_hook_run runs[2];
+    struct sw_store_hook_phase p, got, *list = NULL;
+    char out[] = "line one\nbin\0ary";
+    int64_t uid = 0, pid = 0;
+    size_t n = 0;
+
+    memset(&u, 0, sizeof(u));
+    u.txn = (char *)"tx-00000000000000aa";
+    u.target = (char *)"app.tar";
+    u.version = (char *)"1.0.0";
+    u.state = (char *)"staged";
+    u.actor = (char *)"test";
+    assert_int_equal(sw_store_update_add(st, &u, &uid, &err), 0);
+    memset(runs, 0, sizeof(runs));
+    runs[0].hook = (char *)"10-disk";
+    runs[0].path = (char *)"/h/pre-promote/10-disk";
+    runs[0].required = 1;
+    runs[0].attempts = 2;
+    runs[0].status = (char *)"fail";
+    runs[0].exit_code = 1;
+    runs[0].duration_ms = 12;
+    runs[0].reason = (char *)"exited with status 1";
+    runs[0].output = out;
+    runs[0].output_len = sizeof(out) - 1;
+    runs[0].bad_lines = (char *)"[\"not json: {\"]";
+    runs[0].findings = fd;
+    runs[0].n_findings = 2;
+    runs[1].hook = (char *)"20-unsafe";
+    runs[1].path = (char *)"/h/pre-promote/20-unsafe";
+    runs[1].status = (char *)"refused";
+    runs[1].exit_code = -1;
+    memset(&p, 0, sizeof(p));
+    p.update_id = uid;
+    p.txn = u.txn;
+    p.phase = (char *)"pre-promote";
+    p.slot = (char *)"b";
+    p.slot_fingerprint = (char *)"aa";
+    p.hooks_fingerprint = (char *)"bb";
+    p.n_hooks = 2;
+    p.required_failed = 1;
+    p.reason = (char *)"required pre-promote hooks failed";
+    p.started_at_ms = 1700000000123;
+    p.duration_ms = 20;
+    p.runs = runs;
+    p.n_runs = 2;
+
+    /* a failure before the commit writes nothing */
+    setenv("SLIPWAY_FAULT", "store-hook-phase:fail", 1);
+    assert_int_equal(sw_store_hook_phase_add(st, &p, NULL, &err), -SW_E_FAULT);
+    unsetenv("SLIPWAY_FAULT");
+    assert_int_equal(sw_store_hook_phase_latest(st, uid, "pre-promote", &got, &err),
+                     -SW_E_NOTFOUND);
+    assert_int_equal(sw_store_hook_phases_list(st, uid, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+    sw_store_hook_phases_free(list, n);
+
+    assert_int_equal(sw_store_hook_phase_add(st, &p, &pid, &err), 0);
+    p.passed = 1;
+    p.required_failed = 0;
+    p.slot_fingerprint = (char *)"cc";
+    p.n_runs = 0;
+    assert_int_equal(sw_store_hook_phase_add(st, &p, NULL, &err), 0);
+    p.phase = (char *)"post-promote";
+    p.passed = 0;
+    assert_int_equal(sw_store_hook_phase_add(st, &p, NULL, &err), 0);
+    /* a phase name outside the schema is refused */
+    p.phase = (char *)"mid-promote";
+    assert_true(sw_store_hook_phase_add(st, &p, NULL, &err) < 0);
+
+    /* the latest verdict of one phase */
+    assert_int_equal(sw_store_hook_phase_latest(st, uid, "pre-promote", &got, &err), 0);
+    assert_true(got.passed);
+    assert_string_equal(got.slot_fingerprint, "cc");
+    assert_int_equal(got.n_runs, 0);
+    sw_store_hook_phase_release(&got);
+
+    /* every phase, oldest first, with runs and findings as written */
+    assert_int_equal(sw_store_hook_phases_list(st, uid, &list, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[0].id, pid);
+    assert_false(list[0].passed);
+    assert_string_equal(list[0].txn, "tx-00000000000000aa");
+    assert_string_equal(list[0].slot, "b");
+    assert_string_equal(list[0].hooks_fingerprint, "bb");
+    assert_int_equal(list[0].required_failed, 1);
+    assert_int_equal(list[0].started_at_ms, 1700000000123);
+    assert_int_equal(list[0].n_runs, 2);
+    assert_string_equal(list[0].runs[0].hook, "10-disk");
+    assert_int_equal(list[0].runs[0].attempts, 2);
+    assert_int_equal(list[0].runs[0].exit_code, 1);
+    assert_int_equal(list[0].runs[0].output_len, sizeof(out) - 1);
+    assert_memory_equal(list[0].runs[0].output, out, sizeof(out) - 1);
+    assert_string_equal(list[0].runs[0].bad_lines, "[\"not json: {\"]");
+    assert_int_equal(list[0].runs[0].n_findings, 2);
+    assert_string_equal(list[0].runs[0].findings[0].detail, "2% free");
+    assert_null(list[0].runs[0].findings[1].detail);
+    assert_string_equal(list[0].runs[1].status, "refused");
+    assert_int_equal(list[0].runs[1].exit_code, -1);
+    assert_null(list[0].runs[1].output);
+    assert_string_equal(list[2].phase, "post-promote");
+    sw_store_hook_phases_free(list, n);
+    sw_store_close(st);
+}
+
 int
 main(void)
 {
@@ -579,6 +758,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_meta_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_updates_slots_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_slots_to_2, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrate_hook_runs_to_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hook_phases, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
