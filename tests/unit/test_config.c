@@ -464,7 +464,7 @@ test_walk_round_trip(void **state)
     assert_string_equal(a.text, b.text);
     /* a callback's error stops the walk and is returned */
     assert_int_equal(sw_config_walk(cfg, walk_stop, &before_stop), -SW_E_IO);
-    assert_int_equal(before_stop, 16); /* 11 [slipway] keys, then [fetch] up to retries */
+    assert_int_equal(before_stop, 18); /* 13 [slipway] keys, then [fetch] up to retries */
     sw_config_free(again);
     sw_config_free(cfg);
 }
