@@ -225,7 +225,8 @@ install: all
 	install -m 0755 build/slipway build/slipway-repo $(DESTDIR)$(BINDIR)/
 	for m in $(MAN_OUT); do s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	for u in $(wildcard contrib/systemd/*.service contrib/systemd/*.timer); do \
-	  install -m 0644 $$u $(DESTDIR)$(SYSTEMDDIR)/; done
+	  sed 's|@BINDIR@|$(BINDIR)|g' $$u >$(DESTDIR)$(SYSTEMDDIR)/$${u##*/} && \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} || exit 1; done
 	for d in $(notdir $(wildcard contrib/hooks/*)); do \
 	  [ -d contrib/hooks/$$d ] || continue; install -d $(DESTDIR)$(HOOKDIR)/$$d; \
 	  for h in contrib/hooks/$$d/*; do [ -f $$h ] && install -m 0755 $$h $(DESTDIR)$(HOOKDIR)/$$d/; done; \

@@ -1504,6 +1504,10 @@ finish_rollback(struct sw_update_ctx *c, const struct sw_store_update *u, enum s
         r = sw_store_commit(c->store, err);
     if (r < 0)
         sw_store_rollback(c->store);
+    else /* a warning: under the journal, priority 4 */
+        sw_log_warning("rolled back update %s: version %s left, slot '%s' (version %s) is active "
+                       "again",
+                       u->txn, u->version, ch[0].name, prev->version ? prev->version : "-");
     return r;
 }
 

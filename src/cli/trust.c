@@ -595,6 +595,9 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
             char *why_not = sw_text_escape(o->reason, 0);
             if (!name || !ver || !why_not)
                 r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
+            else if (o->verdict == SW_OFFER_YES && o->downgrade)
+                sw_text_printf(stdout, "%-40s %-14s %12" PRId64 " bytes (%s)\n", name, ver,
+                               v.info->length, why_not);
             else if (o->verdict == SW_OFFER_YES)
                 sw_text_printf(stdout, "%-40s %-14s %12" PRId64 " bytes\n", name, ver,
                                v.info->length);

@@ -9,6 +9,8 @@
 
 #include <slipway/fs.h>
 #include <slipway/log.h>
+#include <slipway/metadata.h>
+#include <slipway/offer.h>
 #include <slipway/version.h>
 
 #include <dirent.h>
@@ -350,6 +352,13 @@ enum {
     OPT_ADD_REPLACE,
     OPT_ADD_PERCENT,
     OPT_ADD_MANIFEST,
+    OPT_RO_WAVE,
+    OPT_RO_START,
+    OPT_RO_RAMP,
+    OPT_RO_SALT,
+    OPT_RO_PULL,
+    OPT_RO_UNPULL,
+    OPT_RO_REPLACE_WITH,
 };
 
 const struct sw_opt sw_repo_add_opts[] = {
@@ -377,7 +386,18 @@ const struct sw_opt sw_repo_remove_opts[] = {
 
 const struct sw_opt sw_repo_rollout_opts[] = {
     {"percent", 0, 1, OPT_ADD_PERCENT, "P",
-     "share of machines offered the target, 0-100 (required)"},
+     "a fixed share of machines offered the target, 0-100 (replaces waves)"},
+    {"wave", 0, 1, OPT_RO_WAVE, "AFTER:PERCENT",
+     "a wave step, PERCENT from AFTER past the start (0h, 12h, 1d, 1w; repeat in order; "
+     "replaces percent)"},
+    {"start", 0, 1, OPT_RO_START, "TIME",
+     "when the waves start, YYYY-MM-DDTHH:MM:SSZ (default now)"},
+    {"ramp", 0, 1, OPT_RO_RAMP, "step|linear", "between wave steps: jump (default) or a line"},
+    {"salt", 0, 1, OPT_RO_SALT, "S", "bucket salt (default: the target's path)"},
+    {"pull", 0, 0, OPT_RO_PULL, NULL, "withdraw the release: no machine newly takes it"},
+    {"replace-with", 0, 1, OPT_RO_REPLACE_WITH, "V",
+     "with --pull: machines running it are offered version V (even an older one)"},
+    {"unpull", 0, 0, OPT_RO_UNPULL, NULL, "undo --pull (and its --replace-with)"},
     {"role", 0, 1, OPT_ADD_ROLE, "ROLE", "the role that lists it (default: the one that does)"},
     {NULL, 0, 0, 0, NULL, NULL},
 };
@@ -1047,6 +1067,145 @@ out:
     return r;
 }
 
+#define SW_REPO_MAX_WAVES 32
+
+/*
+ * The rollout object the options ask for, from the current one (NULL when
+ * none): --percent or --wave (with --start, --ramp) replace the share,
+ * --salt, --pull/--unpull and --replace-with edit the rest. Checked with the
+ * client's own parser (sw_offer_rollout_share), so what is signed is what
+ * clients accept. *ret is new (caller decrefs).
+ */
+static int
+rollout_edit(struct sw_repo_cli *cli, const json_t *cur, const char *version, time_t now,
+             json_t **ret)
+{
+    const char *waves[SW_REPO_MAX_WAVES + 1];
+    const char *start = sw_repo_opt(cli, OPT_RO_START), *ramp = sw_repo_opt(cli, OPT_RO_RAMP);
+    const char *salt = sw_repo_opt(cli, OPT_RO_SALT);
+    const char *repl = sw_repo_opt(cli, OPT_RO_REPLACE_WITH);
+    int pull = sw_repo_opt_flag(cli, OPT_RO_PULL), unpull = sw_repo_opt_flag(cli, OPT_RO_UNPULL);
+    size_t n_waves = sw_repo_opt_all(cli, OPT_RO_WAVE, waves, SW_REPO_MAX_WAVES + 1);
+    long percent = -1;
+    char why[SW_OFFER_REASON_MAX];
+    json_t *ro = NULL;
+    int r, step;
+
+    if ((r = sw_repo_opt_int(cli, OPT_ADD_PERCENT, "percent", 0, 100, &percent)) < 0)
+        return r;
+    if (percent < 0 && !n_waves && !salt && !pull && !unpull && !repl)
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "rollout: say what to change: --percent, --wave, --salt, --pull, "
+                            "--replace-with or --unpull");
+    if (percent >= 0 && n_waves)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --percent or --wave, not both");
+    if ((start || ramp) && !n_waves)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --start and --ramp go with --wave");
+    if (n_waves > SW_REPO_MAX_WAVES)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: at most %d --wave", SW_REPO_MAX_WAVES);
+    if (pull && unpull)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --pull or --unpull, not both");
+    if (repl && unpull)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --replace-with goes with --pull");
+    if (ramp && strcmp(ramp, "step") != 0 && strcmp(ramp, "linear") != 0)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --ramp is 'step' or 'linear'");
+    if (start) {
+        time_t t;
+        if (sw_md_parse_time(start, &t) < 0)
+            return sw_error_set(&cli->err, SW_E_USAGE,
+                                "rollout: --start '%s' is not YYYY-MM-DDTHH:MM:SSZ", start);
+    }
+    if (repl && sw_version_check(repl, NULL) < 0)
+        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --replace-with '%s' is not a version",
+                            repl);
+
+    ro = json_is_object(cur) ? json_deep_copy(cur) : json_object();
+    if (!ro)
+        return oom(cli);
+    if (percent >= 0) {
+        json_object_del(ro, "waves");
+        json_object_set_new(ro, "percent", json_integer(percent));
+    }
+    if (n_waves) {
+        json_t *steps = json_array(), *w;
+        char at[21];
+        for (size_t i = 0; i < n_waves; i++) {
+            const char *colon = strrchr(waves[i], ':');
+            char *end;
+            long p;
+            if (!colon || colon == waves[i] || !colon[1]) {
+                json_decref(steps);
+                json_decref(ro);
+                return sw_error_set(&cli->err, SW_E_USAGE,
+                                    "rollout: --wave '%s' is not AFTER:PERCENT (such as 1d:10)",
+                                    waves[i]);
+            }
+            p = strtol(colon + 1, &end, 10);
+            if (*end || p < 0 || p > 100) {
+                json_decref(steps);
+                json_decref(ro);
+                return sw_error_set(&cli->err, SW_E_USAGE,
+                                    "rollout: --wave '%s': PERCENT must be 0-100", waves[i]);
+            }
+            json_array_append_new(steps, json_pack("{s:s%,s:i}", "after", waves[i],
+                                                   (size_t)(colon - waves[i]), "percent", (int)p));
+        }
+        if (!start)
+            sw_md_format_time(now, at);
+        w = json_pack("{s:s,s:o,s:s}", "start", start ? start : at, "steps", steps, "ramp",
+                      ramp ? ramp : "step");
+        json_object_del(ro, "percent");
+        json_object_set_new(ro, "waves", w);
+    }
+    if (salt)
+        json_object_set_new(ro, "salt", json_string(salt));
+    if (pull)
+        json_object_set_new(ro, "pulled", json_true());
+    if (repl)
+        json_object_set_new(ro, "replace-with", json_string(repl));
+    if (unpull) {
+        json_object_del(ro, "pulled");
+        json_object_del(ro, "replace-with");
+    }
+    if (sw_offer_rollout_share(ro, now, &step, why, sizeof(why)) < 0) {
+        json_decref(ro);
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "rollout: the policy would be refused by "
+                            "clients: %s",
+                            why);
+    }
+    if (repl && version && sw_version_check(version, NULL) == 0 &&
+        sw_version_cmp(repl, version) == 0) {
+        json_decref(ro);
+        return sw_error_set(&cli->err, SW_E_USAGE,
+                            "rollout: --replace-with names the target's own version %s", version);
+    }
+    *ret = ro;
+    return 0;
+}
+
+/* One line for people: "25% of machines", "3 waves from T (linear)", ", pulled ...". */
+static void
+rollout_say(struct sw_repo_cli *cli, const char *path, const json_t *ro)
+{
+    const json_t *w = json_object_get(ro, "waves");
+    const char *repl = json_string_value(json_object_get(ro, "replace-with"));
+    char share[160];
+    if (json_is_object(w))
+        snprintf(share, sizeof(share), "in %zu wave steps from %s (%s)",
+                 json_array_size(json_object_get(w, "steps")),
+                 json_string_value(json_object_get(w, "start")),
+                 json_string_value(json_object_get(w, "ramp")));
+    else if (json_is_integer(json_object_get(ro, "percent")))
+        snprintf(share, sizeof(share), "to %" JSON_INTEGER_FORMAT "%% of machines",
+                 json_integer_value(json_object_get(ro, "percent")));
+    else
+        snprintf(share, sizeof(share), "to every machine");
+    sw_repo_say(cli, "target '%s' rolls out %s%s%s%s\n", path, share,
+                json_is_true(json_object_get(ro, "pulled")) ? "; pulled" : "",
+                repl ? ", machines on it move to " : "", repl ? repl : "");
+}
+
 int
 sw_repo_cmd_rollout(struct sw_repo_cli *cli, int argc, char **argv)
 {
@@ -1055,16 +1214,11 @@ sw_repo_cmd_rollout(struct sw_repo_cli *cli, int argc, char **argv)
     struct sw_repo *repo = NULL;
     struct sw_repo_role *role = NULL;
     time_t now = sw_repo_now();
-    json_t *signed_, *sw, *rollout;
-    long percent = -1;
+    json_t *signed_, *sw, *rollout = NULL;
     size_t dropped;
     int r;
 
     (void)argc;
-    if ((r = sw_repo_opt_int(cli, OPT_ADD_PERCENT, "percent", 0, 100, &percent)) < 0)
-        return r;
-    if (percent < 0)
-        return sw_error_set(&cli->err, SW_E_USAGE, "rollout: --percent P is required");
     if ((r = sw_repo_parse_expiry(cli, now, &exp)) < 0)
         return r;
     if ((r = open_repo(cli, dir, &repo)) < 0)
@@ -1085,6 +1239,10 @@ sw_repo_cmd_rollout(struct sw_repo_cli *cli, int argc, char **argv)
                          path);
         goto out;
     }
+    r = rollout_edit(cli, json_object_get(sw, "rollout"),
+                     json_string_value(json_object_get(sw, "version")), now, &rollout);
+    if (r < 0)
+        goto out;
     r = sw_repo_stage(repo, role->name, &exp, now, &signed_, &dropped, &cli->err);
     if (r < 0)
         goto out;
@@ -1092,21 +1250,19 @@ sw_repo_cmd_rollout(struct sw_repo_cli *cli, int argc, char **argv)
     sw = json_object_get(
         json_object_get(json_object_get(json_object_get(signed_, "targets"), path), "custom"),
         "slipway");
-    rollout = json_object_get(sw, "rollout");
-    if (json_is_object(rollout))
-        r = json_object_set_new(rollout, "percent", json_integer(percent));
-    else
-        r = json_object_set_new(sw, "rollout", json_pack("{s:i}", "percent", (int)percent));
-    if (r < 0) {
+    if (json_object_set(sw, "rollout", rollout) < 0) {
         r = oom(cli);
         goto out;
     }
     json_object_set_new(cli->report, "target", json_string(path));
     json_object_set_new(cli->report, "role", json_string(role->name));
-    json_object_set_new(cli->report, "percent", json_integer(percent));
-    sw_repo_say(cli, "target '%s' rolls out to %ld%% of machines\n", path, percent);
+    if (json_is_integer(json_object_get(rollout, "percent")))
+        json_object_set(cli->report, "percent", json_object_get(rollout, "percent"));
+    json_object_set(cli->report, "rollout", rollout);
+    rollout_say(cli, path, rollout);
     r = save_and_report(cli, repo, now);
 out:
+    json_decref(rollout);
     sw_repo_free(repo);
     return r;
 }

@@ -69,7 +69,9 @@ static const struct sw_repo_cmd commands[] = {
     {"remove", 2, 2, SW_REPO_F_EXPIRY, sw_repo_remove_opts, sw_repo_cmd_remove,
      "DIR TARGET [--role ROLE]", "take a target out of its role (staged)"},
     {"rollout", 2, 2, SW_REPO_F_EXPIRY, sw_repo_rollout_opts, sw_repo_cmd_rollout,
-     "DIR TARGET --percent P [--role ROLE]", "set a target's rollout percentage (staged)"},
+     "DIR TARGET [--percent P | --wave AFTER:PERCENT... [--start T] [--ramp R]] [--salt S] "
+     "[--pull [--replace-with V] | --unpull] [--role ROLE]",
+     "set a target's rollout: percentage or waves, salt, pull (staged)"},
     {"delegate", 2, 2, SW_REPO_F_KEYS | SW_REPO_F_EXPIRY, sw_repo_delegate_opts,
      sw_repo_cmd_delegate,
      "DIR ROLE --key PUB ... --threshold N (--paths GLOB ... | --hash-prefix HEX ... | "

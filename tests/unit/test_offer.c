@@ -171,6 +171,328 @@ test_rollout(void **state)
                      SW_OFFER_NO_FIELDS);
 }
 
+/* A rollout JSON for version 2.0 compatible with the test device. */
+static enum sw_offer_verdict
+eval_rollout(const char *rollout_json, const struct sw_offer_device *d, struct sw_offer *o)
+{
+    char js[2048];
+    snprintf(js, sizeof(js),
+             "{\"slipway\":{\"version\":\"2.0\",\"compatible\":[\"acme-gw\"],\"rollout\":%s}}",
+             rollout_json);
+    return eval(js, d, o);
+}
+
+/* NOW = 2027-01-15T08:00:00Z; waves start one day before */
+#define WAVES(ramp)                                                                                \
+    "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"ramp\":\"" ramp "\",\"steps\":["             \
+    "{\"after\":\"0h\",\"percent\":1},{\"after\":\"1d\",\"percent\":10},"                          \
+    "{\"after\":\"3d\",\"percent\":100}]}}"
+
+static void
+test_waves_step(void **state)
+{
+    struct sw_offer_device d = device();
+    struct sw_offer o;
+    (void)state;
+    /* exactly one day after start: step 2 (10 %) reached */
+    assert_int_equal(eval_rollout(WAVES("step"), &d, &o), SW_OFFER_ROLLOUT);
+    assert_int_equal(o.share, 1000);
+    assert_int_equal(o.wave_step, 2);
+    assert_int_equal(o.wave_steps, 3);
+    assert_int_equal(o.bucket, 5335);
+    assert_non_null(strstr(o.reason, "wave step 2 of 3"));
+    assert_non_null(strstr(o.reason, "10%"));
+    /* one second earlier: step 1 (1 %) */
+    d.now = NOW - 1;
+    eval_rollout(WAVES("step"), &d, &o);
+    assert_int_equal(o.share, 100);
+    assert_int_equal(o.wave_step, 1);
+    /* before start: nothing, step 0 */
+    d.now = NOW - 86401;
+    eval_rollout(WAVES("step"), &d, &o);
+    assert_int_equal(o.share, 0);
+    assert_int_equal(o.wave_step, 0);
+    assert_non_null(strstr(o.reason, "not reached its first step"));
+    /* a canary is not offered before the start either (share 0) */
+    d.canary = 1;
+    assert_int_equal(eval_rollout(WAVES("step"), &d, &o), SW_OFFER_ROLLOUT);
+    d.now = NOW - 86400; /* the start: 1 %, and the canary is in */
+    assert_int_equal(eval_rollout(WAVES("step"), &d, &o), SW_OFFER_YES);
+    assert_non_null(strstr(o.reason, "canary"));
+    d.canary = 0;
+    /* after the last step: 100 %, offered */
+    d.now = NOW + 2 * 86400;
+    assert_int_equal(eval_rollout(WAVES("step"), &d, &o), SW_OFFER_YES);
+    assert_int_equal(o.share, 10000);
+    assert_int_equal(o.wave_step, 3);
+    assert_non_null(strstr(o.reason, "wave step 3 of 3"));
+    /* no trusted time: no wave is offered */
+    d.now = 0;
+    assert_int_equal(eval_rollout(WAVES("step"), &d, &o), SW_OFFER_ROLLOUT);
+    assert_int_equal(o.share, 0);
+    assert_non_null(strstr(o.reason, "no trusted time"));
+}
+
+static void
+test_waves_linear(void **state)
+{
+    struct sw_offer_device d = device();
+    struct sw_offer o;
+    unsigned last = 0;
+    (void)state;
+    /* halfway between 1d (10 %) and 3d (100 %): 55 % */
+    d.now = NOW + 86400;
+    eval_rollout(WAVES("linear"), &d, &o);
+    assert_int_equal(o.share, 5500);
+    assert_int_equal(o.wave_step, 2);
+    assert_int_equal(eval_rollout(WAVES("linear"), &d, &o), SW_OFFER_YES); /* bucket 5335 */
+    /* a quarter of the way from 0h (1 %) to 1d (10 %): 3.25 % */
+    d.now = NOW - 86400 + 21600;
+    eval_rollout(WAVES("linear"), &d, &o);
+    assert_int_equal(o.share, 325);
+    assert_non_null(strstr(o.reason, "3.25%"));
+    /* the share never decreases with time, hour by hour over four days */
+    for (time_t t = NOW - 86400; t <= NOW + 3 * 86400; t += 3600) {
+        d.now = t;
+        eval_rollout(WAVES("linear"), &d, &o);
+        assert_true(o.share >= last);
+        last = o.share;
+    }
+    assert_int_equal(last, 10000);
+    /* this device comes in once the share passes its bucket, and stays */
+    {
+        int in = 0;
+        for (time_t t = NOW - 86400; t <= NOW + 3 * 86400; t += 600) {
+            d.now = t;
+            enum sw_offer_verdict v = eval_rollout(WAVES("linear"), &d, &o);
+            if (in)
+                assert_int_equal(v, SW_OFFER_YES);
+            in = v == SW_OFFER_YES;
+            assert_int_equal(in, o.share > 5335);
+        }
+        assert_true(in);
+    }
+    /* "step" is the default ramp */
+    d.now = NOW + 86400;
+    eval_rollout("{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":["
+                 "{\"after\":\"0h\",\"percent\":1},{\"after\":\"1d\",\"percent\":10},"
+                 "{\"after\":\"3d\",\"percent\":100}]}}",
+                 &d, &o);
+    assert_int_equal(o.share, 1000);
+    /* compound durations: 1d12h = 36 h */
+    d.now = NOW + 36 * 3600 - 86400;
+    eval_rollout("{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":["
+                 "{\"after\":\"1d12h\",\"percent\":40}]}}",
+                 &d, &o);
+    assert_int_equal(o.share, 4000);
+    d.now -= 1;
+    eval_rollout("{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":["
+                 "{\"after\":\"1d12h\",\"percent\":40}]}}",
+                 &d, &o);
+    assert_int_equal(o.share, 0);
+}
+
+static void
+test_malformed_policies(void **state)
+{
+    static const char *const bad[] = {
+        "{\"percent\":50,\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":"
+        "\"0h\",\"percent\":1}]}}",
+        "{\"percent\":50,\"pulld\":true}",
+        "{\"percent\":-1}",
+        "{\"salt\":\"\"}",
+        "{\"salt\":7}",
+        "{\"pulled\":\"yes\"}",
+        "{\"replace-with\":\"1.0\"}",
+        "{\"pulled\":true,\"replace-with\":\"not a version!\"}",
+        "{\"pulled\":true,\"replace-with\":\"2.0\"}",
+        "{\"waves\":{}}",
+        "{\"waves\":[]}",
+        "{\"waves\":{\"start\":\"2027-01-14\",\"steps\":[{\"after\":\"0h\",\"percent\":1}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"0\","
+        "\"percent\":1}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"1y\","
+        "\"percent\":1}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"h\","
+        "\"percent\":1}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"99999w\","
+        "\"percent\":1}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"0h\","
+        "\"percent\":101}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"0h\"}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"0h\","
+        "\"percent\":1,\"x\":1}]}}",
+        /* steps out of order, or a share that shrinks */
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"1d\","
+        "\"percent\":1},{\"after\":\"1d\",\"percent\":5}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"steps\":[{\"after\":\"0h\","
+        "\"percent\":50},{\"after\":\"1d\",\"percent\":10}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"ramp\":\"cubic\",\"steps\":[{"
+        "\"after\":\"0h\",\"percent\":1}]}}",
+        "{\"waves\":{\"start\":\"2027-01-14T08:00:00Z\",\"when\":1,\"steps\":[{\"after\":"
+        "\"0h\",\"percent\":1}]}}",
+        "[]",
+        "50",
+    };
+    struct sw_offer_device d = device();
+    struct sw_offer o;
+    (void)state;
+    d.canary = 1; /* not even a canary is offered a malformed policy */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (eval_rollout(bad[i], &d, &o) != SW_OFFER_NO_FIELDS)
+            fail_msg("policy %zu was not refused: %s", i, bad[i]);
+        assert_non_null(strstr(o.reason, "custom.slipway.rollout"));
+    }
+    /* and a good one next to them is fine */
+    assert_int_equal(eval_rollout("{\"percent\":100,\"salt\":\"s\",\"pulled\":false}", &d, &o),
+                     SW_OFFER_YES);
+}
+
+/* Targets for sw_offer_choose from JSON texts (kept alive in a static array). */
+struct set {
+    json_t *c[8];
+    struct sw_offer_target t[8];
+    struct sw_offer d[8];
+    size_t n;
+};
+
+static void
+set_add(struct set *s, const char *path, const char *custom_json)
+{
+    json_error_t je;
+    s->c[s->n] = json_loads(custom_json, 0, &je);
+    if (!s->c[s->n])
+        fail_msg("bad test JSON: %s", je.text);
+    s->t[s->n].path = path;
+    s->t[s->n].custom = s->c[s->n];
+    s->n++;
+}
+
+static void
+set_free(struct set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        json_decref(s->c[i]);
+    s->n = 0;
+}
+
+#define REL(v, extra) "{\"slipway\":{\"version\":\"" v "\",\"compatible\":[\"acme-gw\"]" extra "}}"
+
+static void
+test_choose_newest(void **state)
+{
+    struct sw_offer_device d = device();
+    struct set s = {0};
+    size_t chosen = 99;
+    (void)state;
+    set_add(&s, "app-1.1.tar", REL("1.1", ""));
+    set_add(&s, "app-1.3.tar", REL("1.3", ""));
+    set_add(&s, "app-1.2.tar", REL("1.2", ""));
+    set_add(&s, "app-1.4.tar", REL("1.4", ",\"rollout\":{\"percent\":0}"));
+    set_add(&s, "other.tar", "{\"slipway\":{\"version\":\"9.0\",\"compatible\":[\"x\"]}}");
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(chosen, 1);
+    assert_int_equal(s.d[3].verdict, SW_OFFER_ROLLOUT);
+    assert_int_equal(s.d[4].verdict, SW_OFFER_INCOMPATIBLE);
+    assert_false(s.d[1].downgrade);
+    set_free(&s);
+    /* nothing offered */
+    set_add(&s, "app-0.9.tar", REL("0.9", ""));
+    chosen = 99;
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 0);
+    assert_int_equal(chosen, 99);
+    assert_int_equal(s.d[0].verdict, SW_OFFER_NOT_NEWER);
+    set_free(&s);
+    assert_int_equal(sw_offer_choose(NULL, 0, &d, NULL, &chosen), 0);
+}
+
+static void
+test_pulled(void **state)
+{
+    struct sw_offer_device d = device();
+    struct sw_offer o;
+    struct set s = {0};
+    size_t chosen = 99;
+    (void)state;
+    /* a new machine (on 1.0.0) does not take a pulled 2.0, even at 100 % or as a canary */
+    d.canary = 1;
+    assert_int_equal(eval_rollout("{\"percent\":100,\"pulled\":true}", &d, &o), SW_OFFER_PULLED);
+    assert_true(o.pulled);
+    assert_non_null(strstr(o.reason, "no machine newly takes it"));
+    d.canary = 0;
+    /* a machine running it keeps it */
+    d.installed_version = "2.0";
+    assert_int_equal(eval_rollout("{\"pulled\":true}", &d, &o), SW_OFFER_PULLED);
+    assert_non_null(strstr(o.reason, "keeps it"));
+    /* pulled: false is an ordinary release */
+    d.installed_version = "1.0.0";
+    assert_int_equal(eval_rollout("{\"pulled\":false}", &d, &o), SW_OFFER_YES);
+    assert_false(o.pulled);
+    /* the set: 2.0 pulled without replacement; 1.5 is what a 1.0.0 machine gets */
+    set_add(&s, "app-1.5.tar", REL("1.5", ""));
+    set_add(&s, "app-2.0.tar", REL("2.0", ",\"rollout\":{\"pulled\":true}"));
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(chosen, 0);
+    assert_int_equal(s.d[1].verdict, SW_OFFER_PULLED);
+    /* a machine on 2.0 keeps it: nothing newer, and 1.5 is older */
+    d.installed_version = "2.0";
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 0);
+    assert_int_equal(s.d[0].verdict, SW_OFFER_NOT_NEWER);
+    set_free(&s);
+}
+
+static void
+test_replace_with(void **state)
+{
+    struct sw_offer_device d = device();
+    struct set s = {0};
+    size_t chosen = 99;
+    (void)state;
+    /* 2.0 is pulled and replaced by the older 1.5, which itself rolls out to 0 % */
+    set_add(&s, "app-1.5.tar", REL("1.5", ",\"rollout\":{\"percent\":0}"));
+    set_add(&s, "app-2.0.tar",
+            REL("2.0", ",\"rollout\":{\"pulled\":true,\"replace-with\":\"1.5\"}"));
+    set_add(&s, "app-1.4.tar", REL("1.4", ""));
+    /* a machine on 2.0 is offered 1.5: a downgrade the policy allows */
+    d.installed_version = "2.0";
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(chosen, 0);
+    assert_int_equal(s.d[0].verdict, SW_OFFER_YES);
+    assert_true(s.d[0].downgrade);
+    assert_non_null(strstr(s.d[0].reason, "replaces the pulled 2.0"));
+    assert_int_equal(s.d[1].verdict, SW_OFFER_PULLED);
+    assert_string_equal(s.d[1].replace_with, "1.5");
+    assert_int_equal(s.d[2].verdict, SW_OFFER_NOT_NEWER); /* 1.4 is no replacement */
+    assert_false(s.d[2].downgrade);
+    /* a machine on 1.0.0 gets neither 2.0 (pulled) nor 1.5 (0 %): 1.4 */
+    d.installed_version = "1.0.0";
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(chosen, 2);
+    assert_int_equal(s.d[0].verdict, SW_OFFER_ROLLOUT);
+    assert_false(s.d[0].downgrade);
+    set_free(&s);
+    /* a replacement not for this machine: it keeps the pulled release, and says why */
+    set_add(&s, "app-1.5.tar",
+            "{\"slipway\":{\"version\":\"1.5\",\"compatible\":[\"other-board\"]}}");
+    set_add(&s, "app-2.0.tar",
+            REL("2.0", ",\"rollout\":{\"pulled\":true,\"replace-with\":\"1.5\"}"));
+    d.installed_version = "2.0";
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 0);
+    assert_int_equal(s.d[1].verdict, SW_OFFER_PULLED);
+    assert_non_null(strstr(s.d[1].reason, "not among the targets for this machine"));
+    set_free(&s);
+    /* a newer offered release wins over the replacement, and is no downgrade */
+    set_add(&s, "app-1.5.tar", REL("1.5", ""));
+    set_add(&s, "app-2.0.tar",
+            REL("2.0", ",\"rollout\":{\"pulled\":true,\"replace-with\":\"1.5\"}"));
+    set_add(&s, "app-2.1.tar", REL("2.1", ""));
+    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(chosen, 2);
+    assert_false(s.d[2].downgrade);
+    set_free(&s);
+}
+
 /* Values from metadata in a reason are escaped, and a cut reason is still valid UTF-8. */
 static void
 test_reason_untrusted_values(void **state)
@@ -212,6 +534,12 @@ main(void)
         cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_reason_untrusted_values),
         cmocka_unit_test(test_rollout),
+        cmocka_unit_test(test_waves_step),
+        cmocka_unit_test(test_waves_linear),
+        cmocka_unit_test(test_malformed_policies),
+        cmocka_unit_test(test_choose_newest),
+        cmocka_unit_test(test_pulled),
+        cmocka_unit_test(test_replace_with),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
