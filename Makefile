@@ -41,7 +41,9 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wwrite-strings -Wvla -Wswitch-enum -Wimplicit-fallthrough \
 	-fno-common $(WERROR)
-BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DSW_VERSION='"$(VERSION)"'
+HOOKLIBDIR ?= $(LIBDIR)/slipway
+BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DSW_VERSION='"$(VERSION)"' \
+	-DSW_HOOK_LIB_DEFAULT='"$(HOOKLIBDIR)/hook-lib.sh"'
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -220,6 +222,7 @@ _bench: programs test-programs
 # --- install -----------------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(HOOKLIBDIR) \
 	  $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(HOOKDIR) $(DESTDIR)$(SYSCONFDIR)/slipway \
 	  $(DESTDIR)$(DOCDIR)
 	install -m 0755 build/slipway build/slipway-repo $(DESTDIR)$(BINDIR)/
@@ -231,6 +234,7 @@ install: all
 	  [ -d contrib/hooks/$$d ] || continue; install -d $(DESTDIR)$(HOOKDIR)/$$d; \
 	  for h in contrib/hooks/$$d/*; do [ -f $$h ] && install -m 0755 $$h $(DESTDIR)$(HOOKDIR)/$$d/; done; \
 	done
+	install -m 0644 contrib/hooks/hook-lib.sh $(DESTDIR)$(HOOKLIBDIR)/hook-lib.sh
 	install -m 0644 contrib/slipway.conf.example $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
 	install -m 0644 README.md CHANGELOG.md $(DESTDIR)$(DOCDIR)/
 	install -m 0644 keys/README.md $(DESTDIR)$(DOCDIR)/key-ceremony.md
@@ -241,6 +245,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/slipway $(DESTDIR)$(BINDIR)/slipway-repo
 	for m in $(notdir $(MAN_OUT)); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$$m; done
 	rm -f $(DESTDIR)$(SYSCONFDIR)/slipway/slipway.conf.example
+	rm -f $(DESTDIR)$(HOOKLIBDIR)/hook-lib.sh
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/CHANGELOG.md \
 	  $(DESTDIR)$(DOCDIR)/key-ceremony.md
 	for d in $(notdir $(DOC_SRC)); do rm -f $(DESTDIR)$(DOCDIR)/docs/$$d; done

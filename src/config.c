@@ -280,6 +280,32 @@ parse_cap(const char *value, void *dest, char *why, size_t whylen)
     return 0;
 }
 
+/* hook-output-max: 1 byte .. SW_CONFIG_MAX_HOOK_OUTPUT. */
+static int
+parse_output_max(const char *value, void *dest, char *why, size_t whylen)
+{
+    if (parse_cap(value, dest, why, whylen) < 0)
+        return -1;
+    if (*(uint64_t *)dest > SW_CONFIG_MAX_HOOK_OUTPUT) {
+        snprintf(why, whylen, "is out of range (at most %d)", SW_CONFIG_MAX_HOOK_OUTPUT);
+        return -1;
+    }
+    return 0;
+}
+
+/* A user name as useradd(8) allows: letters, digits, '_', '-', '.', not first '-'. */
+static int
+parse_username(const char *value, void *dest, char *why, size_t whylen)
+{
+    size_t n = strlen(value);
+    if (n == 0 || n > 32 || value[0] == '-' ||
+        strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+        snprintf(why, whylen, "must be a user name (1 to 32 letters, digits, '.', '_' or '-')");
+        return -1;
+    }
+    return parse_string(value, dest, why, whylen);
+}
+
 static int
 parse_backend(const char *value, void *dest, char *why, size_t whylen)
 {
@@ -424,6 +450,11 @@ static const struct conf_item conf_items[] = {
     {SECT_SLIPWAY, "current", parse_abspath, CFG(current)},
     {SECT_SLIPWAY, "hook-timeout", parse_seconds, CFG(hook_timeout)},
     {SECT_SLIPWAY, "hook-dirs", parse_pathlist, CFG(hook_dirs)},
+    {SECT_SLIPWAY, "hook-grace", parse_seconds, CFG(hook_grace)},
+    {SECT_SLIPWAY, "hook-retries", parse_count, CFG(hook_retries)},
+    {SECT_SLIPWAY, "hook-retry-delay", parse_seconds, CFG(hook_retry_delay)},
+    {SECT_SLIPWAY, "hook-output-max", parse_output_max, CFG(hook_output_max)},
+    {SECT_SLIPWAY, "hook-lib", parse_abspath, CFG(hook_lib)},
     {SECT_SLIPWAY, "canary", parse_bool, CFG(canary)},
     {SECT_SLIPWAY, "maintenance-window", parse_window, CFG(maintenance_window)},
     {SECT_SLIPWAY, "update-timeout", parse_seconds, CFG(update_timeout)},
@@ -454,6 +485,7 @@ static const struct conf_item conf_items[] = {
     {SECT_MIRROR, "allow-insecure-http", parse_bool, MIR(allow_insecure_http)},
     {SECT_HOOK, "required", parse_bool, HOOK(required)},
     {SECT_HOOK, "timeout", parse_seconds, HOOK(timeout)},
+    {SECT_HOOK, "user", parse_username, HOOK(user)},
 };
 
 static const char *
@@ -492,7 +524,7 @@ format_item(const struct conf_item *it, const void *base, char **ret)
         n = asprintf(ret, "%s", *(const bool *)p ? "yes" : "no");
     else if (it->parse == parse_seconds || it->parse == parse_count || it->parse == parse_uint)
         n = asprintf(ret, "%u", *(const unsigned *)p);
-    else if (it->parse == parse_size || it->parse == parse_cap) {
+    else if (it->parse == parse_size || it->parse == parse_cap || it->parse == parse_output_max) {
         /* the largest suffix that says it exactly, as slipway.conf(5) writes defaults */
         static const char suffix[] = "KMGT";
         unsigned long long v = *(const uint64_t *)p;
@@ -654,6 +686,10 @@ set_defaults(struct sw_config *cfg)
 {
     cfg->hook_timeout = 60;
     cfg->update_timeout = 3600;
+    cfg->hook_grace = 5;
+    cfg->hook_retries = 3;
+    cfg->hook_retry_delay = 10;
+    cfg->hook_output_max = 64 * 1024;
     sw_bundle_limits_init(&cfg->stage);
     cfg->connect_timeout = 30;
     cfg->timeout = 0;
@@ -665,7 +701,8 @@ set_defaults(struct sw_config *cfg)
     cfg->max_timestamp_size = 16 * 1024;
     cfg->max_metadata_size = 32 * 1024 * 1024;
     cfg->max_target_size = 0;
-    if (!(cfg->channel = strdup("stable")) || !(cfg->slot_backend = strdup("dir")))
+    if (!(cfg->channel = strdup("stable")) || !(cfg->slot_backend = strdup("dir")) ||
+        !(cfg->hook_lib = strdup(SW_HOOK_LIB_DEFAULT)))
         return -1;
     cfg->hook_dirs.v = calloc(3, sizeof(char *));
     if (!cfg->hook_dirs.v)
@@ -1207,6 +1244,7 @@ sw_config_free(struct sw_config *cfg)
     free(cfg->compatible);
     free(cfg->channel);
     free(cfg->slot_backend);
+    free(cfg->hook_lib);
     free(cfg->slot_a);
     free(cfg->slot_b);
     free(cfg->current);
@@ -1225,6 +1263,7 @@ sw_config_free(struct sw_config *cfg)
     free(cfg->mirrors);
     for (size_t i = 0; i < cfg->n_hooks; i++) {
         free(cfg->hooks[i].name);
+        free(cfg->hooks[i].user);
         for (size_t j = 0; j < cfg->hooks[i].n_opts; j++) {
             free(cfg->hooks[i].opts[j].key);
             free(cfg->hooks[i].opts[j].value);

@@ -12,8 +12,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <jansson.h>
+#include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +32,29 @@
 
 #define MAX_CHILDREN_SCAN 4096
 #define SWEEP_DEADLINE_MS 2000
+#define CGROUP_RMDIR_MS 1000
+#define MAX_USER_GROUPS 4096
+
+/* What the child reports on its error pipe before exec (or instead of it). */
+enum child_report {
+    REPORT_CGROUP = 1, /* could not enter the cgroup: went on without it */
+    REPORT_PRIV = 2,   /* could not become the configured user */
+    REPORT_EXEC = 3,   /* could not set up or exec */
+};
+
+const char *
+sw_hook_containment_to_string(enum sw_hook_containment c)
+{
+    switch (c) {
+    case SW_HOOK_CONTAIN_NONE:
+        return "none";
+    case SW_HOOK_CONTAIN_PGROUP:
+        return "process-group";
+    case SW_HOOK_CONTAIN_CGROUP:
+        return "cgroup";
+    }
+    return "unknown";
+}
 
 const char *
 sw_hook_status_to_string(enum sw_hook_status status)
@@ -247,15 +273,30 @@ out:
 void
 sw_hook_params_init(struct sw_hook_params *params, const struct sw_config *cfg)
 {
+    ssize_t n;
+
+    memset(params, 0, sizeof(*params));
     params->timeout_ms = SW_HOOK_DEFAULT_TIMEOUT_MS;
-    if (cfg && cfg->hook_timeout)
-        params->timeout_ms = cfg->hook_timeout * 1000u;
     params->grace_ms = SW_HOOK_DEFAULT_GRACE_MS;
     params->retries = SW_HOOK_DEFAULT_RETRIES;
     params->retry_delay_ms = SW_HOOK_DEFAULT_RETRY_DELAY_MS;
     params->max_output = SW_HOOK_DEFAULT_MAX_OUTPUT;
     params->max_line = SW_HOOK_DEFAULT_MAX_LINE;
     params->max_findings = SW_HOOK_DEFAULT_MAX_FINDINGS;
+    params->hook_lib = SW_HOOK_LIB_DEFAULT;
+    if (cfg) {
+        if (cfg->hook_timeout)
+            params->timeout_ms = cfg->hook_timeout * 1000u;
+        params->grace_ms = cfg->hook_grace * 1000u;
+        params->retries = cfg->hook_retries;
+        params->retry_delay_ms = cfg->hook_retry_delay * 1000u;
+        if (cfg->hook_output_max)
+            params->max_output = (size_t)cfg->hook_output_max;
+        if (cfg->hook_lib)
+            params->hook_lib = cfg->hook_lib;
+    }
+    n = readlink("/proc/self/exe", params->bin, sizeof(params->bin) - 1);
+    params->bin[n > 0 ? n : 0] = '\0';
 }
 
 static uint64_t
@@ -403,9 +444,100 @@ envv_add(struct envv *e, const char *key, const char *value)
     return 0;
 }
 
+/* The user a hook runs as (user = NAME), resolved before the fork. */
+struct run_as {
+    int drop; /* 1: setgroups/setgid/setuid in the child */
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups;
+    int ngroups;
+    char *name; /* USER */
+    char *home; /* HOME */
+};
+
+static void
+run_as_release(struct run_as *ra)
+{
+    free(ra->groups);
+    free(ra->name);
+    free(ra->home);
+    memset(ra, 0, sizeof(*ra));
+}
+
+/*
+ * Resolve user (the section's user =) for hook path: 0 = fine (ra filled),
+ * 1 = refused (reason set), negative = no memory. Reads the user database
+ * only for hooks that name a user.
+ */
+static int
+resolve_user(const char *path, const char *section, const char *user, struct run_as *ra,
+             struct sw_hook_result *res)
+{
+    struct passwd pwbuf, *pw = NULL;
+    long sz = sysconf(_SC_GETPW_R_SIZE_MAX);
+    char *buf = NULL;
+    uid_t me = geteuid();
+    int e, r = 0;
+
+    if (sz < 1024 || sz > 1024 * 1024)
+        sz = 16384;
+    if (!(buf = malloc((size_t)sz)))
+        return -SW_E_NOMEM;
+    e = getpwnam_r(user, &pwbuf, buf, (size_t)sz, &pw);
+    if (!pw) {
+        r = set_reason(res, "hook '%s': user '%s' (user = in [hook \"%s\"]) does not exist%s%s",
+                       path, user, section, e ? ": " : "", e ? strerror(e) : "");
+        r = r < 0 ? r : 1;
+        goto out;
+    }
+    if (me != 0 && pw->pw_uid != me) {
+        r = set_reason(res,
+                       "hook '%s' is to run as user '%s' (user = in [hook \"%s\"]), but slipway "
+                       "runs as uid %u, not root: it cannot change user",
+                       path, user, section, (unsigned)me);
+        r = r < 0 ? r : 1;
+        goto out;
+    }
+    ra->uid = pw->pw_uid;
+    ra->gid = pw->pw_gid;
+    ra->name = strdup(pw->pw_name);
+    ra->home = strdup(pw->pw_dir);
+    if (!ra->name || !ra->home) {
+        r = -SW_E_NOMEM;
+        goto out;
+    }
+    if (me == 0) {
+        int n = 64;
+        ra->drop = 1;
+        for (;;) {
+            int got = n;
+            gid_t *g = realloc(ra->groups, (size_t)n * sizeof(*g));
+            if (!g) {
+                r = -SW_E_NOMEM;
+                goto out;
+            }
+            ra->groups = g;
+            if (getgrouplist(pw->pw_name, pw->pw_gid, ra->groups, &got) >= 0) {
+                ra->ngroups = got;
+                break;
+            }
+            if (got <= n || got > MAX_USER_GROUPS) {
+                r = set_reason(res, "hook '%s': the groups of user '%s' cannot be read", path,
+                               user);
+                r = r < 0 ? r : 1;
+                goto out;
+            }
+            n = got;
+        }
+    }
+out:
+    free(buf);
+    return r;
+}
+
 static int
 build_env(const struct sw_hook_env *env, const struct sw_hook_config *hc, unsigned timeout_ms,
-          struct envv *out)
+          const struct sw_hook_params *params, const struct run_as *ra, struct envv *out)
 {
     char tbuf[32], fdbuf[16];
     int r = 0;
@@ -422,7 +554,12 @@ build_env(const struct sw_hook_env *env, const struct sw_hook_config *hc, unsign
         (r = envv_add(out, "SLIPWAY_VERSION_OLD", env->version_old)) < 0 ||
         (r = envv_add(out, "SLIPWAY_CHANNEL", env->channel)) < 0 ||
         (r = envv_add(out, "SLIPWAY_HOOK_TIMEOUT", tbuf)) < 0 ||
-        (r = envv_add(out, "SLIPWAY_RESULT_FD", fdbuf)) < 0)
+        (r = envv_add(out, "SLIPWAY_RESULT_FD", fdbuf)) < 0 ||
+        (r = envv_add(out, "SLIPWAY_HOOK_LIB", params->hook_lib)) < 0 ||
+        (r = envv_add(out, "SLIPWAY_BIN", params->bin)) < 0)
+        return r;
+    if (ra->name &&
+        ((r = envv_add(out, "HOME", ra->home)) < 0 || (r = envv_add(out, "USER", ra->name)) < 0))
         return r;
     for (size_t i = 0; hc && i < hc->n_opts; i++) {
         char *key = NULL;
@@ -521,19 +658,174 @@ list_children(struct pidset *out)
     closedir(d);
 }
 
+/* ---- cgroup v2 containment ---- */
+
+/* The process's own cgroup v2 directory, found once: 1 usable, -1 not, 0 not looked yet. */
+static int cg_state;
+static char cg_base[PATH_MAX];
+static unsigned cg_serial;
+
+struct cgroup {
+    int active; /* the directory exists and cgroup.procs is open */
+    int procs_fd;
+    char path[PATH_MAX + 48];
+};
+
+/* The mount point of the cgroup2 file system whose root is "/", into mnt. */
+static int
+cgroup2_mount(char *mnt, size_t len)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char line[4096];
+    int found = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        char root[1024], point[1024], *dash = strstr(line, " - ");
+        if (!dash || strncmp(dash, " - cgroup2 ", 11) != 0)
+            continue;
+        if (sscanf(line, "%*s %*s %*s %1023s %1023s", root, point) != 2)
+            continue;
+        if (strcmp(root, "/") != 0 || strchr(point, '\\'))
+            continue; /* a bind of a sub-tree, or a name with escapes */
+        if (!found || !strcmp(point, "/sys/fs/cgroup")) {
+            snprintf(mnt, len, "%s", point);
+            found = 1;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static int
+cgroup_find_base(void)
+{
+    char mnt[1024], line[2048], rel[2048] = "";
+    FILE *f;
+
+    if (cg_state)
+        return cg_state > 0;
+    cg_state = -1;
+    f = fopen("/proc/self/cgroup", "re");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "0::", 3) != 0)
+            continue;
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(rel, sizeof(rel), "%s", line + 3);
+    }
+    fclose(f);
+    if (rel[0] != '/' || strstr(rel, "/..") || !cgroup2_mount(mnt, sizeof(mnt)))
+        return 0;
+    if ((size_t)snprintf(cg_base, sizeof(cg_base), "%s%s", mnt, strcmp(rel, "/") ? rel : "") >=
+        sizeof(cg_base) - 64)
+        return 0;
+    cg_state = 1;
+    return 1;
+}
+
+/* A fresh child cgroup for one attempt; cg->active = 0 when none can be made. */
+static void
+cgroup_create(struct cgroup *cg, const struct sw_hook_params *p)
+{
+    char procs[PATH_MAX + 64];
+
+    cg->active = 0;
+    cg->procs_fd = -1;
+    if (p->no_cgroup || !cgroup_find_base())
+        return;
+    snprintf(cg->path, sizeof(cg->path), "%s/slipway-hook.%ld.%u", cg_base, (long)getpid(),
+             ++cg_serial);
+    if (mkdir(cg->path, 0755) < 0 &&
+        (errno != EEXIST || rmdir(cg->path) < 0 || mkdir(cg->path, 0755) < 0)) {
+        if (errno == EACCES || errno == EPERM || errno == EROFS || errno == ENOENT)
+            cg_state = -1; /* not ours to use: stop trying */
+        return;
+    }
+    snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg->path);
+    cg->procs_fd = open(procs, O_WRONLY | O_CLOEXEC);
+    if (cg->procs_fd < 0) {
+        rmdir(cg->path);
+        return;
+    }
+    cg->active = 1;
+}
+
+/* SIGKILL every process in the cgroup; 1 = some were there. */
+static int
+cgroup_kill_procs(const struct cgroup *cg)
+{
+    char path[PATH_MAX + 64];
+    FILE *f;
+    long pid;
+    int any = 0;
+
+    snprintf(path, sizeof(path), "%s/cgroup.procs", cg->path);
+    f = fopen(path, "re");
+    if (!f)
+        return 0;
+    while (fscanf(f, "%ld", &pid) == 1)
+        if (pid > 1 && kill((pid_t)pid, SIGKILL) == 0)
+            any = 1;
+    fclose(f);
+    return any;
+}
+
+/* Kill the whole cgroup: cgroup.kill when the kernel has it (5.14), else pid by pid. */
+static void
+cgroup_kill(const struct cgroup *cg)
+{
+    char path[PATH_MAX + 64];
+    int fd;
+
+    if (!cg->active)
+        return;
+    snprintf(path, sizeof(path), "%s/cgroup.kill", cg->path);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = write(fd, "1", 1);
+        close(fd);
+        if (n == 1)
+            return;
+    }
+    cgroup_kill_procs(cg);
+}
+
+static void
+cgroup_remove(struct cgroup *cg)
+{
+    uint64_t deadline;
+
+    if (cg->procs_fd >= 0)
+        close(cg->procs_fd);
+    cg->procs_fd = -1;
+    if (!cg->active)
+        return;
+    deadline = now_ms() + CGROUP_RMDIR_MS;
+    while (rmdir(cg->path) < 0 && errno == EBUSY && now_ms() < deadline) {
+        cgroup_kill_procs(cg);
+        sleep_ms(1);
+    }
+    cg->active = 0;
+}
+
 /*
- * Kill the hook's process group and every child we gained since before
- * (orphans reparented to us as subreaper), reap them, until none is left.
+ * Kill the hook's process group, its cgroup when it has one, and every
+ * child we gained since before (orphans reparented to us as subreaper),
+ * reap them, until none is left.
  */
 static void
-sweep(pid_t pgid, const struct pidset *before)
+sweep(pid_t pgid, const struct pidset *before, const struct cgroup *cg)
 {
     struct pidset now = {0};
     uint64_t deadline = now_ms() + SWEEP_DEADLINE_MS;
 
+    cgroup_kill(cg);
     for (;;) {
         int group_alive = kill(-pgid, SIGKILL) == 0;
-        int any = 0;
+        int any = cg->active && cgroup_kill_procs(cg);
         list_children(&now);
         for (size_t i = 0; i < now.n; i++) {
             if (pidset_has(before, now.v[i]))
@@ -724,19 +1016,45 @@ close_from(int lowfd)
         close(fd);
 }
 
+/* What the child is to do. */
+struct child_spec {
+    const char *path;
+    char **envp;
+    const char *workdir;
+    int outfd, resfd, errfd;
+    int cgfd; /* cgroup.procs of its cgroup, or -1 */
+    const struct run_as *ra;
+};
+
+static void
+child_report(int fd, int what, int e)
+{
+    int rec[2] = {what, e};
+    if (write(fd, rec, sizeof(rec)) < 0) {
+        /* nothing more to say */
+    }
+}
+
 /*
- * In the child: never returns. Reports an exec failure's errno on errfd.
- * The four descriptors are first copied above SW_HOOK_RESULT_FD + 1, so no
- * dup2() onto 0..4 can clobber one not yet moved, wherever they were.
+ * In the child: never returns. Reports on errfd (two ints: enum
+ * child_report, errno) a cgroup it could not enter (and goes on), or why
+ * it could not become the user or exec (and exits 127). The descriptors
+ * are first copied above SW_HOOK_RESULT_FD + 1, so no dup2() onto 0..4 can
+ * clobber one not yet moved, wherever they were.
  */
 static void
-child_exec(const char *path, char **envp, const char *workdir, int outfd, int resfd, int errfd)
+child_exec(const struct child_spec *cs)
 {
     sigset_t all;
-    int e, nullfd, hi_null, hi_out, hi_res, hi_err;
+    int e, nullfd, hi_null, hi_out, hi_res, hi_err, what = REPORT_EXEC;
+    int outfd = cs->outfd, resfd = cs->resfd, errfd = cs->errfd;
+    const struct run_as *ra = cs->ra;
     char *argv[2];
 
     setpgid(0, 0);
+    /* first, before it can start anything: "0" moves the writer */
+    if (cs->cgfd >= 0 && write(cs->cgfd, "0", 1) != 1)
+        child_report(errfd, REPORT_CGROUP, errno);
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     for (int s = 1; s < NSIG; s++)
@@ -756,16 +1074,29 @@ child_exec(const char *path, char **envp, const char *workdir, int outfd, int re
         goto fail;
     errfd = SW_HOOK_RESULT_FD + 1;
     close_from(SW_HOOK_RESULT_FD + 2);
-    if (fcntl(errfd, F_SETFD, FD_CLOEXEC) < 0 || chdir(workdir) < 0)
+    if (fcntl(errfd, F_SETFD, FD_CLOEXEC) < 0)
         goto fail;
-    argv[0] = (char *)path;
+    if (ra->drop) {
+        what = REPORT_PRIV;
+        if (setgroups((size_t)ra->ngroups, ra->groups) < 0 || setgid(ra->gid) < 0 ||
+            setuid(ra->uid) < 0)
+            goto fail;
+        /* all checked: no way back to root, and the ids are the user's */
+        if (getuid() != ra->uid || geteuid() != ra->uid || getgid() != ra->gid ||
+            getegid() != ra->gid || (ra->uid != 0 && setuid(0) == 0)) {
+            errno = EPERM;
+            goto fail;
+        }
+        what = REPORT_EXEC;
+    }
+    if (chdir(cs->workdir) < 0)
+        goto fail;
+    argv[0] = (char *)cs->path;
     argv[1] = NULL;
-    execve(path, argv, envp);
+    execve(cs->path, argv, cs->envp);
 fail:
     e = errno;
-    if (write(errfd, &e, sizeof(e)) < 0) {
-        /* nothing more to say */
-    }
+    child_report(errfd, what, e);
     _exit(127);
 }
 
@@ -794,14 +1125,17 @@ close_fd(int *fd)
 
 /* One attempt: fills exit_code/signal/timed_out/output/findings/reason. */
 static int
-attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned timeout_ms,
-        const struct sw_hook_params *p, struct sw_hook_result *res, struct sw_error *err)
+attempt(const struct sw_hook *hook, char **envp, const char *workdir, const struct run_as *ra,
+        unsigned timeout_ms, const struct sw_hook_params *p, struct sw_hook_result *res,
+        struct sw_error *err)
 {
     int outp[2] = {-1, -1}, resp[2] = {-1, -1}, errp[2] = {-1, -1};
     struct linebuf lb = {0};
     struct pidset before = {0};
+    struct cgroup cg = {.active = 0, .procs_fd = -1};
     uint64_t start = now_ms(), deadline, kill_at = 0;
-    int status = 0, reaped = 0, out_open = 1, res_open = 1, rerr = 0, r = 0, exec_errno = 0;
+    int status = 0, reaped = 0, out_open = 1, res_open = 1, rerr = 0, r = 0;
+    int fail_what = 0, fail_errno = 0, cg_failed = 0, rec[2];
     int pidfd = -1;
     pid_t pid = -1;
 
@@ -815,13 +1149,24 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
         (r = open_pipe(errp, err)) < 0)
         goto out;
     list_children(&before);
+    cgroup_create(&cg, p);
     pid = fork();
     if (pid < 0) {
         r = sw_error_errno(err, SW_E_IO, errno, "hook '%s': fork", hook->path);
         goto out;
     }
-    if (pid == 0)
-        child_exec(hook->path, envp, workdir, outp[1], resp[1], errp[1]);
+    if (pid == 0) {
+        struct child_spec cs = {.path = hook->path,
+                                .envp = envp,
+                                .workdir = workdir,
+                                .outfd = outp[1],
+                                .resfd = resp[1],
+                                .errfd = errp[1],
+                                .cgfd = cg.procs_fd,
+                                .ra = ra};
+        child_exec(&cs);
+    }
+    close_fd(&cg.procs_fd);
     setpgid(pid, pid); /* either side may win the race; both set the same */
     close_fd(&outp[1]);
     close_fd(&resp[1]);
@@ -848,6 +1193,7 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
         } else if (kill_at && t >= kill_at) {
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
+            cgroup_kill(&cg);
             while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
             reaped = 1;
@@ -878,7 +1224,7 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
             }
         }
     }
-    sweep(pid, &before);
+    sweep(pid, &before, &cg);
     /* Every writer is gone now: what is left in the pipes ends with EOF. */
     if (out_open)
         drain(outp[0], res, p, NULL, &rerr);
@@ -892,11 +1238,27 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
         goto out;
     }
     res->output[res->output_len] = '\0';
-    if (read(errp[0], &exec_errno, sizeof(exec_errno)) == (ssize_t)sizeof(exec_errno) &&
-        exec_errno) {
+    while (read(errp[0], rec, sizeof(rec)) == (ssize_t)sizeof(rec)) {
+        if (rec[0] == REPORT_CGROUP)
+            cg_failed = 1;
+        else if (!fail_what) {
+            fail_what = rec[0];
+            fail_errno = rec[1];
+        }
+    }
+    if (cg_failed)
+        cg_state = -1; /* the cgroup cannot be entered here: stop trying */
+    res->containment = cg.active && !cg_failed ? SW_HOOK_CONTAIN_CGROUP : SW_HOOK_CONTAIN_PGROUP;
+    if (fail_what) {
+        int sr;
         res->exit_code = -1;
-        if (set_reason(res, "hook '%s' could not be started: %s", hook->path,
-                       strerror(exec_errno)) < 0)
+        if (fail_what == REPORT_PRIV)
+            sr = set_reason(res, "hook '%s' could not run as user '%s': %s", hook->path,
+                            ra->name ? ra->name : "?", strerror(fail_errno));
+        else
+            sr = set_reason(res, "hook '%s' could not be started: %s", hook->path,
+                            strerror(fail_errno));
+        if (sr < 0)
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         else
             r = 1; /* not started */
@@ -907,6 +1269,7 @@ attempt(const struct sw_hook *hook, char **envp, const char *workdir, unsigned t
     else if (WIFSIGNALED(status))
         res->signal = WTERMSIG(status);
 out:
+    cgroup_remove(&cg);
     res->duration_ms += now_ms() - start;
     close_fd(&outp[0]);
     close_fd(&outp[1]);
@@ -928,6 +1291,7 @@ sw_hook_run_one(const struct sw_hook *hook, const struct sw_hook_env *env,
     const struct sw_hook_config *hc = NULL;
     struct sw_hook_env noenv = {0};
     struct envv envv = {0};
+    struct run_as ra = {0};
     unsigned timeout_ms;
     const char *workdir;
     int was_reaper = 1, r; /* 1: leave the setting alone */
@@ -957,11 +1321,18 @@ sw_hook_run_one(const struct sw_hook *hook, const struct sw_hook_env *env,
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto fail;
     }
+    if (r == 0 && hc && hc->user)
+        r = resolve_user(hook->path, hc->name, hc->user, &ra, res);
+    if (r < 0) {
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto fail;
+    }
     if (r > 0) {
         res->status = SW_HOOK_REFUSED;
+        run_as_release(&ra);
         return 0;
     }
-    if (build_env(env, hc, timeout_ms, &envv) < 0) {
+    if (build_env(env, hc, timeout_ms, params, &ra, &envv) < 0) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto fail;
     }
@@ -972,7 +1343,7 @@ sw_hook_run_one(const struct sw_hook *hook, const struct sw_hook_env *env,
     for (;;) {
         reset_attempt(res);
         res->attempts++;
-        r = attempt(hook, envv.v, workdir, timeout_ms, params, res, err);
+        r = attempt(hook, envv.v, workdir, &ra, timeout_ms, params, res, err);
         if (r < 0)
             goto fail;
         if (r > 0) {
@@ -1011,11 +1382,13 @@ sw_hook_run_one(const struct sw_hook *hook, const struct sw_hook_env *env,
     if (!was_reaper)
         prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     envv_free(&envv);
+    run_as_release(&ra);
     return 0;
 fail:
     if (!was_reaper)
         prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
     envv_free(&envv);
+    run_as_release(&ra);
     sw_hook_result_release(res);
     return r;
 }

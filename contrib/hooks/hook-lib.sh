@@ -25,9 +25,11 @@ slipway_opt() {
 }
 
 # slipway_json_string TEXT: TEXT as a JSON string, quotes included
-# (backslash, quote and control characters escaped).
+# (backslash, quote and control characters escaped; every newline kept,
+# trailing ones too).
 slipway_json_string() {
-    printf '%s' "$1" | awk '
+    # the "." sentinel keeps trailing newlines a record-reading awk would drop
+    printf '%s.' "$1" | awk '
         BEGIN { for (i = 1; i < 32; i++) ctl[sprintf("%c", i)] = sprintf("\\u%04x", i)
                 ctl["\t"] = "\\t"; ctl["\r"] = "\\r"; out = "" }
         { if (NR > 1) out = out "\\n"
@@ -38,7 +40,7 @@ slipway_json_string() {
               else if (c in ctl) out = out ctl[c]
               else out = out c
           } }
-        END { printf "\"%s\"", out }'
+        END { printf "\"%s\"", substr(out, 1, length(out) - 1) }'
 }
 
 # slipway_finding CHECK pass|fail|skip [DETAIL]: report one finding. slipway

@@ -20,6 +20,12 @@
 #define SW_CONFIG_MAX_MIRRORS 32
 #define SW_CONFIG_MAX_HOOKS 256
 #define SW_CONFIG_MAX_HOOK_OPTS 64
+#define SW_CONFIG_MAX_HOOK_OUTPUT (16 * 1024 * 1024) /* hook-output-max at most */
+
+/* Where `make install` puts hook-lib.sh: $(LIBDIR)/slipway/hook-lib.sh. */
+#ifndef SW_HOOK_LIB_DEFAULT
+#define SW_HOOK_LIB_DEFAULT "/usr/local/lib/slipway/hook-lib.sh"
+#endif
 
 /* [mirror "NAME"]: one place the repository is served from. */
 struct sw_mirror {
@@ -47,6 +53,7 @@ struct sw_hook_config {
     char *name;
     int required;     /* default 1; "required = no" makes it advisory */
     unsigned timeout; /* seconds; 0 = [slipway] hook-timeout */
+    char *user;       /* run as this user (slipway as root), or NULL */
     struct sw_hook_opt *opts;
     size_t n_opts;
 };
@@ -64,6 +71,11 @@ struct sw_config {
     char *current; /* default STATE_DIR/current */
     unsigned hook_timeout;
     struct sw_strlist hook_dirs; /* searched in order; later ones override */
+    unsigned hook_grace;         /* seconds between SIGTERM and SIGKILL */
+    unsigned hook_retries;       /* extra attempts after exit 75 */
+    unsigned hook_retry_delay;   /* seconds before each extra attempt */
+    uint64_t hook_output_max;    /* bytes of a hook's output kept */
+    char *hook_lib;              /* path of hook-lib.sh (SLIPWAY_HOOK_LIB) */
     int canary;
     unsigned update_timeout; /* seconds, one `slipway update` run; 0 = none */
     char *metrics_file;      /* Prometheus text file `slipway update` writes; NULL = none */

@@ -85,15 +85,29 @@ struct sw_hook_env {
     const char *channel;
 };
 
+#define SW_HOOK_BIN_MAX 4096 /* bytes of SLIPWAY_BIN */
+
+/* How a hook's processes were contained. Persisted and printed. */
+enum sw_hook_containment {
+    SW_HOOK_CONTAIN_NONE = 0,   /* not run */
+    SW_HOOK_CONTAIN_PGROUP = 1, /* process group plus child subreaper sweep */
+    SW_HOOK_CONTAIN_CGROUP = 2, /* its own cgroup v2 (and the sweep to reap) */
+};
+
+const char *sw_hook_containment_to_string(enum sw_hook_containment c);
+
 /* How the runner behaves; sw_hook_params_init() fills the defaults. */
 struct sw_hook_params {
-    unsigned timeout_ms;     /* per hook unless its section sets timeout */
-    unsigned grace_ms;       /* SIGTERM .. SIGKILL */
-    unsigned retries;        /* extra attempts after exit 75 */
-    unsigned retry_delay_ms; /* pause before each extra attempt */
-    size_t max_output;       /* bytes of stdout+stderr kept */
-    size_t max_line;         /* bytes of one result-fd line */
-    size_t max_findings;     /* findings kept (and bad lines kept) */
+    unsigned timeout_ms;       /* per hook unless its section sets timeout */
+    unsigned grace_ms;         /* SIGTERM .. SIGKILL */
+    unsigned retries;          /* extra attempts after exit 75 */
+    unsigned retry_delay_ms;   /* pause before each extra attempt */
+    size_t max_output;         /* bytes of stdout+stderr kept */
+    size_t max_line;           /* bytes of one result-fd line */
+    size_t max_findings;       /* findings kept (and bad lines kept) */
+    const char *hook_lib;      /* SLIPWAY_HOOK_LIB (borrowed: cfg or a constant) */
+    char bin[SW_HOOK_BIN_MAX]; /* SLIPWAY_BIN: this program, "" when unknown */
+    int no_cgroup;             /* 1: never try a cgroup (process group only) */
 };
 
 #define SW_HOOK_DEFAULT_TIMEOUT_MS 60000
@@ -104,7 +118,11 @@ struct sw_hook_params {
 #define SW_HOOK_DEFAULT_MAX_LINE 4096
 #define SW_HOOK_DEFAULT_MAX_FINDINGS 256
 
-/* Defaults; timeout_ms from cfg->hook_timeout when cfg is not NULL. */
+/*
+ * Defaults, or with cfg (borrowed; must outlive params) its [slipway]
+ * hook-timeout, hook-grace, hook-retries, hook-retry-delay, hook-output-max
+ * and hook-lib. bin is read from /proc/self/exe here, once.
+ */
 void sw_hook_params_init(struct sw_hook_params *params, const struct sw_config *cfg);
 
 /* One {"check": ..., "status": "pass|fail|skip", "detail": ...} line. */
@@ -118,10 +136,11 @@ struct sw_hook_result {
     char *name;
     char *path;
     enum sw_hook_status status;
-    int required;  /* from the hook's section; 1 by default */
-    int exit_code; /* of the last attempt; -1 when it did not exit */
-    int signal;    /* the signal that ended it, 0 when none */
-    int timed_out; /* killed by the runner at its timeout */
+    int required;                         /* from the hook's section; 1 by default */
+    int exit_code;                        /* of the last attempt; -1 when it did not exit */
+    int signal;                           /* the signal that ended it, 0 when none */
+    int timed_out;                        /* killed by the runner at its timeout */
+    enum sw_hook_containment containment; /* of the last attempt */
     unsigned attempts;
     uint64_t duration_ms; /* all attempts, without the retry delays */
     char *reason;         /* why it failed, was refused or not run; or NULL */
@@ -158,7 +177,16 @@ int sw_hook_run_phase(const struct sw_hook_list *list, const struct sw_hook_env 
                       const struct sw_config *cfg, const struct sw_hook_params *params,
                       struct sw_hook_results **ret_results, struct sw_error *err);
 
-/* Run one hook (not masked) the same way; fills *result (caller releases). */
+/*
+ * Run one hook (not masked) the same way; fills *result (caller releases).
+ * With a section's user = NAME: when running as root the child takes that
+ * user's groups, gid and uid (checked) before exec, and HOME and USER
+ * describe it; a missing user, or a user other than the running one when
+ * not root, refuses the hook. Containment: a child cgroup v2 of the
+ * process's own when one can be made and entered (unless params->no_cgroup),
+ * killed whole (cgroup.kill, else each pid) and removed after the hook;
+ * else the process group and the subreaper sweep.
+ */
 int sw_hook_run_one(const struct sw_hook *hook, const struct sw_hook_env *env,
                     const struct sw_config *cfg, const struct sw_hook_params *params,
                     struct sw_hook_result *result, struct sw_error *err);

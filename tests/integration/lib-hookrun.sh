@@ -60,3 +60,18 @@ count_status() {
 tree_state() {
     (cd "$1" && find . -printf '%p %y %m %s %T@ %l\n' | sort && find . -type f -exec md5sum {} + | sort)
 }
+
+# runner_conf [TEXT]: $TRASH/r.conf, a configuration whose hook-dirs is the
+# source tree's contrib/hooks (the shipped hooks as make install puts them),
+# with TEXT (e.g. a [hook "NAME"] section) appended
+runner_conf() {
+    printf '[slipway]\nstate-dir = %s\nhook-dirs = %s\nhook-lib = %s\n%s\n' \
+        "$TRASH/runner-state" "$SRCDIR/contrib/hooks" "$SRCDIR/contrib/hooks/hook-lib.sh" \
+        "${1-}" >"$TRASH/r.conf"
+}
+
+# via_runner NAME ARGS...: `slipway hooks run NAME ARGS... --json` with
+# $TRASH/r.conf; the result in $TRASH/out. Use under expect_code.
+via_runner() {
+    "$SLIPWAY" -c "$TRASH/r.conf" hooks run "$@" --json
+}

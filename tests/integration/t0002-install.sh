@@ -13,7 +13,10 @@ test_expect_success 'make install DESTDIR=... PREFIX=/usr' '
     test -f "$TRASH/root/etc/slipway/slipway.conf.example" &&
     test -f "$TRASH/root/usr/share/doc/slipway/README.md" &&
     test -d "$TRASH/root/usr/lib/slipway/hooks.d" &&
-    test "$(file_mode "$TRASH/root/usr/bin/slipway")" = 755
+    test "$(file_mode "$TRASH/root/usr/bin/slipway")" = 755 &&
+    test -f "$TRASH/root/usr/share/man/man7/slipway-hooks.7" &&
+    cmp "$TRASH/root/usr/lib/slipway/hook-lib.sh" "$SRCDIR/contrib/hooks/hook-lib.sh" &&
+    test "$(file_mode "$TRASH/root/usr/lib/slipway/hook-lib.sh")" = 644
 '
 
 test_expect_success 'the docs are installed under distinct names: README, key ceremony, docs/' '
@@ -40,6 +43,8 @@ test_expect_success 'the default PREFIX is /usr/local' '
 test_expect_success 'uninstall removes the programs and the docs' '
     MAKEFLAGS= make -s -C "$SRCDIR" uninstall DESTDIR="$TRASH/root" PREFIX=/usr >/dev/null &&
     test ! -e "$TRASH/root/usr/bin/slipway" &&
+    test ! -e "$TRASH/root/usr/lib/slipway/hook-lib.sh" &&
+    test ! -e "$TRASH/root/usr/share/man/man7/slipway-hooks.7" &&
     test ! -e "$TRASH/root/usr/share/doc/slipway"
 '
 

@@ -18,14 +18,14 @@ section() {
     awk -v s="$2" '/^[^ \t]/ { on = ($0 == s) ; next } on' "$TRASH/$1.txt"
 }
 
-test_expect_success 'make builds the three man pages and man renders them without warnings' '
-    for m in slipway.1 slipway-repo.1 slipway.conf.5; do
+test_expect_success 'make builds the four man pages and man renders them without warnings' '
+    for m in slipway.1 slipway-repo.1 slipway.conf.5 slipway-hooks.7; do
         test -s "$MANDIR/$m" && render "$m" || exit 1
     done
 '
 
 test_expect_success 'no markup, link or run-together paragraph survives rendering' '
-    for m in slipway.1 slipway-repo.1 slipway.conf.5; do
+    for m in slipway.1 slipway-repo.1 slipway.conf.5 slipway-hooks.7; do
         lacks "$TRASH/$m.txt" "**" && lacks "$TRASH/$m.txt" "\\f" &&
         lacks "$TRASH/$m.txt" "⟨" && lacks "$TRASH/$m.txt" "⟩" || exit 1
         # a sentence ending where the next begins: "missing.With"

@@ -247,7 +247,9 @@ test_expect_success 'a link loop ends, and file names with newlines and spaces a
 copy" 3.0.5 &&
     expect_code 1 run_hook "$TRASH/s" "" &&
     test "$(finding_status "version $LIB")" = pass &&
-    test "$(findings_py "[f[\"status\"] for f in F if f[\"check\"] == \"vulnerable $LIB old\\ncopy\"]")" = "[\"fail\"]"
+    test "$(findings_py "[f[\"status\"] for f in F if f[\"check\"] == \"vulnerable $LIB old\\ncopy\"]")" = "[\"fail\"]" &&
+    contains "$TRASH/out" "FAIL \"vulnerable $LIB old\\ncopy\"" &&
+    ! grep -q "^copy" "$TRASH/out"
 '
 
 test_expect_success 'make install puts it in the vendor directory, where hooks list finds it' '
@@ -258,6 +260,21 @@ test_expect_success 'make install puts it in the vendor directory, where hooks l
     printf "[slipway]\nstate-dir = %s\nhook-dirs = %s\n" "$TRASH/st" "$v" >"$TRASH/c.conf" &&
     expect_code 0 "$SLIPWAY" -c "$TRASH/c.conf" hooks list --phase pre-promote &&
     grep -E "^pre-promote +20-openssl-version +active +yes " "$TRASH/out"
+'
+
+test_expect_success 'through the runner: slipway hooks run openssl-version --slot-dir --active-dir' '
+    mkslot "$TRASH/a" 3.0.14 && mkslot "$TRASH/s" 3.0.13 &&
+    runner_conf "[hook \"openssl-version\"]
+min-version = 3.0.13" &&
+    expect_code 1 via_runner openssl-version --slot-dir "$TRASH/s" --active-dir "$TRASH/a" &&
+    test "$(json_get "$TRASH/out" "[\"status\"]")" = fail &&
+    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); f={x[\"check\"]: x[\"status\"] for x in r[\"findings\"]}; assert f[\"version $LIB\"] == \"pass\" and f[\"downgrade $LIB\"] == \"fail\", f; assert not r[\"bad_lines\"], r" "$TRASH/out" &&
+    expect_code 0 via_runner 20-openssl-version --slot-dir "$TRASH/s" &&
+    test "$(json_get "$TRASH/out" "[\"status\"]")" = pass &&
+    rm -rf "$TRASH/empty" && mkdir "$TRASH/empty" &&
+    expect_code 77 via_runner openssl-version --slot-dir "$TRASH/empty" &&
+    test "$(json_get "$TRASH/out" "[\"status\"]")" = skip &&
+    test ! -e "$TRASH/runner-state"
 '
 
 test_done

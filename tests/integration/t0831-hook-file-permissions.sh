@@ -174,4 +174,16 @@ else
     say "skipped the -xdev test: mounting a tmpfs needs root and a mount namespace that allows it"
 fi
 
+test_expect_success 'through the runner: slipway hooks run file-permissions --slot-dir' '
+    mkslot && printf x >"$S/etc/open" && chmod 0666 "$S/etc/open" &&
+    runner_conf "[hook \"file-permissions\"]
+setuid-allow = usr/bin/passwd" &&
+    expect_code 1 via_runner file-permissions --slot-dir "$S" &&
+    test "$(json_get "$TRASH/out" "[\"status\"]")" = fail &&
+    "$PYTHON" -c "import json,sys; r=json.load(open(sys.argv[1])); f={x[\"check\"]: x[\"status\"] for x in r[\"findings\"]}; assert f == {\"world-writable etc/open\": \"fail\", \"setuid usr/bin/passwd\": \"pass\"}, f" "$TRASH/out" &&
+    rm "$S/etc/open" &&
+    expect_code 0 via_runner 10-file-permissions --slot-dir "$S" &&
+    test "$(json_get "$TRASH/out" "[\"status\"]")" = pass
+'
+
 test_done

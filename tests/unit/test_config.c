@@ -58,6 +58,11 @@ test_defaults(void **state)
     assert_string_equal(cfg->current, "/var/lib/slipway/current");
     assert_null(cfg->compatible);
     assert_int_equal(cfg->hook_timeout, 60);
+    assert_int_equal(cfg->hook_grace, 5);
+    assert_int_equal(cfg->hook_retries, 3);
+    assert_int_equal(cfg->hook_retry_delay, 10);
+    assert_int_equal(cfg->hook_output_max, 65536);
+    assert_string_equal(cfg->hook_lib, SW_HOOK_LIB_DEFAULT);
     assert_int_equal(cfg->hook_dirs.n, 3);
     assert_string_equal(cfg->hook_dirs.v[1], "/etc/slipway/hooks.d");
     assert_int_equal(cfg->canary, 0);
@@ -85,6 +90,11 @@ test_example_file_parses_to_defaults(void **state)
     assert_string_equal(cfg->channel, def->channel);
     assert_string_equal(cfg->slot_a, def->slot_a);
     assert_int_equal(cfg->hook_timeout, def->hook_timeout);
+    assert_int_equal(cfg->hook_grace, def->hook_grace);
+    assert_int_equal(cfg->hook_retries, def->hook_retries);
+    assert_int_equal(cfg->hook_retry_delay, def->hook_retry_delay);
+    assert_int_equal(cfg->hook_output_max, def->hook_output_max);
+    assert_string_equal(cfg->hook_lib, def->hook_lib);
     assert_int_equal(cfg->hook_dirs.n, def->hook_dirs.n);
     for (size_t i = 0; i < cfg->hook_dirs.n; i++)
         assert_string_equal(cfg->hook_dirs.v[i], def->hook_dirs.v[i]);
@@ -211,6 +221,19 @@ test_hook_default_required(void **state)
     cfg = parse_ok("[hook \"ports\"]\nallow = 22 443\n");
     assert_int_equal(cfg->hooks[0].required, 1);
     assert_int_equal(cfg->hooks[0].timeout, 0);
+    assert_null(cfg->hooks[0].user);
+    sw_config_free(cfg);
+    /* user = is a table key, not an option the hook sees */
+    cfg = parse_ok("[slipway]\nhook-grace = 1m\nhook-retries = 0\nhook-retry-delay = 2\n"
+                   "hook-output-max = 1M\nhook-lib = /opt/lib/hook-lib.sh\n"
+                   "[hook \"ports\"]\nuser = nobody\n");
+    assert_string_equal(cfg->hooks[0].user, "nobody");
+    assert_int_equal(cfg->hooks[0].n_opts, 0);
+    assert_int_equal(cfg->hook_grace, 60);
+    assert_int_equal(cfg->hook_retries, 0);
+    assert_int_equal(cfg->hook_retry_delay, 2);
+    assert_int_equal(cfg->hook_output_max, 1024 * 1024);
+    assert_string_equal(cfg->hook_lib, "/opt/lib/hook-lib.sh");
     sw_config_free(cfg);
 }
 
@@ -290,6 +313,12 @@ test_bad_values(void **state)
     parse_bad("[mirror \"m\"]\npin = sha1//abc\n", "t.conf:2:", "pin");
     parse_bad("[mirror \"m\"]\npin = sha256//short=\n", "t.conf:2:", "pin");
     parse_bad("[hook \"h\"]\nrequired = sometimes\n", "t.conf:2:", "required");
+    parse_bad("[hook \"h\"]\nuser = -rf\n", "t.conf:2:", "must be a user name");
+    parse_bad("[hook \"h\"]\nuser = a b\n", "t.conf:2:", "user = 'a b'");
+    parse_bad("[slipway]\nhook-output-max = 0\n", "t.conf:2:", "must not be 0");
+    parse_bad("[slipway]\nhook-output-max = 17M\n", "t.conf:2:", "out of range");
+    parse_bad("[slipway]\nhook-lib = hook-lib.sh\n", "t.conf:2:", "absolute path");
+    parse_bad("[slipway]\nhook-retries = 101\n", "t.conf:2:", "hook-retries");
     parse_bad("[hook \"h\"]\nMin_Version = 1\n", "t.conf:2:", "Min_Version");
 }
 
@@ -444,9 +473,8 @@ test_walk_round_trip(void **state)
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     assert_int_equal(sw_config_walk(cfg, walk_ini, &a), 0);
-    /* 13 [slipway] + 10 [fetch] + 9 [stage] + 5 mirror + 2 hook keys + 1 hook option
-       ([slipway] has maintenance-window, update-timeout and metrics-file since issue 11) */
-    assert_int_equal(a.n, 40);
+    /* 18 [slipway] + 10 [fetch] + 9 [stage] + 5 mirror + 3 hook keys + 1 hook option */
+    assert_int_equal(a.n, 46);
     assert_non_null(strstr(a.text, "compatible = board-7\n"));
     assert_non_null(strstr(a.text, "hook-dirs = /a /b\n"));
     assert_non_null(strstr(a.text, "max-metadata-size = 3M\n"));
@@ -464,7 +492,7 @@ test_walk_round_trip(void **state)
     assert_string_equal(a.text, b.text);
     /* a callback's error stops the walk and is returned */
     assert_int_equal(sw_config_walk(cfg, walk_stop, &before_stop), -SW_E_IO);
-    assert_int_equal(before_stop, 18); /* 13 [slipway] keys, then [fetch] up to retries */
+    assert_int_equal(before_stop, 23); /* 18 [slipway] keys, then [fetch] up to retries */
     sw_config_free(again);
     sw_config_free(cfg);
 }

@@ -5,7 +5,10 @@
  * names), verdicts by exit code (pass, fail, skip, retry later then pass,
  * retry past its bound, killed by a signal, not startable), timeouts that
  * leave no process behind (a sleeper, a child ignoring SIGTERM, a child that
- * left the group with setsid, checked by pid), capped output, result-fd
+ * left the group with setsid, checked by pid; in a cgroup and with the
+ * process-group fallback forced), the cgroup entered and removed, user =
+ * (honoured as root, a missing user, another user when unprivileged), the
+ * parameters read from the configuration, capped output, result-fd
  * findings and bad lines, refused files (not executable, group- or
  * world-writable, owned by someone else) and the exact environment a hook
  * sees. Hooks are small sh scripts the tests write.
@@ -17,11 +20,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 struct fx {
@@ -330,10 +336,44 @@ test_timeout_ignores_term(void **state)
     free(pidf);
 }
 
-static void
-test_timeout_setsid(void **state)
+/*
+ * The test's own view of whether a child cgroup v2 can be made here: the
+ * "0::" line of /proc/self/cgroup under /sys/fs/cgroup or
+ * /sys/fs/cgroup/unified, and a mkdir that works.
+ */
+static int
+cgroup_writable_here(void)
 {
-    struct fx *f = *state;
+    static const char *const mounts[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+    char line[1024], rel[1024] = "", dir[PATH_MAX], probe[PATH_MAX + 32];
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, "0::", 3)) {
+            line[strcspn(line, "\n")] = '\0';
+            snprintf(rel, sizeof(rel), "%s", line + 3);
+        }
+    fclose(f);
+    if (rel[0] != '/')
+        return 0;
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(dir, sizeof(dir), "%s%s/cgroup.procs", mounts[i], strcmp(rel, "/") ? rel : "");
+        if (access(dir, W_OK) < 0)
+            continue;
+        snprintf(probe, sizeof(probe), "%s%s/test-hook-probe.%ld", mounts[i],
+                 strcmp(rel, "/") ? rel : "", (long)getpid());
+        if (mkdir(probe, 0755) == 0) {
+            rmdir(probe);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void
+setsid_case(struct fx *f, int no_cgroup)
+{
     struct sw_hook_results *res;
     char *pidf = work(f, "pid"), *body = NULL;
 
@@ -344,13 +384,239 @@ test_timeout_setsid(void **state)
                          pidf, pidf) > 0);
     hook(f, "10-escapee", body);
     f->params.timeout_ms = 700;
+    f->params.no_cgroup = no_cgroup;
     res = run(f, NULL, NULL);
     assert_int_equal(res->v[0].status, SW_HOOK_FAIL);
     assert_int_equal(res->v[0].timed_out, 1);
+    if (no_cgroup)
+        assert_int_equal(res->v[0].containment, SW_HOOK_CONTAIN_PGROUP);
+    else if (cgroup_writable_here())
+        assert_int_equal(res->v[0].containment, SW_HOOK_CONTAIN_CGROUP);
+    else
+        assert_int_equal(res->v[0].containment, SW_HOOK_CONTAIN_PGROUP);
     assert_gone(read_pid(pidf));
     sw_hook_results_free(res);
     free(body);
     free(pidf);
+}
+
+static void
+test_timeout_setsid(void **state)
+{
+    setsid_case(*state, 0); /* a cgroup when one is writable */
+}
+
+static void
+test_timeout_setsid_no_cgroup(void **state)
+{
+    setsid_case(*state, 1); /* forced fallback: process group and subreaper */
+}
+
+static void
+test_cgroup_entered_and_removed(void **state)
+{
+    struct fx *f = *state;
+    struct sw_hook_results *res;
+    char *cgf = work(f, "cgroup"), *body = NULL, *text, *p;
+    char dir[PATH_MAX + 64], own[1024] = "";
+    FILE *fp;
+
+    if (!cgroup_writable_here()) {
+        print_message("skipped: no writable cgroup v2 here\n");
+        return;
+    }
+    fp = fopen("/proc/self/cgroup", "r");
+    assert_non_null(fp);
+    while (fgets(own, sizeof(own), fp) && strncmp(own, "0::", 3))
+        ;
+    fclose(fp);
+    own[strcspn(own, "\n")] = '\0';
+    assert_true(asprintf(&body, "cat /proc/self/cgroup > %s", cgf) > 0);
+    hook(f, "10-where", body);
+    res = run(f, NULL, NULL);
+    assert_int_equal(res->v[0].status, SW_HOOK_PASS);
+    assert_int_equal(res->v[0].containment, SW_HOOK_CONTAIN_CGROUP);
+    assert_string_equal(sw_hook_containment_to_string(res->v[0].containment), "cgroup");
+    sw_hook_results_free(res);
+    /* the hook ran in a child of our own cgroup, named after us */
+    text = (char *)tu_read(cgf, NULL);
+    p = strstr(text, "0::");
+    assert_non_null(p);
+    assert_int_equal(strncmp(p, own, strlen(own)), 0);
+    snprintf(dir, sizeof(dir), "/slipway-hook.%ld.", (long)getpid());
+    assert_non_null(strstr(p, dir));
+    /* and that cgroup is gone */
+    p[strcspn(p, "\n")] = '\0';
+    snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s", p + 3);
+    if (access("/sys/fs/cgroup/cgroup.procs", F_OK) < 0)
+        snprintf(dir, sizeof(dir), "/sys/fs/cgroup/unified%s", p + 3);
+    errno = 0;
+    assert_int_equal(access(dir, F_OK), -1);
+    assert_int_equal(errno, ENOENT);
+    free(text);
+    free(body);
+    free(cgf);
+}
+
+/* Let "nobody" reach the hook files and write into work/. */
+static void
+open_up(struct fx *f)
+{
+    assert_int_equal(chmod(f->root, 0755), 0);
+    assert_int_equal(chmod(f->work, 0777), 0);
+}
+
+static void
+test_user_honoured(void **state)
+{
+    struct fx *f = *state;
+    struct sw_config *cfg = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_hook_results *res;
+    const char *conf = "[hook \"whoami\"]\nuser = nobody\n";
+    struct passwd *pw;
+    char *want = NULL;
+
+    if (geteuid() != 0) {
+        print_message("skipped: user = needs root\n");
+        return;
+    }
+    pw = getpwnam("nobody");
+    assert_non_null(pw);
+    assert_true(asprintf(&want, "%u %u %s nobody\n", (unsigned)pw->pw_uid, (unsigned)pw->pw_gid,
+                         pw->pw_dir) > 0);
+    open_up(f);
+    hook(f, "10-whoami", "echo \"$(id -u) $(id -g) $HOME $USER\"");
+    hook(f, "20-root", "id -u");
+    assert_int_equal(sw_config_parse_mem("t.conf", conf, strlen(conf), &cfg, &err), 0);
+    res = run(f, NULL, cfg);
+    assert_int_equal(res->n, 2);
+    assert_int_equal(res->v[0].status, SW_HOOK_PASS);
+    assert_string_equal(res->v[0].output, want);
+    /* a hook without user = still runs as the caller */
+    assert_int_equal(res->v[1].status, SW_HOOK_PASS);
+    assert_string_equal(res->v[1].output, "0\n");
+    sw_hook_results_free(res);
+    sw_config_free(cfg);
+    free(want);
+}
+
+static void
+test_user_missing(void **state)
+{
+    struct fx *f = *state;
+    struct sw_config *cfg = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_hook_results *res;
+    char *marker = work(f, "ran"), *body = NULL;
+    const char *conf = "[hook \"ghost\"]\nuser = no-such-user-sw\n";
+
+    assert_true(asprintf(&body, "touch %s", marker) > 0);
+    hook(f, "10-ghost", body);
+    assert_int_equal(sw_config_parse_mem("t.conf", conf, strlen(conf), &cfg, &err), 0);
+    res = run(f, NULL, cfg);
+    assert_int_equal(res->v[0].status, SW_HOOK_REFUSED);
+    assert_non_null(strstr(res->v[0].reason, "10-ghost"));
+    assert_non_null(strstr(res->v[0].reason, "'no-such-user-sw'"));
+    assert_non_null(strstr(res->v[0].reason, "does not exist"));
+    assert_int_equal(res->v[0].attempts, 0);
+    assert_int_equal(access(marker, F_OK), -1);
+    assert_int_equal(res->required_failed, 1);
+    sw_hook_results_free(res);
+    sw_config_free(cfg);
+    free(body);
+    free(marker);
+}
+
+/* Unprivileged, user = someone else: refused, never run. 0 = as expected. */
+static int
+unprivileged_other_user(struct fx *f)
+{
+    struct sw_config *cfg = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_hook_results *res = NULL;
+    struct sw_hook_list *list = NULL;
+    const char *conf = "[hook \"other\"]\nuser = root\n";
+    int ok;
+
+    if (sw_config_parse_mem("t.conf", conf, strlen(conf), &cfg, &err) < 0 ||
+        sw_hook_discover(&f->dirs, "pre-promote", &list, &err) < 0 ||
+        sw_hook_run_phase(list, NULL, cfg, &f->params, &res, &err) < 0)
+        return 10;
+    ok = res->n == 1 && res->v[0].status == SW_HOOK_REFUSED && res->v[0].attempts == 0 &&
+         strstr(res->v[0].reason, "10-other") && strstr(res->v[0].reason, "'root'") &&
+         strstr(res->v[0].reason, "not root");
+    if (!ok)
+        fprintf(stderr, "got: %s: %s\n", sw_hook_status_to_string(res->v[0].status),
+                res->v[0].reason ? res->v[0].reason : "(no reason)");
+    sw_hook_results_free(res);
+    sw_hook_list_free(list);
+    sw_config_free(cfg);
+    return ok ? 0 : 11;
+}
+
+static void
+test_user_refused_unprivileged(void **state)
+{
+    struct fx *f = *state;
+    int status;
+    pid_t pid;
+
+    hook(f, "10-other", "exit 0");
+    if (geteuid() != 0) {
+        assert_int_equal(unprivileged_other_user(f), 0);
+        return;
+    }
+    /* as root: the same from a child that became nobody */
+    open_up(f);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct passwd *pw = getpwnam("nobody");
+        if (!pw || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+            _exit(12);
+        _exit(unprivileged_other_user(f));
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_params_from_config(void **state)
+{
+    struct sw_config *cfg = NULL, *def = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_hook_params p;
+    char exe[PATH_MAX];
+    ssize_t n;
+    const char *conf = "[slipway]\nhook-timeout = 9\nhook-grace = 2\nhook-retries = 0\n"
+                       "hook-retry-delay = 1m\nhook-output-max = 1K\nhook-lib = /opt/x/lib.sh\n";
+    (void)state;
+
+    assert_int_equal(sw_config_parse_mem("t.conf", conf, strlen(conf), &cfg, &err), 0);
+    sw_hook_params_init(&p, cfg);
+    assert_int_equal(p.timeout_ms, 9000);
+    assert_int_equal(p.grace_ms, 2000);
+    assert_int_equal(p.retries, 0);
+    assert_int_equal(p.retry_delay_ms, 60000);
+    assert_int_equal(p.max_output, 1024);
+    assert_string_equal(p.hook_lib, "/opt/x/lib.sh");
+    assert_int_equal(p.no_cgroup, 0);
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
+    assert_string_equal(p.bin, exe);
+    assert_int_equal(sw_config_defaults(&def, &err), 0);
+    sw_hook_params_init(&p, def);
+    assert_int_equal(p.timeout_ms, 60000);
+    assert_int_equal(p.grace_ms, 5000);
+    assert_int_equal(p.retries, 3);
+    assert_int_equal(p.retry_delay_ms, 10000);
+    assert_int_equal(p.max_output, 65536);
+    assert_string_equal(p.hook_lib, SW_HOOK_LIB_DEFAULT);
+    sw_config_free(cfg);
+    sw_config_free(def);
 }
 
 static void
@@ -568,7 +834,8 @@ test_environment(void **state)
     char *envf = work(f, "env"), *cwdf = work(f, "cwd"), *stdinf = work(f, "stdin");
     char *slot = tu_path(f->root, "slot"), *body = NULL, *text, *line, *save = NULL;
     const char *got[64], *want[64];
-    char *sd = NULL;
+    char *sd = NULL, *bin = NULL, exe[PATH_MAX];
+    ssize_t n;
     size_t n_got = 0, n_want = 0;
     const char *conf = "[hook \"env\"]\ntimeout = 7\nmin-version = 3.0.13\nallow = 22 443\n";
     struct sw_hook_env env = {
@@ -587,6 +854,10 @@ test_environment(void **state)
     assert_true(asprintf(&body, "env > %s\npwd > %s\nreadlink /proc/self/fd/0 > %s", envf, cwdf,
                          stdinf) > 0);
     hook(f, "50-env", body);
+    f->params.hook_lib = "/opt/test/hook-lib.sh";
+    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    assert_true(n > 0);
+    exe[n] = '\0';
     assert_int_equal(sw_config_parse_mem("t.conf", conf, strlen(conf), &cfg, &err), 0);
     res = run(f, &env, cfg);
     assert_int_equal(res->v[0].status, SW_HOOK_PASS);
@@ -605,6 +876,9 @@ test_environment(void **state)
     want[n_want++] = "SLIPWAY_CHANNEL=";
     want[n_want++] = "SLIPWAY_HOOK_TIMEOUT=7";
     want[n_want++] = "SLIPWAY_RESULT_FD=3";
+    want[n_want++] = "SLIPWAY_HOOK_LIB=/opt/test/hook-lib.sh";
+    assert_true(asprintf(&bin, "SLIPWAY_BIN=%s", exe) > 0);
+    want[n_want++] = bin;
     want[n_want++] = "SLIPWAY_OPT_MIN_VERSION=3.0.13";
     want[n_want++] = "SLIPWAY_OPT_ALLOW=22 443";
     qsort(want, n_want, sizeof(want[0]), cmp_str);
@@ -631,6 +905,7 @@ test_environment(void **state)
     assert_string_equal(text, "/dev/null\n");
     free(text);
     free(sd);
+    free(bin);
     sw_config_free(cfg);
     free(body);
     free(slot);
@@ -712,6 +987,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_timeout_sleeper, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_ignores_term, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout_setsid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timeout_setsid_no_cgroup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cgroup_entered_and_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_honoured, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_user_refused_unprivileged, setup, teardown),
+        cmocka_unit_test(test_params_from_config),
         cmocka_unit_test_setup_teardown(test_leftover_daemon_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_lines, setup, teardown),
