@@ -153,17 +153,15 @@ fi
 
 step "machine: its configuration, and the shipped OpenSSL check as a pre-promote hook"
 mkdir -p hooks/pre-promote
-# the shipped hook, run with the shell helpers next to it in the source tree
-printf '#!/bin/sh\nSLIPWAY_HOOK_LIB="${SLIPWAY_HOOK_LIB:-%s}" exec %s\n' \
-    "$src/contrib/hooks/hook-lib.sh" "$src/contrib/hooks/pre-promote/20-openssl-version" \
-    >hooks/pre-promote/20-openssl-version
-chmod 755 hooks/pre-promote/20-openssl-version
+# the shipped hook and its shell helpers, from the source tree (make install puts them in LIBDIR)
+install -m 0755 "$src/contrib/hooks/pre-promote/20-openssl-version" hooks/pre-promote/
 cat >slipway.conf <<EOC
 [slipway]
 state-dir = $demo/state
 compatible = demo-gateway
 channel = stable
 hook-dirs = $demo/hooks
+hook-lib = $src/contrib/hooks/hook-lib.sh
 
 [mirror "demo"]
 $mirror_lines
