@@ -857,6 +857,20 @@ failed_list(const struct sw_hook_results *res, int required, char *buf, size_t l
         memcpy(buf + len - 4, "...", 4);
 }
 
+/* s (may be NULL) escaped for terminals, as a JSON string (valid UTF-8 whatever s holds). */
+static json_t *
+jsafe(const char *s)
+{
+    char *e;
+    json_t *j;
+    if (!s)
+        return json_null();
+    e = sw_text_escape(s, SW_TEXT_KEEP_NEWLINE);
+    j = e ? json_string(e) : NULL;
+    free(e);
+    return j ? j : json_null();
+}
+
 /* The failed hooks of res as a JSON array (for an event's detail); with output when asked. */
 static json_t *
 failed_json(const struct sw_hook_results *res, int required_only, int with_output)
@@ -868,11 +882,12 @@ failed_json(const struct sw_hook_results *res, int required_only, int with_outpu
         if (x->status == SW_HOOK_PASS || x->status == SW_HOOK_SKIP ||
             (required_only && !x->required))
             continue;
-        o = json_pack("{s:s,s:s,s:s,s:b,s:o,s:o,s:b,s:o}", "hook", x->name, "path", x->path,
-                      "status", sw_hook_status_to_string(x->status), "required", x->required,
-                      "exit_code", x->exit_code >= 0 ? json_integer(x->exit_code) : json_null(),
-                      "signal", x->signal ? json_integer(x->signal) : json_null(), "timed_out",
-                      x->timed_out, "reason", x->reason ? json_string(x->reason) : json_null());
+        o = json_pack("{s:o,s:o,s:s,s:b,s:o,s:o,s:b,s:o}", "hook", jsafe(x->name), "path",
+                      jsafe(x->path), "status", sw_hook_status_to_string(x->status), "required",
+                      x->required, "exit_code",
+                      x->exit_code >= 0 ? json_integer(x->exit_code) : json_null(), "signal",
+                      x->signal ? json_integer(x->signal) : json_null(), "timed_out", x->timed_out,
+                      "reason", jsafe(x->reason));
         if (o && with_output) {
             char esc[DETAIL_OUTPUT_MAX * SW_TEXT_ESCAPE_MAX + 1];
             size_t n = x->output_len < DETAIL_OUTPUT_MAX ? x->output_len : DETAIL_OUTPUT_MAX;
@@ -898,7 +913,7 @@ failure_detail(const char *phase, const struct sw_hook_results *res, int with_ou
     if (!o)
         return NULL;
     if (extra_key && extra)
-        json_object_set_new(o, extra_key, json_string(extra));
+        json_object_set_new(o, extra_key, jsafe(extra));
     s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;

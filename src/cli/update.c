@@ -1001,8 +1001,24 @@ sw_cmd_promote(struct sw_cli *cli, int argc, char **argv)
     r = sw_update_promote(&p.uc, &opts, &u, NULL, &cli->err);
     if (r < 0 && r != -SW_E_ROLLED_BACK && r != -SW_E_CHECK)
         goto out;
-    if (r < 0 && !u.txn)
-        goto out; /* refused at the gate: the message names the failing hooks */
+    if (r < 0 && !u.txn) {
+        /* refused at the gate: the message names the failing hooks; the table shows them */
+        struct sw_store_update pend;
+        struct sw_store_hook_phase pre;
+        if (r == -SW_E_CHECK && !cli->json && sw_update_find_pending(&p.uc, &pend, NULL) == 0) {
+            if (strcmp(pend.state, "check_failed") == 0 &&
+                sw_store_hook_phase_latest(cli->store, pend.id, SW_HOOK_PHASE_PRE_PROMOTE, &pre,
+                                           NULL) == 0) {
+                sw_text_printf(stdout,
+                               "promotion of %s (version %s) refused: pre-promote checks:\n",
+                               pend.target, pend.version);
+                print_phase(cli, &pre, "  ");
+                sw_store_hook_phase_release(&pre);
+            }
+            sw_store_update_release(&pend);
+        }
+        goto out;
+    }
     have_post =
         sw_store_hook_phase_latest(cli->store, u.id, SW_HOOK_PHASE_POST_PROMOTE, &post, NULL) == 0;
     if (cli->json) {

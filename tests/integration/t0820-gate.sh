@@ -61,13 +61,14 @@ test_expect_success 'first install 1.0.0 passes the gate and goes live in slot a
     test "$(current)" = "$(readlink -f "$ST/slots/a")"
 '
 
-test_expect_success 'check: a failing required hook exits 12; the table names it and shows its output' '
+test_expect_success 'check: a failing required hook exits 12; the table names it and shows its output (escaped)' '
     expect_code 0 swc stage app-1.1.0.tar &&
-    echo "disk too small" >"$TRASH/gate-fail" &&
+    printf "disk too small\033]0;pwned\007\n" >"$TRASH/gate-fail" &&
     expect_code 12 swc check &&
     contains "$TRASH/out" "20-gate" &&
     contains "$TRASH/out" "exited with status 1" &&
-    contains "$TRASH/out" "| gate says no: disk too small" &&
+    contains "$TRASH/out" "| gate says no: disk too small\x1b]0;pwned\x07" &&
+    ! grep -q "$(printf "\033")" "$TRASH/out" &&
     contains "$TRASH/out" "FAILED" &&
     lacks "$TRASH/out" "| fine"
 '
@@ -93,7 +94,7 @@ test_expect_success 'check --json: parsed, per hook status, required, exit code,
     test "$(py "[h[\"status\"] for h in j[\"hooks\"]]")" = "[\"pass\", \"fail\"]" &&
     test "$(py "j[\"hooks\"][1][\"required\"]")" = true &&
     test "$(py "j[\"hooks\"][1][\"exit_code\"]")" = 1 &&
-    test "$(py "j[\"hooks\"][1][\"output\"] == \"gate says no: disk too small\\n\"")" = true &&
+    test "$(py "j[\"hooks\"][1][\"output\"] == \"gate says no: disk too small\\\\x1b]0;pwned\\\\x07\\n\"")" = true &&
     test "$(py "j[\"required_failed\"]")" = 1
 '
 
@@ -101,6 +102,8 @@ test_expect_success 'promote is refused (exit 12): nothing switched, the slot st
     expect_code 12 swc promote &&
     contains "$TRASH/err" "20-gate" &&
     contains "$TRASH/err" "refused" &&
+    contains "$TRASH/out" "refused: pre-promote checks" &&
+    contains "$TRASH/out" "| gate says no: disk too small" &&
     test "$(current)" = "$(readlink -f "$ST/slots/a")" &&
     slot_holds b 1.1.0 &&
     test "$(status_field "[\"slots\"][1][\"state\"]")" = staged &&

@@ -831,6 +831,62 @@ test_recover_promoted_reruns_post_promote(void **state)
     sw_store_update_release(&u);
 }
 
+/* A pre-promote hook that writes to the slot under test fails the phase, whatever it exits. */
+static void
+test_check_fails_when_a_hook_writes_to_the_slot(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store_update u, got;
+    struct sw_store_hook_phase ph;
+    struct sw_error err = SW_ERROR_INIT;
+
+    f->c.hooks = &f->hk;
+    put_hook(f, "pre-promote", "10-scribbler", "echo cache >\"$SLIPWAY_SLOT_DIR/cache\"; exit 0");
+    staged(f, SW_SLOT_A, "1.0.0", &u);
+    assert_int_equal(sw_update_check(&f->c, &got, NULL, &err), 0);
+    assert_string_equal(got.state, "check_failed");
+    sw_store_update_release(&got);
+    assert_int_equal(sw_store_hook_phase_latest(f->st, u.id, SW_HOOK_PHASE_PRE_PROMOTE, &ph, &err),
+                     0);
+    assert_false(ph.passed);
+    assert_int_equal(ph.required_failed, 0); /* the hook itself passed */
+    assert_string_equal(ph.runs[0].status, "pass");
+    assert_non_null(strstr(ph.reason, "changed while the pre-promote hooks ran"));
+    sw_store_hook_phase_release(&ph);
+    assert_int_equal(sw_update_promote(&f->c, NULL, NULL, NULL, &err), -SW_E_CHECK);
+    assert_non_null(strstr(err.msg, "changed while"));
+    sw_store_update_release(&u);
+}
+
+/* A first install has nothing to roll back to: kept, the failure recorded, -SW_E_CHECK. */
+static void
+test_post_promote_failure_on_first_install_is_kept(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store_update u, got;
+    struct sw_error err = SW_ERROR_INIT;
+    enum sw_slot_id act;
+    char *reason = NULL, *detail = NULL;
+
+    f->c.hooks = &f->hk;
+    staged(f, SW_SLOT_A, "1.0.0", &u);
+    put_hook(f, "post-promote", "50-health", "echo down; exit 1");
+    memset(&got, 0, sizeof(got));
+    assert_int_equal(sw_update_promote(&f->c, NULL, &got, NULL, &err), -SW_E_CHECK);
+    assert_non_null(strstr(err.msg, "'50-health'"));
+    assert_non_null(strstr(err.msg, "no previous version to roll back to"));
+    assert_string_equal(got.state, "committed");
+    assert_non_null(got.error);
+    sw_store_update_release(&got);
+    assert_int_equal(sw_slot_active(f->slots, &act, NULL), 0);
+    assert_int_equal(act, SW_SLOT_A);
+    assert_true(event_of(f, u.id, "post-promote-failed", &reason, &detail));
+    assert_non_null(strstr(detail, "\"50-health\""));
+    free(reason);
+    free(detail);
+    sw_store_update_release(&u);
+}
+
 int
 main(void)
 {
@@ -851,6 +907,10 @@ main(void)
         cmocka_unit_test_setup_teardown(test_post_promote_failure_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_post_promote_pass_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recover_checking, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_fails_when_a_hook_writes_to_the_slot, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_post_promote_failure_on_first_install_is_kept, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_recover_promoted_reruns_post_promote, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
