@@ -40,6 +40,13 @@ hold_reason(struct sw_cli *cli, const char **ret)
             return sw_error_set(&cli->err, SW_E_USAGE,
                                 "%s: --reason must be one line without control characters",
                                 cli->cmd->name);
+    {
+        json_t *j = json_string(reason); /* NULL unless valid UTF-8 */
+        if (!j)
+            return sw_error_set(&cli->err, SW_E_USAGE, "%s: --reason must be UTF-8 text",
+                                cli->cmd->name);
+        json_decref(j);
+    }
     *ret = reason[0] ? reason : NULL;
     return 0;
 }

@@ -87,6 +87,7 @@ test_expect_success 'bad --actor and --reason are usage errors; nothing recorded
     expect_code 2 c --actor root hold && contains "$TRASH/err" "only '"'"'timer'"'"' or '"'"'operator'"'"'" &&
     expect_code 2 c hold --reason "$(printf "two\nlines")" &&
     expect_code 2 c hold --reason "$(head -c 201 /dev/zero | tr "\0" x)" &&
+    expect_code 2 c hold --reason "$(printf "caf\351")" && contains "$TRASH/err" "must be UTF-8" &&
     expect_code 0 c status --json && test "$(json_get "$TRASH/out" "[\"hold\"][\"held\"]")" = false
 '
 
