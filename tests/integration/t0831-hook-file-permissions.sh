@@ -150,6 +150,35 @@ test_expect_success 'exclude skips slot-relative prefixes, at a path boundary on
     expect_code 0 run_hook "$S" "" SLIPWAY_OPT_SETUID_ALLOW="usr/bin/passwd" SLIPWAY_OPT_EXCLUDE="opt"
 '
 
+# unprivileged (user = nobody): a directory it may not read makes the check
+# incomplete, which is a failure, not a pass
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$HOOK"; then
+    test_expect_success 'run as an unprivileged user, an unreadable directory fails the walk' '
+        U=$(mktemp -d /tmp/slipway-t0831-nobody.XXXXXX) && at_exit "rm -rf $U" &&
+        chmod 0755 "$U" && mkdir -p "$U/s/etc/private" "$U/s/usr" && chmod 0755 "$U/s" "$U/s/etc" &&
+        chmod 0700 "$U/s/etc/private" &&
+        printf x >"$U/s/usr/open" && chmod 0666 "$U/s/usr/open" &&
+        rc=0 &&
+        { (cd "$U/s" && exec env -i PATH=/usr/bin:/bin SLIPWAY_HOOK_LIB="$SRCDIR/contrib/hooks/hook-lib.sh" \
+            SLIPWAY_SLOT_DIR="$U/s" SLIPWAY_RESULT_FD=3 \
+            setpriv --reuid=65534 --regid=65534 --clear-groups "$HOOK" 3>"$TRASH/findings" \
+            >"$TRASH/out" 2>"$TRASH/err") || rc=$?; } &&
+        test "$rc" = 1 &&
+        test "$(finding_status walk)" = fail &&
+        test "$(finding_status "world-writable usr/open")" = fail &&
+        contains "$TRASH/err" "could not walk the whole slot" &&
+        chmod 0000 "$U/s/usr/open" && chmod 0755 "$U/s/etc/private" && rc=0 &&
+        { (cd "$U/s" && exec env -i PATH=/usr/bin:/bin SLIPWAY_HOOK_LIB="$SRCDIR/contrib/hooks/hook-lib.sh" \
+            SLIPWAY_SLOT_DIR="$U/s" SLIPWAY_RESULT_FD=3 \
+            setpriv --reuid=65534 --regid=65534 --clear-groups "$HOOK" 3>"$TRASH/findings" \
+            >"$TRASH/out" 2>"$TRASH/err") || rc=$?; } &&
+        test "$rc" = 0
+    '
+else
+    say "skipped the unprivileged walk test: needs root, setpriv, and the source tree readable by uid 65534"
+fi
+
 # -xdev: a file system mounted inside the slot is not entered
 can_mount=no
 if [ "$(id -u)" = 0 ] && mkdir -p "$TRASH/mnt-probe" &&
