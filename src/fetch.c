@@ -1791,7 +1791,8 @@ out:
 static int
 past_deadline(const struct sw_fetch_settings *st)
 {
-    return st->deadline > 0 && now_s() >= st->deadline;
+    /* less than a millisecond left is no time for a request */
+    return st->deadline > 0 && now_s() + 0.001 >= st->deadline;
 }
 
 /* Sleep before retry number n (0-based): base * 2^n, at most max, less a random part. */
@@ -1813,8 +1814,9 @@ backoff(const struct sw_fetch_settings *st, unsigned n)
         rnd = (uint32_t)now_s() ^ (uint32_t)getpid();
     d = d / 2 + (d / 2 + 1) * (uint64_t)rnd / ((uint64_t)UINT32_MAX + 1);
     if (st->deadline > 0) {
+        /* rounded up, so that the loop finds the deadline passed after the sleep */
         double left = st->deadline - now_s();
-        uint64_t left_ms = left > 0 ? (uint64_t)(left * 1000.0) : 0;
+        uint64_t left_ms = left > 0 ? (uint64_t)(left * 1000.0) + 1 : 0;
         if (d > left_ms)
             d = left_ms;
     }
