@@ -457,6 +457,8 @@ static const struct conf_item conf_items[] = {
     {SECT_SLIPWAY, "hook-lib", parse_abspath, CFG(hook_lib)},
     {SECT_SLIPWAY, "canary", parse_bool, CFG(canary)},
     {SECT_SLIPWAY, "maintenance-window", parse_window, CFG(maintenance_window)},
+    {SECT_SLIPWAY, "update-timeout", parse_seconds, CFG(update_timeout)},
+    {SECT_SLIPWAY, "metrics-file", parse_abspath, CFG(metrics_file)},
     {SECT_FETCH, "connect-timeout", parse_seconds, CFG(connect_timeout)},
     {SECT_FETCH, "timeout", parse_seconds, CFG(timeout)},
     {SECT_FETCH, "low-speed-limit", parse_uint, CFG(low_speed_limit)},
@@ -683,6 +685,7 @@ static int
 set_defaults(struct sw_config *cfg)
 {
     cfg->hook_timeout = 60;
+    cfg->update_timeout = 3600;
     cfg->hook_grace = 5;
     cfg->hook_retries = 3;
     cfg->hook_retry_delay = 10;
@@ -1245,6 +1248,7 @@ sw_config_free(struct sw_config *cfg)
     free(cfg->slot_a);
     free(cfg->slot_b);
     free(cfg->current);
+    free(cfg->metrics_file);
     free(cfg->maintenance_window);
     for (size_t i = 0; i < cfg->hook_dirs.n; i++)
         free(cfg->hook_dirs.v[i]);

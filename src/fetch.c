@@ -140,6 +140,7 @@ sw_fetch_settings_from_config(const struct sw_config *cfg, struct sw_fetch_setti
     ret->retries = cfg->retries;
     ret->backoff_ms = SW_FETCH_BACKOFF_MS;
     ret->backoff_max_ms = SW_FETCH_BACKOFF_MAX_MS;
+    ret->deadline = cfg->deadline;
 }
 
 const char *
@@ -1142,8 +1143,16 @@ setup_request(struct xfer *x, const char *url)
         SET(CURLOPT_CAINFO, x->m->ca_file);
     if (st->connect_timeout)
         SET(CURLOPT_CONNECTTIMEOUT, (long)st->connect_timeout);
-    if (st->timeout)
+    if (st->deadline > 0) {
+        /* the run's deadline bounds this request too */
+        double left_ms = (st->deadline - now_s()) * 1000.0;
+        long ms = left_ms < 1.0 ? 1L : (long)left_ms;
+        if (st->timeout && (double)st->timeout * 1000.0 < left_ms)
+            ms = (long)st->timeout * 1000L;
+        SET(CURLOPT_TIMEOUT_MS, ms);
+    } else if (st->timeout) {
         SET(CURLOPT_TIMEOUT, (long)st->timeout);
+    }
     if (st->low_speed_limit && st->low_speed_time) {
         SET(CURLOPT_LOW_SPEED_LIMIT, (long)st->low_speed_limit);
         SET(CURLOPT_LOW_SPEED_TIME, (long)st->low_speed_time);
@@ -1198,6 +1207,8 @@ curl_failure(struct xfer *x, CURLcode rc)
     case CURLE_OPERATION_TIMEDOUT: {
         curl_off_t connected = 0;
         double el = now_s() - x->t0;
+        if (st->deadline > 0 && now_s() + 0.05 >= st->deadline)
+            return xfer_fail(x, SW_E_FETCH_SLOW, 0, "stopped at the run's deadline (%s)", why);
         curl_easy_getinfo(x->f->curl, CURLINFO_CONNECT_TIME_T, &connected);
         if (connected == 0)
             return xfer_fail(x, SW_E_FETCH_CONNECT, 1, "could not connect in time (%s)", why);
@@ -1776,6 +1787,14 @@ out:
     return r;
 }
 
+/* Whether the run's deadline (when there is one) has passed. */
+static int
+past_deadline(const struct sw_fetch_settings *st)
+{
+    /* less than a millisecond left is no time for a request */
+    return st->deadline > 0 && now_s() + 0.001 >= st->deadline;
+}
+
 /* Sleep before retry number n (0-based): base * 2^n, at most max, less a random part. */
 static void
 backoff(const struct sw_fetch_settings *st, unsigned n)
@@ -1794,6 +1813,13 @@ backoff(const struct sw_fetch_settings *st, unsigned n)
     if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd))
         rnd = (uint32_t)now_s() ^ (uint32_t)getpid();
     d = d / 2 + (d / 2 + 1) * (uint64_t)rnd / ((uint64_t)UINT32_MAX + 1);
+    if (st->deadline > 0) {
+        /* rounded up, so that the loop finds the deadline passed after the sleep */
+        double left = st->deadline - now_s();
+        uint64_t left_ms = left > 0 ? (uint64_t)(left * 1000.0) + 1 : 0;
+        if (d > left_ms)
+            d = left_ms;
+    }
     ts.tv_sec = (time_t)(d / 1000);
     ts.tv_nsec = (long)(d % 1000) * 1000000L;
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
@@ -1896,6 +1922,14 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
             x.cb_code = sw_error_prefix(&x.cb_err, "mirror '%s': ", x.m->name);
         } else {
             for (unsigned n = 0;;) {
+                if (past_deadline(&f->s)) {
+                    x.retryable = 0;
+                    x.cb_code = sw_error_set(&x.cb_err, SW_E_FETCH_SLOW,
+                                             "mirror '%s': not tried, the run's deadline has "
+                                             "passed",
+                                             x.m->name);
+                    break;
+                }
                 r = attempt(&x, url, part, res);
                 if (r == 0) {
                     res->requests = requests;

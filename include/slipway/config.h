@@ -77,6 +77,12 @@ struct sw_config {
     uint64_t hook_output_max;    /* bytes of a hook's output kept */
     char *hook_lib;              /* path of hook-lib.sh (SLIPWAY_HOOK_LIB) */
     int canary;
+    unsigned update_timeout; /* seconds, one `slipway update` run; 0 = none */
+    char *metrics_file;      /* Prometheus text file `slipway update` writes; NULL = none */
+
+    /* set by code, not a key: CLOCK_MONOTONIC seconds a whole run must end by (0 = none),
+       passed to every fetcher made from this configuration */
+    double deadline;
     char *maintenance_window; /* [slipway] maintenance-window as written (sw_window_parse);
                                * NULL or "" = always */
 

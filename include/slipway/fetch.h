@@ -39,12 +39,14 @@ struct sw_fetch_settings {
     unsigned retries;         /* extra attempts on the same mirror */
     unsigned backoff_ms;      /* delay before the first retry; doubles each time */
     unsigned backoff_max_ms;  /* ceiling of the delay; a random part is taken off */
+    double deadline;          /* CLOCK_MONOTONIC seconds by which every request, retry and
+                                 mirror must be done (a whole run's bound); 0 = none */
 };
 
 #define SW_FETCH_BACKOFF_MS 1000
 #define SW_FETCH_BACKOFF_MAX_MS 30000
 
-/* Fill settings from the [fetch] section, with the default backoff. */
+/* Fill settings from the [fetch] section, with the default backoff and cfg->deadline. */
 void sw_fetch_settings_from_config(const struct sw_config *cfg, struct sw_fetch_settings *ret);
 
 /* Which base URL of a mirror a path is relative to. */

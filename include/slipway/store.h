@@ -246,6 +246,7 @@ int sw_store_hook_phase_latest(struct sw_store *st, int64_t update_id, const cha
                                struct sw_store_hook_phase *ret_phase, struct sw_error *err);
 void sw_store_hook_phase_release(struct sw_store_hook_phase *p);
 void sw_store_hook_phases_free(struct sw_store_hook_phase *list, size_t n);
+
 /*
  * The operator's hold (slipway hold): no unattended update while held.
  * *ret_held 1 or 0; when held, *ret_actor (who), *ret_reason (NULL when

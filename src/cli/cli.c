@@ -10,16 +10,19 @@
 #include <slipway/fs.h>
 #include <slipway/hook.h>
 #include <slipway/log.h>
+#include <slipway/metadata.h>
 #include <slipway/progress.h>
 #include <slipway/text.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
@@ -83,6 +86,10 @@ static const struct sw_cli_cmd commands[] = {
      "switch back to the previous version in the other slot"},
     {"history", 0, 0, SW_CLI_STORE | SW_CLI_JSON, sw_cli_history_opts, sw_cmd_history,
      "[--limit N]", "every update with its transitions, timings, actor and reason"},
+    {"update", 0, 0, SW_CLI_STORE | SW_CLI_JSON | SW_CLI_DOWNLOADS, sw_cli_update_opts,
+     sw_cmd_update,
+     "[--stage-only | --promote-only] [--dry-run] [--timeout SECONDS] [--metrics-file FILE]",
+     "the whole pipeline for a timer: refresh, choose, fetch, stage, check, promote, commit"},
     {"hooks", 1, 2, SW_CLI_CONFIG | SW_CLI_JSON, sw_cli_hooks_opts, sw_cmd_hooks,
      "list [--phase PHASE] | run NAME [--phase PHASE] [--slot-dir DIR] [--active-dir DIR]",
      "list the test hooks of each phase, or run one against a directory (exit: its verdict)"},
@@ -310,6 +317,55 @@ parse_options(struct sw_cli *cli, const struct sw_cli_cmd *cmd, int argc, char *
     return help;
 }
 
+/*
+ * Who holds the lock, from what its holder wrote into it ("pid N" and
+ * "since TIME" lines): "pid N, since TIME", or "" when it says nothing
+ * readable. Only digits, '-', ':', 'T' and 'Z' are copied.
+ */
+static void
+lock_holder(int fd, char *out, size_t outlen)
+{
+    char buf[128], pid[24] = "", since[32] = "";
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+    out[0] = '\0';
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        char *dst = NULL;
+        size_t cap = 0, k = 0;
+        const char *v = NULL;
+        if (strncmp(line, "pid ", 4) == 0) {
+            dst = pid, cap = sizeof(pid), v = line + 4;
+        } else if (strncmp(line, "since ", 6) == 0) {
+            dst = since, cap = sizeof(since), v = line + 6;
+        } else {
+            continue;
+        }
+        for (; *v && k + 1 < cap; v++)
+            if ((*v >= '0' && *v <= '9') || *v == '-' || *v == ':' || *v == 'T' || *v == 'Z')
+                dst[k++] = *v;
+        dst[k] = '\0';
+    }
+    /* a pid left by a holder that has gone is not named (a lock held by flock(1), say) */
+    if (pid[0] && (kill((pid_t)strtol(pid, NULL, 10), 0) == 0 || errno == EPERM))
+        snprintf(out, outlen, "pid %s, since %s", pid, since[0] ? since : "?");
+}
+
+/* Write "pid N" and "since TIME" into the lock just taken (best effort). */
+static void
+lock_write_holder(int fd)
+{
+    char buf[96], at[21];
+    int n;
+
+    sw_md_format_time(time(NULL), at);
+    n = snprintf(buf, sizeof(buf), "pid %ld\nsince %s\n", (long)getpid(), at);
+    if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, buf, (size_t)n, 0) != n)
+        sw_log_debug("cannot write the lock holder's pid");
+}
+
 /* A user name from the environment, cut to name characters so it is safe to record and print. */
 static void
 clean_name(const char *in, char *out, size_t n)
@@ -350,8 +406,8 @@ sw_cli_actor(struct sw_cli *cli)
     return cli->actor;
 }
 
-static int
-take_lock(struct sw_cli *cli)
+int
+sw_cli_lock(struct sw_cli *cli)
 {
     char *path = sw_fs_join(cli->cfg->state_dir, "lock");
     int fd;
@@ -367,16 +423,27 @@ take_lock(struct sw_cli *cli)
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int e = errno;
         int r;
-        close(fd);
-        if (e == EWOULDBLOCK)
-            r = sw_error_set(&cli->err, SW_E_BUSY,
-                             "another slipway holds '%s'; try again when it has finished", path);
-        else
+        if (e == EWOULDBLOCK) {
+            char who[96];
+            lock_holder(fd, who, sizeof(who));
+            if (who[0])
+                r = sw_error_set(&cli->err, SW_E_BUSY,
+                                 "another slipway holds the lock (%s): '%s'; try again when it "
+                                 "has finished",
+                                 who, path);
+            else
+                r = sw_error_set(&cli->err, SW_E_BUSY,
+                                 "another slipway holds '%s'; try again when it has finished",
+                                 path);
+        } else {
             r = sw_error_errno(&cli->err, SW_E_IO, e, "cannot lock '%s'", path);
+        }
+        close(fd);
         free(path);
         return r;
     }
     free(path);
+    lock_write_holder(fd);
     cli->lock_fd = fd;
     return 0;
 }
@@ -425,7 +492,7 @@ prepare(struct sw_cli *cli, int *ret_store_failed)
             return sw_error_prefix(&cli->err, "state directory: ");
     }
     if (cmd->flags & SW_CLI_LOCK) {
-        r = take_lock(cli);
+        r = sw_cli_lock(cli);
         if (r < 0)
             return r;
     }

@@ -151,6 +151,12 @@ extern const struct sw_opt sw_cli_stage_opts[];
 extern const struct sw_opt sw_cli_rollback_opts[];
 extern const struct sw_opt sw_cli_promote_opts[];
 extern const struct sw_opt sw_cli_history_opts[];
+/*
+ * Take STATE_DIR/lock (flock, not waiting) and write "pid N" and "since
+ * TIME" into it; -SW_E_BUSY naming the holder's pid and start when another
+ * slipway holds it. Commands with SW_CLI_LOCK have it taken by the frame.
+ */
+int sw_cli_lock(struct sw_cli *cli);
 /* Recover an interrupted update (every command that holds the lock, on start). */
 int sw_cli_recover(struct sw_cli *cli);
 struct sw_offer_device;
@@ -161,5 +167,77 @@ extern const struct sw_opt sw_cli_list_opts[];
 extern const struct sw_opt sw_cli_pin_opts[];
 extern const struct sw_opt sw_cli_probe_opts[];
 extern const struct sw_opt sw_cli_hooks_opts[];
+
+/*
+ * The pieces of the update commands (src/cli/update.c) that `slipway
+ * update` (src/cli/run-update.c) runs in its own order.
+ */
+#include <slipway/bundle.h>
+#include <slipway/update.h>
+
+#include <stdint.h>
+#include <sys/time.h>
+
+struct sw_fetch;
+struct sw_trust;
+struct sw_md_fileinfo;
+
+struct pipeline {
+    struct sw_cli *cli;
+    struct sw_slot_backend *slots;
+    struct sw_update_ctx uc;
+    struct sw_fetch *fetch;
+    struct sw_trust *trust;
+    struct sw_progress *progress;
+    char *mdir;
+    char *downloads;
+    struct sw_update_hooks hooks;
+};
+
+struct choice {
+    char *target;
+    const struct sw_md_fileinfo *info; /* borrowed from the trust */
+    char *version;
+};
+
+struct stage_progress {
+    struct sw_progress *pr;
+    const char *target;
+    struct timeval t0;
+    int started;
+};
+
+/* Open the update context (and the slot backend when need_slots); close with pipeline_close. */
+int pipeline_open(struct sw_cli *cli, struct pipeline *p, int need_slots);
+void pipeline_close(struct pipeline *p);
+/* Trusted metadata as the last refresh kept it, and the fetcher for targets. */
+int pipeline_trust(struct pipeline *p);
+/* STATE_DIR/downloads/NAME of a target (caller frees). */
+char *download_path(struct pipeline *p, const char *target);
+/* The version the store says runs now (borrowed from v), or NULL. */
+const char *active_version(const struct sw_update_view *v);
+void choice_release(struct choice *ch);
+/* The newest pending update of target (-SW_E_NOTFOUND when none). */
+int find_pending_for(struct pipeline *p, const char *target, struct sw_store_update *ret);
+/* Cancel pending updates of other targets (staged ones too when staged_too). */
+int cancel_others(struct pipeline *p, const char *target, int staged_too);
+/* Record a new update (available) of the chosen target. */
+int new_update(struct pipeline *p, const struct choice *ch, const char *installed,
+               struct sw_store_update *ret);
+/* Download the chosen target for u: downloading, then downloaded once verified. */
+int download(struct pipeline *p, struct sw_store_update *u, const struct choice *ch,
+             const char *path, int *ret_cached);
+/* Remove old downloads but target's and those of the slots' updates. */
+void prune_downloads(struct pipeline *p, const char *target, const struct sw_update_view *v,
+                     json_t *pruned);
+/* Downgrade and no-op rules: 1 nothing to do (msg says why), 0 go on, or -SW_E_*. */
+int version_rules(struct pipeline *p, const struct choice *ch, const struct sw_update_view *v,
+                  int allow_downgrade, int staging, char *msg, size_t msglen);
+void stage_limits(struct sw_cli *cli, struct sw_bundle_limits *lim);
+void stage_progress_fn(void *ctx, uint64_t done, uint64_t total);
+
+/* `slipway update` (src/cli/run-update.c). */
+int sw_cmd_update(struct sw_cli *cli, int argc, char **argv);
+extern const struct sw_opt sw_cli_update_opts[];
 
 #endif

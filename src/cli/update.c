@@ -39,19 +39,7 @@
 
 /* --- shared --------------------------------------------------------------------- */
 
-struct pipeline {
-    struct sw_cli *cli;
-    struct sw_slot_backend *slots;
-    struct sw_update_ctx uc;
-    struct sw_fetch *fetch;
-    struct sw_trust *trust;
-    struct sw_progress *progress;
-    char *mdir;
-    char *downloads;
-    struct sw_update_hooks hooks;
-};
-
-static int
+int
 pipeline_open(struct sw_cli *cli, struct pipeline *p, int need_slots)
 {
     int r;
@@ -69,7 +57,7 @@ pipeline_open(struct sw_cli *cli, struct pipeline *p, int need_slots)
     return 0;
 }
 
-static void
+void
 pipeline_close(struct pipeline *p)
 {
     sw_trust_free(p->trust);
@@ -82,7 +70,7 @@ pipeline_close(struct pipeline *p)
 }
 
 /* Trusted metadata from the last refresh, with the mirrors for target downloads. */
-static int
+int
 pipeline_trust(struct pipeline *p)
 {
     struct sw_cli *cli = p->cli;
@@ -170,7 +158,7 @@ download_name(const char *target)
     return out;
 }
 
-static char *
+char *
 download_path(struct pipeline *p, const char *target)
 {
     char *name = download_name(target), *path;
@@ -182,7 +170,7 @@ download_path(struct pipeline *p, const char *target)
 }
 
 /* The version the store says runs now (borrowed from v), or NULL. */
-static const char *
+const char *
 active_version(const struct sw_update_view *v)
 {
     for (size_t i = 0; i < v->n_rows; i++)
@@ -191,13 +179,7 @@ active_version(const struct sw_update_view *v)
     return NULL;
 }
 
-struct choice {
-    char *target;
-    const struct sw_md_fileinfo *info; /* borrowed from the trust */
-    char *version;
-};
-
-static void
+void
 choice_release(struct choice *ch)
 {
     free(ch->target);
@@ -278,7 +260,7 @@ choose_target(struct pipeline *p, const char *want, const char *installed, struc
 }
 
 /* The newest update of target in a pending state, or NOTFOUND. */
-static int
+int
 find_pending_for(struct pipeline *p, const char *target, struct sw_store_update *ret)
 {
     struct sw_store_update *list = NULL;
@@ -303,7 +285,7 @@ find_pending_for(struct pipeline *p, const char *target, struct sw_store_update 
 }
 
 /* Cancel pending updates of other targets in the given states (superseded). */
-static int
+int
 cancel_others(struct pipeline *p, const char *target, int staged_too)
 {
     struct sw_store_update *list = NULL;
@@ -328,7 +310,7 @@ cancel_others(struct pipeline *p, const char *target, int staged_too)
     return r;
 }
 
-static int
+int
 new_update(struct pipeline *p, const struct choice *ch, const char *installed,
            struct sw_store_update *ret)
 {
@@ -378,7 +360,7 @@ new_update(struct pipeline *p, const struct choice *ch, const char *installed,
  * Remove what downloads holds except the bundle of target and those of
  * the updates both slots hold. Names removed are appended to pruned.
  */
-static void
+void
 prune_downloads(struct pipeline *p, const char *target, const struct sw_update_view *v,
                 json_t *pruned)
 {
@@ -435,7 +417,7 @@ out:
 }
 
 /* Downgrade and no-op rules. 1: nothing to do (*ret_msg says why); 0: go on. */
-static int
+int
 version_rules(struct pipeline *p, const struct choice *ch, const struct sw_update_view *v,
               int allow_downgrade, int staging, char *msg, size_t msglen)
 {
@@ -477,7 +459,7 @@ version_rules(struct pipeline *p, const struct choice *ch, const struct sw_updat
  * downloads: recorded as downloading before the first byte, downloaded
  * once verified and renamed into place.
  */
-static int
+int
 download(struct pipeline *p, struct sw_store_update *u, const struct choice *ch, const char *path,
          int *ret_cached)
 {
@@ -878,20 +860,13 @@ out:
 /* --- stage ---------------------------------------------------------------------------- */
 
 /* The bundle limits of the [stage] section. */
-static void
+void
 stage_limits(struct sw_cli *cli, struct sw_bundle_limits *lim)
 {
     *lim = cli->cfg->stage;
 }
 
-struct stage_progress {
-    struct sw_progress *pr;
-    const char *target;
-    struct timeval t0;
-    int started;
-};
-
-static void
+void
 stage_progress_fn(void *ctx, uint64_t done, uint64_t total)
 {
     struct stage_progress *sp = ctx;

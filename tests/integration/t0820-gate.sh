@@ -127,7 +127,7 @@ test_expect_success 'promote --force --reason goes live; the forced event keeps 
     test "$(current)" = "$(readlink -f "$ST/slots/b")" &&
     swc history --json >"$TRASH/j.json" &&
     test "$(py "[e[\"reason\"] for e in j[\"updates\"][0][\"events\"] if e[\"kind\"] == \"forced\"]")" = "[\"vendor ticket 4711\"]" &&
-    test "$(py "[e[\"actor\"] for e in j[\"updates\"][0][\"events\"] if e[\"kind\"] == \"forced\"]")" = "[\"user:$(id -un)\"]" &&
+    test "$(py "[e[\"actor\"] for e in j[\"updates\"][0][\"events\"] if e[\"kind\"] == \"forced\"]")" = "[\"operator:$(id -un)\"]" &&
     test "$(py "[e[\"from_state\"] for e in j[\"updates\"][0][\"events\"] if e[\"kind\"] == \"forced\"]")" = "[\"check_failed\"]" &&
     test "$(py "[f[\"hook\"] for e in j[\"updates\"][0][\"events\"] if e[\"kind\"] == \"forced\" for f in e[\"detail\"][\"failed\"]]")" = "[\"20-gate\"]" &&
     test "$(py "j[\"updates\"][0][\"state\"]")" = committed &&

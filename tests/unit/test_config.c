@@ -473,8 +473,8 @@ test_walk_round_trip(void **state)
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     assert_int_equal(sw_config_walk(cfg, walk_ini, &a), 0);
-    /* 16 [slipway] + 10 [fetch] + 9 [stage] + 5 mirror + 3 hook keys + 1 hook option */
-    assert_int_equal(a.n, 44);
+    /* 18 [slipway] + 10 [fetch] + 9 [stage] + 5 mirror + 3 hook keys + 1 hook option */
+    assert_int_equal(a.n, 46);
     assert_non_null(strstr(a.text, "compatible = board-7\n"));
     assert_non_null(strstr(a.text, "hook-dirs = /a /b\n"));
     assert_non_null(strstr(a.text, "max-metadata-size = 3M\n"));
@@ -492,7 +492,7 @@ test_walk_round_trip(void **state)
     assert_string_equal(a.text, b.text);
     /* a callback's error stops the walk and is returned */
     assert_int_equal(sw_config_walk(cfg, walk_stop, &before_stop), -SW_E_IO);
-    assert_int_equal(before_stop, 21); /* 16 [slipway] keys, then [fetch] up to retries */
+    assert_int_equal(before_stop, 23); /* 18 [slipway] keys, then [fetch] up to retries */
     sw_config_free(again);
     sw_config_free(cfg);
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void
@@ -704,6 +705,60 @@ test_file_names_with_slash(void **state)
     sw_buf_release(&buf);
 }
 
+/*
+ * The run deadline: a mirror that refuses connections, retried with long
+ * backoffs, is given up at the deadline, not after the retries (which
+ * would take 4 + 8 + 16 + 30 s); and [fetch] settings carry cfg->deadline.
+ */
+static void
+test_deadline(void **state)
+{
+    struct sw_mirror m = {
+        (char *)"m", (char *)"http://127.0.0.1:1/", (char *)"http://127.0.0.1:1/", NULL, NULL, 1};
+    struct sw_fetch_settings s;
+    struct sw_fetch *f = NULL;
+    struct sw_buf buf = SW_BUF_INIT(0);
+    struct sw_fetch_request req;
+    struct sw_fetch_result res;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_config *cfg = NULL;
+    struct timespec t0, t1;
+    double el;
+    int r;
+    (void)state;
+
+    memset(&s, 0, sizeof(s));
+    s.connect_timeout = 5;
+    s.retries = 4;
+    s.backoff_ms = 4000;
+    s.backoff_max_ms = 30000;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    s.deadline = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9 + 0.5;
+    assert_int_equal(sw_fetch_new(&m, 1, &s, &f, &err), 0);
+    memset(&req, 0, sizeof(req));
+    req.base = SW_FETCH_METADATA;
+    req.path = "timestamp.json";
+    req.mode = SW_FETCH_NAME;
+    req.max_bytes = 1024;
+    req.buf = &buf;
+    r = sw_fetch_get(f, &req, &res, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    el = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_int_equal(r, -SW_E_FETCH_SLOW);
+    if (!strstr(err.msg, "deadline"))
+        fail_msg("message '%s' lacks 'deadline'", err.msg);
+    if (el > 2.0)
+        fail_msg("the deadline of 0.5 s was overrun: %.2f s", el);
+    sw_fetch_free(f);
+    sw_buf_release(&buf);
+
+    assert_int_equal(sw_config_defaults(&cfg, &err), 0);
+    cfg->deadline = 1234.5;
+    sw_fetch_settings_from_config(cfg, &s);
+    assert_true(s.deadline == 1234.5);
+    sw_config_free(cfg);
+}
+
 int
 main(void)
 {
@@ -711,6 +766,7 @@ main(void)
         cmocka_unit_test(test_url_join),
         cmocka_unit_test(test_mirror_policy),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_deadline),
         cmocka_unit_test_setup_teardown(test_file_memory, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_file_dest_and_resume, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_verify_failover, fx_setup, fx_teardown),

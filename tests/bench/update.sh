@@ -1,0 +1,102 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The hourly case on every machine (run by `make bench` as
+# tests/bench/update.sh BUILD_DIR): `slipway update` with nothing new,
+# against a repository served by a loopback nginx over HTTPS. Counts the
+# requests the run makes (nginx's access log: the TUF workflow needs
+# exactly the next-root probe and the timestamp) and the CPU time of the
+# slipway process (user + sys from wait4, the child's own rusage), the
+# median of BENCH_ROUNDS (20) runs, printed beside the budget: 20 ms.
+# Beside it, the same measure of `slipway --version` (which only starts and
+# exits): the floor that loading libcurl, OpenSSL, SQLite and their
+# dependencies with immediate binding (-z now) costs every run. Fails when
+# a run makes other requests than those two; a median over the budget is
+# printed as OVER BUDGET (and fails with BENCH_STRICT=1).
+set -u
+BUILD=$(cd "${1:-build}" && pwd)
+export BUILD
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/../integration/lib-mirror.sh"
+. "$(dirname "$0")/../integration/lib-repo.sh"
+
+ROUNDS=${BENCH_ROUNDS:-20}
+BUDGET_MS=20
+
+die() {
+    echo "bench/update: $*" >&2
+    exit 1
+}
+
+mkdir -p "$TRASH/www" "$TRASH/tree/etc"
+nginx_start "$TRASH/www" || die "nginx did not start"
+R=$TRASH/www/repo
+repo init "$R" --key-dir "$TRASH/keys" --passphrase-file "$PASS" >/dev/null || die "repo init"
+echo "bench release" >"$TRASH/tree/etc/release"
+tar -C "$TRASH/tree" -cf "$TRASH/app-1.0.0.tar" . &&
+    repo add "$R" "$TRASH/app-1.0.0.tar" --version 1.0.0 --compatible bench >/dev/null &&
+    repo commit "$R" --key-dir "$TRASH/keys" --passphrase-file "$PASS" >/dev/null || die "publish"
+cat >"$TRASH/c.conf" <<EOF
+[slipway]
+compatible = bench
+hook-dirs = $TRASH/no-hooks
+[mirror "primary"]
+metadata-url = ${NGINX_URL}repo/metadata/
+targets-url = ${NGINX_URL}repo/targets/
+ca-file = $PKI/ca.crt
+EOF
+SW=("$SLIPWAY" -c "$TRASH/c.conf" --state-dir "$TRASH/st")
+"${SW[@]}" init --root "$R/metadata/1.root.json" >/dev/null || die "init"
+rc=0 && "${SW[@]}" update >/dev/null 2>&1 || rc=$?
+[ "$rc" = 14 ] || die "the first update exited $rc, not 14"
+
+echo "bench/update: 'slipway update' with nothing new, $ROUNDS runs, nginx on 127.0.0.1 (HTTPS)"
+"$PYTHON" - "$ROUNDS" "$NGINX_LOG" "$BUDGET_MS" "${BENCH_STRICT:-0}" "${SW[@]}" update <<'PY'
+import os, statistics, sys
+rounds, log, budget, strict = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
+argv = sys.argv[5:]
+cpu, wall_req = [], []
+bad = 0
+import time
+for i in range(rounds):
+    before = sum(1 for _ in open(log))
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.execv(argv[0], argv)
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.monotonic() - t0
+    code = os.waitstatus_to_exitcode(status)
+    time.sleep(0.05)  # nginx writes its log line after the response
+    reqs = [l.split()[1] for l in open(log).readlines()[before:]]
+    names = sorted(r.rsplit("/", 1)[-1] for r in reqs)
+    ms = (ru.ru_utime + ru.ru_stime) * 1000
+    cpu.append(ms)
+    ok = code == 0 and len(reqs) == 2 and names[1] == "timestamp.json" and names[0].endswith(".root.json")
+    bad += not ok
+    print("  run %2d: exit %d, cpu %5.1f ms (user %.1f, sys %.1f), wall %5.1f ms, requests: %s%s" % (
+        i + 1, code, ms, ru.ru_utime * 1000, ru.ru_stime * 1000, wall * 1000, " ".join(reqs),
+        "" if ok else "  <- not the TUF minimum"))
+med = statistics.median(cpu)
+floor = []
+for i in range(rounds):
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.execv(argv[0], [argv[0], "--version"])
+    _, status, ru = os.wait4(pid, 0)
+    floor.append((ru.ru_utime + ru.ru_stime) * 1000)
+print("median CPU (user+sys): %.1f ms   budget: %.0f ms   %s" % (
+    med, budget, "within budget" if med <= budget else "OVER BUDGET"))
+print("of which starting the process (median CPU of 'slipway --version'): %.1f ms; the run "
+      "itself: %.1f ms" % (statistics.median(floor), med - statistics.median(floor)))
+print("load average now: %s" % open("/proc/loadavg").read().split()[0])
+print("requests per run: the next-root probe and timestamp.json (2) in %d of %d runs" % (
+    rounds - bad, rounds))
+print("python-tuf: not installable here (Debian 12 has no python3-tuf package and nothing may be "
+      "fetched from PyPI), so no python-tuf refresh is measured beside it")
+sys.exit(1 if bad or (strict and med > budget) else 0)
+PY
