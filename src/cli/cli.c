@@ -179,8 +179,9 @@ usage_main(FILE *f)
     fprintf(f, "  %-30s %s\n", "    --version", "print the version and exit");
     fprintf(f, "\nRun 'slipway COMMAND --help' for a command's options; 'man slipway' for more.\n"
                "Exit status: 0 ok, 1 failure, 2 usage, 3 configuration, 4 state store,\n"
-               "5 verification, 6 fetch, 7 keys, 8 unsigned, 9 refused, 10 bundle, 11 slot\n"
-               "(see 'man slipway').\n");
+               "5 verification, 6 fetch, 7 keys, 8 unsigned, 9 refused, 10 bundle, 11 slot,\n"
+               "12 check failed, 13 rolled back, 17 locked; update: 0 nothing to do,\n"
+               "14 updated, 15 staged, 16 declined (see 'man slipway').\n");
 }
 
 static void

@@ -27,6 +27,13 @@ test_expect_success 'slipway 0: status' '
     expect_code "$(doc_code SW_EXIT_OK)" "$SLIPWAY" --state-dir "$TRASH/st0" status
 '
 
+test_expect_success 'slipway --help names every exit code of the header' '
+    "$SLIPWAY" --help >"$TRASH/help" &&
+    sed -n "/^Exit status:/,\$p" "$TRASH/help" | tr -c "0-9\n" "\n" | grep -E "^[0-9]+$" | sort -un >"$TRASH/hc" &&
+    sed -n "s/^ *SW_EXIT_[A-Z_]* = \([0-9]*\),.*/\1/p" "$SRCDIR/include/slipway/exit.h" | sort -un >"$TRASH/xc" &&
+    test -s "$TRASH/xc" && cmp "$TRASH/hc" "$TRASH/xc"
+'
+
 test_expect_success 'slipway 1: init with a root file that does not exist' '
     expect_code "$(doc_code SW_EXIT_FAILURE)" "$SLIPWAY" --state-dir "$TRASH/st1" init --root "$TRASH/none.json" &&
     contains "$TRASH/err" "none.json"
