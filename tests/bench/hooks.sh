@@ -49,17 +49,17 @@ median() {
 }
 
 echo "bench/hooks: $N no-op hooks, $ROUNDS rounds"
-echo "  runner:   $TOOL $D 1 [--no-cgroup]  (sw_hook_run_phase over the list)"
+echo "  runner:   $TOOL $D 1 [--no-cgroup] --store $TRASH/st  (sw_hook_run_phase over the list, then the phase and its $N rows stored in one transaction)"
 echo "  baseline: for f in $D/pre-promote/*; do sh -c \"\$f\"; done"
-"$TOOL" "$D" 1 >/dev/null || die "the runner failed"
+"$TOOL" "$D" 1 --store "$TRASH/st" >/dev/null || die "the runner failed"
 loop_ms >/dev/null
 
 declare -a T_LOOP T_RUN T_PG
 CONTAIN=
 for i in $(seq 1 "$ROUNDS"); do
     tl=$(loop_ms)
-    read -r tr CONTAIN < <("$TOOL" "$D" 1) || die "the runner failed"
-    read -r tp _ < <("$TOOL" "$D" 1 --no-cgroup) || die "the runner (--no-cgroup) failed"
+    read -r tr CONTAIN < <("$TOOL" "$D" 1 --store "$TRASH/st") || die "the runner failed"
+    read -r tp _ < <("$TOOL" "$D" 1 --no-cgroup --store "$TRASH/st") || die "the runner (--no-cgroup) failed"
     [ -n "$tr" ] && [ -n "$tp" ] || die "the runner printed no time"
     T_LOOP+=("$tl")
     T_RUN+=("$tr")
