@@ -222,6 +222,24 @@ parse_count(const char *value, void *dest, char *why, size_t whylen)
     return 0;
 }
 
+/* Delegated roles one walk keeps: 2^16 succinct bins plus headroom at most. */
+#define MAX_DELEGATED_ROLES_CAP (1U << 17)
+
+static int
+parse_roles(const char *value, void *dest, char *why, size_t whylen)
+{
+    uint64_t v;
+    if (parse_number(value, MAX_DELEGATED_ROLES_CAP, NULL, NULL, &v, why, whylen,
+                     "a whole number") < 0)
+        return -1;
+    if (v == 0) {
+        snprintf(why, whylen, "must be at least 1");
+        return -1;
+    }
+    *(unsigned *)dest = (unsigned)v;
+    return 0;
+}
+
 static int
 parse_uint(const char *value, void *dest, char *why, size_t whylen)
 {
@@ -469,6 +487,7 @@ static const struct conf_item conf_items[] = {
     {SECT_FETCH, "max-timestamp-size", parse_size, CFG(max_timestamp_size)},
     {SECT_FETCH, "max-metadata-size", parse_size, CFG(max_metadata_size)},
     {SECT_FETCH, "max-target-size", parse_size, CFG(max_target_size)},
+    {SECT_FETCH, "max-delegated-roles", parse_roles, CFG(max_delegated_roles)},
     {SECT_STAGE, "max-bytes", parse_cap, CFG(stage.max_bytes)},
     {SECT_STAGE, "max-entries", parse_entries, CFG(stage.max_entries)},
     {SECT_STAGE, "max-entry-bytes", parse_cap, CFG(stage.max_entry_bytes)},
@@ -522,7 +541,8 @@ format_item(const struct conf_item *it, const void *base, char **ret)
         n = asprintf(ret, "%s", *(const int *)p ? "yes" : "no");
     else if (it->parse == parse_flag)
         n = asprintf(ret, "%s", *(const bool *)p ? "yes" : "no");
-    else if (it->parse == parse_seconds || it->parse == parse_count || it->parse == parse_uint)
+    else if (it->parse == parse_seconds || it->parse == parse_count || it->parse == parse_uint ||
+             it->parse == parse_roles)
         n = asprintf(ret, "%u", *(const unsigned *)p);
     else if (it->parse == parse_size || it->parse == parse_cap || it->parse == parse_output_max) {
         /* the largest suffix that says it exactly, as slipway.conf(5) writes defaults */
@@ -698,6 +718,7 @@ set_defaults(struct sw_config *cfg)
     cfg->max_bandwidth = 0;
     cfg->retries = 2;
     cfg->max_root_size = 512 * 1024;
+    cfg->max_delegated_roles = 8192; /* SW_TRUST_MAX_WALK_ROLES: 4096 TAP 15 bins and more */
     cfg->max_timestamp_size = 16 * 1024;
     cfg->max_metadata_size = 32 * 1024 * 1024;
     cfg->max_target_size = 0;

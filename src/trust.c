@@ -1961,7 +1961,9 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
             for (size_t j = 1; j < nq && !named; j++)
                 named = strcmp(sw_md_name(queue[j]), name) == 0;
             if (nq > t->cfg.max_walk_roles && !named) {
-                sw_error_set(&why, SW_E_LIMIT, "not walked: more than %u delegated roles",
+                sw_error_set(&why, SW_E_LIMIT,
+                             "not walked: more than %u delegated roles (raise [fetch] "
+                             "max-delegated-roles)",
                              t->cfg.max_walk_roles);
                 r = add_skip(&skips, &n_skips, name, sw_md_name(md), &why, err);
                 if (r < 0)

@@ -87,16 +87,17 @@ struct sw_config {
                                * NULL or "" = always */
 
     /* [fetch] */
-    unsigned connect_timeout;    /* seconds */
-    unsigned timeout;            /* seconds, whole download; 0 = none */
-    unsigned low_speed_limit;    /* bytes per second ... */
-    unsigned low_speed_time;     /* ... over this many seconds, or abort */
-    uint64_t max_bandwidth;      /* bytes per second; 0 = unlimited */
-    unsigned retries;            /* extra attempts per mirror */
-    uint64_t max_root_size;      /* cap for N.root.json */
-    uint64_t max_timestamp_size; /* cap for timestamp.json */
-    uint64_t max_metadata_size;  /* cap for a role whose length is not given */
-    uint64_t max_target_size;    /* refuse targets larger than this; 0 = no limit */
+    unsigned connect_timeout;     /* seconds */
+    unsigned timeout;             /* seconds, whole download; 0 = none */
+    unsigned low_speed_limit;     /* bytes per second ... */
+    unsigned low_speed_time;      /* ... over this many seconds, or abort */
+    uint64_t max_bandwidth;       /* bytes per second; 0 = unlimited */
+    unsigned retries;             /* extra attempts per mirror */
+    uint64_t max_root_size;       /* cap for N.root.json */
+    uint64_t max_timestamp_size;  /* cap for timestamp.json */
+    uint64_t max_metadata_size;   /* cap for a role whose length is not given */
+    uint64_t max_target_size;     /* refuse targets larger than this; 0 = no limit */
+    unsigned max_delegated_roles; /* delegated roles one refresh or list walks */
 
     /* [stage]: what a bundle may do (defaults: sw_bundle_limits_init()) */
     struct sw_bundle_limits stage;

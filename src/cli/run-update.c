@@ -270,6 +270,7 @@ refresh(struct run *run)
     tc.max_root_size = cli->cfg->max_root_size;
     tc.max_timestamp_size = cli->cfg->max_timestamp_size;
     tc.max_metadata_size = cli->cfg->max_metadata_size;
+    tc.max_walk_roles = cli->cfg->max_delegated_roles;
     tc.max_target_size = cli->cfg->max_target_size;
     r = sw_trust_open(&tc, &t, &cli->err);
     if (r < 0)

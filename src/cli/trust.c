@@ -40,6 +40,7 @@ trust_config(struct sw_cli *cli, const char *mdir, struct sw_fetch *fetch,
     tc->max_root_size = cli->cfg->max_root_size;
     tc->max_timestamp_size = cli->cfg->max_timestamp_size;
     tc->max_metadata_size = cli->cfg->max_metadata_size;
+    tc->max_walk_roles = cli->cfg->max_delegated_roles;
     tc->max_target_size = cli->cfg->max_target_size;
 }
 

@@ -99,6 +99,7 @@ pipeline_trust(struct pipeline *p)
     tc.max_root_size = cli->cfg->max_root_size;
     tc.max_timestamp_size = cli->cfg->max_timestamp_size;
     tc.max_metadata_size = cli->cfg->max_metadata_size;
+    tc.max_walk_roles = cli->cfg->max_delegated_roles;
     tc.max_target_size = cli->cfg->max_target_size;
     tc.local_roles = 1; /* metadata as the last refresh kept it; only targets are fetched */
     if (p->progress) {

@@ -172,6 +172,16 @@ test_expect_success '10 bits: 1024 bins published; the client finds and lists ev
 	PY
 '
 
+test_expect_success '10 bits: max-delegated-roles below the bin count walks that many and names the setting' '
+    sed "s/^\[fetch\]\$/[fetch]\nmax-delegated-roles = 100/" "$TRASH/s10.conf" >"$TRASH/s10cap.conf" &&
+    grep -qx "max-delegated-roles = 100" "$TRASH/s10cap.conf" &&
+    "$SLIPWAY" -c "$TRASH/s10cap.conf" --state-dir "$TRASH/st-s10cap" init --root "$R10/metadata/1.root.json" >/dev/null &&
+    rc=0 && "$SLIPWAY" -c "$TRASH/s10cap.conf" --state-dir "$TRASH/st-s10cap" refresh >"$TRASH/out" 2>"$TRASH/err" || rc=$? &&
+    test "$rc" -eq 1 && contains "$TRASH/err" "more than 100 delegated roles (raise [fetch] max-delegated-roles)" &&
+    n=$(ls "$TRASH/st-s10cap/metadata/" | grep -c "^h-") && test "$n" -le 100 && test "$n" -ge 99 &&
+    "$SLIPWAY" -c "$TRASH/s10cap.conf" config check >"$TRASH/cc" && grep -qx "max-delegated-roles = 100" "$TRASH/cc"
+'
+
 test_expect_success '10 bits: the adapter downloads a target fetching one bin' '
     PLAIN=$(cat "$TRASH/plain-url") &&
     "$ADAPTER" --metadata-dir "$TRASH/md10" init "$R10/metadata/1.root.json" &&

@@ -108,6 +108,8 @@ test_example_file_parses_to_defaults(void **state)
     assert_int_equal(cfg->max_timestamp_size, def->max_timestamp_size);
     assert_int_equal(cfg->max_metadata_size, def->max_metadata_size);
     assert_int_equal(cfg->max_target_size, def->max_target_size);
+    assert_int_equal(cfg->max_delegated_roles, def->max_delegated_roles);
+    assert_int_equal(def->max_delegated_roles, 8192);
     assert_int_equal(cfg->canary, def->canary);
     assert_int_equal(cfg->stage.max_bytes, def->stage.max_bytes);
     assert_int_equal(cfg->stage.max_entries, def->stage.max_entries);
@@ -320,6 +322,9 @@ test_bad_values(void **state)
     parse_bad("[slipway]\nhook-lib = hook-lib.sh\n", "t.conf:2:", "absolute path");
     parse_bad("[slipway]\nhook-retries = 101\n", "t.conf:2:", "hook-retries");
     parse_bad("[hook \"h\"]\nMin_Version = 1\n", "t.conf:2:", "Min_Version");
+    parse_bad("[fetch]\nmax-delegated-roles = 0\n", "t.conf:2:", "at least 1");
+    parse_bad("[fetch]\nmax-delegated-roles = 131073\n", "t.conf:2:", "out of range");
+    parse_bad("[fetch]\nmax-delegated-roles = 2k\n", "t.conf:2:", "max-delegated-roles");
 }
 
 static void
@@ -473,8 +478,8 @@ test_walk_round_trip(void **state)
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
     assert_int_equal(sw_config_walk(cfg, walk_ini, &a), 0);
-    /* 18 [slipway] + 10 [fetch] + 9 [stage] + 5 mirror + 3 hook keys + 1 hook option */
-    assert_int_equal(a.n, 46);
+    /* 18 [slipway] + 11 [fetch] + 9 [stage] + 5 mirror + 3 hook keys + 1 hook option */
+    assert_int_equal(a.n, 47);
     assert_non_null(strstr(a.text, "compatible = board-7\n"));
     assert_non_null(strstr(a.text, "hook-dirs = /a /b\n"));
     assert_non_null(strstr(a.text, "max-metadata-size = 3M\n"));
