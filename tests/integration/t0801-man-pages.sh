@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The man pages as a reader sees them: build/man/* rendered by man(1) to
+# The man pages as a reader sees them: build/man/* rendered by man(1) (no
+# hyphenation, so phrases can be searched) to
 # text, checked for the words that must be there (every command of both
 # programs, every exit code, the syntax a reader types) and for the
 # mis-renderings go-md2man is prone to (Markdown links, lost underscores
@@ -9,7 +10,7 @@
 
 MANDIR=$BUILD/man
 render() {
-    MANWIDTH=80 man -l "$MANDIR/$1" 2>"$TRASH/man.err" | col -b >"$TRASH/$1.txt" &&
+    MANWIDTH=80 MANROFFOPT=-rHY=0 man -l "$MANDIR/$1" 2>"$TRASH/man.err" | col -b >"$TRASH/$1.txt" &&
         ! test -s "$TRASH/man.err"
 }
 

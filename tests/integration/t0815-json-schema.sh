@@ -33,8 +33,12 @@ j status swc status
 j fetch swc fetch app-1.0.0.tar
 swc stage app-1.0.0.tar >/dev/null 2>&1 && swc promote >/dev/null 2>&1
 j stage swc stage
+j check swc check
 j promote swc promote
 j rollback swc rollback --reason "json test"
+j hold swc hold --reason "json test"
+j unhold swc unhold
+j update swc update
 j history swc history
 j hooks_list swc hooks list
 j config_check swc config check
@@ -59,7 +63,9 @@ jr init init "$R" $K
 jr add add "$R" "$TRASH/b.tar" --version 1 --compatible dev
 jr rollout rollout "$R" b.tar --percent 50
 jr commit commit "$R" $K
+jr list list "$R"
 jr remove remove "$R" b.tar
+jr unstage unstage "$R"
 jr delegate delegate "$R" team --key "$K2/extra.pub" --threshold 1 --paths "team/*" $K
 jr renew renew "$R" targets
 jr status status "$R"
@@ -69,6 +75,7 @@ jr timestamp timestamp "$R" $K
 jr snapshot snapshot "$R" $K
 jr rotate-root rotate-root "$R" --add-key "$K2/extra.pub" $K
 jr verify verify "$R"
+jr prune prune "$R"
 jr error status "$TRASH/no-such-repo"
 
 # the commands whose --help offers --json, as each program lists them
