@@ -1769,6 +1769,16 @@ attempt(struct xfer *x, const char *url, const char *part, struct sw_fetch_resul
         }
     }
     x->url = url;
+    {
+        char qurl[sizeof(x->qurl)];
+        quote(url, qurl, sizeof(qurl));
+        if (x->bu->scheme == SCHEME_FILE)
+            sw_log_info("mirror '%s': %s: read, %" PRIu64 " bytes", x->m->name, qurl,
+                        res->length);
+        else
+            sw_log_info("mirror '%s': %s: HTTP %ld, %" PRIu64 " bytes%s", x->m->name, qurl,
+                        x->status, res->length, res->resumed_from ? " (resumed)" : "");
+    }
     emit(x, SW_FETCH_EV_DONE, NULL);
     r = 0;
 out:
@@ -1946,7 +1956,7 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
                 }
                 if (!x.retryable || n >= f->s.retries)
                     break;
-                sw_log_debug("%s; retrying", x.cb_err.msg);
+                sw_log_info("%s; retrying (%u of %u)", x.cb_err.msg, n + 1, f->s.retries);
                 emit(&x, SW_FETCH_EV_RETRY, &x.cb_err);
                 backoff(&f->s, n++);
             }
@@ -1983,6 +1993,8 @@ sw_fetch_get(struct sw_fetch *f, const struct sw_fetch_request *req, struct sw_f
                     "'%s' is taken as missing: %u mirror(s) said not found, %u could not be "
                     "reached (%s)",
                     qpath, (unsigned)n_notfound, (unsigned)n_unreachable, summary);
+            else if (notfound)
+                sw_log_info("%s", fe.msg); /* often expected: the next root's probe */
             else
                 sw_log_debug("%s", fe.msg);
             x.url = NULL;

@@ -91,6 +91,16 @@ test_expect_success 'a first mirror that times out on the next root: no newer ro
     contains "$TRASH/err" "timeout of 2 s"
 '
 
+test_expect_success '-v says what each request returned: the status and bytes, the probe not found' '
+    setup verbose "$GOOD" "" &&
+    refresh verbose 0 &&
+    grep -F "mirror '"'"'primary'"'"': " "$TRASH/err" | grep -E "timestamp\.json.*: HTTP 200, [0-9]+ bytes" &&
+    grep -F "2.root.json" "$TRASH/err" | grep -F "not found" &&
+    n=$(grep -cE ": HTTP 200, [0-9]+ bytes" "$TRASH/err") && test "$n" -eq 3 &&
+    "$SLIPWAY" -c "$TRASH/verbose.conf" --state-dir "$TRASH/verbose" refresh >"$TRASH/out" 2>"$TRASH/err" &&
+    lacks "$TRASH/err" "HTTP 200"
+'
+
 test_expect_success 'no mirror answering at all is still an error (exit 6)' '
     setup alldead "$DEAD" "$DEAD" &&
     refresh alldead 6 &&
