@@ -1773,8 +1773,7 @@ attempt(struct xfer *x, const char *url, const char *part, struct sw_fetch_resul
         char qurl[sizeof(x->qurl)];
         quote(url, qurl, sizeof(qurl));
         if (x->bu->scheme == SCHEME_FILE)
-            sw_log_info("mirror '%s': %s: read, %" PRIu64 " bytes", x->m->name, qurl,
-                        res->length);
+            sw_log_info("mirror '%s': %s: read, %" PRIu64 " bytes", x->m->name, qurl, res->length);
         else
             sw_log_info("mirror '%s': %s: HTTP %ld, %" PRIu64 " bytes%s", x->m->name, qurl,
                         x->status, res->length, res->resumed_from ? " (resumed)" : "");

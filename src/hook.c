@@ -373,6 +373,18 @@ reset_attempt(struct sw_hook_result *res)
     res->timed_out = 0;
 }
 
+/* Bytes of s to keep for at most max: never cutting a UTF-8 sequence in two. */
+static int
+utf8_cut(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return (int)n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return (int)max;
+}
+
 SW_PRINTF(2, 3)
 static int
 set_reason(struct sw_hook_result *res, const char *fmt, ...)
@@ -1413,8 +1425,20 @@ sw_hook_run_one(const struct sw_hook *hook, const struct sw_hook_env *env,
             r = set_reason(res, "hook '%s' still asked to retry later after %u attempts",
                            hook->path, res->attempts);
         } else {
+            /* the reason names the first failing finding: what a reader of status wants */
+            const struct sw_hook_finding *ff = NULL;
+            size_t n_fail = 0;
+            for (size_t k = 0; k < res->n_findings; k++)
+                if (res->findings[k].status == SW_HOOK_FAIL && !n_fail++)
+                    ff = &res->findings[k];
             res->status = SW_HOOK_FAIL;
-            r = set_reason(res, "hook '%s' exited with status %d", hook->path, res->exit_code);
+            if (ff)
+                r = set_reason(res, "hook '%s' exited with status %d: %.*s%s%.*s%s", hook->path,
+                               res->exit_code, utf8_cut(ff->check, 80), ff->check,
+                               ff->detail[0] ? ": " : "", utf8_cut(ff->detail, 160), ff->detail,
+                               n_fail > 1 ? " (and more failing findings)" : "");
+            else
+                r = set_reason(res, "hook '%s' exited with status %d", hook->path, res->exit_code);
         }
         if (r < 0) {
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");

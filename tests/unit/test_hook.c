@@ -720,6 +720,54 @@ test_result_lines(void **state)
     sw_hook_results_free(res);
 }
 
+/* Valid UTF-8 (no sequence cut in two), for the reasons built from findings. */
+static int
+utf8_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 0 : (*p & 0xE0) == 0xC0 ? 1 : (*p & 0xF0) == 0xE0 ? 2 : 3;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xC0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+static void
+test_reason_names_finding(void **state)
+{
+    struct fx *f = *state;
+    struct sw_hook_results *res;
+    const struct sw_hook_result *r;
+
+    /* "x" then 200 two-byte characters: a cut at 160 bytes would split one */
+    hook(f, "10-vuln",
+         "d=x; i=0; while [ $i -lt 200 ]; do d=\"$d\303\251\"; i=$((i+1)); done\n"
+         "printf '{\"check\": \"ok\", \"status\": \"pass\"}\\n' >&3\n"
+         "printf '{\"check\": \"openssl\", \"status\": \"fail\", \"detail\": \"%s\"}\\n' \"$d\" "
+         ">&3\n"
+         "printf '{\"check\": \"other\", \"status\": \"fail\"}\\n' >&3\n"
+         "exit 1");
+    res = run(f, NULL, NULL);
+    r = &res->v[0];
+    assert_int_equal(r->status, SW_HOOK_FAIL);
+    assert_int_equal(r->n_findings, 3);
+    assert_non_null(strstr(r->reason, "exited with status 1: openssl: x\303\251"));
+    assert_non_null(strstr(r->reason, "(and more failing findings)"));
+    assert_null(strstr(r->reason, "other"));
+    assert_true(utf8_ok(r->reason));
+    sw_hook_results_free(res);
+
+    /* no failing finding: the exit status alone */
+    hook(f, "10-vuln", "exit 3");
+    res = run(f, NULL, NULL);
+    assert_non_null(strstr(res->v[0].reason, "exited with status 3"));
+    assert_null(strstr(res->v[0].reason, "status 3:"));
+    sw_hook_results_free(res);
+}
+
 static void
 test_refused(void **state)
 {
@@ -996,6 +1044,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_leftover_daemon_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_output_capped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_result_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reason_names_finding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mask_and_override, setup, teardown),
         cmocka_unit_test_setup_teardown(test_environment, setup, teardown),
