@@ -35,12 +35,24 @@ _test_count=0
 _test_failed=0
 _at_exit=()
 
+# at_exit CMD: run CMD when the test ends. A test_expect_success body runs
+# in a subshell, whose array would be lost: from there CMD goes to a file
+# that _cleanup reads (so a server started inside a test is stopped too).
 at_exit() {
-    _at_exit+=("$1")
+    if [ "${BASH_SUBSHELL:-0}" -gt 0 ]; then
+        printf '%s\n' "$1" >>"$TRASH/.at-exit"
+    else
+        _at_exit+=("$1")
+    fi
 }
 
 _cleanup() {
-    local i
+    local i line
+    if [ -f "$TRASH/.at-exit" ]; then
+        while IFS= read -r line; do
+            eval "$line" >/dev/null 2>&1 || true
+        done < <(tac "$TRASH/.at-exit")
+    fi
     for ((i = ${#_at_exit[@]} - 1; i >= 0; i--)); do
         eval "${_at_exit[$i]}" >/dev/null 2>&1 || true
     done

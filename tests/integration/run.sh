@@ -17,7 +17,20 @@ for t in "${tests[@]}"; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
     t0=$(date +%s)
-    if bash "$t" >"/tmp/slipway-it-$$.log" 2>&1; then
+    ok=1
+    bash "$t" >"/tmp/slipway-it-$$.log" 2>&1 || ok=0
+    # a test stops every process it started: one still running from its
+    # trash directory (a server, a hook) is a failure, and is stopped here
+    left=$(pgrep -f "/slipway-$name\.[A-Za-z0-9]{6}/" || true)
+    if [ -n "$left" ]; then
+        {
+            echo "# processes left running by $name:"
+            ps -o pid=,args= -p "$(echo $left | tr ' ' ',')"
+        } >>"/tmp/slipway-it-$$.log"
+        kill $left 2>/dev/null || true
+        ok=0
+    fi
+    if [ "$ok" = 1 ]; then
         pass=$((pass + 1))
         printf 'ok      %-40s (%ss)\n' "$name" $(($(date +%s) - t0))
         [ "${VERBOSE:-0}" = 1 ] && sed 's/^/    | /' "/tmp/slipway-it-$$.log"
