@@ -8,6 +8,7 @@
 #include "store-int.h"
 #include <slipway/fault.h>
 #include <slipway/fs.h>
+#include <slipway/log.h>
 #include <slipway/store.h>
 
 #include <errno.h>
@@ -22,6 +23,8 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#define SETTING_CHECKED_AT "store-checked-at"
 
 struct sw_store {
     sqlite3 *db;
@@ -83,12 +86,14 @@ be32(const unsigned char *p)
  * application id yet.
  */
 static int
-check_existing(const char *path, int *ret_empty, int *ret_unclaimed, struct sw_error *err)
+check_existing(const char *path, int *ret_empty, int *ret_unclaimed, int *ret_wal_left,
+               struct sw_error *err)
 {
     unsigned char hdr[100];
-    struct stat st;
+    struct stat st, wst;
     ssize_t n;
-    uint32_t app_id;
+    uint32_t app_id, page_size, n_pages;
+    char *wal = NULL;
     int fd, r = 0;
 
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -144,7 +149,34 @@ check_existing(const char *path, int *ret_empty, int *ret_unclaimed, struct sw_e
                          path, (unsigned)app_id, (unsigned)SW_STORE_APPLICATION_ID);
         goto out;
     }
+    /*
+     * A write-ahead log left behind: the last writer did not close (a crash,
+     * a power loss) or another process has the store open. Without one the
+     * file holds every page its header counts (SQLite keeps that count
+     * valid: the change counter at 24 equals the version-valid-for at 92),
+     * so a shorter file was cut short.
+     */
+    if (asprintf(&wal, "%s-wal", path) < 0) {
+        wal = NULL;
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    *ret_wal_left = lstat(wal, &wst) == 0 && (!S_ISREG(wst.st_mode) || wst.st_size > 0);
+    page_size = (uint32_t)hdr[16] << 8 | hdr[17];
+    if (page_size == 1)
+        page_size = 65536;
+    n_pages = be32(hdr + 28);
+    if (!*ret_wal_left && n_pages > 0 && be32(hdr + 24) == be32(hdr + 92) &&
+        (uint64_t)n_pages * page_size > (uint64_t)st.st_size) {
+        r = sw_error_set(err, SW_E_STORE_CORRUPT,
+                         "state store '%s' is damaged (%jd bytes, its header counts %" PRIu32
+                         " pages of %" PRIu32 "); restore it from a backup or move it away to "
+                         "start afresh",
+                         path, (intmax_t)st.st_size, n_pages, page_size);
+        goto out;
+    }
 out:
+    free(wal);
     close(fd);
     return r;
 }
@@ -181,6 +213,37 @@ static int
 count_tables(struct sw_store *st, int *ret, struct sw_error *err)
 {
     return pragma_int(st, "SELECT count(*) FROM sqlite_schema", ret, err);
+}
+
+/*
+ * Whether the whole file is checked (PRAGMA quick_check) before anything
+ * writes to it. It reads every page, so its cost grows with the history
+ * kept (events, hook runs): an hourly run pays it at most once a day. It
+ * is due when the last passing check (setting store-checked-at) is more
+ * than SW_STORE_CHECK_EVERY seconds old, unreadable or in the future; when
+ * a write-ahead log was left behind (a crash or power loss before the last
+ * writer closed, or another process using the store); before migrations;
+ * and for a store not claimed yet. Between checks, the pages a run reads
+ * are checked by SQLite as it reads them (SQLITE_CORRUPT), and a file
+ * shorter than its header says is refused before SQLite opens it.
+ */
+static int
+check_due(struct sw_store *st, int unclaimed, int wal_left, size_t n_migs, time_t *now)
+{
+    char *v = NULL, *end;
+    long long at;
+    int due;
+
+    if (unclaimed || wal_left || st->schema_version < (int)n_migs)
+        return 1;
+    if (sw_store_setting_get(st, SETTING_CHECKED_AT, &v, NULL) < 0)
+        return 1;
+    errno = 0;
+    at = strtoll(v, &end, 10);
+    due = errno || end == v || *end || at > (long long)*now ||
+          (long long)*now - at >= SW_STORE_CHECK_EVERY;
+    free(v);
+    return due;
 }
 
 static int
@@ -282,7 +345,8 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
                          size_t n_migs, struct sw_store **ret_store, struct sw_error *err)
 {
     struct sw_store *st = NULL;
-    int fresh = 0, empty = 0, unclaimed = 0, r, app_id = 0, ntables = 0;
+    int fresh = 0, empty = 0, unclaimed = 0, wal_left = 0, checked = 0, r, app_id = 0, ntables = 0;
+    time_t now = time(NULL);
     struct stat sb;
 
     if (sodium_init() < 0)
@@ -325,7 +389,7 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
         close(fd);
         fresh = 1;
     } else {
-        r = check_existing(st->path, &empty, &unclaimed, err);
+        r = check_existing(st->path, &empty, &unclaimed, &wal_left, err);
         if (r < 0)
             goto fail;
         fresh = empty;
@@ -342,9 +406,6 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
     sqlite3_busy_timeout(st->db, SW_STORE_BUSY_TIMEOUT_MS);
 
     if (!fresh) {
-        r = quick_check(st, err);
-        if (r < 0)
-            goto fail;
         r = pragma_int(st, "PRAGMA application_id", &app_id, err);
         if (r < 0)
             goto fail;
@@ -376,6 +437,12 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
                              "state store '%s' has slipway's id but no schema version", st->path);
             goto fail;
         }
+        checked = !check_due(st, unclaimed, wal_left, n_migs, &now);
+        if (!checked) {
+            r = quick_check(st, err);
+            if (r < 0)
+                goto fail;
+        }
     }
 
     /* From here on the file is known to be ours (or new): writes may begin. */
@@ -391,6 +458,13 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
     r = load_device_id(st, err);
     if (r < 0)
         goto fail;
+    if (!checked) {
+        /* a new store, or one that passed its check: the next one is due in a day */
+        char v[32];
+        snprintf(v, sizeof(v), "%lld", (long long)now);
+        if (setting_set(st, SETTING_CHECKED_AT, v, NULL) < 0)
+            sw_log_debug("state store '%s': cannot record its integrity check", st->path);
+    }
     *ret_store = st;
     return 0;
 fail:

@@ -19,6 +19,8 @@
 
 /* How long a writer waits for another process's lock, in milliseconds. */
 #define SW_STORE_BUSY_TIMEOUT_MS 10000
+/* seconds between two whole-file integrity checks of a store at open (src/store.c) */
+#define SW_STORE_CHECK_EVERY (24 * 3600)
 
 struct sw_store;
 
