@@ -255,7 +255,7 @@ setting_set(struct sw_store *st, const char *key, const char *value, struct sw_e
     if (sqlite3_prepare_v2(st->db,
                            "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                           "updated_at = excluded.updated_at",
+                           "updated_at = excluded.updated_at WHERE value IS NOT excluded.value",
                            -1, &stmt, NULL) != SQLITE_OK)
         return db_error(st, err, "setting");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);

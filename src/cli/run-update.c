@@ -959,14 +959,20 @@ write_metrics(struct run *run, const char *file, const struct sw_update_view *v)
         free(text);
         return sw_error_errno(&cli->err, SW_E_NOMEM, errno, "out of memory");
     }
-    r = sw_fs_write_atomic(file, text, len, 0644, &cli->err);
+    r = sw_fs_write_replace(file, text, len, 0644, &cli->err);
     free(text);
     if (r < 0)
         sw_error_prefix(&cli->err, "metrics file: ");
     return r;
 }
 
-/* last-run.json and the metrics; a failure to write them is a warning, not the run's result. */
+/*
+ * last-run.json and the metrics; a failure to write them is a warning, not
+ * the run's result. Each is replaced whole (written, fsynced, renamed over
+ * the last one) without an fsync of the state directory: after a crash
+ * the file is the last run's or the one before, complete either way, and
+ * the next run writes it again.
+ */
 static void
 write_outputs(struct run *run, const char *metrics_file)
 {
@@ -982,7 +988,7 @@ write_outputs(struct run *run, const char *metrics_file)
     json_decref(o);
     if (text && path) {
         size_t n = strlen(text);
-        if (sw_fs_write_atomic(path, text, n, 0644, &e2) < 0)
+        if (sw_fs_write_replace(path, text, n, 0644, &e2) < 0)
             sw_log_warning("cannot write '%s': %s", path, e2.msg);
     }
     free(text);

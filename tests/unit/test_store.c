@@ -497,6 +497,49 @@ test_check_after_crash(void **state)
     free(wal);
 }
 
+/* Setting a value equal to the stored one writes nothing (updated_at: when it changed). */
+static int64_t
+updated_at(const char *db, const char *key)
+{
+    sqlite3 *h;
+    sqlite3_stmt *stmt;
+    int64_t at;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT updated_at FROM settings WHERE key = ?1", -1, &stmt, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    at = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(h);
+    return at;
+}
+
+static void
+test_setting_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    sqlite3 *h;
+    char *v = NULL;
+
+    assert_int_equal(sw_store_setting_set(st, "k", "v", NULL), 0);
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(h, "UPDATE settings SET updated_at = 7 WHERE key = 'k'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(sw_store_setting_set(st, "k", "v", NULL), 0);
+    assert_int_equal(updated_at(f->db, "k"), 7);
+    assert_int_equal(sw_store_setting_set(st, "k", "w", NULL), 0);
+    assert_true(updated_at(f->db, "k") > 7);
+    assert_int_equal(sw_store_setting_get(st, "k", &v, NULL), 0);
+    assert_string_equal(v, "w");
+    free(v);
+    sw_store_close(st);
+}
+
 static void
 test_refuse_loose_modes(void **state)
 {
@@ -907,6 +950,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_daily, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_after_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setting_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_loose_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_updates_slots_events, setup, teardown),
