@@ -26,8 +26,17 @@
 
 #define SETTING_CHECKED_AT "store-checked-at"
 
+/* Statements prepared once per open and reused (a run asks for settings and roles often). */
+enum cached_stmt {
+    STMT_SETTING_GET,
+    STMT_SETTING_SET,
+    STMT_META_GET,
+    N_CACHED_STMTS,
+};
+
 struct sw_store {
     sqlite3 *db;
+    sqlite3_stmt *cached[N_CACHED_STMTS];
     char *path;
     int schema_version;
     char device_id[33];
@@ -44,6 +53,24 @@ db_error(struct sw_store *st, struct sw_error *err, const char *what)
         code = SW_E_BUSY;
     return sw_error_set(err, code, "state store '%s': %s: %s", st->path, what,
                         sqlite3_errmsg(st->db));
+}
+
+/* The statement `which` (sql), prepared at its first use; hand it back with stmt_done. */
+static sqlite3_stmt *
+stmt_get(struct sw_store *st, enum cached_stmt which, const char *sql)
+{
+    if (!st->cached[which] && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                                 &st->cached[which], NULL) != SQLITE_OK)
+        return NULL;
+    return st->cached[which];
+}
+
+/* Reset a cached statement (ending its read, dropping its bindings) for the next use. */
+static void
+stmt_done(sqlite3_stmt *stmt)
+{
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
 }
 
 static int
@@ -249,21 +276,21 @@ check_due(struct sw_store *st, int unclaimed, int wal_left, size_t n_migs, time_
 static int
 setting_set(struct sw_store *st, const char *key, const char *value, struct sw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     int r = 0;
 
-    if (sqlite3_prepare_v2(st->db,
-                           "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
-                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                           "updated_at = excluded.updated_at WHERE value IS NOT excluded.value",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    stmt = stmt_get(st, STMT_SETTING_SET,
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                    "updated_at = excluded.updated_at WHERE value IS NOT excluded.value");
+    if (!stmt)
         return db_error(st, err, "setting");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
     if (sqlite3_step(stmt) != SQLITE_DONE)
         r = db_error(st, err, "setting");
-    sqlite3_finalize(stmt);
+    stmt_done(stmt);
     return r;
 }
 
@@ -485,6 +512,8 @@ sw_store_close(struct sw_store *st)
 {
     if (!st)
         return;
+    for (size_t i = 0; i < N_CACHED_STMTS; i++)
+        sqlite3_finalize(st->cached[i]);
     if (st->db)
         sqlite3_close_v2(st->db);
     free(st->path);
@@ -547,17 +576,17 @@ column_strdup(sqlite3_stmt *stmt, int col)
 int
 sw_store_setting_get(struct sw_store *st, const char *key, char **ret_value, struct sw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     int r;
 
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM settings WHERE key = ?1", -1, &stmt, NULL) !=
-        SQLITE_OK)
+    stmt = stmt_get(st, STMT_SETTING_GET, "SELECT value FROM settings WHERE key = ?1");
+    if (!stmt)
         return db_error(st, err, "read setting");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     r = sqlite3_step(stmt);
     if (r == SQLITE_ROW) {
         char *v = column_strdup(stmt, 0);
-        sqlite3_finalize(stmt);
+        stmt_done(stmt);
         if (!v)
             return sw_error_set(err, SW_E_NOMEM, "out of memory");
         *ret_value = v;
@@ -567,7 +596,7 @@ sw_store_setting_get(struct sw_store *st, const char *key, char **ret_value, str
         r = sw_error_set(err, SW_E_NOTFOUND, "setting '%s' is not set", key);
     else
         r = db_error(st, err, "read setting");
-    sqlite3_finalize(stmt);
+    stmt_done(stmt);
     return r;
 }
 
@@ -677,13 +706,13 @@ int
 sw_store_meta_get(struct sw_store *st, const char *role, struct sw_store_meta *ret_meta,
                   struct sw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     int r;
 
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT role, version, expires, length, sha256, verified_at "
-                           "FROM trusted_metadata WHERE role = ?1",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    stmt = stmt_get(st, STMT_META_GET,
+                    "SELECT role, version, expires, length, sha256, verified_at "
+                    "FROM trusted_metadata WHERE role = ?1");
+    if (!stmt)
         return db_error(st, err, "read trusted metadata");
     sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
     r = sqlite3_step(stmt);
@@ -696,7 +725,7 @@ sw_store_meta_get(struct sw_store *st, const char *role, struct sw_store_meta *r
     } else {
         r = db_error(st, err, "read trusted metadata");
     }
-    sqlite3_finalize(stmt);
+    stmt_done(stmt);
     return r;
 }
 
