@@ -37,7 +37,14 @@ endif
 PKGS := libcurl libsodium libarchive sqlite3 jansson inih libcrypto
 PKG_OK := $(shell pkg-config --exists $(PKGS) cmocka 2>/dev/null && echo yes)
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libarchive is not linked: src/bundle.c loads it (dlopen) by the soname of
+# the library found here, only when a bundle is extracted (it and its
+# dependencies cost every other run page faults). Unit tests that write
+# bundles link it (ARCHIVE_LIBS).
+PKG_LIBS := $(shell pkg-config --libs $(filter-out libarchive,$(PKGS)) 2>/dev/null)
+ARCHIVE_LIBS := $(shell pkg-config --libs libarchive 2>/dev/null)
+LIBARCHIVE_SONAME := $(shell objdump -p "$$(pkg-config --variable=libdir libarchive 2>/dev/null)/libarchive.so" \
+	2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -45,7 +52,8 @@ WARN := -std=c11 -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototype
 	-fno-common $(WERROR)
 HOOKLIBDIR ?= $(LIBDIR)/slipway
 BASE_CPPFLAGS := -D_GNU_SOURCE -Iinclude -Isrc -DSW_VERSION='"$(VERSION)"' \
-	-DSW_HOOK_LIB_DEFAULT='"$(HOOKLIBDIR)/hook-lib.sh"'
+	-DSW_HOOK_LIB_DEFAULT='"$(HOOKLIBDIR)/hook-lib.sh"' \
+	$(if $(LIBARCHIVE_SONAME),-DSW_LIBARCHIVE_SONAME='"$(LIBARCHIVE_SONAME)"')
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -117,7 +125,7 @@ $(2)/tools/%: $(2)/obj/tests/tools/%.o $(2)/libslipway.a
 $(2)/unit/%: $(2)/obj/tests/unit/%.o $$($(1)_UNIT_SUPPORT) $(2)/libslipway.a
 	@mkdir -p $$(@D)
 	@$$(if $$(Q),echo "  LD      $$@")
-	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(CMOCKA_LIBS)
+	$$(Q)$$(CC) $(3) $(4) $$(LDFLAGS) -o $$@ $$^ $$(PKG_LIBS) $$(ARCHIVE_LIBS) $$(CMOCKA_LIBS)
 
 $(2)/fuzz/%: $(2)/obj/tests/fuzz/%.o $(2)/obj/tests/fuzz/replay.o $(2)/libslipway.a
 	@mkdir -p $$(@D)

@@ -8,12 +8,14 @@
  * syncfs are the slot backend's.
  */
 #include <slipway/bundle.h>
+#include <slipway/fault.h>
 #include <slipway/hash.h>
 #include <slipway/text.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -36,6 +38,116 @@
 #define NAME_MSG 200                  /* bytes of an entry name quoted in a message */
 #define STR_(x) #x
 #define SW_STR(x) STR_(x)
+
+/* --- libarchive, loaded when a bundle is extracted ---------------------------------- */
+
+/*
+ * Only extraction needs libarchive, and linking it costs every run of every
+ * command its dependency tree (libxml2, ICU, nettle, lz4, acl...): it is
+ * loaded by its soname (the one found at build time) the first time a
+ * bundle is extracted, and each function is looked up by name. The header
+ * gives each one's type, so a call through la.NAME is checked as a direct
+ * call would be.
+ */
+#ifndef SW_LIBARCHIVE_SONAME
+#if ARCHIVE_VERSION_NUMBER >= 3000000 && ARCHIVE_VERSION_NUMBER < 4000000
+#define SW_LIBARCHIVE_SONAME "libarchive.so.13" /* every libarchive 3.x */
+#else
+#error "set SW_LIBARCHIVE_SONAME to the soname of this libarchive"
+#endif
+#endif
+
+#define LA_FUNCS(X)                                                                                \
+    X(archive_version_number)                                                                      \
+    X(archive_entry_atime)                                                                         \
+    X(archive_entry_atime_is_set)                                                                  \
+    X(archive_entry_atime_nsec)                                                                    \
+    X(archive_entry_filetype)                                                                      \
+    X(archive_entry_gid)                                                                           \
+    X(archive_entry_hardlink)                                                                      \
+    X(archive_entry_mtime)                                                                         \
+    X(archive_entry_mtime_is_set)                                                                  \
+    X(archive_entry_mtime_nsec)                                                                    \
+    X(archive_entry_pathname)                                                                      \
+    X(archive_entry_perm)                                                                          \
+    X(archive_entry_rdev)                                                                          \
+    X(archive_entry_size)                                                                          \
+    X(archive_entry_size_is_set)                                                                   \
+    X(archive_entry_symlink)                                                                       \
+    X(archive_entry_uid)                                                                           \
+    X(archive_entry_xattr_count)                                                                   \
+    X(archive_entry_xattr_next)                                                                    \
+    X(archive_entry_xattr_reset)                                                                   \
+    X(archive_errno)                                                                               \
+    X(archive_error_string)                                                                        \
+    X(archive_filter_bytes)                                                                        \
+    X(archive_format)                                                                              \
+    X(archive_read_data)                                                                           \
+    X(archive_read_data_block)                                                                     \
+    X(archive_read_free)                                                                           \
+    X(archive_read_new)                                                                            \
+    X(archive_read_next_header)                                                                    \
+    X(archive_read_open)                                                                           \
+    X(archive_read_open_fd)                                                                        \
+    X(archive_read_support_filter_gzip)                                                            \
+    X(archive_read_support_filter_none)                                                            \
+    X(archive_read_support_filter_xz)                                                              \
+    X(archive_read_support_filter_zstd)                                                            \
+    X(archive_read_support_format_raw)                                                             \
+    X(archive_read_support_format_tar)                                                             \
+    X(archive_set_error)
+
+static struct {
+#define LA_FIELD(name) __typeof__(name) *name;
+    LA_FUNCS(LA_FIELD)
+#undef LA_FIELD
+} la;
+
+static pthread_once_t la_once = PTHREAD_ONCE_INIT;
+static char la_failed[256]; /* why loading failed; empty when it worked */
+
+static void
+la_load_once(void)
+{
+    const char *soname = SW_LIBARCHIVE_SONAME;
+    const char *e;
+    void *h;
+
+    /* test builds: a soname that does not exist, to test the message */
+    if (SW_FAULT("bundle-libarchive-load"))
+        soname = "libarchive-missing.so.0";
+    h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        e = dlerror();
+        snprintf(la_failed, sizeof(la_failed), "cannot load %s: %s", soname, e ? e : "?");
+        return;
+    }
+#define LA_SYM(name)                                                                               \
+    *(void **)&la.name = dlsym(h, #name);                                                          \
+    if (!la.name) {                                                                                \
+        snprintf(la_failed, sizeof(la_failed), "%s has no function %s", soname, #name);            \
+        return;                                                                                    \
+    }
+    LA_FUNCS(LA_SYM)
+#undef LA_SYM
+    if (la.archive_version_number() / 1000000 != ARCHIVE_VERSION_NUMBER / 1000000)
+        snprintf(la_failed, sizeof(la_failed), "%s is libarchive %d, built for %d", soname,
+                 la.archive_version_number(), ARCHIVE_VERSION_NUMBER);
+    /* the handle stays open for the life of the process */
+}
+
+/* Load libarchive (once per process). */
+static int
+la_load(struct sw_error *err)
+{
+    pthread_once(&la_once, la_load_once);
+    if (la_failed[0])
+        return sw_error_set(err, SW_E_UNSUPPORTED,
+                            "bundles cannot be extracted: %s (the libarchive package, libarchive13 "
+                            "on Debian, is missing or broken)",
+                            la_failed);
+    return 0;
+}
 
 void
 sw_bundle_limits_init(struct sw_bundle_limits *lim)
@@ -495,13 +607,13 @@ entry_times(struct archive_entry *ae, struct timespec times[2])
     times[0].tv_sec = 0;
     times[0].tv_nsec = UTIME_OMIT;
     times[1] = times[0];
-    if (archive_entry_atime_is_set(ae)) {
-        times[0].tv_sec = archive_entry_atime(ae);
-        times[0].tv_nsec = archive_entry_atime_nsec(ae);
+    if (la.archive_entry_atime_is_set(ae)) {
+        times[0].tv_sec = la.archive_entry_atime(ae);
+        times[0].tv_nsec = la.archive_entry_atime_nsec(ae);
     }
-    if (archive_entry_mtime_is_set(ae)) {
-        times[1].tv_sec = archive_entry_mtime(ae);
-        times[1].tv_nsec = archive_entry_mtime_nsec(ae);
+    if (la.archive_entry_mtime_is_set(ae)) {
+        times[1].tv_sec = la.archive_entry_mtime(ae);
+        times[1].tv_nsec = la.archive_entry_mtime_nsec(ae);
         if (times[0].tv_nsec == UTIME_OMIT)
             times[0] = times[1];
     }
@@ -514,7 +626,7 @@ entry_times(struct archive_entry *ae, struct timespec times[2])
 static mode_t
 entry_mode(const struct xtract *x, struct archive_entry *ae)
 {
-    mode_t m = archive_entry_perm(ae) & 07777;
+    mode_t m = la.archive_entry_perm(ae) & 07777;
     if (!x->lim->keep_setid)
         m &= (mode_t) ~(S_ISUID | S_ISGID);
     return m;
@@ -545,8 +657,8 @@ add_dirrec(struct xtract *x, const char *path, struct archive_entry *ae)
         d->mode = entry_mode(x, ae);
         entry_times(ae, d->times);
         d->has_owner = x->as_root && x->lim->restore_owner;
-        d->uid = (uid_t)archive_entry_uid(ae);
-        d->gid = (gid_t)archive_entry_gid(ae);
+        d->uid = (uid_t)la.archive_entry_uid(ae);
+        d->gid = (gid_t)la.archive_entry_gid(ae);
     }
     x->n_dirs++;
     return 0;
@@ -559,9 +671,9 @@ set_xattrs(struct xtract *x, int fd, struct archive_entry *ae)
     const void *value;
     size_t size;
 
-    if (!x->lim->keep_xattrs || archive_entry_xattr_reset(ae) == 0)
+    if (!x->lim->keep_xattrs || la.archive_entry_xattr_reset(ae) == 0)
         return 0;
-    while (archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
+    while (la.archive_entry_xattr_next(ae, &name, &value, &size) == ARCHIVE_OK) {
         if (!name || !*name)
             continue;
         if (fsetxattr(fd, name, value, size, 0) < 0) {
@@ -627,13 +739,13 @@ extract_file(struct xtract *x, struct archive *a, struct archive_entry *ae, int 
         const void *buf;
         size_t size;
         la_int64_t off;
-        int ar = archive_read_data_block(a, &buf, &size, &off);
+        int ar = la.archive_read_data_block(a, &buf, &size, &off);
         if (ar == ARCHIVE_EOF)
             break;
         if (ar != ARCHIVE_OK) {
             char rule[NAME_MSG + 64];
             snprintf(rule, sizeof(rule), "archive is damaged or truncated: %s",
-                     archive_error_string(a) ? archive_error_string(a) : "read error");
+                     la.archive_error_string(a) ? la.archive_error_string(a) : "read error");
             r = entry_error(x, SW_E_BUNDLE, rule);
             goto out;
         }
@@ -658,18 +770,18 @@ extract_file(struct xtract *x, struct archive *a, struct archive_entry *ae, int 
         }
     }
     /* a sparse file may end in a hole */
-    if (archive_entry_size_is_set(ae) && archive_entry_size(ae) > 0 &&
-        (uint64_t)archive_entry_size(ae) > end) {
-        r = limit_bytes(x, (uint64_t)archive_entry_size(ae), 0);
+    if (la.archive_entry_size_is_set(ae) && la.archive_entry_size(ae) > 0 &&
+        (uint64_t)la.archive_entry_size(ae) > end) {
+        r = limit_bytes(x, (uint64_t)la.archive_entry_size(ae), 0);
         if (r < 0)
             goto out;
-        if (ftruncate(fd, (off_t)archive_entry_size(ae)) < 0) {
+        if (ftruncate(fd, (off_t)la.archive_entry_size(ae)) < 0) {
             r = entry_errno(x, errno, "cannot set the file's size");
             goto out;
         }
     }
     if (x->as_root && x->lim->restore_owner &&
-        fchown(fd, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae)) < 0) {
+        fchown(fd, (uid_t)la.archive_entry_uid(ae), (gid_t)la.archive_entry_gid(ae)) < 0) {
         r = entry_errno(x, errno, "cannot set the owner");
         goto out;
     }
@@ -706,7 +818,7 @@ extract_dir(struct xtract *x, struct archive_entry *ae, int dfd, const char *lea
         if (!S_ISDIR(st.st_mode))
             return entry_error(x, SW_E_BUNDLE, "path already exists in the bundle");
     }
-    if (x->lim->keep_xattrs && archive_entry_xattr_count(ae) > 0) {
+    if (x->lim->keep_xattrs && la.archive_entry_xattr_count(ae) > 0) {
         int fd = openat(dfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int r;
         if (fd < 0)
@@ -722,7 +834,7 @@ extract_dir(struct xtract *x, struct archive_entry *ae, int dfd, const char *lea
 static int
 extract_symlink(struct xtract *x, struct archive_entry *ae, int dfd, const char *leaf, size_t depth)
 {
-    const char *target = archive_entry_symlink(ae);
+    const char *target = la.archive_entry_symlink(ae);
     const char *why = check_symlink_target(target, depth);
     struct timespec t[2];
 
@@ -737,7 +849,7 @@ extract_symlink(struct xtract *x, struct archive_entry *ae, int dfd, const char 
         return entry_errno(x, errno, "cannot create symlink");
     }
     if (x->as_root && x->lim->restore_owner &&
-        fchownat(dfd, leaf, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
+        fchownat(dfd, leaf, (uid_t)la.archive_entry_uid(ae), (gid_t)la.archive_entry_gid(ae),
                  AT_SYMLINK_NOFOLLOW) < 0)
         return entry_errno(x, errno, "cannot set the owner");
     entry_times(ae, t);
@@ -835,13 +947,13 @@ extract_special(struct xtract *x, struct archive_entry *ae, int dfd, const char 
                                "device node refused (set [stage] allow-devices = yes; root only)");
         if (!x->as_root)
             return entry_error(x, SW_E_BUNDLE, "device node refused: only root may create one");
-        if (mknodat(dfd, leaf, type | 0600, archive_entry_rdev(ae)) < 0)
+        if (mknodat(dfd, leaf, type | 0600, la.archive_entry_rdev(ae)) < 0)
             return errno == EEXIST
                        ? entry_error(x, SW_E_BUNDLE, "path already exists in the bundle")
                        : entry_errno(x, errno, "cannot create device node");
     }
     if (x->as_root && x->lim->restore_owner &&
-        fchownat(dfd, leaf, (uid_t)archive_entry_uid(ae), (gid_t)archive_entry_gid(ae),
+        fchownat(dfd, leaf, (uid_t)la.archive_entry_uid(ae), (gid_t)la.archive_entry_gid(ae),
                  AT_SYMLINK_NOFOLLOW) < 0)
         return entry_errno(x, errno, "cannot set the owner");
     /* just created by us as a FIFO or node: the name cannot be a symlink */
@@ -856,9 +968,9 @@ extract_special(struct xtract *x, struct archive_entry *ae, int dfd, const char 
 static int
 extract_entry(struct xtract *x, struct archive *a, struct archive_entry *ae)
 {
-    const char *raw = archive_entry_pathname(ae);
+    const char *raw = la.archive_entry_pathname(ae);
     const char *why, *slash, *leaf, *hl;
-    mode_t type = archive_entry_filetype(ae);
+    mode_t type = la.archive_entry_filetype(ae);
     size_t depth = 0;
     int dfd;
 
@@ -874,7 +986,7 @@ extract_entry(struct xtract *x, struct archive *a, struct archive_entry *ae)
     why = normalize_path(raw, x->path);
     if (why)
         return entry_error(x, SW_E_BUNDLE, why);
-    hl = archive_entry_hardlink(ae);
+    hl = la.archive_entry_hardlink(ae);
     if (!x->path[0]) {
         /* "./": the slot root; its mode and times are the slot backend's */
         if (hl || type != AE_IFDIR)
@@ -1019,15 +1131,15 @@ struct pipe {
 static int
 filters_setup(struct archive *ra, char *why, size_t whylen)
 {
-    if (archive_read_support_format_raw(ra) != ARCHIVE_OK ||
-        archive_read_support_filter_none(ra) != ARCHIVE_OK) {
+    if (la.archive_read_support_format_raw(ra) != ARCHIVE_OK ||
+        la.archive_read_support_filter_none(ra) != ARCHIVE_OK) {
         snprintf(why, whylen, "libarchive: no raw reader");
         return -1;
     }
     /* ARCHIVE_WARN here means an external program would run: refused */
-    if (archive_read_support_filter_gzip(ra) != ARCHIVE_OK ||
-        archive_read_support_filter_xz(ra) != ARCHIVE_OK ||
-        archive_read_support_filter_zstd(ra) != ARCHIVE_OK) {
+    if (la.archive_read_support_filter_gzip(ra) != ARCHIVE_OK ||
+        la.archive_read_support_filter_xz(ra) != ARCHIVE_OK ||
+        la.archive_read_support_filter_zstd(ra) != ARCHIVE_OK) {
         snprintf(why, whylen, "libarchive is built without zlib, liblzma or libzstd");
         return -1;
     }
@@ -1050,7 +1162,7 @@ static void *
 decompressor(void *arg)
 {
     struct pipe *p = arg;
-    struct archive *ra = archive_read_new();
+    struct archive *ra = la.archive_read_new();
     struct archive_entry *ae;
     char why[128];
 
@@ -1062,9 +1174,9 @@ decompressor(void *arg)
         pipe_fail(p, why);
         goto out;
     }
-    if (archive_read_open_fd(ra, p->fd, CHUNK) != ARCHIVE_OK ||
-        archive_read_next_header(ra, &ae) != ARCHIVE_OK) {
-        pipe_fail(p, archive_error_string(ra));
+    if (la.archive_read_open_fd(ra, p->fd, CHUNK) != ARCHIVE_OK ||
+        la.archive_read_next_header(ra, &ae) != ARCHIVE_OK) {
+        pipe_fail(p, la.archive_error_string(ra));
         goto out;
     }
     for (;;) {
@@ -1083,14 +1195,14 @@ decompressor(void *arg)
         pthread_mutex_unlock(&p->lock);
         /* fill the chunk whole, so the tar reader sees large blocks */
         while (got < CHUNK) {
-            n = archive_read_data(ra, p->buf[slot] + got, CHUNK - got);
+            n = la.archive_read_data(ra, p->buf[slot] + got, CHUNK - got);
             if (n <= 0)
                 break;
             got += (size_t)n;
         }
-        atomic_store(&p->raw_bytes, (uint64_t)archive_filter_bytes(ra, -1));
+        atomic_store(&p->raw_bytes, (uint64_t)la.archive_filter_bytes(ra, -1));
         if (n < 0) {
-            pipe_fail(p, archive_error_string(ra));
+            pipe_fail(p, la.archive_error_string(ra));
             break;
         }
         pthread_mutex_lock(&p->lock);
@@ -1107,7 +1219,7 @@ decompressor(void *arg)
             break;
     }
 out:
-    archive_read_free(ra);
+    la.archive_read_free(ra);
     return NULL;
 }
 
@@ -1132,7 +1244,7 @@ pipe_read(struct archive *a, void *arg, const void **ret_buf)
         n = (la_ssize_t)p->len[p->tail];
         p->held = 1;
     } else if (p->failed) {
-        archive_set_error(a, EIO, "%s", p->msg);
+        la.archive_set_error(a, EIO, "%s", p->msg);
         n = -1;
     } else {
         n = 0;
@@ -1190,8 +1302,8 @@ pipe_finish(struct pipe *p)
 static int
 open_error(struct archive *a, const char *pn, struct sw_error *err)
 {
-    const char *msg = archive_error_string(a) ? archive_error_string(a) : "read error";
-    if (archive_errno(a) == LA_ERRNO_FILE_FORMAT)
+    const char *msg = la.archive_error_string(a) ? la.archive_error_string(a) : "read error";
+    if (la.archive_errno(a) == LA_ERRNO_FILE_FORMAT)
         return sw_error_set(err, SW_E_BUNDLE,
                             "bundle '%s' is not a tar archive (plain, gzip, xz or zstd): %s", pn,
                             msg);
@@ -1231,6 +1343,9 @@ sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd
         lim = &deflim;
     }
     printable(path, pn, sizeof(pn));
+    r = la_load(err);
+    if (r < 0)
+        return r;
     t0 = now_seconds();
     fd = open_bundle(path, &st, err);
     if (fd < 0)
@@ -1276,36 +1391,37 @@ sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd
     r = pipe_start(&pp, fd, err);
     if (r < 0)
         goto out;
-    a = archive_read_new();
+    a = la.archive_read_new();
     if (!a) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
     /* tar only: the decompressor has taken off any compression */
-    if (archive_read_support_format_tar(a) != ARCHIVE_OK) {
+    if (la.archive_read_support_format_tar(a) != ARCHIVE_OK) {
         r = sw_error_set(err, SW_E_INTERNAL, "libarchive: no tar reader");
         goto out;
     }
-    if (archive_read_open(a, &pp, NULL, pipe_read, NULL) != ARCHIVE_OK) {
+    if (la.archive_read_open(a, &pp, NULL, pipe_read, NULL) != ARCHIVE_OK) {
         r = open_error(a, pn, err);
         goto out;
     }
     for (;;) {
         struct archive_entry *ae;
-        int ar = archive_read_next_header(a, &ae);
+        int ar = la.archive_read_next_header(a, &ae);
         if (ar == ARCHIVE_EOF)
             break;
         if (ar == ARCHIVE_WARN) {
             char rule[NAME_MSG + 64];
-            x.raw = archive_entry_pathname(ae);
+            x.raw = la.archive_entry_pathname(ae);
             snprintf(rule, sizeof(rule), "libarchive: %s",
-                     archive_error_string(a) ? archive_error_string(a) : "warning");
+                     la.archive_error_string(a) ? la.archive_error_string(a) : "warning");
             r = entry_error(&x, SW_E_BUNDLE, rule);
             goto out;
         }
         if (ar != ARCHIVE_OK) {
-            const char *msg = archive_error_string(a) ? archive_error_string(a) : "read error";
-            if (x.entries == 0 && archive_format(a) == 0)
+            const char *msg =
+                la.archive_error_string(a) ? la.archive_error_string(a) : "read error";
+            if (x.entries == 0 && la.archive_format(a) == 0)
                 r = open_error(a, pn, err);
             else
                 r = sw_error_set(err, SW_E_BUNDLE,
@@ -1345,7 +1461,7 @@ sw_bundle_extract(const char *path, const struct sw_md_fileinfo *info, int dirfd
     r = 0;
 out:
     if (a)
-        archive_read_free(a);
+        la.archive_read_free(a);
     pipe_finish(&pp);
     if (utf8) {
         uselocale(old);

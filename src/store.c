@@ -8,6 +8,7 @@
 #include "store-int.h"
 #include <slipway/fault.h>
 #include <slipway/fs.h>
+#include <slipway/log.h>
 #include <slipway/store.h>
 
 #include <errno.h>
@@ -23,8 +24,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#define SETTING_CHECKED_AT "store-checked-at"
+
+/* Statements prepared once per open and reused (a run asks for settings and roles often). */
+enum cached_stmt {
+    STMT_SETTING_GET,
+    STMT_SETTING_SET,
+    STMT_META_GET,
+    N_CACHED_STMTS,
+};
+
 struct sw_store {
     sqlite3 *db;
+    sqlite3_stmt *cached[N_CACHED_STMTS];
     char *path;
     int schema_version;
     char device_id[33];
@@ -41,6 +53,24 @@ db_error(struct sw_store *st, struct sw_error *err, const char *what)
         code = SW_E_BUSY;
     return sw_error_set(err, code, "state store '%s': %s: %s", st->path, what,
                         sqlite3_errmsg(st->db));
+}
+
+/* The statement `which` (sql), prepared at its first use; hand it back with stmt_done. */
+static sqlite3_stmt *
+stmt_get(struct sw_store *st, enum cached_stmt which, const char *sql)
+{
+    if (!st->cached[which] && sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                                 &st->cached[which], NULL) != SQLITE_OK)
+        return NULL;
+    return st->cached[which];
+}
+
+/* Reset a cached statement (ending its read, dropping its bindings) for the next use. */
+static void
+stmt_done(sqlite3_stmt *stmt)
+{
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
 }
 
 static int
@@ -83,12 +113,14 @@ be32(const unsigned char *p)
  * application id yet.
  */
 static int
-check_existing(const char *path, int *ret_empty, int *ret_unclaimed, struct sw_error *err)
+check_existing(const char *path, int *ret_empty, int *ret_unclaimed, int *ret_wal_left,
+               struct sw_error *err)
 {
     unsigned char hdr[100];
-    struct stat st;
+    struct stat st, wst;
     ssize_t n;
-    uint32_t app_id;
+    uint32_t app_id, page_size, n_pages;
+    char *wal = NULL;
     int fd, r = 0;
 
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -144,7 +176,34 @@ check_existing(const char *path, int *ret_empty, int *ret_unclaimed, struct sw_e
                          path, (unsigned)app_id, (unsigned)SW_STORE_APPLICATION_ID);
         goto out;
     }
+    /*
+     * A write-ahead log left behind: the last writer did not close (a crash,
+     * a power loss) or another process has the store open. Without one the
+     * file holds every page its header counts (SQLite keeps that count
+     * valid: the change counter at 24 equals the version-valid-for at 92),
+     * so a shorter file was cut short.
+     */
+    if (asprintf(&wal, "%s-wal", path) < 0) {
+        wal = NULL;
+        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+        goto out;
+    }
+    *ret_wal_left = lstat(wal, &wst) == 0 && (!S_ISREG(wst.st_mode) || wst.st_size > 0);
+    page_size = (uint32_t)hdr[16] << 8 | hdr[17];
+    if (page_size == 1)
+        page_size = 65536;
+    n_pages = be32(hdr + 28);
+    if (!*ret_wal_left && n_pages > 0 && be32(hdr + 24) == be32(hdr + 92) &&
+        (uint64_t)n_pages * page_size > (uint64_t)st.st_size) {
+        r = sw_error_set(err, SW_E_STORE_CORRUPT,
+                         "state store '%s' is damaged (%jd bytes, its header counts %" PRIu32
+                         " pages of %" PRIu32 "); restore it from a backup or move it away to "
+                         "start afresh",
+                         path, (intmax_t)st.st_size, n_pages, page_size);
+        goto out;
+    }
 out:
+    free(wal);
     close(fd);
     return r;
 }
@@ -183,24 +242,55 @@ count_tables(struct sw_store *st, int *ret, struct sw_error *err)
     return pragma_int(st, "SELECT count(*) FROM sqlite_schema", ret, err);
 }
 
+/*
+ * Whether the whole file is checked (PRAGMA quick_check) before anything
+ * writes to it. It reads every page, so its cost grows with the history
+ * kept (events, hook runs): an hourly run pays it at most once a day. It
+ * is due when the last passing check (setting store-checked-at) is more
+ * than SW_STORE_CHECK_EVERY seconds old, unreadable or in the future; when
+ * a write-ahead log was left behind (a crash or power loss before the last
+ * writer closed, or another process using the store); before migrations;
+ * and for a store not claimed yet. Between checks, the pages a run reads
+ * are checked by SQLite as it reads them (SQLITE_CORRUPT), and a file
+ * shorter than its header says is refused before SQLite opens it.
+ */
+static int
+check_due(struct sw_store *st, int unclaimed, int wal_left, size_t n_migs, time_t *now)
+{
+    char *v = NULL, *end;
+    long long at;
+    int due;
+
+    if (unclaimed || wal_left || st->schema_version < (int)n_migs)
+        return 1;
+    if (sw_store_setting_get(st, SETTING_CHECKED_AT, &v, NULL) < 0)
+        return 1;
+    errno = 0;
+    at = strtoll(v, &end, 10);
+    due = errno || end == v || *end || at > (long long)*now ||
+          (long long)*now - at >= SW_STORE_CHECK_EVERY;
+    free(v);
+    return due;
+}
+
 static int
 setting_set(struct sw_store *st, const char *key, const char *value, struct sw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     int r = 0;
 
-    if (sqlite3_prepare_v2(st->db,
-                           "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
-                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-                           "updated_at = excluded.updated_at",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    stmt = stmt_get(st, STMT_SETTING_SET,
+                    "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                    "updated_at = excluded.updated_at WHERE value IS NOT excluded.value");
+    if (!stmt)
         return db_error(st, err, "setting");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 3, (sqlite3_int64)time(NULL));
     if (sqlite3_step(stmt) != SQLITE_DONE)
         r = db_error(st, err, "setting");
-    sqlite3_finalize(stmt);
+    stmt_done(stmt);
     return r;
 }
 
@@ -282,7 +372,8 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
                          size_t n_migs, struct sw_store **ret_store, struct sw_error *err)
 {
     struct sw_store *st = NULL;
-    int fresh = 0, empty = 0, unclaimed = 0, r, app_id = 0, ntables = 0;
+    int fresh = 0, empty = 0, unclaimed = 0, wal_left = 0, checked = 0, r, app_id = 0, ntables = 0;
+    time_t now = time(NULL);
     struct stat sb;
 
     if (sodium_init() < 0)
@@ -325,7 +416,7 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
         close(fd);
         fresh = 1;
     } else {
-        r = check_existing(st->path, &empty, &unclaimed, err);
+        r = check_existing(st->path, &empty, &unclaimed, &wal_left, err);
         if (r < 0)
             goto fail;
         fresh = empty;
@@ -342,9 +433,6 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
     sqlite3_busy_timeout(st->db, SW_STORE_BUSY_TIMEOUT_MS);
 
     if (!fresh) {
-        r = quick_check(st, err);
-        if (r < 0)
-            goto fail;
         r = pragma_int(st, "PRAGMA application_id", &app_id, err);
         if (r < 0)
             goto fail;
@@ -376,6 +464,12 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
                              "state store '%s' has slipway's id but no schema version", st->path);
             goto fail;
         }
+        checked = !check_due(st, unclaimed, wal_left, n_migs, &now);
+        if (!checked) {
+            r = quick_check(st, err);
+            if (r < 0)
+                goto fail;
+        }
     }
 
     /* From here on the file is known to be ours (or new): writes may begin. */
@@ -391,6 +485,13 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
     r = load_device_id(st, err);
     if (r < 0)
         goto fail;
+    if (!checked) {
+        /* a new store, or one that passed its check: the next one is due in a day */
+        char v[32];
+        snprintf(v, sizeof(v), "%lld", (long long)now);
+        if (setting_set(st, SETTING_CHECKED_AT, v, NULL) < 0)
+            sw_log_debug("state store '%s': cannot record its integrity check", st->path);
+    }
     *ret_store = st;
     return 0;
 fail:
@@ -411,6 +512,8 @@ sw_store_close(struct sw_store *st)
 {
     if (!st)
         return;
+    for (size_t i = 0; i < N_CACHED_STMTS; i++)
+        sqlite3_finalize(st->cached[i]);
     if (st->db)
         sqlite3_close_v2(st->db);
     free(st->path);
@@ -473,17 +576,17 @@ column_strdup(sqlite3_stmt *stmt, int col)
 int
 sw_store_setting_get(struct sw_store *st, const char *key, char **ret_value, struct sw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     int r;
 
-    if (sqlite3_prepare_v2(st->db, "SELECT value FROM settings WHERE key = ?1", -1, &stmt, NULL) !=
-        SQLITE_OK)
+    stmt = stmt_get(st, STMT_SETTING_GET, "SELECT value FROM settings WHERE key = ?1");
+    if (!stmt)
         return db_error(st, err, "read setting");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     r = sqlite3_step(stmt);
     if (r == SQLITE_ROW) {
         char *v = column_strdup(stmt, 0);
-        sqlite3_finalize(stmt);
+        stmt_done(stmt);
         if (!v)
             return sw_error_set(err, SW_E_NOMEM, "out of memory");
         *ret_value = v;
@@ -493,7 +596,7 @@ sw_store_setting_get(struct sw_store *st, const char *key, char **ret_value, str
         r = sw_error_set(err, SW_E_NOTFOUND, "setting '%s' is not set", key);
     else
         r = db_error(st, err, "read setting");
-    sqlite3_finalize(stmt);
+    stmt_done(stmt);
     return r;
 }
 
@@ -603,13 +706,13 @@ int
 sw_store_meta_get(struct sw_store *st, const char *role, struct sw_store_meta *ret_meta,
                   struct sw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     int r;
 
-    if (sqlite3_prepare_v2(st->db,
-                           "SELECT role, version, expires, length, sha256, verified_at "
-                           "FROM trusted_metadata WHERE role = ?1",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    stmt = stmt_get(st, STMT_META_GET,
+                    "SELECT role, version, expires, length, sha256, verified_at "
+                    "FROM trusted_metadata WHERE role = ?1");
+    if (!stmt)
         return db_error(st, err, "read trusted metadata");
     sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
     r = sqlite3_step(stmt);
@@ -622,7 +725,7 @@ sw_store_meta_get(struct sw_store *st, const char *role, struct sw_store_meta *r
     } else {
         r = db_error(st, err, "read trusted metadata");
     }
-    sqlite3_finalize(stmt);
+    stmt_done(stmt);
     return r;
 }
 

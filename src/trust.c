@@ -719,6 +719,12 @@ sw_trust_requests(const struct sw_trust *t)
     return t->requests;
 }
 
+void
+sw_trust_set_local_roles(struct sw_trust *t, int local_roles)
+{
+    t->cfg.local_roles = local_roles;
+}
+
 /* Remove every *.json file of the metadata directory (a forced re-pin). */
 static int
 forget_all(const char *dir, struct sw_store *store, struct sw_error *err)

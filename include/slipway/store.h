@@ -19,6 +19,8 @@
 
 /* How long a writer waits for another process's lock, in milliseconds. */
 #define SW_STORE_BUSY_TIMEOUT_MS 10000
+/* seconds between two whole-file integrity checks of a store at open (src/store.c) */
+#define SW_STORE_CHECK_EVERY (24 * 3600)
 
 struct sw_store;
 
@@ -57,7 +59,11 @@ int sw_store_begin(struct sw_store *st, struct sw_error *err);
 int sw_store_commit(struct sw_store *st, struct sw_error *err);
 void sw_store_rollback(struct sw_store *st);
 
-/* Settings. get: -SW_E_NOTFOUND when unset; *ret_value is the caller's to free. */
+/*
+ * Settings. get: -SW_E_NOTFOUND when unset; *ret_value is the caller's to
+ * free. set: a value equal to the one stored writes nothing (updated_at is
+ * when the value last changed), so a commit around it costs no fsync.
+ */
 int sw_store_setting_get(struct sw_store *st, const char *key, char **ret_value,
                          struct sw_error *err);
 int sw_store_setting_set(struct sw_store *st, const char *key, const char *value,

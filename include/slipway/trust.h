@@ -200,6 +200,13 @@ int64_t sw_trust_role_version(const struct sw_trust *t, enum sw_md_type type);
 /* Requests made to mirrors since open. */
 unsigned sw_trust_requests(const struct sw_trust *t);
 
+/*
+ * Change cfg.local_roles of an open trust: after sw_trust_fetch_delegated()
+ * a caller that goes on to search targets with the same handle sets it, so
+ * that a delegated role that could not be used is not fetched again.
+ */
+void sw_trust_set_local_roles(struct sw_trust *t, int local_roles);
+
 void sw_trust_free(struct sw_trust *t);
 
 /*

@@ -212,6 +212,8 @@ int pipeline_open(struct sw_cli *cli, struct pipeline *p, int need_slots);
 void pipeline_close(struct pipeline *p);
 /* Trusted metadata as the last refresh kept it, and the fetcher for targets. */
 int pipeline_trust(struct pipeline *p);
+/* p->trust opened (nothing loaded yet) with p->fetch, p->progress; the downloads directory. */
+int pipeline_trust_open(struct pipeline *p, int local_roles);
 /* STATE_DIR/downloads/NAME of a target (caller frees). */
 char *download_path(struct pipeline *p, const char *target);
 /* The version the store says runs now (borrowed from v), or NULL. */

@@ -233,48 +233,33 @@ first_failed(const struct sw_hook_results *res)
 /*
  * The TUF client workflow from the mirrors, with every delegated role.
  * A delegated role that cannot be used does not stop the run: its targets
- * are not offered, and the summary says so.
+ * are not offered, and the summary says so. The trust handle (and its
+ * fetcher, with the connection it keeps) becomes the pipeline's: choosing
+ * and the download use it as the refresh left it, without opening,
+ * reading and verifying the kept metadata a second time.
  */
 static int
 refresh(struct run *run)
 {
     struct sw_cli *cli = run->cli;
-    struct sw_trust_config tc;
     struct sw_trust_report rep;
     struct sw_trust_skip *skips = NULL;
-    struct sw_fetch *fetch = NULL;
-    struct sw_trust *t = NULL;
+    struct sw_trust *t;
     struct sw_store_event ev;
     size_t n_skips = 0, n_roles = 0;
-    char *mdir = NULL, detail[160];
+    char detail[160];
     time_t now;
     int behind = 0, r;
 
     memset(&rep, 0, sizeof(rep));
-    mdir = sw_cli_metadata_dir(cli);
-    if (!mdir)
-        return sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-    if (cli->cfg->n_mirrors == 0) {
-        r = sw_error_set(&cli->err, SW_E_CONFIG,
-                         "no [mirror \"NAME\"] section in the configuration: nothing to refresh "
-                         "from");
-        goto out;
-    }
-    r = sw_fetch_new_config(cli->cfg, &fetch, &cli->err);
+    if (cli->cfg->n_mirrors == 0)
+        return sw_error_set(&cli->err, SW_E_CONFIG,
+                            "no [mirror \"NAME\"] section in the configuration: nothing to refresh "
+                            "from");
+    r = pipeline_trust_open(&run->p, 0);
     if (r < 0)
         goto out;
-    memset(&tc, 0, sizeof(tc));
-    tc.metadata_dir = mdir;
-    tc.store = cli->store;
-    tc.fetch = fetch;
-    tc.max_root_size = cli->cfg->max_root_size;
-    tc.max_timestamp_size = cli->cfg->max_timestamp_size;
-    tc.max_metadata_size = cli->cfg->max_metadata_size;
-    tc.max_walk_roles = cli->cfg->max_delegated_roles;
-    tc.max_target_size = cli->cfg->max_target_size;
-    r = sw_trust_open(&tc, &t, &cli->err);
-    if (r < 0)
-        goto out;
+    t = run->p.trust;
     r = sw_trust_now(cli->store, &now, &behind, &cli->err);
     if (r < 0)
         goto out;
@@ -284,6 +269,8 @@ refresh(struct run *run)
     r = sw_trust_refresh(t, now, &rep, &cli->err);
     if (r == 0)
         r = sw_trust_fetch_delegated(t, &n_roles, &skips, &n_skips, &cli->err);
+    /* from here on, as the pipeline's: delegated roles only as kept, never fetched */
+    sw_trust_set_local_roles(t, 1);
     memset(&ev, 0, sizeof(ev));
     ev.kind = "refresh";
     ev.txn = run->txn;
@@ -313,9 +300,6 @@ refresh(struct run *run)
                 sw_trust_requests(t));
 out:
     sw_trust_skips_free(skips, n_skips);
-    sw_trust_free(t);
-    sw_fetch_free(fetch);
-    free(mdir);
     return r;
 }
 
@@ -708,7 +692,7 @@ run_pipeline(struct run *run)
 
     /* choose */
     step_begin(run, "choose");
-    r = pipeline_trust(&run->p);
+    r = run->p.trust ? 0 : pipeline_trust(&run->p); /* a dry run: the metadata kept */
     if (r == 0)
         r = sw_update_view_read(&run->p.uc, &v, &cli->err);
     if (r == 0)
@@ -975,14 +959,20 @@ write_metrics(struct run *run, const char *file, const struct sw_update_view *v)
         free(text);
         return sw_error_errno(&cli->err, SW_E_NOMEM, errno, "out of memory");
     }
-    r = sw_fs_write_atomic(file, text, len, 0644, &cli->err);
+    r = sw_fs_write_replace(file, text, len, 0644, &cli->err);
     free(text);
     if (r < 0)
         sw_error_prefix(&cli->err, "metrics file: ");
     return r;
 }
 
-/* last-run.json and the metrics; a failure to write them is a warning, not the run's result. */
+/*
+ * last-run.json and the metrics; a failure to write them is a warning, not
+ * the run's result. Each is replaced whole (written, fsynced, renamed over
+ * the last one) without an fsync of the state directory: after a crash
+ * the file is the last run's or the one before, complete either way, and
+ * the next run writes it again.
+ */
 static void
 write_outputs(struct run *run, const char *metrics_file)
 {
@@ -998,7 +988,7 @@ write_outputs(struct run *run, const char *metrics_file)
     json_decref(o);
     if (text && path) {
         size_t n = strlen(text);
-        if (sw_fs_write_atomic(path, text, n, 0644, &e2) < 0)
+        if (sw_fs_write_replace(path, text, n, 0644, &e2) < 0)
             sw_log_warning("cannot write '%s': %s", path, e2.msg);
     }
     free(text);

@@ -69,14 +69,13 @@ pipeline_close(struct pipeline *p)
     sw_log_set_txn(NULL);
 }
 
-/* Trusted metadata from the last refresh, with the mirrors for target downloads. */
+/* The trust client with the mirrors (not loaded yet), and the downloads directory. */
 int
-pipeline_trust(struct pipeline *p)
+pipeline_trust_open(struct pipeline *p, int local_roles)
 {
     struct sw_cli *cli = p->cli;
     struct sw_trust_config tc;
-    time_t now;
-    int behind = 0, r;
+    int r;
 
     r = sw_cli_progress(cli, &p->progress);
     if (r < 0)
@@ -101,7 +100,7 @@ pipeline_trust(struct pipeline *p)
     tc.max_metadata_size = cli->cfg->max_metadata_size;
     tc.max_walk_roles = cli->cfg->max_delegated_roles;
     tc.max_target_size = cli->cfg->max_target_size;
-    tc.local_roles = 1; /* metadata as the last refresh kept it; only targets are fetched */
+    tc.local_roles = local_roles;
     if (p->progress) {
         tc.progress = sw_progress_fetch;
         tc.progress_ctx = p->progress;
@@ -110,13 +109,28 @@ pipeline_trust(struct pipeline *p)
     r = sw_trust_open(&tc, &p->trust, &cli->err);
     if (r < 0)
         return r;
+    return sw_fs_private_dir(p->downloads, &cli->err);
+}
+
+/* Trusted metadata from the last refresh, with the mirrors for target downloads. */
+int
+pipeline_trust(struct pipeline *p)
+{
+    struct sw_cli *cli = p->cli;
+    time_t now;
+    int behind = 0, r;
+
+    /* metadata as the last refresh kept it; only targets are fetched */
+    r = pipeline_trust_open(p, 1);
+    if (r < 0)
+        return r;
     r = sw_trust_now(cli->store, &now, &behind, &cli->err);
     if (r < 0)
         return r;
     r = sw_trust_load_local(p->trust, now, &cli->err);
     if (r < 0)
         return sw_cli_explain_expiry(cli, p->trust, r);
-    return sw_fs_private_dir(p->downloads, &cli->err);
+    return 0;
 }
 
 /*

@@ -3,7 +3,8 @@
  * Unit tests of the state store: creation (modes, device id, schema),
  * re-open, migration from an older schema, and refusal of a newer schema,
  * a foreign file, a foreign SQLite database and a truncated or damaged
- * store, each leaving the file byte-for-byte as it was.
+ * store, each leaving the file byte-for-byte as it was; the whole-file
+ * check at most once a day, and at once after a crash.
  */
 #include "testutil.h"
 
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 struct fixture {
@@ -344,6 +347,197 @@ test_refuse_truncated(void **state)
         free(before);
         free(after);
     }
+}
+
+/*
+ * A store holding history over many pages, closed cleanly: returns the
+ * offset of its last page (an events page, read by no open) and its size.
+ */
+static long
+store_with_history(struct fixture *f, long *ret_page_size)
+{
+    struct sw_store *st = open_ok(f->state);
+    struct sw_store_event ev = {0};
+    char reason[600];
+    struct stat sb;
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+
+    memset(reason, 'r', sizeof(reason) - 1);
+    reason[sizeof(reason) - 1] = '\0';
+    ev.kind = "refresh";
+    ev.actor = "test";
+    ev.reason = reason;
+    assert_int_equal(sw_store_begin(st, NULL), 0);
+    for (int i = 0; i < 300; i++)
+        assert_int_equal(sw_store_event_add(st, &ev, NULL), 0);
+    assert_int_equal(sw_store_commit(st, NULL), 0);
+    sw_store_close(st);
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &stmt, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    *ret_page_size = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    assert_int_equal(stat(f->db, &sb), 0);
+    assert_true(sb.st_size >= 40 * *ret_page_size);
+    return (long)sb.st_size - *ret_page_size;
+}
+
+/* Damage the b-tree page at off: an invalid page type, which quick_check reports. */
+static void
+damage_page(const char *db, long off)
+{
+    FILE *fp = fopen(db, "r+b");
+    assert_non_null(fp);
+    assert_int_equal(fseek(fp, off, SEEK_SET), 0);
+    assert_int_equal(fputc(0x55, fp), 0x55);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void
+set_checked_at(const char *db, long long at)
+{
+    sqlite3 *h;
+    char sql[160];
+    snprintf(sql, sizeof(sql), "UPDATE settings SET value = '%lld' WHERE key = 'store-checked-at'",
+             at);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(h), 1);
+    sqlite3_close(h);
+}
+
+static long long
+checked_at(struct sw_store *st)
+{
+    char *v = NULL;
+    long long at;
+    assert_int_equal(sw_store_setting_get(st, "store-checked-at", &v, NULL), 0);
+    at = strtoll(v, NULL, 10);
+    free(v);
+    return at;
+}
+
+/*
+ * The whole-file check runs at most once a day: a store checked an hour ago
+ * opens without reading its history (a damaged history page is found by the
+ * next check); one checked more than a day ago, or "in the future", is
+ * checked again, refused when damaged (the file left as it was), and the
+ * time of a passing check is recorded.
+ */
+static void
+test_check_daily(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st;
+    long page, last = store_with_history(f, &page);
+    long long now = (long long)time(NULL);
+
+    /* a new store counts as checked now */
+    st = open_ok(f->state);
+    assert_true(checked_at(st) >= now - 5 && checked_at(st) <= now + 5);
+    sw_store_close(st);
+
+    /* checked more than a day ago: checked again, and recorded */
+    set_checked_at(f->db, now - SW_STORE_CHECK_EVERY - 10);
+    st = open_ok(f->state);
+    assert_true(checked_at(st) >= now);
+    sw_store_close(st);
+
+    /* a damaged history page: not read by an open an hour after a check */
+    set_checked_at(f->db, now - 3600);
+    damage_page(f->db, last);
+    st = open_ok(f->state);
+    assert_int_equal(checked_at(st), now - 3600);
+    sw_store_close(st);
+
+    /* ...but found by the next daily check, and by one whose time is in the future */
+    set_checked_at(f->db, now - SW_STORE_CHECK_EVERY - 10);
+    open_refused(f->state, f->db, SW_E_STORE_CORRUPT, "is damaged");
+    set_checked_at(f->db, now + 3600);
+    open_refused(f->state, f->db, SW_E_STORE_CORRUPT, "is damaged");
+}
+
+/* A write-ahead log left by a writer that did not close (a crash): checked at once. */
+static void
+test_check_after_crash(void **state)
+{
+    struct fixture *f = *state;
+    long page, last = store_with_history(f, &page);
+    char *wal = tu_path(f->state, "state.db-wal");
+    struct stat sb;
+    pid_t pid;
+    int status;
+
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* a writer that commits to the settings page and dies without closing */
+        sqlite3 *h;
+        if (sqlite3_open(f->db, &h) != SQLITE_OK ||
+            sqlite3_exec(h,
+                         "PRAGMA journal_mode = WAL; INSERT INTO settings (key, value, updated_at) "
+                         "VALUES ('crash-test', '1', 0)",
+                         NULL, NULL, NULL) != SQLITE_OK)
+            _exit(1);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_int_equal(stat(wal, &sb), 0);
+    assert_true(sb.st_size > 0);
+    damage_page(f->db, last);
+    {
+        struct sw_store *st = NULL;
+        struct sw_error err = SW_ERROR_INIT;
+        assert_int_equal(sw_store_open(f->state, SW_STORE_CREATE, &st, &err), -SW_E_STORE_CORRUPT);
+        assert_non_null(strstr(err.msg, "is damaged"));
+    }
+    free(wal);
+}
+
+/* Setting a value equal to the stored one writes nothing (updated_at: when it changed). */
+static int64_t
+updated_at(const char *db, const char *key)
+{
+    sqlite3 *h;
+    sqlite3_stmt *stmt;
+    int64_t at;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT updated_at FROM settings WHERE key = ?1", -1, &stmt, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+    at = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(h);
+    return at;
+}
+
+static void
+test_setting_unchanged(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    sqlite3 *h;
+    char *v = NULL;
+
+    assert_int_equal(sw_store_setting_set(st, "k", "v", NULL), 0);
+    assert_int_equal(sqlite3_open(f->db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(h, "UPDATE settings SET updated_at = 7 WHERE key = 'k'", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(h);
+    assert_int_equal(sw_store_setting_set(st, "k", "v", NULL), 0);
+    assert_int_equal(updated_at(f->db, "k"), 7);
+    assert_int_equal(sw_store_setting_set(st, "k", "w", NULL), 0);
+    assert_true(updated_at(f->db, "k") > 7);
+    assert_int_equal(sw_store_setting_get(st, "k", &v, NULL), 0);
+    assert_string_equal(v, "w");
+    free(v);
+    sw_store_close(st);
 }
 
 static void
@@ -754,6 +948,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_refuse_not_sqlite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_other_sqlite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_truncated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_daily, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_after_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setting_unchanged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_loose_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_updates_slots_events, setup, teardown),
