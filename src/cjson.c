@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,34 @@
 
 /* --- parser ------------------------------------------------------------------ */
 
+/* A key seen in an object being validated: its decoded bytes and where it stood. */
+struct keyref {
+    const unsigned char *s; /* into the input, or into a copy on keys.esc (escaped keys) */
+    size_t n;
+    const unsigned char *at;
+};
+
+/* Keys of the objects open at one depth (validation only); reused. */
+struct keyvec {
+    struct keyref *v;
+    size_t n, cap;
+};
+
+/* Decoded copies of escaped keys, freed when validation ends. */
+struct esccopy {
+    struct esccopy *next;
+    unsigned char bytes[];
+};
+
 struct parser {
     const unsigned char *start, *p, *end;
     size_t values;
+    bool build;        /* build jansson values; false: validate only */
+    bool had_escape;   /* the last string held a backslash escape */
+    size_t str_len;    /* decoded length of the last string (validate mode) */
     struct sw_buf str; /* scratch for the string being decoded */
+    struct keyvec *kv; /* validate mode: SW_CJSON_MAX_DEPTH + 1 of them */
+    struct esccopy *esc;
     struct sw_error *err;
 };
 
@@ -140,6 +165,18 @@ hex4(const unsigned char *p, const unsigned char *end, unsigned *ret)
     return 0;
 }
 
+/* Append to the string being decoded (validate mode: only count, against the same cap). */
+static int
+str_put(struct parser *ps, const void *b, size_t n)
+{
+    if (ps->build)
+        return sw_buf_append(&ps->str, b, n, NULL);
+    if (n > SW_CJSON_MAX_STRING - ps->str_len)
+        return -SW_E_LIMIT;
+    ps->str_len += n;
+    return 0;
+}
+
 static int
 put_utf8(struct parser *ps, unsigned cp)
 {
@@ -164,7 +201,7 @@ put_utf8(struct parser *ps, unsigned cp)
         b[3] = (unsigned char)(0x80 | (cp & 0x3f));
         n = 4;
     }
-    return sw_buf_append(&ps->str, b, n, NULL);
+    return str_put(ps, b, n);
 }
 
 /*
@@ -178,6 +215,8 @@ parse_string(struct parser *ps)
     int r;
 
     ps->str.len = 0;
+    ps->str_len = 0;
+    ps->had_escape = false;
     ps->p++;
     for (;;) {
         const unsigned char *run = ps->p;
@@ -186,7 +225,7 @@ parse_string(struct parser *ps)
                *ps->p < 0x80)
             ps->p++;
         if (ps->p > run) {
-            r = sw_buf_append(&ps->str, run, (size_t)(ps->p - run), NULL);
+            r = str_put(ps, run, (size_t)(ps->p - run));
             if (r < 0)
                 goto too_long;
         }
@@ -202,7 +241,7 @@ parse_string(struct parser *ps)
             size_t n = utf8_seq(ps->p, ps->end);
             if (n == 0)
                 return fail_at(ps, ps->p, SW_E_JSON, "invalid UTF-8 in string");
-            r = sw_buf_append(&ps->str, ps->p, n, NULL);
+            r = str_put(ps, ps->p, n);
             if (r < 0)
                 goto too_long;
             ps->p += n;
@@ -214,6 +253,7 @@ parse_string(struct parser *ps)
             unsigned char c;
             unsigned cp;
             char tmp[16];
+            ps->had_escape = true;
             if (ps->end - ps->p < 2)
                 return fail_at(ps, open, SW_E_JSON, "unterminated string");
             c = ps->p[1];
@@ -222,22 +262,22 @@ parse_string(struct parser *ps)
             case '"':
             case '\\':
             case '/':
-                r = sw_buf_append(&ps->str, &c, 1, NULL);
+                r = str_put(ps, &c, 1);
                 break;
             case 'b':
-                r = sw_buf_append(&ps->str, "\b", 1, NULL);
+                r = str_put(ps, "\b", 1);
                 break;
             case 'f':
-                r = sw_buf_append(&ps->str, "\f", 1, NULL);
+                r = str_put(ps, "\f", 1);
                 break;
             case 'n':
-                r = sw_buf_append(&ps->str, "\n", 1, NULL);
+                r = str_put(ps, "\n", 1);
                 break;
             case 'r':
-                r = sw_buf_append(&ps->str, "\r", 1, NULL);
+                r = str_put(ps, "\r", 1);
                 break;
             case 't':
-                r = sw_buf_append(&ps->str, "\t", 1, NULL);
+                r = str_put(ps, "\t", 1);
                 break;
             case 'u':
                 if (hex4(ps->p, ps->end, &cp) < 0)
@@ -302,6 +342,8 @@ parse_number(struct parser *ps, json_t **ret)
                        "floating-point number (fraction or exponent) not allowed");
     if (neg && mag == 0)
         return fail_at(ps, start, SW_E_JSON, "negative zero not allowed");
+    if (!ps->build)
+        return 0;
     if (neg)
         v = json_integer(mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(json_int_t)mag);
     else
@@ -320,6 +362,8 @@ literal(struct parser *ps, const char *word, json_t *(*make)(void), json_t **ret
     if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
         return fail_at(ps, ps->p, SW_E_JSON, "unexpected %s", describe(ps, ps->p, tmp));
     ps->p += n;
+    if (!ps->build)
+        return 0;
     *ret = make();
     if (!*ret)
         return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
@@ -331,12 +375,12 @@ static int parse_value(struct parser *ps, int depth, json_t **ret);
 static int
 parse_array(struct parser *ps, int depth, json_t **ret)
 {
-    json_t *arr = json_array();
+    json_t *arr = ps->build ? json_array() : NULL;
     json_t *item = NULL;
     char tmp[16];
     int r;
 
-    if (!arr)
+    if (ps->build && !arr)
         return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
     ps->p++; /* [ */
     skip_ws(ps);
@@ -349,7 +393,7 @@ parse_array(struct parser *ps, int depth, json_t **ret)
         r = parse_value(ps, depth + 1, &item);
         if (r < 0)
             goto fail;
-        if (json_array_append_new(arr, item) < 0) {
+        if (ps->build && json_array_append_new(arr, item) < 0) {
             r = sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -367,7 +411,8 @@ parse_array(struct parser *ps, int depth, json_t **ret)
         goto fail;
     }
 done:
-    *ret = arr;
+    if (ps->build)
+        *ret = arr;
     return 0;
 fail:
     json_decref(arr);
@@ -375,14 +420,163 @@ fail:
 }
 
 static int
+cmp_keyref(const void *a, const void *b)
+{
+    const struct keyref *x = a, *y = b;
+    size_t n = x->n < y->n ? x->n : y->n;
+    int c = memcmp(x->s, y->s, n);
+    if (c)
+        return c;
+    if (x->n != y->n)
+        return x->n < y->n ? -1 : 1;
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int
+dup_key(struct parser *ps, const struct keyref *k)
+{
+    char pk[SW_CJSON_PRINTABLE_MAX];
+    char *copy = strndup((const char *)k->s, k->n);
+    int r;
+    if (!copy)
+        return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+    r = fail_at(ps, k->at, SW_E_JSON, "duplicate key \"%s\"",
+                sw_cjson_printable(copy, pk, sizeof(pk)));
+    free(copy);
+    return r;
+}
+
+/* Small objects: a new key against those before it; larger ones are sorted once at the end. */
+#define DUP_SCAN_MAX 16
+
+/*
+ * Validate an object without building it: every key is kept as a
+ * reference (into the input when it has no escape) to refuse duplicates,
+ * as the tree would.
+ */
+static int
+check_object(struct parser *ps, int depth)
+{
+    struct keyvec *kv = &ps->kv[depth];
+    size_t base = kv->n;
+    char tmp[16];
+    int r = 0;
+
+    ps->p++; /* { */
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        return 0;
+    }
+    for (;;) {
+        struct keyref k;
+        skip_ws(ps);
+        k.at = ps->p;
+        if (ps->p >= ps->end || *ps->p != '"') {
+            r = fail_at(ps, ps->p, SW_E_JSON, "expected a string key in object, found %s",
+                        describe(ps, ps->p, tmp));
+            goto out;
+        }
+        r = parse_string(ps);
+        if (r < 0)
+            goto out;
+        if (!ps->had_escape) {
+            k.s = k.at + 1;
+            k.n = (size_t)(ps->p - k.at) - 2;
+        } else {
+            /* decode it once more, for comparison */
+            const unsigned char *after = ps->p;
+            struct esccopy *e;
+            ps->p = k.at;
+            ps->build = true;
+            r = parse_string(ps);
+            ps->build = false;
+            if (r < 0)
+                goto out;
+            e = malloc(sizeof(*e) + ps->str.len + 1);
+            if (!e) {
+                r = sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            memcpy(e->bytes, ps->str.data ? ps->str.data : (unsigned char *)"", ps->str.len);
+            e->next = ps->esc;
+            ps->esc = e;
+            k.s = e->bytes;
+            k.n = ps->str.len;
+            ps->p = after;
+        }
+        if (kv->n - base < DUP_SCAN_MAX) {
+            for (size_t i = base; i < kv->n; i++)
+                if (kv->v[i].n == k.n && memcmp(kv->v[i].s, k.s, k.n) == 0) {
+                    r = dup_key(ps, &k);
+                    goto out;
+                }
+        }
+        if (kv->n == kv->cap) {
+            size_t nc = kv->cap ? 2 * kv->cap : 64;
+            struct keyref *nv = realloc(kv->v, nc * sizeof(*nv));
+            if (!nv) {
+                r = sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            kv->v = nv;
+            kv->cap = nc;
+        }
+        kv->v[kv->n++] = k;
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':') {
+            r = fail_at(ps, ps->p, SW_E_JSON, "expected ':' after object key, found %s",
+                        describe(ps, ps->p, tmp));
+            goto out;
+        }
+        ps->p++;
+        skip_ws(ps);
+        r = parse_value(ps, depth + 1, NULL);
+        if (r < 0)
+            goto out;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            break;
+        }
+        r = fail_at(ps, ps->p, SW_E_JSON, "expected ',' or '}' in object, found %s",
+                    describe(ps, ps->p, tmp));
+        goto out;
+    }
+    if (kv->n - base > DUP_SCAN_MAX) {
+        /* the first duplicate in document order: the least second occurrence of a run */
+        struct keyref *v = kv->v + base, *best = NULL;
+        size_t n = kv->n - base;
+        qsort(v, n, sizeof(*v), cmp_keyref);
+        for (size_t i = 1; i < n; i++)
+            if (v[i].n == v[i - 1].n && memcmp(v[i].s, v[i - 1].s, v[i].n) == 0 &&
+                (i < 2 || v[i - 2].n != v[i].n || memcmp(v[i - 2].s, v[i].s, v[i].n) != 0) &&
+                (!best || v[i].at < best->at))
+                best = &v[i];
+        if (best)
+            r = dup_key(ps, best);
+    }
+out:
+    kv->n = base;
+    return r;
+}
+
+static int
 parse_object(struct parser *ps, int depth, json_t **ret)
 {
-    json_t *obj = json_object();
+    json_t *obj;
     json_t *item = NULL;
     char *key = NULL;
     char tmp[16];
     int r;
 
+    if (!ps->build)
+        return check_object(ps, depth);
+    obj = json_object();
     if (!obj)
         return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
     ps->p++; /* { */
@@ -472,7 +666,7 @@ parse_value(struct parser *ps, int depth, json_t **ret)
         return parse_array(ps, depth, ret);
     case '"':
         r = parse_string(ps);
-        if (r < 0)
+        if (r < 0 || !ps->build)
             return r;
         *ret = json_stringn_nocheck(ps->str.data ? (const char *)ps->str.data : "", ps->str.len);
         if (!*ret)
@@ -495,10 +689,11 @@ parse_value(struct parser *ps, int depth, json_t **ret)
     }
 }
 
-int
-sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
+static int
+run_parser(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
 {
     struct parser ps;
+    struct keyvec kv[SW_CJSON_MAX_DEPTH + 2];
     json_t *v = NULL;
     char tmp[16];
     int r;
@@ -511,9 +706,12 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
     if (!data && len)
         return sw_error_set(err, SW_E_INVAL, "json: no data");
     memset(&ps, 0, sizeof(ps));
+    memset(kv, 0, sizeof(kv));
     ps.start = ps.p = data ? data : (const unsigned char *)"";
     ps.end = ps.start + len;
     ps.str = (struct sw_buf)SW_BUF_INIT(SW_CJSON_MAX_STRING);
+    ps.build = ret != NULL;
+    ps.kv = kv;
     ps.err = err;
 
     if (len >= 3 && memcmp(ps.p, "\xef\xbb\xbf", 3) == 0) {
@@ -521,7 +719,7 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
         goto out;
     }
     skip_ws(&ps);
-    r = parse_value(&ps, 1, &v);
+    r = parse_value(&ps, 1, ret ? &v : NULL);
     if (r < 0)
         goto out;
     skip_ws(&ps);
@@ -529,12 +727,577 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
         r = fail_at(&ps, ps.p, SW_E_JSON, "trailing %s after the value", describe(&ps, ps.p, tmp));
         goto out;
     }
-    *ret = v;
+    if (ret)
+        *ret = v;
     v = NULL;
     r = 0;
 out:
     json_decref(v);
     sw_buf_release(&ps.str);
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+        free(kv[i].v);
+    while (ps.esc) {
+        struct esccopy *next = ps.esc->next;
+        free(ps.esc);
+        ps.esc = next;
+    }
+    return r;
+}
+
+int
+sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
+{
+    if (!ret)
+        return sw_error_set(err, SW_E_INVAL, "json: no result");
+    return run_parser(data, len, max_len, ret, err);
+}
+
+int
+sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                  struct sw_error *err)
+{
+    const unsigned char *p = data ? data : (const unsigned char *)"";
+    int r = run_parser(data, len, max_len, NULL, err);
+    if (r < 0)
+        return r;
+    if (ret) {
+        ret->p = p;
+        ret->end = p + len;
+        while (ret->p < ret->end &&
+               (*ret->p == ' ' || *ret->p == '\t' || *ret->p == '\n' || *ret->p == '\r'))
+            ret->p++;
+    }
+    return 0;
+}
+
+/* --- views over validated bytes --------------------------------------------------- */
+
+/*
+ * These walk bytes sw_cjson_validate() accepted. Every step is bounded by
+ * the view's end, so bytes that were not validated (a programmer error)
+ * give wrong answers, never a read out of bounds.
+ */
+
+static const unsigned char *
+ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p on the opening quote: the byte after the closing one. */
+static const unsigned char *
+skip_string(const unsigned char *p, const unsigned char *end, bool *ret_esc)
+{
+    bool esc = false;
+    for (p++; p < end; p++) {
+        if (*p == '"')
+            break;
+        if (*p == '\\') {
+            esc = true;
+            p++;
+        }
+    }
+    if (ret_esc)
+        *ret_esc = esc;
+    return p < end ? p + 1 : end;
+}
+
+static const unsigned char *
+skip_value(const unsigned char *p, const unsigned char *end)
+{
+    size_t depth = 0;
+    if (p >= end)
+        return end;
+    switch (*p) {
+    case '"':
+        return skip_string(p, end, NULL);
+    case '{':
+    case '[':
+        for (; p < end; p++) {
+            unsigned char c = *p;
+            if (c == '"') {
+                p = skip_string(p, end, NULL) - 1;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (--depth == 0)
+                    return p + 1;
+            }
+        }
+        return end;
+    case 't':
+    case 'n':
+        return (size_t)(end - p) >= 4 ? p + 4 : end;
+    case 'f':
+        return (size_t)(end - p) >= 5 ? p + 5 : end;
+    default:
+        if (*p == '-')
+            p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        return p;
+    }
+}
+
+enum sw_cjson_kind
+sw_cjson_kind(const struct sw_cjson_val *v)
+{
+    if (!v || !v->p || v->p >= v->end)
+        return SW_CJSON_NONE;
+    switch (*v->p) {
+    case '{':
+        return SW_CJSON_OBJECT;
+    case '[':
+        return SW_CJSON_ARRAY;
+    case '"':
+        return SW_CJSON_STRING;
+    case 't':
+        return SW_CJSON_TRUE;
+    case 'f':
+        return SW_CJSON_FALSE;
+    case 'n':
+        return SW_CJSON_NULL;
+    default:
+        return SW_CJSON_INTEGER;
+    }
+}
+
+void
+sw_cjson_iter_init(struct sw_cjson_iter *it, const struct sw_cjson_val *v)
+{
+    it->end = v->end;
+    it->p = v->p && v->p < v->end && (*v->p == '{' || *v->p == '[') ? v->p + 1 : v->end;
+}
+
+bool
+sw_cjson_iter_next(struct sw_cjson_iter *it, struct sw_cjson_val *ret_key, struct sw_cjson_val *ret)
+{
+    const unsigned char *p = ws(it->p, it->end);
+    if (p < it->end && *p == ',')
+        p = ws(p + 1, it->end);
+    if (p >= it->end || *p == '}' || *p == ']') {
+        it->p = it->end;
+        return false;
+    }
+    if (ret_key) {
+        ret_key->p = p;
+        ret_key->end = it->end;
+        p = skip_string(p, it->end, NULL);
+        p = ws(p, it->end);
+        if (p < it->end && *p == ':')
+            p++;
+        p = ws(p, it->end);
+    }
+    ret->p = p;
+    ret->end = it->end;
+    it->p = skip_value(p, it->end);
+    return true;
+}
+
+size_t
+sw_cjson_count(const struct sw_cjson_val *v)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val k, x;
+    size_t n = 0;
+    bool obj = sw_cjson_kind(v) == SW_CJSON_OBJECT;
+    sw_cjson_iter_init(&it, v);
+    while (sw_cjson_iter_next(&it, obj ? &k : NULL, &x))
+        n++;
+    return n;
+}
+
+/* Raw bytes between the quotes; *ret_esc when they hold an escape. */
+static size_t
+str_raw(const struct sw_cjson_val *v, const unsigned char **ret, bool *ret_esc)
+{
+    const unsigned char *close;
+    if (sw_cjson_kind(v) != SW_CJSON_STRING) {
+        *ret = (const unsigned char *)"";
+        *ret_esc = false;
+        return 0;
+    }
+    close = skip_string(v->p, v->end, ret_esc);
+    *ret = v->p + 1;
+    return close > v->p + 1 ? (size_t)(close - v->p - 2) : 0;
+}
+
+size_t
+sw_cjson_str_decode(const struct sw_cjson_val *v, char *out)
+{
+    const unsigned char *s, *end;
+    bool esc;
+    size_t n = str_raw(v, &s, &esc), o = 0;
+
+    if (!esc) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+        return n;
+    }
+    end = s + n;
+    while (s < end) {
+        unsigned cp, lo;
+        if (*s != '\\') {
+            out[o++] = (char)*s++;
+            continue;
+        }
+        if (end - s < 2)
+            break;
+        s++;
+        switch (*s++) {
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'u':
+            if (hex4(s, end, &cp) < 0)
+                goto done;
+            s += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (end - s < 6 || hex4(s + 2, end, &lo) < 0)
+                    goto done;
+                s += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            }
+            if (cp < 0x80) {
+                out[o++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[o++] = (char)(0xc0 | (cp >> 6));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            } else if (cp < 0x10000) {
+                out[o++] = (char)(0xe0 | (cp >> 12));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            } else {
+                out[o++] = (char)(0xf0 | (cp >> 18));
+                out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            }
+            break;
+        default: /* '"', '\\', '/' */
+            out[o++] = (char)s[-1];
+        }
+    }
+done:
+    out[o] = '\0';
+    return o;
+}
+
+size_t
+sw_cjson_str_raw_len(const struct sw_cjson_val *v)
+{
+    const unsigned char *s;
+    bool esc;
+    return str_raw(v, &s, &esc);
+}
+
+char *
+sw_cjson_str_dup(const struct sw_cjson_val *v, size_t *ret_len)
+{
+    char *out = malloc(sw_cjson_str_raw_len(v) + 1);
+    size_t n;
+    if (!out)
+        return NULL;
+    n = sw_cjson_str_decode(v, out);
+    if (ret_len)
+        *ret_len = n;
+    return out;
+}
+
+bool
+sw_cjson_str_eq(const struct sw_cjson_val *v, const char *want)
+{
+    const unsigned char *s;
+    bool esc, eq;
+    size_t n = str_raw(v, &s, &esc), wl = strlen(want);
+    char small[64], *d;
+
+    if (sw_cjson_kind(v) != SW_CJSON_STRING)
+        return false;
+    if (!esc)
+        return n == wl && memcmp(s, want, n) == 0;
+    d = n < sizeof(small) ? small : malloc(n + 1);
+    if (!d)
+        return false;
+    eq = sw_cjson_str_decode(v, d) == wl && memcmp(d, want, wl) == 0;
+    if (d != small)
+        free(d);
+    return eq;
+}
+
+bool
+sw_cjson_get(const struct sw_cjson_val *obj, const char *key, struct sw_cjson_val *ret)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val k, v;
+    if (sw_cjson_kind(obj) != SW_CJSON_OBJECT)
+        return false;
+    sw_cjson_iter_init(&it, obj);
+    while (sw_cjson_iter_next(&it, &k, &v))
+        if (sw_cjson_str_eq(&k, key)) {
+            *ret = v;
+            return true;
+        }
+    return false;
+}
+
+int64_t
+sw_cjson_int(const struct sw_cjson_val *v)
+{
+    const unsigned char *p = v->p;
+    bool neg = false;
+    uint64_t mag = 0;
+    if (sw_cjson_kind(v) != SW_CJSON_INTEGER)
+        return 0;
+    if (p < v->end && *p == '-') {
+        neg = true;
+        p++;
+    }
+    while (p < v->end && *p >= '0' && *p <= '9')
+        mag = mag * 10 + (unsigned)(*p++ - '0');
+    if (neg)
+        return mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+    return (int64_t)mag;
+}
+
+/* --- canonical encoding of a view ------------------------------------------------- */
+
+/*
+ * Output goes to out, unless ref is set: then as long as the output equals
+ * ref byte for byte nothing is copied (a document served in canonical form
+ * is its own signed bytes); at the first difference the matching prefix is
+ * copied to out and output continues there.
+ */
+struct sink {
+    struct sw_buf *out;
+    const unsigned char *ref;
+    size_t ref_len, pos;
+    bool diverged;
+    struct sw_error *err;
+};
+
+static int
+emit(struct sink *k, const void *b, size_t n)
+{
+    if (k->ref && !k->diverged) {
+        if (n <= k->ref_len - k->pos && memcmp(k->ref + k->pos, b, n) == 0) {
+            k->pos += n;
+            return 0;
+        }
+        int r;
+        k->diverged = true;
+        r = sw_buf_append(k->out, k->ref, k->pos, k->err);
+        if (r < 0)
+            return r;
+    }
+    return sw_buf_append(k->out, b, n, k->err);
+}
+
+struct member {
+    const unsigned char *key; /* decoded */
+    size_t klen;
+    struct sw_cjson_val val;
+    char *owned; /* key decoded from escapes, or NULL */
+};
+
+static int
+cmp_member(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    if (c)
+        return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+static int
+emit_string(struct sink *k, const unsigned char *s, size_t n)
+{
+    size_t run = 0;
+    int r = emit(k, "\"", 1);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            r = emit(k, s + run, i - run);
+            if (r == 0)
+                r = emit(k, "\\", 1);
+            run = i;
+        }
+    }
+    if (r == 0)
+        r = emit(k, s + run, n - run);
+    if (r == 0)
+        r = emit(k, "\"", 1);
+    return r;
+}
+
+static int
+emit_view_string(struct sink *k, const struct sw_cjson_val *v)
+{
+    const unsigned char *s;
+    bool esc;
+    size_t n = str_raw(v, &s, &esc);
+    char *d;
+    int r;
+    if (!esc) /* no backslash and no quote inside: as it is */
+        return emit_string(k, s, n);
+    d = malloc(n + 1);
+    if (!d)
+        return sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+    n = sw_cjson_str_decode(v, d);
+    r = emit_string(k, (const unsigned char *)d, n);
+    free(d);
+    return r;
+}
+
+static int
+encode_view(struct sink *k, const struct sw_cjson_val *v, int depth)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val key, x;
+    int r = 0;
+
+    if (depth > SW_CJSON_MAX_DEPTH)
+        return sw_error_set(k->err, SW_E_LIMIT, "canonical json: nesting deeper than %d",
+                            SW_CJSON_MAX_DEPTH);
+    switch (sw_cjson_kind(v)) {
+    case SW_CJSON_OBJECT: {
+        struct member *m = NULL;
+        size_t n = 0, cap = 0;
+        sw_cjson_iter_init(&it, v);
+        while (sw_cjson_iter_next(&it, &key, &x)) {
+            const unsigned char *s;
+            bool esc;
+            size_t kl = str_raw(&key, &s, &esc);
+            if (n == cap) {
+                size_t nc = cap ? 2 * cap : 8;
+                struct member *nm = realloc(m, nc * sizeof(*nm));
+                if (!nm) {
+                    r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                    goto obj_out;
+                }
+                m = nm;
+                cap = nc;
+            }
+            m[n].owned = NULL;
+            if (esc) {
+                m[n].owned = sw_cjson_str_dup(&key, &kl);
+                if (!m[n].owned) {
+                    r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                    goto obj_out;
+                }
+                s = (const unsigned char *)m[n].owned;
+            }
+            m[n].key = s;
+            m[n].klen = kl;
+            m[n].val = x;
+            n++;
+        }
+        if (n > 1)
+            qsort(m, n, sizeof(*m), cmp_member);
+        r = emit(k, "{", 1);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+            if (i)
+                r = emit(k, ",", 1);
+            if (r == 0)
+                r = emit_string(k, m[i].key, m[i].klen);
+            if (r == 0)
+                r = emit(k, ":", 1);
+            if (r == 0)
+                r = encode_view(k, &m[i].val, depth + 1);
+        }
+        if (r == 0)
+            r = emit(k, "}", 1);
+    obj_out:
+        for (size_t i = 0; i < n; i++)
+            free(m[i].owned);
+        free(m);
+        return r;
+    }
+    case SW_CJSON_ARRAY: {
+        bool first = true;
+        r = emit(k, "[", 1);
+        sw_cjson_iter_init(&it, v);
+        while (r == 0 && sw_cjson_iter_next(&it, NULL, &x)) {
+            if (!first)
+                r = emit(k, ",", 1);
+            first = false;
+            if (r == 0)
+                r = encode_view(k, &x, depth + 1);
+        }
+        if (r == 0)
+            r = emit(k, "]", 1);
+        return r;
+    }
+    case SW_CJSON_STRING:
+        return emit_view_string(k, v);
+    case SW_CJSON_INTEGER: {
+        char num[32];
+        snprintf(num, sizeof(num), "%" PRId64, sw_cjson_int(v));
+        return emit(k, num, strlen(num));
+    }
+    case SW_CJSON_TRUE:
+        return emit(k, "true", 4);
+    case SW_CJSON_FALSE:
+        return emit(k, "false", 5);
+    case SW_CJSON_NULL:
+        return emit(k, "null", 4);
+    case SW_CJSON_NONE:
+        break;
+    }
+    return sw_error_set(k->err, SW_E_INVAL, "canonical json: no value");
+}
+
+int
+sw_cjson_encode_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err)
+{
+    struct sink k = {out, NULL, 0, 0, false, err};
+    return encode_view(&k, v, 1);
+}
+
+int
+sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
+                          struct sw_error *err)
+{
+    const unsigned char *raw_end = skip_value(v->p, v->end);
+    struct sink k = {out, v->p, (size_t)(raw_end - v->p), 0, false, err};
+    int r = encode_view(&k, v, 1);
+    if (r < 0)
+        return r;
+    *ret_same = !k.diverged && k.pos == k.ref_len;
+    if (!k.diverged && !*ret_same)
+        r = sw_buf_append(out, k.ref, k.pos, err);
+    return r;
+}
+
+size_t
+sw_cjson_raw_len(const struct sw_cjson_val *v)
+{
+    return (size_t)(skip_value(v->p, v->end) - v->p);
+}
+
+int
+sw_cjson_view_to_json(const struct sw_cjson_val *v, json_t **ret, struct sw_error *err)
+{
+    struct sw_buf b = SW_BUF_INIT(SW_CJSON_MAX_LEN);
+    int r = sw_cjson_encode_view(v, &b, err);
+    if (r == 0)
+        r = sw_cjson_parse_mem(b.data, b.len, 0, ret, err);
+    sw_buf_release(&b);
     return r;
 }
 
