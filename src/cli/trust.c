@@ -604,7 +604,7 @@ resolve_target(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_dev
     }
     if (r < 0)
         return r;
-    sw_offer_evaluate(path, v->info->custom, dev, &v->offer);
+    sw_offer_evaluate(path, sw_md_fileinfo_custom(v->info), dev, &v->offer);
     return 0;
 }
 
@@ -646,7 +646,7 @@ resolve_all(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device
             goto out;
         if (views[i].info) {
             tg[m].path = paths[i];
-            tg[m].custom = views[i].info->custom;
+            tg[m].custom = sw_md_fileinfo_custom(views[i].info);
             at[m++] = i;
         }
     }
@@ -664,7 +664,8 @@ out:
 static json_t *
 signed_field(const struct sw_md_fileinfo *info, const char *field)
 {
-    const json_t *sw = info->custom ? json_object_get(info->custom, "slipway") : NULL;
+    const json_t *custom = sw_md_fileinfo_custom(info);
+    const json_t *sw = custom ? json_object_get(custom, "slipway") : NULL;
     const json_t *f = json_is_object(sw) ? json_object_get(sw, field) : NULL;
     return f ? json_deep_copy(f) : json_null();
 }
