@@ -790,19 +790,38 @@ ws(const unsigned char *p, const unsigned char *end)
 static const unsigned char *
 skip_string(const unsigned char *p, const unsigned char *end, bool *ret_esc)
 {
+    const unsigned char *open = p, *q = p + 1;
     bool esc = false;
-    for (p++; p < end; p++) {
-        if (*p == '"')
+    for (;;) {
+        const unsigned char *b;
+        size_t nb = 0;
+        q = q < end ? memchr(q, '"', (size_t)(end - q)) : NULL;
+        if (!q) {
+            q = end;
             break;
-        if (*p == '\\') {
-            esc = true;
-            p++;
         }
+        /* escaped when an odd number of backslashes stand right before it */
+        for (b = q - 1; b > open && *b == '\\'; b--)
+            nb++;
+        if (nb)
+            esc = true;
+        if (nb % 2 == 0)
+            break;
+        q++;
+    }
+    if (!esc && ret_esc) {
+        /* a backslash elsewhere in the string */
+        esc = memchr(open + 1, '\\', (size_t)(q - open - 1)) != NULL;
     }
     if (ret_esc)
         *ret_esc = esc;
-    return p < end ? p + 1 : end;
+    return q < end ? q + 1 : end;
 }
+
+/* Bytes that matter when passing over a container. */
+static const unsigned char structural[256] = {
+    ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3,
+};
 
 static const unsigned char *
 skip_value(const unsigned char *p, const unsigned char *end)
@@ -816,14 +835,19 @@ skip_value(const unsigned char *p, const unsigned char *end)
     case '{':
     case '[':
         for (; p < end; p++) {
-            unsigned char c = *p;
-            if (c == '"') {
+            switch (structural[*p]) {
+            case 1:
                 p = skip_string(p, end, NULL) - 1;
-            } else if (c == '{' || c == '[') {
+                break;
+            case 2:
                 depth++;
-            } else if (c == '}' || c == ']') {
+                break;
+            case 3:
                 if (--depth == 0)
                     return p + 1;
+                break;
+            default:
+                break;
             }
         }
         return end;
@@ -868,17 +892,24 @@ void
 sw_cjson_iter_init(struct sw_cjson_iter *it, const struct sw_cjson_val *v)
 {
     it->end = v->end;
+    it->last = NULL;
     it->p = v->p && v->p < v->end && (*v->p == '{' || *v->p == '[') ? v->p + 1 : v->end;
 }
 
 bool
 sw_cjson_iter_next(struct sw_cjson_iter *it, struct sw_cjson_val *ret_key, struct sw_cjson_val *ret)
 {
-    const unsigned char *p = ws(it->p, it->end);
+    const unsigned char *p;
+    /* the value returned last is passed over only now: a caller that stops there never pays */
+    if (it->last) {
+        it->p = skip_value(it->last, it->end);
+        it->last = NULL;
+    }
+    p = ws(it->p, it->end);
     if (p < it->end && *p == ',')
         p = ws(p + 1, it->end);
     if (p >= it->end || *p == '}' || *p == ']') {
-        it->p = it->end;
+        it->p = p < it->end ? p + 1 : it->end; /* after the closing bracket */
         return false;
     }
     if (ret_key) {
@@ -892,8 +923,24 @@ sw_cjson_iter_next(struct sw_cjson_iter *it, struct sw_cjson_val *ret_key, struc
     }
     ret->p = p;
     ret->end = it->end;
-    it->p = skip_value(p, it->end);
+    it->p = p;
+    it->last = p;
     return true;
+}
+
+const unsigned char *
+sw_cjson_iter_pos(const struct sw_cjson_iter *it)
+{
+    return it->p;
+}
+
+void
+sw_cjson_iter_resume(struct sw_cjson_iter *it, const unsigned char *pos)
+{
+    if (pos && pos >= it->p && pos <= it->end) {
+        it->p = pos;
+        it->last = NULL;
+    }
 }
 
 size_t
@@ -1164,68 +1211,170 @@ emit_view_string(struct sink *k, const struct sw_cjson_val *v)
     return r;
 }
 
+/* Bytes written so far (whether still matching ref or copied to out). */
+static size_t
+sink_pos(const struct sink *k)
+{
+    return k->ref && !k->diverged ? k->pos : k->out->len;
+}
+
+/* Take back what was written after pos (out holds the whole output once diverged). */
+static void
+sink_rewind(struct sink *k, size_t pos)
+{
+    if (k->ref && !k->diverged)
+        k->pos = pos;
+    else
+        k->out->len = pos;
+}
+
+static int encode_view(struct sink *k, const struct sw_cjson_val *v, int depth,
+                       const unsigned char **ret_end);
+
+/* An object whose keys are not in order: every member gathered, sorted, then written. */
 static int
-encode_view(struct sink *k, const struct sw_cjson_val *v, int depth)
+encode_sorted(struct sink *k, const struct sw_cjson_val *v, int depth,
+              const unsigned char **ret_end)
 {
     struct sw_cjson_iter it;
     struct sw_cjson_val key, x;
+    struct member *m = NULL;
+    size_t n = 0, cap = 0;
     int r = 0;
 
+    sw_cjson_iter_init(&it, v);
+    while (sw_cjson_iter_next(&it, &key, &x)) {
+        const unsigned char *s;
+        bool esc;
+        size_t kl = str_raw(&key, &s, &esc);
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 8;
+            struct member *nm = realloc(m, nc * sizeof(*nm));
+            if (!nm) {
+                r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            m = nm;
+            cap = nc;
+        }
+        m[n].owned = NULL;
+        if (esc) {
+            m[n].owned = sw_cjson_str_dup(&key, &kl);
+            if (!m[n].owned) {
+                r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            s = (const unsigned char *)m[n].owned;
+        }
+        m[n].key = s;
+        m[n].klen = kl;
+        m[n].val = x;
+        n++;
+    }
+    *ret_end = sw_cjson_iter_pos(&it);
+    if (n > 1)
+        qsort(m, n, sizeof(*m), cmp_member);
+    r = emit(k, "{", 1);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const unsigned char *e;
+        if (i)
+            r = emit(k, ",", 1);
+        if (r == 0)
+            r = emit_string(k, m[i].key, m[i].klen);
+        if (r == 0)
+            r = emit(k, ":", 1);
+        if (r == 0)
+            r = encode_view(k, &m[i].val, depth + 1, &e);
+    }
+    if (r == 0)
+        r = emit(k, "}", 1);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(m[i].owned);
+    free(m);
+    return r;
+}
+
+/* Key a after key b in canonical order? Keys with escapes are compared decoded. */
+static int
+key_order(const struct sw_cjson_val *a, const struct sw_cjson_val *b, bool *ret_after)
+{
+    const unsigned char *sa, *sb;
+    bool ea, eb;
+    size_t na = str_raw(a, &sa, &ea), nb = str_raw(b, &sb, &eb), n;
+    char *da = NULL, *db = NULL;
+    int c;
+    if (ea) {
+        da = sw_cjson_str_dup(a, &na);
+        sa = (const unsigned char *)da;
+    }
+    if (eb) {
+        db = sw_cjson_str_dup(b, &nb);
+        sb = (const unsigned char *)db;
+    }
+    if ((ea && !da) || (eb && !db)) {
+        free(da);
+        free(db);
+        return -SW_E_NOMEM;
+    }
+    n = na < nb ? na : nb;
+    c = memcmp(sa, sb, n);
+    *ret_after = c > 0 || (c == 0 && na > nb);
+    free(da);
+    free(db);
+    return 0;
+}
+
+/*
+ * The canonical form of v, and where v ends in the input (*ret_end). An
+ * object is written in one pass as long as its keys come in order (as in
+ * any canonical or sorted document); the first key out of order takes
+ * back what was written of it and sorts it instead.
+ */
+static int
+encode_view(struct sink *k, const struct sw_cjson_val *v, int depth, const unsigned char **ret_end)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val key, prev, x;
+    int r = 0;
+
+    *ret_end = v->p;
     if (depth > SW_CJSON_MAX_DEPTH)
         return sw_error_set(k->err, SW_E_LIMIT, "canonical json: nesting deeper than %d",
                             SW_CJSON_MAX_DEPTH);
     switch (sw_cjson_kind(v)) {
     case SW_CJSON_OBJECT: {
-        struct member *m = NULL;
-        size_t n = 0, cap = 0;
-        sw_cjson_iter_init(&it, v);
-        while (sw_cjson_iter_next(&it, &key, &x)) {
-            const unsigned char *s;
-            bool esc;
-            size_t kl = str_raw(&key, &s, &esc);
-            if (n == cap) {
-                size_t nc = cap ? 2 * cap : 8;
-                struct member *nm = realloc(m, nc * sizeof(*nm));
-                if (!nm) {
-                    r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
-                    goto obj_out;
-                }
-                m = nm;
-                cap = nc;
-            }
-            m[n].owned = NULL;
-            if (esc) {
-                m[n].owned = sw_cjson_str_dup(&key, &kl);
-                if (!m[n].owned) {
-                    r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
-                    goto obj_out;
-                }
-                s = (const unsigned char *)m[n].owned;
-            }
-            m[n].key = s;
-            m[n].klen = kl;
-            m[n].val = x;
-            n++;
-        }
-        if (n > 1)
-            qsort(m, n, sizeof(*m), cmp_member);
+        size_t start = sink_pos(k);
+        bool first = true;
         r = emit(k, "{", 1);
-        for (size_t i = 0; r == 0 && i < n; i++) {
-            if (i)
+        sw_cjson_iter_init(&it, v);
+        while (r == 0 && sw_cjson_iter_next(&it, &key, &x)) {
+            const unsigned char *e;
+            if (!first) {
+                bool after = false;
+                r = key_order(&key, &prev, &after);
+                if (r < 0)
+                    return sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                if (!after) {
+                    sink_rewind(k, start);
+                    return encode_sorted(k, v, depth, ret_end);
+                }
                 r = emit(k, ",", 1);
+            }
+            first = false;
+            prev = key;
             if (r == 0)
-                r = emit_string(k, m[i].key, m[i].klen);
+                r = emit_view_string(k, &key);
             if (r == 0)
                 r = emit(k, ":", 1);
             if (r == 0)
-                r = encode_view(k, &m[i].val, depth + 1);
+                r = encode_view(k, &x, depth + 1, &e);
+            if (r == 0)
+                sw_cjson_iter_resume(&it, e);
         }
         if (r == 0)
             r = emit(k, "}", 1);
-    obj_out:
-        for (size_t i = 0; i < n; i++)
-            free(m[i].owned);
-        free(m);
+        *ret_end = sw_cjson_iter_pos(&it);
         return r;
     }
     case SW_CJSON_ARRAY: {
@@ -1233,28 +1382,37 @@ encode_view(struct sink *k, const struct sw_cjson_val *v, int depth)
         r = emit(k, "[", 1);
         sw_cjson_iter_init(&it, v);
         while (r == 0 && sw_cjson_iter_next(&it, NULL, &x)) {
+            const unsigned char *e;
             if (!first)
                 r = emit(k, ",", 1);
             first = false;
             if (r == 0)
-                r = encode_view(k, &x, depth + 1);
+                r = encode_view(k, &x, depth + 1, &e);
+            if (r == 0)
+                sw_cjson_iter_resume(&it, e);
         }
         if (r == 0)
             r = emit(k, "]", 1);
+        *ret_end = sw_cjson_iter_pos(&it);
         return r;
     }
     case SW_CJSON_STRING:
+        *ret_end = skip_string(v->p, v->end, NULL);
         return emit_view_string(k, v);
     case SW_CJSON_INTEGER: {
         char num[32];
+        *ret_end = skip_value(v->p, v->end);
         snprintf(num, sizeof(num), "%" PRId64, sw_cjson_int(v));
         return emit(k, num, strlen(num));
     }
     case SW_CJSON_TRUE:
+        *ret_end = skip_value(v->p, v->end);
         return emit(k, "true", 4);
     case SW_CJSON_FALSE:
+        *ret_end = skip_value(v->p, v->end);
         return emit(k, "false", 5);
     case SW_CJSON_NULL:
+        *ret_end = skip_value(v->p, v->end);
         return emit(k, "null", 4);
     case SW_CJSON_NONE:
         break;
@@ -1266,19 +1424,21 @@ int
 sw_cjson_encode_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err)
 {
     struct sink k = {out, NULL, 0, 0, false, err};
-    return encode_view(&k, v, 1);
+    const unsigned char *e;
+    return encode_view(&k, v, 1, &e);
 }
 
 int
 sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
                           struct sw_error *err)
 {
-    const unsigned char *raw_end = skip_value(v->p, v->end);
-    struct sink k = {out, v->p, (size_t)(raw_end - v->p), 0, false, err};
-    int r = encode_view(&k, v, 1);
+    /* compared with the input from v on; where v ends is known once it is encoded */
+    const unsigned char *e;
+    struct sink k = {out, v->p, (size_t)(v->end - v->p), 0, false, err};
+    int r = encode_view(&k, v, 1, &e);
     if (r < 0)
         return r;
-    *ret_same = !k.diverged && k.pos == k.ref_len;
+    *ret_same = !k.diverged && k.pos == (size_t)(e - v->p);
     if (!k.diverged && !*ret_same)
         r = sw_buf_append(out, k.ref, k.pos, err);
     return r;

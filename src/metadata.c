@@ -188,10 +188,19 @@ pool_str(struct sw_md *md, const struct sw_cjson_val *v, size_t *ret_len)
 
 /* --- validation helpers ---------------------------------------------------- */
 
+/* The members of "signed" the parser reads, found in one pass (it may hold 100 000 targets). */
+static const char *const signed_fields[] = {
+    "_type",       "spec_version", "version", "expires", "targets",
+    "delegations", "meta",         "keys",    "roles",   "consistent_snapshot",
+};
+#define N_SIGNED_FIELDS (sizeof(signed_fields) / sizeof(signed_fields[0]))
+
 struct vctx {
     char role[SW_CJSON_PRINTABLE_MAX]; /* printable role name for messages */
     struct sw_md *md;
-    struct sw_buf scratch; /* a target's custom, encoded */
+    struct sw_buf scratch;   /* a target's custom, encoded */
+    const unsigned char *sg; /* "signed", once its fields below are found */
+    struct sw_cjson_val sgf[N_SIGNED_FIELDS];
     struct sw_error *err;
 };
 
@@ -237,12 +246,27 @@ findex(char out[FIELD_MAX], const char *prefix, size_t i)
         out[FIELD_MAX - 1] = '\0';
 }
 
+static bool
+present(const struct sw_cjson_val *v)
+{
+    return v->p != NULL;
+}
+
 /* The member key of obj, required or optional; ret->p is NULL when absent and optional. */
 static int
 member(struct vctx *c, const struct sw_cjson_val *obj, const char *prefix, const char *key,
        bool required, struct sw_cjson_val *ret, char field[FIELD_MAX])
 {
     fjoin(field, prefix, key);
+    if (c->sg && obj->p == c->sg) {
+        for (size_t i = 0; i < N_SIGNED_FIELDS; i++)
+            if (strcmp(signed_fields[i], key) == 0) {
+                *ret = c->sgf[i];
+                if (!present(ret) && required)
+                    return verr(c, SW_E_METADATA, field, "is missing");
+                return 0;
+            }
+    }
     if (!sw_cjson_get(obj, key, ret)) {
         ret->p = NULL;
         ret->end = NULL;
@@ -250,12 +274,6 @@ member(struct vctx *c, const struct sw_cjson_val *obj, const char *prefix, const
             return verr(c, SW_E_METADATA, field, "is missing");
     }
     return 0;
-}
-
-static bool
-present(const struct sw_cjson_val *v)
-{
-    return v->p != NULL;
 }
 
 /* t is the kind wanted; SW_CJSON_TRUE stands for a boolean. */
@@ -895,9 +913,10 @@ sw_md_fileinfo_custom(const struct sw_md_fileinfo *fi)
     return e->json;
 }
 
+/* *ret_end: where obj ends, for the caller's iterator (NULL when unknown). */
 static int
 parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_cjson_val *obj,
-             struct sw_md_fileinfo *fi)
+             struct sw_md_fileinfo *fi, const unsigned char **ret_end)
 {
     char prefix[FIELD_MAX], field[FIELD_MAX];
     struct sw_cjson_val key, v, length = {NULL, NULL}, hashes = {NULL, NULL}, custom = {NULL, NULL};
@@ -911,6 +930,7 @@ parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_
         return verr(c, SW_E_LIMIT, prefix, "is a path longer than %d bytes", SW_MD_MAX_PATH_LEN);
     fi->name = path;
     fi->version = 0;
+    *ret_end = NULL;
     r = want_type(c, obj, SW_CJSON_OBJECT, prefix);
     if (r < 0)
         return r;
@@ -924,6 +944,7 @@ parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_
         else if (sw_cjson_str_eq(&key, "custom"))
             custom = v;
     }
+    *ret_end = sw_cjson_iter_pos(&it);
     fjoin(field, prefix, "length");
     if (!present(&length))
         return verr(c, SW_E_METADATA, field, "is missing");
@@ -1137,7 +1158,7 @@ parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
     char field[FIELD_MAX];
     struct sw_cjson_val targets, key, v;
     struct sw_cjson_iter it;
-    size_t n;
+    size_t n, cap = 0;
     int r;
 
     r = member(c, sg, "", "targets", true, &targets, field);
@@ -1145,23 +1166,45 @@ parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
         r = want_type(c, &targets, SW_CJSON_OBJECT, field);
     if (r < 0)
         return r;
-    n = sw_cjson_count(&targets);
-    if (n > SW_MD_MAX_TARGETS)
-        return verr(c, SW_E_LIMIT, "targets", "has %zu entries, more than %d", n,
-                    SW_MD_MAX_TARGETS);
-    md->files = calloc(n ? n : 1, sizeof(*md->files));
-    if (!md->files)
-        return nomem(c);
+    /* grown as it goes: counting first would be one more pass over the whole object */
     sw_cjson_iter_init(&it, &targets);
     while (sw_cjson_iter_next(&it, &key, &v)) {
         size_t pl;
-        const char *path = pool_str(md, &key, &pl);
+        const char *path;
+        const unsigned char *end = NULL;
+        if (md->n_files == cap) {
+            struct sw_md_fileinfo *nf;
+            if (cap == SW_MD_MAX_TARGETS) {
+                n = sw_cjson_count(&targets);
+                return verr(c, SW_E_LIMIT, "targets", "has %zu entries, more than %d", n,
+                            SW_MD_MAX_TARGETS);
+            }
+            cap = cap ? 2 * cap : 64;
+            if (cap > SW_MD_MAX_TARGETS)
+                cap = SW_MD_MAX_TARGETS;
+            nf = realloc(md->files, cap * sizeof(*nf));
+            if (!nf)
+                return nomem(c);
+            md->files = nf;
+        }
+        memset(&md->files[md->n_files], 0, sizeof(md->files[0]));
+        path = pool_str(md, &key, &pl);
         if (!path)
             return nomem(c);
-        r = parse_target(c, path, pl, &v, &md->files[md->n_files]);
+        r = parse_target(c, path, pl, &v, &md->files[md->n_files], &end);
         if (r < 0)
             return r;
+        sw_cjson_iter_resume(&it, end);
         md->n_files++;
+    }
+    if (!md->files) {
+        md->files = calloc(1, sizeof(*md->files));
+        if (!md->files)
+            return nomem(c);
+    } else if (cap > md->n_files) {
+        struct sw_md_fileinfo *nf = realloc(md->files, md->n_files * sizeof(*nf));
+        if (nf)
+            md->files = nf;
     }
     qsort(md->files, md->n_files, sizeof(*md->files), cmp_fileinfo);
 
@@ -1224,6 +1267,16 @@ parse_doc(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *doc,
     if (r < 0)
         return r;
     *ret_signed = sg;
+    {
+        struct sw_cjson_iter it;
+        struct sw_cjson_val k;
+        sw_cjson_iter_init(&it, &sg);
+        while (sw_cjson_iter_next(&it, &k, &v))
+            for (size_t i = 0; i < N_SIGNED_FIELDS; i++)
+                if (!present(&c->sgf[i]) && sw_cjson_str_eq(&k, signed_fields[i]))
+                    c->sgf[i] = v;
+        c->sg = sg.p;
+    }
 
     r = member(c, &sg, "", "_type", true, &v, field);
     if (r == 0)

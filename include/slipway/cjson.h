@@ -84,10 +84,19 @@ enum sw_cjson_kind sw_cjson_kind(const struct sw_cjson_val *v);
 /* Members of an object (ret_key set) or elements of an array (ret_key NULL), in order. */
 struct sw_cjson_iter {
     const unsigned char *p, *end;
+    const unsigned char *last; /* the value returned last, passed over on the next call */
 };
 void sw_cjson_iter_init(struct sw_cjson_iter *it, const struct sw_cjson_val *v);
 bool sw_cjson_iter_next(struct sw_cjson_iter *it, struct sw_cjson_val *ret_key,
                         struct sw_cjson_val *ret);
+/*
+ * Once sw_cjson_iter_next() returned false: the byte after the closing
+ * bracket. A caller that has read a value to its end (with an iterator of
+ * its own) gives that position to the iterator it came from, which then
+ * need not pass over the value again.
+ */
+const unsigned char *sw_cjson_iter_pos(const struct sw_cjson_iter *it);
+void sw_cjson_iter_resume(struct sw_cjson_iter *it, const unsigned char *pos);
 /* Members or elements (one scan). */
 size_t sw_cjson_count(const struct sw_cjson_val *v);
 /* The member of obj named key (compared decoded); false when absent or obj is no object. */
