@@ -1140,6 +1140,17 @@ struct sink {
 static int
 emit(struct sink *k, const void *b, size_t n)
 {
+    struct sw_buf *o = k->out;
+    if (!k->ref || k->diverged) {
+        /* the common case in place: room in the buffer (kept NUL-terminated) */
+        if (o->data && o->cap - o->len > n && (!o->max || o->len + n <= o->max)) {
+            memcpy(o->data + o->len, b, n);
+            o->len += n;
+            o->data[o->len] = '\0';
+            return 0;
+        }
+        return sw_buf_append(o, b, n, k->err);
+    }
     if (k->ref && !k->diverged) {
         if (n <= k->ref_len - k->pos && memcmp(k->ref + k->pos, b, n) == 0) {
             k->pos += n;

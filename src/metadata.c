@@ -699,25 +699,37 @@ alg_name(struct sw_md *md, const struct sw_cjson_val *key)
     return pool_str(md, key, NULL);
 }
 
+/* "BASE.NAME.hashes", for a message: built only when one is needed. */
+static void
+hashes_field(char out[FIELD_MAX], const char *base, const char *name)
+{
+    char prefix[FIELD_MAX];
+    fjoin(prefix, base, name);
+    fjoin(out, prefix, "hashes");
+}
+
+/* The hashes of file NAME under BASE ("meta" or "targets"). */
 static int
-parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *field,
+parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *base, const char *name,
              struct sw_md_fileinfo *fi)
 {
-    char f2[FIELD_MAX];
+    char field[FIELD_MAX], f2[FIELD_MAX];
     struct sw_cjson_val key, v;
     struct sw_cjson_iter it;
     struct sw_md_hash *h;
     size_t n;
-    int r;
 
-    r = want_type(c, obj, SW_CJSON_OBJECT, field);
-    if (r < 0)
-        return r;
+    if (sw_cjson_kind(obj) != SW_CJSON_OBJECT) {
+        hashes_field(field, base, name);
+        return want_type(c, obj, SW_CJSON_OBJECT, field);
+    }
     n = sw_cjson_count(obj);
-    if (n == 0)
-        return verr(c, SW_E_METADATA, field, "must hold at least one hash");
-    if (n > SW_MD_MAX_HASHES)
+    if (n == 0 || n > SW_MD_MAX_HASHES) {
+        hashes_field(field, base, name);
+        if (n == 0)
+            return verr(c, SW_E_METADATA, field, "must hold at least one hash");
         return verr(c, SW_E_LIMIT, field, "has %zu hashes, more than %d", n, SW_MD_MAX_HASHES);
+    }
     h = pool_alloc(c->md, n * sizeof(*h));
     if (!h)
         return nomem(c);
@@ -725,16 +737,27 @@ parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *field,
     sw_cjson_iter_init(&it, obj);
     while (sw_cjson_iter_next(&it, &key, &v)) {
         enum sw_hash_alg a;
-        const char *value, *alg = alg_name(c->md, &key);
+        const char *value = NULL, *alg = alg_name(c->md, &key);
+        size_t vl = 0;
+        bool known;
         if (!alg)
             return nomem(c);
-        fjoin(f2, field, alg);
-        r = want_str(c, &v, SW_MD_MAX_HASH_HEX, f2, &value);
-        if (r < 0)
-            return r;
-        if (sw_hash_alg_from_string(alg, &a) == 0 &&
-            (strlen(value) != 2 * sw_hash_len(a) || !is_hex(value, false)))
+        if (sw_cjson_kind(&v) == SW_CJSON_STRING) {
+            value = pool_str(c->md, &v, &vl);
+            if (!value)
+                return nomem(c);
+        }
+        known = sw_hash_alg_from_string(alg, &a) == 0;
+        if (!value || vl == 0 || vl > SW_MD_MAX_HASH_HEX ||
+            (known && (vl != 2 * sw_hash_len(a) || !is_hex(value, false)))) {
+            int r;
+            hashes_field(field, base, name);
+            fjoin(f2, field, alg);
+            r = want_str(c, &v, SW_MD_MAX_HASH_HEX, f2, &value);
+            if (r < 0)
+                return r;
             return verr(c, SW_E_METADATA, f2, "must be %zu hex characters", 2 * sw_hash_len(a));
+        }
         /* an unknown algorithm is kept: checking a file against it is refused */
         h[fi->n_hashes].alg = alg;
         h[fi->n_hashes].value = value;
@@ -767,7 +790,7 @@ parse_metafile(struct vctx *c, const char *name, const struct sw_cjson_val *obj,
     if (r == 0)
         r = member(c, obj, prefix, "hashes", false, &v, field);
     if (r == 0 && present(&v))
-        r = parse_hashes(c, &v, field, fi);
+        r = parse_hashes(c, &v, "meta", name, fi);
     return r;
 }
 
@@ -913,27 +936,39 @@ sw_md_fileinfo_custom(const struct sw_md_fileinfo *fi)
     return e->json;
 }
 
+/* "targets.PATH[.MEMBER]", for a message: built only when one is needed. */
+static const char *
+target_field(char out[FIELD_MAX], const char *path, const char *member)
+{
+    char prefix[FIELD_MAX];
+    fjoin(prefix, "targets", path);
+    if (member)
+        fjoin(out, prefix, member);
+    else
+        memcpy(out, prefix, FIELD_MAX);
+    return out;
+}
+
 /* *ret_end: where obj ends, for the caller's iterator (NULL when unknown). */
 static int
 parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_cjson_val *obj,
              struct sw_md_fileinfo *fi, const unsigned char **ret_end)
 {
-    char prefix[FIELD_MAX], field[FIELD_MAX];
+    char field[FIELD_MAX];
     struct sw_cjson_val key, v, length = {NULL, NULL}, hashes = {NULL, NULL}, custom = {NULL, NULL};
     struct sw_cjson_iter it;
     int r;
 
-    fjoin(prefix, "targets", path);
+    *ret_end = NULL;
     if (path[0] == '\0')
         return verr(c, SW_E_METADATA, "targets", "has an empty target path");
     if (path_len > SW_MD_MAX_PATH_LEN)
-        return verr(c, SW_E_LIMIT, prefix, "is a path longer than %d bytes", SW_MD_MAX_PATH_LEN);
+        return verr(c, SW_E_LIMIT, target_field(field, path, NULL),
+                    "is a path longer than %d bytes", SW_MD_MAX_PATH_LEN);
     fi->name = path;
     fi->version = 0;
-    *ret_end = NULL;
-    r = want_type(c, obj, SW_CJSON_OBJECT, prefix);
-    if (r < 0)
-        return r;
+    if (sw_cjson_kind(obj) != SW_CJSON_OBJECT)
+        return want_type(c, obj, SW_CJSON_OBJECT, target_field(field, path, NULL));
     /* one pass over the members (a target is read once, whatever its size) */
     sw_cjson_iter_init(&it, obj);
     while (sw_cjson_iter_next(&it, &key, &v)) {
@@ -945,22 +980,18 @@ parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_
             custom = v;
     }
     *ret_end = sw_cjson_iter_pos(&it);
-    fjoin(field, prefix, "length");
     if (!present(&length))
-        return verr(c, SW_E_METADATA, field, "is missing");
-    r = want_int(c, &length, 0, field, &fi->length);
-    if (r < 0)
-        return r;
-    fjoin(field, prefix, "hashes");
+        return verr(c, SW_E_METADATA, target_field(field, path, "length"), "is missing");
+    if (sw_cjson_kind(&length) != SW_CJSON_INTEGER || sw_cjson_int(&length) < 0)
+        return want_int(c, &length, 0, target_field(field, path, "length"), &fi->length);
+    fi->length = sw_cjson_int(&length);
     if (!present(&hashes))
-        return verr(c, SW_E_METADATA, field, "is missing");
-    r = parse_hashes(c, &hashes, field, fi);
+        return verr(c, SW_E_METADATA, target_field(field, path, "hashes"), "is missing");
+    r = parse_hashes(c, &hashes, "targets", path, fi);
     if (r < 0 || !present(&custom))
         return r;
-    fjoin(field, prefix, "custom");
-    r = want_type(c, &custom, SW_CJSON_OBJECT, field);
-    if (r < 0)
-        return r;
+    if (sw_cjson_kind(&custom) != SW_CJSON_OBJECT)
+        return want_type(c, &custom, SW_CJSON_OBJECT, target_field(field, path, "custom"));
     c->scratch.len = 0;
     r = sw_cjson_encode_view(&custom, &c->scratch, c->err);
     if (r < 0)
