@@ -676,15 +676,20 @@ parse_root(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
 
 /* --- file information -------------------------------------------------------------- */
 
+/* 1: a lowercase hex digit, 2: an uppercase one (A-F). */
+static const unsigned char hexdigit[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+};
+
 static bool
 is_hex(const char *s, bool lower_only)
 {
-    for (; *s; s++) {
-        char ch = *s;
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-              (!lower_only && ch >= 'A' && ch <= 'F')))
+    unsigned char bad = lower_only ? 2 : 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!hexdigit[*p] || hexdigit[*p] == bad)
             return false;
-    }
     return true;
 }
 
