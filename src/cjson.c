@@ -24,10 +24,16 @@ struct keyref {
     const unsigned char *at;
 };
 
-/* Keys of the objects open at one depth (validation only); reused. */
+/*
+ * Keys of the object open at one depth (validation only; reused): a list,
+ * and past DUP_SCAN_MAX keys an open-addressing table of indices + 1 into
+ * it, so a duplicate is found when its key is read, in any object size.
+ */
 struct keyvec {
     struct keyref *v;
     size_t n, cap;
+    uint32_t *tab;
+    size_t tcap, tn; /* slots, and keys entered (tn == 0: not built for this object) */
 };
 
 /* Decoded copies of escaped keys, freed when validation ends. */
@@ -420,19 +426,6 @@ fail:
 }
 
 static int
-cmp_keyref(const void *a, const void *b)
-{
-    const struct keyref *x = a, *y = b;
-    size_t n = x->n < y->n ? x->n : y->n;
-    int c = memcmp(x->s, y->s, n);
-    if (c)
-        return c;
-    if (x->n != y->n)
-        return x->n < y->n ? -1 : 1;
-    return x->at < y->at ? -1 : x->at > y->at;
-}
-
-static int
 dup_key(struct parser *ps, const struct keyref *k)
 {
     char pk[SW_CJSON_PRINTABLE_MAX];
@@ -446,8 +439,66 @@ dup_key(struct parser *ps, const struct keyref *k)
     return r;
 }
 
-/* Small objects: a new key against those before it; larger ones are sorted once at the end. */
+/* Small objects: a new key against those before it; larger ones through a hash table. */
 #define DUP_SCAN_MAX 16
+
+static uint64_t
+key_hash(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Put index i of kv->v into the table (there is room). */
+static void
+tab_put(struct keyvec *kv, size_t i)
+{
+    size_t j = key_hash(kv->v[i].s, kv->v[i].n) & (kv->tcap - 1);
+    while (kv->tab[j])
+        j = (j + 1) & (kv->tcap - 1);
+    kv->tab[j] = (uint32_t)(i + 1);
+    kv->tn++;
+}
+
+/*
+ * Whether k is among the keys kv->v[base..n) of the object being read
+ * (1), after entering them in the table when it is not built yet; 0 when
+ * new, or -SW_E_NOMEM. The caller appends k to the list afterwards.
+ */
+static int
+key_seen(struct parser *ps, struct keyvec *kv, size_t base, const struct keyref *k)
+{
+    size_t need = 2 * (kv->n - base + 1), j;
+    if (need > kv->tcap || kv->tn == 0) {
+        size_t nc = kv->tcap ? kv->tcap : 64;
+        while (nc < need)
+            nc *= 2;
+        if (nc != kv->tcap) {
+            uint32_t *nt = calloc(nc, sizeof(*nt));
+            if (!nt)
+                return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+            free(kv->tab);
+            kv->tab = nt;
+            kv->tcap = nc;
+        } else {
+            memset(kv->tab, 0, kv->tcap * sizeof(*kv->tab));
+        }
+        kv->tn = 0;
+        for (size_t i = base; i < kv->n; i++)
+            tab_put(kv, i);
+    }
+    for (j = key_hash(k->s, k->n) & (kv->tcap - 1); kv->tab[j]; j = (j + 1) & (kv->tcap - 1)) {
+        const struct keyref *o = &kv->v[kv->tab[j] - 1];
+        if (o->n == k->n && memcmp(o->s, k->s, k->n) == 0)
+            return 1;
+    }
+    /* k goes in at index kv->n (appended next) */
+    kv->tab[j] = (uint32_t)(kv->n + 1);
+    kv->tn++;
+    return 0;
+}
 
 /*
  * Validate an object without building it: every key is kept as a
@@ -511,6 +562,13 @@ check_object(struct parser *ps, int depth)
                     r = dup_key(ps, &k);
                     goto out;
                 }
+        } else {
+            r = key_seen(ps, kv, base, &k);
+            if (r != 0) {
+                if (r > 0)
+                    r = dup_key(ps, &k);
+                goto out;
+            }
         }
         if (kv->n == kv->cap) {
             size_t nc = kv->cap ? 2 * kv->cap : 64;
@@ -547,21 +605,12 @@ check_object(struct parser *ps, int depth)
                     describe(ps, ps->p, tmp));
         goto out;
     }
-    if (kv->n - base > DUP_SCAN_MAX) {
-        /* the first duplicate in document order: the least second occurrence of a run */
-        struct keyref *v = kv->v + base, *best = NULL;
-        size_t n = kv->n - base;
-        qsort(v, n, sizeof(*v), cmp_keyref);
-        for (size_t i = 1; i < n; i++)
-            if (v[i].n == v[i - 1].n && memcmp(v[i].s, v[i - 1].s, v[i].n) == 0 &&
-                (i < 2 || v[i - 2].n != v[i].n || memcmp(v[i - 2].s, v[i].s, v[i].n) != 0) &&
-                (!best || v[i].at < best->at))
-                best = &v[i];
-        if (best)
-            r = dup_key(ps, best);
-    }
 out:
     kv->n = base;
+    if (kv->tn) {
+        memset(kv->tab, 0, kv->tcap * sizeof(*kv->tab));
+        kv->tn = 0;
+    }
     return r;
 }
 
@@ -734,8 +783,10 @@ run_parser(const void *data, size_t len, size_t max_len, json_t **ret, struct sw
 out:
     json_decref(v);
     sw_buf_release(&ps.str);
-    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
         free(kv[i].v);
+        free(kv[i].tab);
+    }
     while (ps.esc) {
         struct esccopy *next = ps.esc->next;
         free(ps.esc);

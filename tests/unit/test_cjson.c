@@ -207,9 +207,9 @@ test_refuse_duplicates(void **state)
 }
 
 /*
- * Objects of more keys than the validator compares one by one are sorted
- * once: a duplicate anywhere among them (escaped or not) is still refused,
- * reported at its first second occurrence, as the tree parser does.
+ * Objects of more keys than the validator compares one by one go through
+ * a hash table: a duplicate anywhere among them (escaped or not) is
+ * refused when it is read, with the message the tree parser gives.
  */
 static void
 test_refuse_duplicates_big(void **state)
@@ -231,6 +231,13 @@ test_refuse_duplicates_big(void **state)
         p += sprintf(p, "\"k%02d\":%d,", i, i);
     sprintf(p, "\"k20\":1,\"k\\u0030%d\":1}", 5);
     expect_refused(doc, SW_E_JSON, "duplicate key \"k20\"");
+    /* a duplicate, then a syntax error: the duplicate is what both report */
+    p = doc;
+    p += sprintf(p, "{");
+    for (int i = 0; i < 30; i++)
+        p += sprintf(p, "\"k%02d\":%d,", i, i);
+    sprintf(p, "\"k03\":1,\"k99\" 1}");
+    expect_refused(doc, SW_E_JSON, "duplicate key \"k03\"");
     /* escaped spelling of an earlier key, far apart */
     p = doc;
     p += sprintf(p, "{\"ab\":0");
