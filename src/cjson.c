@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +17,40 @@
 
 /* --- parser ------------------------------------------------------------------ */
 
+/* A key seen in an object being validated: its decoded bytes and where it stood. */
+struct keyref {
+    const unsigned char *s; /* into the input, or into a copy on keys.esc (escaped keys) */
+    size_t n;
+    const unsigned char *at;
+};
+
+/*
+ * Keys of the object open at one depth (validation only; reused): a list,
+ * and past DUP_SCAN_MAX keys an open-addressing table of indices + 1 into
+ * it, so a duplicate is found when its key is read, in any object size.
+ */
+struct keyvec {
+    struct keyref *v;
+    size_t n, cap;
+    uint32_t *tab;
+    size_t tcap, tn; /* slots, and keys entered (tn == 0: not built for this object) */
+};
+
+/* Decoded copies of escaped keys, freed when validation ends. */
+struct esccopy {
+    struct esccopy *next;
+    unsigned char bytes[];
+};
+
 struct parser {
     const unsigned char *start, *p, *end;
     size_t values;
+    bool build;        /* build jansson values; false: validate only */
+    bool had_escape;   /* the last string held a backslash escape */
+    size_t str_len;    /* decoded length of the last string (validate mode) */
     struct sw_buf str; /* scratch for the string being decoded */
+    struct keyvec *kv; /* validate mode: SW_CJSON_MAX_DEPTH + 1 of them */
+    struct esccopy *esc;
     struct sw_error *err;
 };
 
@@ -140,6 +171,18 @@ hex4(const unsigned char *p, const unsigned char *end, unsigned *ret)
     return 0;
 }
 
+/* Append to the string being decoded (validate mode: only count, against the same cap). */
+static int
+str_put(struct parser *ps, const void *b, size_t n)
+{
+    if (ps->build)
+        return sw_buf_append(&ps->str, b, n, NULL);
+    if (n > SW_CJSON_MAX_STRING - ps->str_len)
+        return -SW_E_LIMIT;
+    ps->str_len += n;
+    return 0;
+}
+
 static int
 put_utf8(struct parser *ps, unsigned cp)
 {
@@ -164,7 +207,7 @@ put_utf8(struct parser *ps, unsigned cp)
         b[3] = (unsigned char)(0x80 | (cp & 0x3f));
         n = 4;
     }
-    return sw_buf_append(&ps->str, b, n, NULL);
+    return str_put(ps, b, n);
 }
 
 /*
@@ -178,6 +221,8 @@ parse_string(struct parser *ps)
     int r;
 
     ps->str.len = 0;
+    ps->str_len = 0;
+    ps->had_escape = false;
     ps->p++;
     for (;;) {
         const unsigned char *run = ps->p;
@@ -186,7 +231,7 @@ parse_string(struct parser *ps)
                *ps->p < 0x80)
             ps->p++;
         if (ps->p > run) {
-            r = sw_buf_append(&ps->str, run, (size_t)(ps->p - run), NULL);
+            r = str_put(ps, run, (size_t)(ps->p - run));
             if (r < 0)
                 goto too_long;
         }
@@ -202,7 +247,7 @@ parse_string(struct parser *ps)
             size_t n = utf8_seq(ps->p, ps->end);
             if (n == 0)
                 return fail_at(ps, ps->p, SW_E_JSON, "invalid UTF-8 in string");
-            r = sw_buf_append(&ps->str, ps->p, n, NULL);
+            r = str_put(ps, ps->p, n);
             if (r < 0)
                 goto too_long;
             ps->p += n;
@@ -214,6 +259,7 @@ parse_string(struct parser *ps)
             unsigned char c;
             unsigned cp;
             char tmp[16];
+            ps->had_escape = true;
             if (ps->end - ps->p < 2)
                 return fail_at(ps, open, SW_E_JSON, "unterminated string");
             c = ps->p[1];
@@ -222,22 +268,22 @@ parse_string(struct parser *ps)
             case '"':
             case '\\':
             case '/':
-                r = sw_buf_append(&ps->str, &c, 1, NULL);
+                r = str_put(ps, &c, 1);
                 break;
             case 'b':
-                r = sw_buf_append(&ps->str, "\b", 1, NULL);
+                r = str_put(ps, "\b", 1);
                 break;
             case 'f':
-                r = sw_buf_append(&ps->str, "\f", 1, NULL);
+                r = str_put(ps, "\f", 1);
                 break;
             case 'n':
-                r = sw_buf_append(&ps->str, "\n", 1, NULL);
+                r = str_put(ps, "\n", 1);
                 break;
             case 'r':
-                r = sw_buf_append(&ps->str, "\r", 1, NULL);
+                r = str_put(ps, "\r", 1);
                 break;
             case 't':
-                r = sw_buf_append(&ps->str, "\t", 1, NULL);
+                r = str_put(ps, "\t", 1);
                 break;
             case 'u':
                 if (hex4(ps->p, ps->end, &cp) < 0)
@@ -302,6 +348,8 @@ parse_number(struct parser *ps, json_t **ret)
                        "floating-point number (fraction or exponent) not allowed");
     if (neg && mag == 0)
         return fail_at(ps, start, SW_E_JSON, "negative zero not allowed");
+    if (!ps->build)
+        return 0;
     if (neg)
         v = json_integer(mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(json_int_t)mag);
     else
@@ -320,6 +368,8 @@ literal(struct parser *ps, const char *word, json_t *(*make)(void), json_t **ret
     if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
         return fail_at(ps, ps->p, SW_E_JSON, "unexpected %s", describe(ps, ps->p, tmp));
     ps->p += n;
+    if (!ps->build)
+        return 0;
     *ret = make();
     if (!*ret)
         return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
@@ -331,12 +381,12 @@ static int parse_value(struct parser *ps, int depth, json_t **ret);
 static int
 parse_array(struct parser *ps, int depth, json_t **ret)
 {
-    json_t *arr = json_array();
+    json_t *arr = ps->build ? json_array() : NULL;
     json_t *item = NULL;
     char tmp[16];
     int r;
 
-    if (!arr)
+    if (ps->build && !arr)
         return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
     ps->p++; /* [ */
     skip_ws(ps);
@@ -349,7 +399,7 @@ parse_array(struct parser *ps, int depth, json_t **ret)
         r = parse_value(ps, depth + 1, &item);
         if (r < 0)
             goto fail;
-        if (json_array_append_new(arr, item) < 0) {
+        if (ps->build && json_array_append_new(arr, item) < 0) {
             r = sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
             goto fail;
         }
@@ -367,7 +417,8 @@ parse_array(struct parser *ps, int depth, json_t **ret)
         goto fail;
     }
 done:
-    *ret = arr;
+    if (ps->build)
+        *ret = arr;
     return 0;
 fail:
     json_decref(arr);
@@ -375,14 +426,206 @@ fail:
 }
 
 static int
+dup_key(struct parser *ps, const struct keyref *k)
+{
+    char pk[SW_CJSON_PRINTABLE_MAX];
+    char *copy = strndup((const char *)k->s, k->n);
+    int r;
+    if (!copy)
+        return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+    r = fail_at(ps, k->at, SW_E_JSON, "duplicate key \"%s\"",
+                sw_cjson_printable(copy, pk, sizeof(pk)));
+    free(copy);
+    return r;
+}
+
+/* Small objects: a new key against those before it; larger ones through a hash table. */
+#define DUP_SCAN_MAX 16
+
+static uint64_t
+key_hash(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+/* Put index i of kv->v into the table (there is room). */
+static void
+tab_put(struct keyvec *kv, size_t i)
+{
+    size_t j = key_hash(kv->v[i].s, kv->v[i].n) & (kv->tcap - 1);
+    while (kv->tab[j])
+        j = (j + 1) & (kv->tcap - 1);
+    kv->tab[j] = (uint32_t)(i + 1);
+    kv->tn++;
+}
+
+/*
+ * Whether k is among the keys kv->v[base..n) of the object being read
+ * (1), after entering them in the table when it is not built yet; 0 when
+ * new, or -SW_E_NOMEM. The caller appends k to the list afterwards.
+ */
+static int
+key_seen(struct parser *ps, struct keyvec *kv, size_t base, const struct keyref *k)
+{
+    size_t need = 2 * (kv->n - base + 1), j;
+    if (need > kv->tcap || kv->tn == 0) {
+        size_t nc = kv->tcap ? kv->tcap : 64;
+        while (nc < need)
+            nc *= 2;
+        if (nc != kv->tcap) {
+            uint32_t *nt = calloc(nc, sizeof(*nt));
+            if (!nt)
+                return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+            free(kv->tab);
+            kv->tab = nt;
+            kv->tcap = nc;
+        } else {
+            memset(kv->tab, 0, kv->tcap * sizeof(*kv->tab));
+        }
+        kv->tn = 0;
+        for (size_t i = base; i < kv->n; i++)
+            tab_put(kv, i);
+    }
+    for (j = key_hash(k->s, k->n) & (kv->tcap - 1); kv->tab[j]; j = (j + 1) & (kv->tcap - 1)) {
+        const struct keyref *o = &kv->v[kv->tab[j] - 1];
+        if (o->n == k->n && memcmp(o->s, k->s, k->n) == 0)
+            return 1;
+    }
+    /* k goes in at index kv->n (appended next) */
+    kv->tab[j] = (uint32_t)(kv->n + 1);
+    kv->tn++;
+    return 0;
+}
+
+/*
+ * Validate an object without building it: every key is kept as a
+ * reference (into the input when it has no escape) to refuse duplicates,
+ * as the tree would.
+ */
+static int
+check_object(struct parser *ps, int depth)
+{
+    struct keyvec *kv = &ps->kv[depth];
+    size_t base = kv->n;
+    char tmp[16];
+    int r = 0;
+
+    ps->p++; /* { */
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        return 0;
+    }
+    for (;;) {
+        struct keyref k;
+        skip_ws(ps);
+        k.at = ps->p;
+        if (ps->p >= ps->end || *ps->p != '"') {
+            r = fail_at(ps, ps->p, SW_E_JSON, "expected a string key in object, found %s",
+                        describe(ps, ps->p, tmp));
+            goto out;
+        }
+        r = parse_string(ps);
+        if (r < 0)
+            goto out;
+        if (!ps->had_escape) {
+            k.s = k.at + 1;
+            k.n = (size_t)(ps->p - k.at) - 2;
+        } else {
+            /* decode it once more, for comparison */
+            const unsigned char *after = ps->p;
+            struct esccopy *e;
+            ps->p = k.at;
+            ps->build = true;
+            r = parse_string(ps);
+            ps->build = false;
+            if (r < 0)
+                goto out;
+            e = malloc(sizeof(*e) + ps->str.len + 1);
+            if (!e) {
+                r = sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            memcpy(e->bytes, ps->str.data ? ps->str.data : (unsigned char *)"", ps->str.len);
+            e->next = ps->esc;
+            ps->esc = e;
+            k.s = e->bytes;
+            k.n = ps->str.len;
+            ps->p = after;
+        }
+        if (kv->n - base < DUP_SCAN_MAX) {
+            for (size_t i = base; i < kv->n; i++)
+                if (kv->v[i].n == k.n && memcmp(kv->v[i].s, k.s, k.n) == 0) {
+                    r = dup_key(ps, &k);
+                    goto out;
+                }
+        } else {
+            r = key_seen(ps, kv, base, &k);
+            if (r != 0) {
+                if (r > 0)
+                    r = dup_key(ps, &k);
+                goto out;
+            }
+        }
+        if (kv->n == kv->cap) {
+            size_t nc = kv->cap ? 2 * kv->cap : 64;
+            struct keyref *nv = realloc(kv->v, nc * sizeof(*nv));
+            if (!nv) {
+                r = sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            kv->v = nv;
+            kv->cap = nc;
+        }
+        kv->v[kv->n++] = k;
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':') {
+            r = fail_at(ps, ps->p, SW_E_JSON, "expected ':' after object key, found %s",
+                        describe(ps, ps->p, tmp));
+            goto out;
+        }
+        ps->p++;
+        skip_ws(ps);
+        r = parse_value(ps, depth + 1, NULL);
+        if (r < 0)
+            goto out;
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ',') {
+            ps->p++;
+            continue;
+        }
+        if (ps->p < ps->end && *ps->p == '}') {
+            ps->p++;
+            break;
+        }
+        r = fail_at(ps, ps->p, SW_E_JSON, "expected ',' or '}' in object, found %s",
+                    describe(ps, ps->p, tmp));
+        goto out;
+    }
+out:
+    kv->n = base;
+    if (kv->tn) {
+        memset(kv->tab, 0, kv->tcap * sizeof(*kv->tab));
+        kv->tn = 0;
+    }
+    return r;
+}
+
+static int
 parse_object(struct parser *ps, int depth, json_t **ret)
 {
-    json_t *obj = json_object();
+    json_t *obj;
     json_t *item = NULL;
     char *key = NULL;
     char tmp[16];
     int r;
 
+    if (!ps->build)
+        return check_object(ps, depth);
+    obj = json_object();
     if (!obj)
         return sw_error_set(ps->err, SW_E_NOMEM, "out of memory");
     ps->p++; /* { */
@@ -472,7 +715,7 @@ parse_value(struct parser *ps, int depth, json_t **ret)
         return parse_array(ps, depth, ret);
     case '"':
         r = parse_string(ps);
-        if (r < 0)
+        if (r < 0 || !ps->build)
             return r;
         *ret = json_stringn_nocheck(ps->str.data ? (const char *)ps->str.data : "", ps->str.len);
         if (!*ret)
@@ -495,10 +738,11 @@ parse_value(struct parser *ps, int depth, json_t **ret)
     }
 }
 
-int
-sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
+static int
+run_parser(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
 {
     struct parser ps;
+    struct keyvec kv[SW_CJSON_MAX_DEPTH + 2];
     json_t *v = NULL;
     char tmp[16];
     int r;
@@ -511,9 +755,12 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
     if (!data && len)
         return sw_error_set(err, SW_E_INVAL, "json: no data");
     memset(&ps, 0, sizeof(ps));
+    memset(kv, 0, sizeof(kv));
     ps.start = ps.p = data ? data : (const unsigned char *)"";
     ps.end = ps.start + len;
     ps.str = (struct sw_buf)SW_BUF_INIT(SW_CJSON_MAX_STRING);
+    ps.build = ret != NULL;
+    ps.kv = kv;
     ps.err = err;
 
     if (len >= 3 && memcmp(ps.p, "\xef\xbb\xbf", 3) == 0) {
@@ -521,7 +768,7 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
         goto out;
     }
     skip_ws(&ps);
-    r = parse_value(&ps, 1, &v);
+    r = parse_value(&ps, 1, ret ? &v : NULL);
     if (r < 0)
         goto out;
     skip_ws(&ps);
@@ -529,12 +776,750 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
         r = fail_at(&ps, ps.p, SW_E_JSON, "trailing %s after the value", describe(&ps, ps.p, tmp));
         goto out;
     }
-    *ret = v;
+    if (ret)
+        *ret = v;
     v = NULL;
     r = 0;
 out:
     json_decref(v);
     sw_buf_release(&ps.str);
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++) {
+        free(kv[i].v);
+        free(kv[i].tab);
+    }
+    while (ps.esc) {
+        struct esccopy *next = ps.esc->next;
+        free(ps.esc);
+        ps.esc = next;
+    }
+    return r;
+}
+
+int
+sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
+{
+    if (!ret)
+        return sw_error_set(err, SW_E_INVAL, "json: no result");
+    return run_parser(data, len, max_len, ret, err);
+}
+
+int
+sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                  struct sw_error *err)
+{
+    const unsigned char *p = data ? data : (const unsigned char *)"";
+    int r = run_parser(data, len, max_len, NULL, err);
+    if (r < 0)
+        return r;
+    if (ret) {
+        ret->p = p;
+        ret->end = p + len;
+        while (ret->p < ret->end &&
+               (*ret->p == ' ' || *ret->p == '\t' || *ret->p == '\n' || *ret->p == '\r'))
+            ret->p++;
+    }
+    return 0;
+}
+
+/* --- views over validated bytes --------------------------------------------------- */
+
+/*
+ * These walk bytes sw_cjson_validate() accepted. Every step is bounded by
+ * the view's end, so bytes that were not validated (a programmer error)
+ * give wrong answers, never a read out of bounds.
+ */
+
+static const unsigned char *
+ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+/* p on the opening quote: the byte after the closing one. */
+static const unsigned char *
+skip_string(const unsigned char *p, const unsigned char *end, bool *ret_esc)
+{
+    const unsigned char *open = p, *q = p + 1;
+    bool esc = false;
+    for (;;) {
+        const unsigned char *b;
+        size_t nb = 0;
+        q = q < end ? memchr(q, '"', (size_t)(end - q)) : NULL;
+        if (!q) {
+            q = end;
+            break;
+        }
+        /* escaped when an odd number of backslashes stand right before it */
+        for (b = q - 1; b > open && *b == '\\'; b--)
+            nb++;
+        if (nb)
+            esc = true;
+        if (nb % 2 == 0)
+            break;
+        q++;
+    }
+    if (!esc && ret_esc) {
+        /* a backslash elsewhere in the string */
+        esc = memchr(open + 1, '\\', (size_t)(q - open - 1)) != NULL;
+    }
+    if (ret_esc)
+        *ret_esc = esc;
+    return q < end ? q + 1 : end;
+}
+
+/* Bytes that matter when passing over a container. */
+static const unsigned char structural[256] = {
+    ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3,
+};
+
+static const unsigned char *
+skip_value(const unsigned char *p, const unsigned char *end)
+{
+    size_t depth = 0;
+    if (p >= end)
+        return end;
+    switch (*p) {
+    case '"':
+        return skip_string(p, end, NULL);
+    case '{':
+    case '[':
+        for (; p < end; p++) {
+            switch (structural[*p]) {
+            case 1:
+                p = skip_string(p, end, NULL) - 1;
+                break;
+            case 2:
+                depth++;
+                break;
+            case 3:
+                if (--depth == 0)
+                    return p + 1;
+                break;
+            default:
+                break;
+            }
+        }
+        return end;
+    case 't':
+    case 'n':
+        return (size_t)(end - p) >= 4 ? p + 4 : end;
+    case 'f':
+        return (size_t)(end - p) >= 5 ? p + 5 : end;
+    default:
+        if (*p == '-')
+            p++;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+        return p;
+    }
+}
+
+enum sw_cjson_kind
+sw_cjson_kind(const struct sw_cjson_val *v)
+{
+    if (!v || !v->p || v->p >= v->end)
+        return SW_CJSON_NONE;
+    switch (*v->p) {
+    case '{':
+        return SW_CJSON_OBJECT;
+    case '[':
+        return SW_CJSON_ARRAY;
+    case '"':
+        return SW_CJSON_STRING;
+    case 't':
+        return SW_CJSON_TRUE;
+    case 'f':
+        return SW_CJSON_FALSE;
+    case 'n':
+        return SW_CJSON_NULL;
+    default:
+        return SW_CJSON_INTEGER;
+    }
+}
+
+void
+sw_cjson_iter_init(struct sw_cjson_iter *it, const struct sw_cjson_val *v)
+{
+    it->end = v->end;
+    it->last = NULL;
+    it->p = v->p && v->p < v->end && (*v->p == '{' || *v->p == '[') ? v->p + 1 : v->end;
+}
+
+bool
+sw_cjson_iter_next(struct sw_cjson_iter *it, struct sw_cjson_val *ret_key, struct sw_cjson_val *ret)
+{
+    const unsigned char *p;
+    /* the value returned last is passed over only now: a caller that stops there never pays */
+    if (it->last) {
+        it->p = skip_value(it->last, it->end);
+        it->last = NULL;
+    }
+    p = ws(it->p, it->end);
+    if (p < it->end && *p == ',')
+        p = ws(p + 1, it->end);
+    if (p >= it->end || *p == '}' || *p == ']') {
+        it->p = p < it->end ? p + 1 : it->end; /* after the closing bracket */
+        return false;
+    }
+    if (ret_key) {
+        ret_key->p = p;
+        ret_key->end = it->end;
+        p = skip_string(p, it->end, NULL);
+        p = ws(p, it->end);
+        if (p < it->end && *p == ':')
+            p++;
+        p = ws(p, it->end);
+    }
+    ret->p = p;
+    ret->end = it->end;
+    it->p = p;
+    it->last = p;
+    return true;
+}
+
+const unsigned char *
+sw_cjson_iter_pos(const struct sw_cjson_iter *it)
+{
+    return it->p;
+}
+
+void
+sw_cjson_iter_resume(struct sw_cjson_iter *it, const unsigned char *pos)
+{
+    if (pos && pos >= it->p && pos <= it->end) {
+        it->p = pos;
+        it->last = NULL;
+    }
+}
+
+size_t
+sw_cjson_count(const struct sw_cjson_val *v)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val k, x;
+    size_t n = 0;
+    bool obj = sw_cjson_kind(v) == SW_CJSON_OBJECT;
+    sw_cjson_iter_init(&it, v);
+    while (sw_cjson_iter_next(&it, obj ? &k : NULL, &x))
+        n++;
+    return n;
+}
+
+/* Raw bytes between the quotes; *ret_esc when they hold an escape. */
+static size_t
+str_raw(const struct sw_cjson_val *v, const unsigned char **ret, bool *ret_esc)
+{
+    const unsigned char *close;
+    if (sw_cjson_kind(v) != SW_CJSON_STRING) {
+        *ret = (const unsigned char *)"";
+        *ret_esc = false;
+        return 0;
+    }
+    close = skip_string(v->p, v->end, ret_esc);
+    *ret = v->p + 1;
+    return close > v->p + 1 ? (size_t)(close - v->p - 2) : 0;
+}
+
+size_t
+sw_cjson_str_decode(const struct sw_cjson_val *v, char *out)
+{
+    const unsigned char *s, *end;
+    bool esc;
+    size_t n = str_raw(v, &s, &esc), o = 0;
+
+    if (!esc) {
+        memcpy(out, s, n);
+        out[n] = '\0';
+        return n;
+    }
+    end = s + n;
+    while (s < end) {
+        unsigned cp, lo;
+        if (*s != '\\') {
+            out[o++] = (char)*s++;
+            continue;
+        }
+        if (end - s < 2)
+            break;
+        s++;
+        switch (*s++) {
+        case 'b':
+            out[o++] = '\b';
+            break;
+        case 'f':
+            out[o++] = '\f';
+            break;
+        case 'n':
+            out[o++] = '\n';
+            break;
+        case 'r':
+            out[o++] = '\r';
+            break;
+        case 't':
+            out[o++] = '\t';
+            break;
+        case 'u':
+            if (hex4(s, end, &cp) < 0)
+                goto done;
+            s += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (end - s < 6 || hex4(s + 2, end, &lo) < 0)
+                    goto done;
+                s += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            }
+            if (cp < 0x80) {
+                out[o++] = (char)cp;
+            } else if (cp < 0x800) {
+                out[o++] = (char)(0xc0 | (cp >> 6));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            } else if (cp < 0x10000) {
+                out[o++] = (char)(0xe0 | (cp >> 12));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            } else {
+                out[o++] = (char)(0xf0 | (cp >> 18));
+                out[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+                out[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                out[o++] = (char)(0x80 | (cp & 0x3f));
+            }
+            break;
+        default: /* '"', '\\', '/' */
+            out[o++] = (char)s[-1];
+        }
+    }
+done:
+    out[o] = '\0';
+    return o;
+}
+
+size_t
+sw_cjson_str_raw_len(const struct sw_cjson_val *v)
+{
+    const unsigned char *s;
+    bool esc;
+    return str_raw(v, &s, &esc);
+}
+
+char *
+sw_cjson_str_dup(const struct sw_cjson_val *v, size_t *ret_len)
+{
+    char *out = malloc(sw_cjson_str_raw_len(v) + 1);
+    size_t n;
+    if (!out)
+        return NULL;
+    n = sw_cjson_str_decode(v, out);
+    if (ret_len)
+        *ret_len = n;
+    return out;
+}
+
+bool
+sw_cjson_str_eq(const struct sw_cjson_val *v, const char *want)
+{
+    const unsigned char *s;
+    bool esc, eq;
+    size_t n = str_raw(v, &s, &esc), wl = strlen(want);
+    char small[64], *d;
+
+    if (sw_cjson_kind(v) != SW_CJSON_STRING)
+        return false;
+    if (!esc)
+        return n == wl && memcmp(s, want, n) == 0;
+    d = n < sizeof(small) ? small : malloc(n + 1);
+    if (!d)
+        return false;
+    eq = sw_cjson_str_decode(v, d) == wl && memcmp(d, want, wl) == 0;
+    if (d != small)
+        free(d);
+    return eq;
+}
+
+bool
+sw_cjson_get(const struct sw_cjson_val *obj, const char *key, struct sw_cjson_val *ret)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val k, v;
+    if (sw_cjson_kind(obj) != SW_CJSON_OBJECT)
+        return false;
+    sw_cjson_iter_init(&it, obj);
+    while (sw_cjson_iter_next(&it, &k, &v))
+        if (sw_cjson_str_eq(&k, key)) {
+            *ret = v;
+            return true;
+        }
+    return false;
+}
+
+int64_t
+sw_cjson_int(const struct sw_cjson_val *v)
+{
+    const unsigned char *p = v->p;
+    bool neg = false;
+    uint64_t mag = 0;
+    if (sw_cjson_kind(v) != SW_CJSON_INTEGER)
+        return 0;
+    if (p < v->end && *p == '-') {
+        neg = true;
+        p++;
+    }
+    while (p < v->end && *p >= '0' && *p <= '9')
+        mag = mag * 10 + (unsigned)(*p++ - '0');
+    if (neg)
+        return mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+    return (int64_t)mag;
+}
+
+/* --- canonical encoding of a view ------------------------------------------------- */
+
+/*
+ * Output goes to out, unless ref is set: then as long as the output equals
+ * ref byte for byte nothing is copied (a document served in canonical form
+ * is its own signed bytes); at the first difference the matching prefix is
+ * copied to out and output continues there.
+ */
+struct sink {
+    struct sw_buf *out;
+    const unsigned char *ref;
+    size_t ref_len, pos;
+    bool diverged;
+    struct sw_error *err;
+};
+
+static int
+emit(struct sink *k, const void *b, size_t n)
+{
+    struct sw_buf *o = k->out;
+    if (!k->ref || k->diverged) {
+        /* the common case in place: room in the buffer (kept NUL-terminated) */
+        if (o->data && o->cap - o->len > n && (!o->max || o->len + n <= o->max)) {
+            memcpy(o->data + o->len, b, n);
+            o->len += n;
+            o->data[o->len] = '\0';
+            return 0;
+        }
+        return sw_buf_append(o, b, n, k->err);
+    }
+    if (k->ref && !k->diverged) {
+        if (n <= k->ref_len - k->pos && memcmp(k->ref + k->pos, b, n) == 0) {
+            k->pos += n;
+            return 0;
+        }
+        int r;
+        k->diverged = true;
+        r = sw_buf_append(k->out, k->ref, k->pos, k->err);
+        if (r < 0)
+            return r;
+    }
+    return sw_buf_append(k->out, b, n, k->err);
+}
+
+struct member {
+    const unsigned char *key; /* decoded */
+    size_t klen;
+    struct sw_cjson_val val;
+    char *owned; /* key decoded from escapes, or NULL */
+};
+
+static int
+cmp_member(const void *a, const void *b)
+{
+    const struct member *x = a, *y = b;
+    size_t n = x->klen < y->klen ? x->klen : y->klen;
+    int c = memcmp(x->key, y->key, n);
+    if (c)
+        return c;
+    return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+static int
+emit_string(struct sink *k, const unsigned char *s, size_t n)
+{
+    size_t run = 0;
+    int r = emit(k, "\"", 1);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        if (s[i] == '"' || s[i] == '\\') {
+            r = emit(k, s + run, i - run);
+            if (r == 0)
+                r = emit(k, "\\", 1);
+            run = i;
+        }
+    }
+    if (r == 0)
+        r = emit(k, s + run, n - run);
+    if (r == 0)
+        r = emit(k, "\"", 1);
+    return r;
+}
+
+static int
+emit_view_string(struct sink *k, const struct sw_cjson_val *v)
+{
+    const unsigned char *s;
+    bool esc;
+    size_t n = str_raw(v, &s, &esc);
+    char *d;
+    int r;
+    if (!esc) /* no backslash and no quote inside: as it is */
+        return emit_string(k, s, n);
+    d = malloc(n + 1);
+    if (!d)
+        return sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+    n = sw_cjson_str_decode(v, d);
+    r = emit_string(k, (const unsigned char *)d, n);
+    free(d);
+    return r;
+}
+
+/* Bytes written so far (whether still matching ref or copied to out). */
+static size_t
+sink_pos(const struct sink *k)
+{
+    return k->ref && !k->diverged ? k->pos : k->out->len;
+}
+
+/* Take back what was written after pos (out holds the whole output once diverged). */
+static void
+sink_rewind(struct sink *k, size_t pos)
+{
+    if (k->ref && !k->diverged)
+        k->pos = pos;
+    else
+        k->out->len = pos;
+}
+
+static int encode_view(struct sink *k, const struct sw_cjson_val *v, int depth,
+                       const unsigned char **ret_end);
+
+/* An object whose keys are not in order: every member gathered, sorted, then written. */
+static int
+encode_sorted(struct sink *k, const struct sw_cjson_val *v, int depth,
+              const unsigned char **ret_end)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val key, x;
+    struct member *m = NULL;
+    size_t n = 0, cap = 0;
+    int r = 0;
+
+    sw_cjson_iter_init(&it, v);
+    while (sw_cjson_iter_next(&it, &key, &x)) {
+        const unsigned char *s;
+        bool esc;
+        size_t kl = str_raw(&key, &s, &esc);
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 8;
+            struct member *nm = realloc(m, nc * sizeof(*nm));
+            if (!nm) {
+                r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            m = nm;
+            cap = nc;
+        }
+        m[n].owned = NULL;
+        if (esc) {
+            m[n].owned = sw_cjson_str_dup(&key, &kl);
+            if (!m[n].owned) {
+                r = sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                goto out;
+            }
+            s = (const unsigned char *)m[n].owned;
+        }
+        m[n].key = s;
+        m[n].klen = kl;
+        m[n].val = x;
+        n++;
+    }
+    *ret_end = sw_cjson_iter_pos(&it);
+    if (n > 1)
+        qsort(m, n, sizeof(*m), cmp_member);
+    r = emit(k, "{", 1);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const unsigned char *e;
+        if (i)
+            r = emit(k, ",", 1);
+        if (r == 0)
+            r = emit_string(k, m[i].key, m[i].klen);
+        if (r == 0)
+            r = emit(k, ":", 1);
+        if (r == 0)
+            r = encode_view(k, &m[i].val, depth + 1, &e);
+    }
+    if (r == 0)
+        r = emit(k, "}", 1);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(m[i].owned);
+    free(m);
+    return r;
+}
+
+/* Key a after key b in canonical order? Keys with escapes are compared decoded. */
+static int
+key_order(const struct sw_cjson_val *a, const struct sw_cjson_val *b, bool *ret_after)
+{
+    const unsigned char *sa, *sb;
+    bool ea, eb;
+    size_t na = str_raw(a, &sa, &ea), nb = str_raw(b, &sb, &eb), n;
+    char *da = NULL, *db = NULL;
+    int c;
+    if (ea) {
+        da = sw_cjson_str_dup(a, &na);
+        sa = (const unsigned char *)da;
+    }
+    if (eb) {
+        db = sw_cjson_str_dup(b, &nb);
+        sb = (const unsigned char *)db;
+    }
+    if ((ea && !da) || (eb && !db)) {
+        free(da);
+        free(db);
+        return -SW_E_NOMEM;
+    }
+    n = na < nb ? na : nb;
+    c = memcmp(sa, sb, n);
+    *ret_after = c > 0 || (c == 0 && na > nb);
+    free(da);
+    free(db);
+    return 0;
+}
+
+/*
+ * The canonical form of v, and where v ends in the input (*ret_end). An
+ * object is written in one pass as long as its keys come in order (as in
+ * any canonical or sorted document); the first key out of order takes
+ * back what was written of it and sorts it instead.
+ */
+static int
+encode_view(struct sink *k, const struct sw_cjson_val *v, int depth, const unsigned char **ret_end)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val key, prev, x;
+    int r = 0;
+
+    *ret_end = v->p;
+    if (depth > SW_CJSON_MAX_DEPTH)
+        return sw_error_set(k->err, SW_E_LIMIT, "canonical json: nesting deeper than %d",
+                            SW_CJSON_MAX_DEPTH);
+    switch (sw_cjson_kind(v)) {
+    case SW_CJSON_OBJECT: {
+        size_t start = sink_pos(k);
+        bool first = true;
+        r = emit(k, "{", 1);
+        sw_cjson_iter_init(&it, v);
+        while (r == 0 && sw_cjson_iter_next(&it, &key, &x)) {
+            const unsigned char *e;
+            if (!first) {
+                bool after = false;
+                r = key_order(&key, &prev, &after);
+                if (r < 0)
+                    return sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                if (!after) {
+                    sink_rewind(k, start);
+                    return encode_sorted(k, v, depth, ret_end);
+                }
+                r = emit(k, ",", 1);
+            }
+            first = false;
+            prev = key;
+            if (r == 0)
+                r = emit_view_string(k, &key);
+            if (r == 0)
+                r = emit(k, ":", 1);
+            if (r == 0)
+                r = encode_view(k, &x, depth + 1, &e);
+            if (r == 0)
+                sw_cjson_iter_resume(&it, e);
+        }
+        if (r == 0)
+            r = emit(k, "}", 1);
+        *ret_end = sw_cjson_iter_pos(&it);
+        return r;
+    }
+    case SW_CJSON_ARRAY: {
+        bool first = true;
+        r = emit(k, "[", 1);
+        sw_cjson_iter_init(&it, v);
+        while (r == 0 && sw_cjson_iter_next(&it, NULL, &x)) {
+            const unsigned char *e;
+            if (!first)
+                r = emit(k, ",", 1);
+            first = false;
+            if (r == 0)
+                r = encode_view(k, &x, depth + 1, &e);
+            if (r == 0)
+                sw_cjson_iter_resume(&it, e);
+        }
+        if (r == 0)
+            r = emit(k, "]", 1);
+        *ret_end = sw_cjson_iter_pos(&it);
+        return r;
+    }
+    case SW_CJSON_STRING:
+        *ret_end = skip_string(v->p, v->end, NULL);
+        return emit_view_string(k, v);
+    case SW_CJSON_INTEGER: {
+        char num[32];
+        *ret_end = skip_value(v->p, v->end);
+        snprintf(num, sizeof(num), "%" PRId64, sw_cjson_int(v));
+        return emit(k, num, strlen(num));
+    }
+    case SW_CJSON_TRUE:
+        *ret_end = skip_value(v->p, v->end);
+        return emit(k, "true", 4);
+    case SW_CJSON_FALSE:
+        *ret_end = skip_value(v->p, v->end);
+        return emit(k, "false", 5);
+    case SW_CJSON_NULL:
+        *ret_end = skip_value(v->p, v->end);
+        return emit(k, "null", 4);
+    case SW_CJSON_NONE:
+        break;
+    }
+    return sw_error_set(k->err, SW_E_INVAL, "canonical json: no value");
+}
+
+int
+sw_cjson_encode_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err)
+{
+    struct sink k = {out, NULL, 0, 0, false, err};
+    const unsigned char *e;
+    return encode_view(&k, v, 1, &e);
+}
+
+int
+sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
+                          struct sw_error *err)
+{
+    /* compared with the input from v on; where v ends is known once it is encoded */
+    const unsigned char *e;
+    struct sink k = {out, v->p, (size_t)(v->end - v->p), 0, false, err};
+    int r = encode_view(&k, v, 1, &e);
+    if (r < 0)
+        return r;
+    *ret_same = !k.diverged && k.pos == (size_t)(e - v->p);
+    if (!k.diverged && !*ret_same)
+        r = sw_buf_append(out, k.ref, k.pos, err);
+    return r;
+}
+
+size_t
+sw_cjson_raw_len(const struct sw_cjson_val *v)
+{
+    return (size_t)(skip_value(v->p, v->end) - v->p);
+}
+
+int
+sw_cjson_view_to_json(const struct sw_cjson_val *v, json_t **ret, struct sw_error *err)
+{
+    struct sw_buf b = SW_BUF_INIT(SW_CJSON_MAX_LEN);
+    int r = sw_cjson_encode_view(v, &b, err);
+    if (r == 0)
+        r = sw_cjson_parse_mem(b.data, b.len, 0, ret, err);
+    sw_buf_release(&b);
     return r;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * TUF metadata documents: strict validation of every field of root,
- * timestamp, snapshot and targets (delegations included) over a jansson
- * tree kept whole, signature thresholds over canonical "signed", expiry,
+ * timestamp, snapshot and targets (delegations included) over views of the
+ * validated bytes (no jansson tree: a document keeps only the strings it
+ * needs), signature thresholds over canonical "signed", expiry,
  * delegation path matching and file checks. Fetching, versions across
  * documents and persistence are left to the trust module.
  */
@@ -58,13 +59,15 @@ struct sig {
     const char *sig;
 };
 
+struct chunk;
+
 struct sw_md {
     enum sw_md_type type;
     char *name;
-    json_t *doc;
-    const json_t *signed_;
-    unsigned char *signed_bytes;
+    struct chunk *chunks;        /* every string and small array the document keeps */
+    unsigned char *signed_bytes; /* canonical "signed", or NULL (SW_MD_PARSE_NO_SIGNED_BYTES) */
     size_t signed_len;
+    size_t data_len, signed_off; /* the bytes parsed, and where "signed" starts in them */
     const char *spec_version;
     int64_t version;
     time_t expires;
@@ -85,6 +88,9 @@ struct sw_md {
     struct sw_md_role *dels;
     size_t n_dels;
     struct succinct *sc; /* "delegations.succinct_roles", or NULL */
+    /* targets' distinct "custom" values: an open-addressing table */
+    struct sw_md_custom **cust_tab;
+    size_t cust_cap, n_cust;
 };
 
 static const char *const type_names[SW_MD_N_TYPES] = {"root", "timestamp", "snapshot", "targets"};
@@ -114,10 +120,87 @@ sw_md_type_from_string(const char *s, enum sw_md_type *ret)
     return -SW_E_INVAL;
 }
 
+/* --- the document's memory -------------------------------------------------- */
+
+/*
+ * Every string a document keeps (names, key ids, hashes, paths) and every
+ * small array of them lives in chunks freed with the document: no jansson
+ * tree, no malloc per string.
+ */
+struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    unsigned char data[];
+};
+
+#define CHUNK_SIZE ((size_t)64 * 1024)
+
+static void *
+pool_alloc(struct sw_md *md, size_t n)
+{
+    struct chunk *ch = md->chunks;
+    void *p;
+    n = (n + 7) & ~(size_t)7;
+    if (!ch || ch->cap - ch->used < n) {
+        size_t cap = n > CHUNK_SIZE / 4 ? n : CHUNK_SIZE;
+        struct chunk *nc = malloc(sizeof(*nc) + cap);
+        if (!nc)
+            return NULL;
+        nc->used = 0;
+        nc->cap = cap;
+        if (cap == n && ch) { /* a big one: keep filling the current chunk */
+            nc->next = ch->next;
+            ch->next = nc;
+        } else {
+            nc->next = ch;
+            md->chunks = nc;
+        }
+        ch = nc;
+    }
+    p = ch->data + ch->used;
+    ch->used += n;
+    return p;
+}
+
+static void
+pool_free(struct sw_md *md)
+{
+    while (md->chunks) {
+        struct chunk *next = md->chunks->next;
+        free(md->chunks);
+        md->chunks = next;
+    }
+}
+
+/* A decoded string of the document, kept as long as it; *ret_len its length. */
+static const char *
+pool_str(struct sw_md *md, const struct sw_cjson_val *v, size_t *ret_len)
+{
+    char *s = pool_alloc(md, sw_cjson_str_raw_len(v) + 1);
+    size_t n;
+    if (!s)
+        return NULL;
+    n = sw_cjson_str_decode(v, s);
+    if (ret_len)
+        *ret_len = n;
+    return s;
+}
+
 /* --- validation helpers ---------------------------------------------------- */
+
+/* The members of "signed" the parser reads, found in one pass (it may hold 100 000 targets). */
+static const char *const signed_fields[] = {
+    "_type",       "spec_version", "version", "expires", "targets",
+    "delegations", "meta",         "keys",    "roles",   "consistent_snapshot",
+};
+#define N_SIGNED_FIELDS (sizeof(signed_fields) / sizeof(signed_fields[0]))
 
 struct vctx {
     char role[SW_CJSON_PRINTABLE_MAX]; /* printable role name for messages */
+    struct sw_md *md;
+    struct sw_buf scratch;   /* a target's custom, encoded */
+    const unsigned char *sg; /* "signed", once its fields below are found */
+    struct sw_cjson_val sgf[N_SIGNED_FIELDS];
     struct sw_error *err;
 };
 
@@ -135,6 +218,12 @@ verr(struct vctx *c, int code, const char *field, const char *fmt, ...)
     if (field)
         return sw_error_set(c->err, code, "role '%s': field '%s' %s", c->role, field, msg);
     return sw_error_set(c->err, code, "role '%s': %s", c->role, msg);
+}
+
+static int
+nomem(struct vctx *c)
+{
+    return sw_error_set(c->err, SW_E_NOMEM, "out of memory");
 }
 
 /* out = prefix "." key (key made printable); prefix may be empty. */
@@ -157,44 +246,65 @@ findex(char out[FIELD_MAX], const char *prefix, size_t i)
         out[FIELD_MAX - 1] = '\0';
 }
 
-/* The member key of obj, required or optional; *ret is NULL when absent and optional. */
+static bool
+present(const struct sw_cjson_val *v)
+{
+    return v->p != NULL;
+}
+
+/* The member key of obj, required or optional; ret->p is NULL when absent and optional. */
 static int
-member(struct vctx *c, const json_t *obj, const char *prefix, const char *key, bool required,
-       const json_t **ret, char field[FIELD_MAX])
+member(struct vctx *c, const struct sw_cjson_val *obj, const char *prefix, const char *key,
+       bool required, struct sw_cjson_val *ret, char field[FIELD_MAX])
 {
     fjoin(field, prefix, key);
-    *ret = json_object_get(obj, key);
-    if (!*ret && required)
-        return verr(c, SW_E_METADATA, field, "is missing");
+    if (c->sg && obj->p == c->sg) {
+        for (size_t i = 0; i < N_SIGNED_FIELDS; i++)
+            if (strcmp(signed_fields[i], key) == 0) {
+                *ret = c->sgf[i];
+                if (!present(ret) && required)
+                    return verr(c, SW_E_METADATA, field, "is missing");
+                return 0;
+            }
+    }
+    if (!sw_cjson_get(obj, key, ret)) {
+        ret->p = NULL;
+        ret->end = NULL;
+        if (required)
+            return verr(c, SW_E_METADATA, field, "is missing");
+    }
     return 0;
 }
 
+/* t is the kind wanted; SW_CJSON_TRUE stands for a boolean. */
 static int
-want_type(struct vctx *c, const json_t *v, json_type t, const char *field)
+want_type(struct vctx *c, const struct sw_cjson_val *v, enum sw_cjson_kind t, const char *field)
 {
     static const char *const what[] = {
-        [JSON_OBJECT] = "an object",   [JSON_ARRAY] = "an array", [JSON_STRING] = "a string",
-        [JSON_INTEGER] = "an integer", [JSON_REAL] = "a number",  [JSON_TRUE] = "a boolean",
-        [JSON_FALSE] = "a boolean",    [JSON_NULL] = "null",
+        [SW_CJSON_NONE] = "a value",       [SW_CJSON_OBJECT] = "an object",
+        [SW_CJSON_ARRAY] = "an array",     [SW_CJSON_STRING] = "a string",
+        [SW_CJSON_INTEGER] = "an integer", [SW_CJSON_TRUE] = "a boolean",
+        [SW_CJSON_FALSE] = "a boolean",    [SW_CJSON_NULL] = "null",
     };
-    bool ok = t == JSON_TRUE ? json_is_boolean(v) : json_typeof(v) == t;
+    enum sw_cjson_kind k = sw_cjson_kind(v);
+    bool ok = t == SW_CJSON_TRUE ? (k == SW_CJSON_TRUE || k == SW_CJSON_FALSE) : k == t;
     if (!ok)
         return verr(c, SW_E_METADATA, field, "must be %s", what[t]);
     return 0;
 }
 
 static int
-want_int(struct vctx *c, const json_t *v, int64_t min, const char *field, int64_t *ret)
+want_int(struct vctx *c, const struct sw_cjson_val *v, int64_t min, const char *field, int64_t *ret)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < min)
+    if (sw_cjson_kind(v) != SW_CJSON_INTEGER || sw_cjson_int(v) < min)
         return verr(c, SW_E_METADATA, field, "must be an integer >= %" PRId64, min);
-    *ret = json_integer_value(v);
+    *ret = sw_cjson_int(v);
     return 0;
 }
 
 /* A version: an integer from 1 to SW_MD_MAX_VERSION, so version + 1 never overflows. */
 static int
-want_version(struct vctx *c, const json_t *v, const char *field, int64_t *ret)
+want_version(struct vctx *c, const struct sw_cjson_val *v, const char *field, int64_t *ret)
 {
     int r = want_int(c, v, 1, field, ret);
     if (r == 0 && *ret > SW_MD_MAX_VERSION)
@@ -203,18 +313,35 @@ want_version(struct vctx *c, const json_t *v, const char *field, int64_t *ret)
     return r;
 }
 
-/* A string without NUL of 1..maxlen bytes. */
+/* A string (never with NUL: the parser refuses it) of 1..maxlen bytes, kept with the document. */
 static int
-want_str(struct vctx *c, const json_t *v, size_t maxlen, const char *field, const char **ret)
+want_str(struct vctx *c, const struct sw_cjson_val *v, size_t maxlen, const char *field,
+         const char **ret)
 {
-    if (!json_is_string(v))
+    const char *s;
+    size_t n;
+    if (sw_cjson_kind(v) != SW_CJSON_STRING)
         return verr(c, SW_E_METADATA, field, "must be a string");
-    if (json_string_length(v) == 0)
+    s = pool_str(c->md, v, &n);
+    if (!s)
+        return nomem(c);
+    if (n == 0)
         return verr(c, SW_E_METADATA, field, "must not be empty");
-    if (json_string_length(v) > maxlen)
+    if (n > maxlen)
         return verr(c, SW_E_LIMIT, field, "is longer than %zu bytes", maxlen);
-    *ret = json_string_value(v);
+    *ret = s;
     return 0;
+}
+
+/* Any string, kept with the document. */
+static int
+want_any_str(struct vctx *c, const struct sw_cjson_val *v, const char *field, const char **ret)
+{
+    int r = want_type(c, v, SW_CJSON_STRING, field);
+    if (r < 0)
+        return r;
+    *ret = pool_str(c->md, v, NULL);
+    return *ret ? 0 : nomem(c);
 }
 
 static int
@@ -224,12 +351,6 @@ want_keyid(struct vctx *c, const char *id, const char *field)
         return verr(c, SW_E_METADATA, field, "must be a key id of 1 to %d printable characters",
                     SW_KEY_ID_MAX);
     return 0;
-}
-
-static int
-nomem(struct vctx *c)
-{
-    return sw_error_set(c->err, SW_E_NOMEM, "out of memory");
 }
 
 /* --- dates ------------------------------------------------------------------- */
@@ -323,46 +444,44 @@ check_spec_version(struct vctx *c, const char *v)
 }
 
 static int
-parse_signatures(struct vctx *c, struct sw_md *md)
+parse_signatures(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *doc)
 {
     char field[FIELD_MAX], f2[FIELD_MAX];
-    const json_t *arr, *v;
-    size_t n;
+    struct sw_cjson_val arr, sig, v;
+    struct sw_cjson_iter it;
+    size_t n, i = 0;
     int r;
 
-    arr = json_object_get(md->doc, "signatures");
-    if (!arr)
+    if (!sw_cjson_get(doc, "signatures", &arr))
         return verr(c, SW_E_METADATA, "signatures", "is missing");
-    r = want_type(c, arr, JSON_ARRAY, "signatures");
+    r = want_type(c, &arr, SW_CJSON_ARRAY, "signatures");
     if (r < 0)
         return r;
-    n = json_array_size(arr);
+    n = sw_cjson_count(&arr);
     if (n > SW_MD_MAX_SIGNATURES)
         return verr(c, SW_E_LIMIT, "signatures", "has %zu entries, more than %d", n,
                     SW_MD_MAX_SIGNATURES);
     md->sigs = calloc(n ? n : 1, sizeof(*md->sigs));
     if (!md->sigs)
         return nomem(c);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *sig = json_array_get(arr, i);
+    sw_cjson_iter_init(&it, &arr);
+    for (i = 0; sw_cjson_iter_next(&it, NULL, &sig); i++) {
         findex(field, "signatures", i);
-        r = want_type(c, sig, JSON_OBJECT, field);
+        r = want_type(c, &sig, SW_CJSON_OBJECT, field);
         if (r < 0)
             return r;
-        r = member(c, sig, field, "keyid", true, &v, f2);
+        r = member(c, &sig, field, "keyid", true, &v, f2);
         if (r == 0)
-            r = want_type(c, v, JSON_STRING, f2);
+            r = want_any_str(c, &v, f2, &md->sigs[i].keyid);
         if (r == 0)
-            r = want_keyid(c, json_string_value(v), f2);
+            r = want_keyid(c, md->sigs[i].keyid, f2);
         if (r < 0)
             return r;
-        md->sigs[i].keyid = json_string_value(v);
-        r = member(c, sig, field, "sig", true, &v, f2);
+        r = member(c, &sig, field, "sig", true, &v, f2);
         if (r == 0)
-            r = want_type(c, v, JSON_STRING, f2);
+            r = want_any_str(c, &v, f2, &md->sigs[i].sig);
         if (r < 0)
             return r;
-        md->sigs[i].sig = json_string_value(v);
         for (size_t j = 0; j < i; j++)
             if (strcmp(md->sigs[j].keyid, md->sigs[i].keyid) == 0)
                 return verr(c, SW_E_METADATA, NULL,
@@ -376,12 +495,12 @@ parse_signatures(struct vctx *c, struct sw_md *md)
 /* --- keys and roles ------------------------------------------------------------- */
 
 static int
-parse_keys(struct vctx *c, struct sw_md *md, const json_t *obj, const char *prefix)
+parse_keys(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *obj, const char *prefix)
 {
     char field[FIELD_MAX], f2[FIELD_MAX];
-    const char *id;
-    const json_t *kobj, *v;
-    size_t n = json_object_size(obj);
+    struct sw_cjson_val key, kobj, v;
+    struct sw_cjson_iter it;
+    size_t n = sw_cjson_count(obj);
     int r;
 
     if (n > SW_MD_MAX_KEYS)
@@ -389,31 +508,39 @@ parse_keys(struct vctx *c, struct sw_md *md, const json_t *obj, const char *pref
     md->keys = calloc(n ? n : 1, sizeof(*md->keys));
     if (!md->keys)
         return nomem(c);
-    json_object_foreach((json_t *)obj, id, kobj)
-    {
+    sw_cjson_iter_init(&it, obj);
+    while (sw_cjson_iter_next(&it, &key, &kobj)) {
         struct sw_error kerr = SW_ERROR_INIT;
+        const char *id = pool_str(md, &key, NULL);
+        json_t *kj = NULL;
+        if (!id)
+            return nomem(c);
         fjoin(field, prefix, id);
         r = want_keyid(c, id, field);
         if (r == 0)
-            r = want_type(c, kobj, JSON_OBJECT, field);
+            r = want_type(c, &kobj, SW_CJSON_OBJECT, field);
         if (r < 0)
             return r;
         /* the shape TUF requires of any key, whatever its type */
-        r = member(c, kobj, field, "keytype", true, &v, f2);
+        r = member(c, &kobj, field, "keytype", true, &v, f2);
         if (r == 0)
-            r = want_type(c, v, JSON_STRING, f2);
+            r = want_type(c, &v, SW_CJSON_STRING, f2);
         if (r == 0)
-            r = member(c, kobj, field, "scheme", true, &v, f2);
+            r = member(c, &kobj, field, "scheme", true, &v, f2);
         if (r == 0)
-            r = want_type(c, v, JSON_STRING, f2);
+            r = want_type(c, &v, SW_CJSON_STRING, f2);
         if (r == 0)
-            r = member(c, kobj, field, "keyval", true, &v, f2);
+            r = member(c, &kobj, field, "keyval", true, &v, f2);
         if (r == 0)
-            r = want_type(c, v, JSON_OBJECT, f2);
+            r = want_type(c, &v, SW_CJSON_OBJECT, f2);
         if (r < 0)
             return r;
         md->keys[md->n_keys].id = id;
-        r = sw_key_from_json(id, kobj, &md->keys[md->n_keys].key, &kerr);
+        /* a key is a small object: the key module reads it as a tree */
+        r = sw_cjson_view_to_json(&kobj, &kj, &kerr);
+        if (r == 0)
+            r = sw_key_from_json(id, kj, &md->keys[md->n_keys].key, &kerr);
+        json_decref(kj);
         if (r == -SW_E_NOMEM || r == -SW_E_INTERNAL) {
             sw_error_set(c->err, -r, "%s", kerr.msg);
             return r;
@@ -435,40 +562,43 @@ find_key(const struct sw_md *md, const char *keyid)
 
 /* keyids and threshold, shared by top-level and delegated roles */
 static int
-parse_role_keys(struct vctx *c, const json_t *robj, const char *prefix, struct sw_md_role *role)
+parse_role_keys(struct vctx *c, const struct sw_cjson_val *robj, const char *prefix,
+                struct sw_md_role *role)
 {
     char field[FIELD_MAX], f2[FIELD_MAX];
-    const json_t *v;
+    struct sw_cjson_val v, id;
+    struct sw_cjson_iter it;
     size_t n;
     int r;
 
     r = member(c, robj, prefix, "keyids", true, &v, field);
     if (r == 0)
-        r = want_type(c, v, JSON_ARRAY, field);
+        r = want_type(c, &v, SW_CJSON_ARRAY, field);
     if (r < 0)
         return r;
-    n = json_array_size(v);
+    n = sw_cjson_count(&v);
     if (n > SW_MD_MAX_KEYIDS)
         return verr(c, SW_E_LIMIT, field, "has %zu key ids, more than %d", n, SW_MD_MAX_KEYIDS);
     role->keyids = calloc(n ? n : 1, sizeof(*role->keyids));
     if (!role->keyids)
         return nomem(c);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *id = json_array_get(v, i);
+    sw_cjson_iter_init(&it, &v);
+    for (size_t i = 0; sw_cjson_iter_next(&it, NULL, &id); i++) {
+        const char *s;
         findex(f2, field, i);
-        r = want_type(c, id, JSON_STRING, f2);
+        r = want_any_str(c, &id, f2, &s);
         if (r == 0)
-            r = want_keyid(c, json_string_value(id), f2);
+            r = want_keyid(c, s, f2);
         if (r < 0)
             return r;
         for (size_t j = 0; j < i; j++)
-            if (strcmp(role->keyids[j], json_string_value(id)) == 0)
+            if (strcmp(role->keyids[j], s) == 0)
                 return verr(c, SW_E_METADATA, f2, "repeats key id '%s'", role->keyids[j]);
-        role->keyids[role->n_keyids++] = json_string_value(id);
+        role->keyids[role->n_keyids++] = s;
     }
     r = member(c, robj, prefix, "threshold", true, &v, field);
     if (r == 0)
-        r = want_int(c, v, 1, field, &role->threshold);
+        r = want_int(c, &v, 1, field, &role->threshold);
     return r;
 }
 
@@ -480,39 +610,42 @@ free_role(struct sw_md_role *role)
 }
 
 static int
-parse_root(struct vctx *c, struct sw_md *md)
+parse_root(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
 {
     char field[FIELD_MAX], prefix[FIELD_MAX];
-    const json_t *v, *roles, *robj;
-    const char *name;
+    struct sw_cjson_val v, roles, key, robj;
+    struct sw_cjson_iter it;
     int r;
 
-    r = member(c, md->signed_, "", "consistent_snapshot", false, &v, field);
-    if (r == 0 && v) {
-        r = want_type(c, v, JSON_TRUE, field);
-        md->consistent_snapshot = json_is_true(v);
+    r = member(c, sg, "", "consistent_snapshot", false, &v, field);
+    if (r == 0 && present(&v)) {
+        r = want_type(c, &v, SW_CJSON_TRUE, field);
+        md->consistent_snapshot = sw_cjson_kind(&v) == SW_CJSON_TRUE;
     }
     if (r < 0)
         return r;
 
-    r = member(c, md->signed_, "", "keys", true, &v, field);
+    r = member(c, sg, "", "keys", true, &v, field);
     if (r == 0)
-        r = want_type(c, v, JSON_OBJECT, field);
+        r = want_type(c, &v, SW_CJSON_OBJECT, field);
     if (r == 0)
-        r = parse_keys(c, md, v, "keys");
+        r = parse_keys(c, md, &v, "keys");
     if (r < 0)
         return r;
 
-    r = member(c, md->signed_, "", "roles", true, &roles, field);
+    r = member(c, sg, "", "roles", true, &roles, field);
     if (r == 0)
-        r = want_type(c, roles, JSON_OBJECT, field);
+        r = want_type(c, &roles, SW_CJSON_OBJECT, field);
     if (r < 0)
         return r;
-    json_object_foreach((json_t *)roles, name, robj)
-    {
+    sw_cjson_iter_init(&it, &roles);
+    while (sw_cjson_iter_next(&it, &key, &robj)) {
         enum sw_md_type t;
         struct sw_md_role mirrors; /* the optional mirrors role: checked, then dropped */
         struct sw_md_role *role = &mirrors;
+        const char *name = pool_str(md, &key, NULL);
+        if (!name)
+            return nomem(c);
         memset(&mirrors, 0, sizeof(mirrors));
         fjoin(prefix, "roles", name);
         if (sw_md_type_from_string(name, &t) == 0) {
@@ -524,9 +657,9 @@ parse_root(struct vctx *c, struct sw_md *md)
                         "is not a top-level role (root, timestamp, snapshot, targets)");
         }
         role->keysrc = md;
-        r = want_type(c, robj, JSON_OBJECT, prefix);
+        r = want_type(c, &robj, SW_CJSON_OBJECT, prefix);
         if (r == 0)
-            r = parse_role_keys(c, robj, prefix, role);
+            r = parse_role_keys(c, &robj, prefix, role);
         if (role == &mirrors)
             free_role(&mirrors);
         if (r < 0)
@@ -543,49 +676,96 @@ parse_root(struct vctx *c, struct sw_md *md)
 
 /* --- file information -------------------------------------------------------------- */
 
+/* 1: a lowercase hex digit, 2: an uppercase one (A-F). */
+static const unsigned char hexdigit[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 2, ['B'] = 2, ['C'] = 2, ['D'] = 2, ['E'] = 2, ['F'] = 2,
+};
+
 static bool
 is_hex(const char *s, bool lower_only)
 {
-    for (; *s; s++) {
-        char ch = *s;
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
-              (!lower_only && ch >= 'A' && ch <= 'F')))
+    unsigned char bad = lower_only ? 2 : 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (!hexdigit[*p] || hexdigit[*p] == bad)
             return false;
-    }
     return true;
 }
 
-static int
-parse_hashes(struct vctx *c, const json_t *obj, const char *field, struct sw_md_fileinfo *fi)
+/* Known algorithm names are shared, not copied per file. */
+static const char *
+alg_name(struct sw_md *md, const struct sw_cjson_val *key)
 {
-    char f2[FIELD_MAX];
-    const char *alg;
-    const json_t *v;
-    size_t n;
-    int r;
+    static const char *const known[] = {"sha256", "sha512", "sha384", "sha224", "md5", "sha1"};
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (sw_cjson_str_eq(key, known[i]))
+            return known[i];
+    return pool_str(md, key, NULL);
+}
 
-    r = want_type(c, obj, JSON_OBJECT, field);
-    if (r < 0)
-        return r;
-    n = json_object_size(obj);
-    if (n == 0)
-        return verr(c, SW_E_METADATA, field, "must hold at least one hash");
-    if (n > SW_MD_MAX_HASHES)
+/* "BASE.NAME.hashes", for a message: built only when one is needed. */
+static void
+hashes_field(char out[FIELD_MAX], const char *base, const char *name)
+{
+    char prefix[FIELD_MAX];
+    fjoin(prefix, base, name);
+    fjoin(out, prefix, "hashes");
+}
+
+/* The hashes of file NAME under BASE ("meta" or "targets"). */
+static int
+parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *base, const char *name,
+             struct sw_md_fileinfo *fi)
+{
+    char field[FIELD_MAX], f2[FIELD_MAX];
+    struct sw_cjson_val key, v;
+    struct sw_cjson_iter it;
+    struct sw_md_hash *h;
+    size_t n;
+
+    if (sw_cjson_kind(obj) != SW_CJSON_OBJECT) {
+        hashes_field(field, base, name);
+        return want_type(c, obj, SW_CJSON_OBJECT, field);
+    }
+    n = sw_cjson_count(obj);
+    if (n == 0 || n > SW_MD_MAX_HASHES) {
+        hashes_field(field, base, name);
+        if (n == 0)
+            return verr(c, SW_E_METADATA, field, "must hold at least one hash");
         return verr(c, SW_E_LIMIT, field, "has %zu hashes, more than %d", n, SW_MD_MAX_HASHES);
-    json_object_foreach((json_t *)obj, alg, v)
-    {
+    }
+    h = pool_alloc(c->md, n * sizeof(*h));
+    if (!h)
+        return nomem(c);
+    fi->hashes = h;
+    sw_cjson_iter_init(&it, obj);
+    while (sw_cjson_iter_next(&it, &key, &v)) {
         enum sw_hash_alg a;
-        const char *value;
-        fjoin(f2, field, alg);
-        r = want_str(c, v, SW_MD_MAX_HASH_HEX, f2, &value);
-        if (r < 0)
-            return r;
-        if (sw_hash_alg_from_string(alg, &a) == 0 &&
-            (strlen(value) != 2 * sw_hash_len(a) || !is_hex(value, false)))
+        const char *value = NULL, *alg = alg_name(c->md, &key);
+        size_t vl = 0;
+        bool known;
+        if (!alg)
+            return nomem(c);
+        if (sw_cjson_kind(&v) == SW_CJSON_STRING) {
+            value = pool_str(c->md, &v, &vl);
+            if (!value)
+                return nomem(c);
+        }
+        known = sw_hash_alg_from_string(alg, &a) == 0;
+        if (!value || vl == 0 || vl > SW_MD_MAX_HASH_HEX ||
+            (known && (vl != 2 * sw_hash_len(a) || !is_hex(value, false)))) {
+            int r;
+            hashes_field(field, base, name);
+            fjoin(f2, field, alg);
+            r = want_str(c, &v, SW_MD_MAX_HASH_HEX, f2, &value);
+            if (r < 0)
+                return r;
             return verr(c, SW_E_METADATA, f2, "must be %zu hex characters", 2 * sw_hash_len(a));
+        }
         /* an unknown algorithm is kept: checking a file against it is refused */
-        fi->hashes[fi->n_hashes].alg = alg;
-        fi->hashes[fi->n_hashes].value = value;
+        h[fi->n_hashes].alg = alg;
+        h[fi->n_hashes].value = value;
         fi->n_hashes++;
     }
     return 0;
@@ -593,28 +773,29 @@ parse_hashes(struct vctx *c, const json_t *obj, const char *field, struct sw_md_
 
 /* METAFILES entry: version, optional length and hashes */
 static int
-parse_metafile(struct vctx *c, const char *name, const json_t *obj, struct sw_md_fileinfo *fi)
+parse_metafile(struct vctx *c, const char *name, const struct sw_cjson_val *obj,
+               struct sw_md_fileinfo *fi)
 {
     char prefix[FIELD_MAX], field[FIELD_MAX];
-    const json_t *v;
+    struct sw_cjson_val v;
     int r;
 
     fjoin(prefix, "meta", name);
     fi->name = name;
     fi->length = -1;
-    r = want_type(c, obj, JSON_OBJECT, prefix);
+    r = want_type(c, obj, SW_CJSON_OBJECT, prefix);
     if (r == 0)
         r = member(c, obj, prefix, "version", true, &v, field);
     if (r == 0)
-        r = want_version(c, v, field, &fi->version);
+        r = want_version(c, &v, field, &fi->version);
     if (r == 0)
         r = member(c, obj, prefix, "length", false, &v, field);
-    if (r == 0 && v)
-        r = want_int(c, v, 0, field, &fi->length);
+    if (r == 0 && present(&v))
+        r = want_int(c, &v, 0, field, &fi->length);
     if (r == 0)
         r = member(c, obj, prefix, "hashes", false, &v, field);
-    if (r == 0 && v)
-        r = parse_hashes(c, v, field, fi);
+    if (r == 0 && present(&v))
+        r = parse_hashes(c, &v, "meta", name, fi);
     return r;
 }
 
@@ -626,41 +807,45 @@ cmp_fileinfo(const void *a, const void *b)
 }
 
 static int
-parse_meta(struct vctx *c, struct sw_md *md)
+parse_meta(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
 {
     char field[FIELD_MAX];
-    const json_t *meta, *v;
-    const char *name;
+    struct sw_cjson_val meta, key, v;
+    struct sw_cjson_iter it;
     size_t n;
     int r;
 
-    r = member(c, md->signed_, "", "meta", true, &meta, field);
+    r = member(c, sg, "", "meta", true, &meta, field);
     if (r == 0)
-        r = want_type(c, meta, JSON_OBJECT, field);
+        r = want_type(c, &meta, SW_CJSON_OBJECT, field);
     if (r < 0)
         return r;
-    n = json_object_size(meta);
+    n = sw_cjson_count(&meta);
     if (n > SW_MD_MAX_META)
         return verr(c, SW_E_LIMIT, "meta", "has %zu entries, more than %d", n, SW_MD_MAX_META);
     if (md->type == SW_MD_TIMESTAMP) {
-        if (!json_object_get(meta, "snapshot.json"))
+        if (!sw_cjson_get(&meta, "snapshot.json", &v))
             return verr(c, SW_E_METADATA, "meta.snapshot.json", "is missing");
         if (n != 1)
             return verr(c, SW_E_METADATA, "meta", "must describe snapshot.json only");
-    } else if (!json_object_get(meta, "targets.json")) {
+    } else if (!sw_cjson_get(&meta, "targets.json", &v)) {
         return verr(c, SW_E_METADATA, "meta.targets.json", "is missing");
     }
     md->files = calloc(n ? n : 1, sizeof(*md->files));
     if (!md->files)
         return nomem(c);
-    json_object_foreach((json_t *)meta, name, v)
-    {
-        if (strlen(name) > SW_MD_MAX_ROLE_NAME + 5) {
+    sw_cjson_iter_init(&it, &meta);
+    while (sw_cjson_iter_next(&it, &key, &v)) {
+        size_t kl;
+        const char *name = pool_str(md, &key, &kl);
+        if (!name)
+            return nomem(c);
+        if (kl > SW_MD_MAX_ROLE_NAME + 5) {
             fjoin(field, "meta", name);
             return verr(c, SW_E_LIMIT, field, "names a role longer than %d bytes",
                         SW_MD_MAX_ROLE_NAME);
         }
-        r = parse_metafile(c, name, v, &md->files[md->n_files]);
+        r = parse_metafile(c, name, &v, &md->files[md->n_files]);
         if (r < 0)
             return r;
         md->n_files++;
@@ -671,91 +856,208 @@ parse_meta(struct vctx *c, struct sw_md *md)
 
 /* --- targets and delegations --------------------------------------------------------- */
 
-static int
-parse_target(struct vctx *c, const char *path, const json_t *obj, struct sw_md_fileinfo *fi)
-{
-    char prefix[FIELD_MAX], field[FIELD_MAX];
-    const json_t *v;
-    int r;
+/*
+ * A target's "custom", kept as its canonical bytes, once per distinct
+ * value (a repository's targets mostly carry the same few); the jansson
+ * tree is built when first asked for, and kept with the document.
+ */
+struct sw_md_custom {
+    const unsigned char *bytes; /* in the document's pool */
+    size_t len;
+    uint64_t hash;
+    json_t *json;
+};
 
-    fjoin(prefix, "targets", path);
-    if (path[0] == '\0')
-        return verr(c, SW_E_METADATA, "targets", "has an empty target path");
-    if (strlen(path) > SW_MD_MAX_PATH_LEN)
-        return verr(c, SW_E_LIMIT, prefix, "is a path longer than %d bytes", SW_MD_MAX_PATH_LEN);
-    fi->name = path;
-    fi->version = 0;
-    r = want_type(c, obj, JSON_OBJECT, prefix);
-    if (r == 0)
-        r = member(c, obj, prefix, "length", true, &v, field);
-    if (r == 0)
-        r = want_int(c, v, 0, field, &fi->length);
-    if (r == 0)
-        r = member(c, obj, prefix, "hashes", true, &v, field);
-    if (r == 0)
-        r = parse_hashes(c, v, field, fi);
-    if (r == 0)
-        r = member(c, obj, prefix, "custom", false, &v, field);
-    if (r == 0 && v) {
-        r = want_type(c, v, JSON_OBJECT, field);
-        fi->custom = v;
-    }
-    return r;
+static uint64_t
+fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
 }
 
 static int
-parse_delegated_role(struct vctx *c, const json_t *robj, size_t idx, struct sw_md_role *role)
+custom_grow(struct sw_md *md)
+{
+    size_t nc = md->cust_cap ? 2 * md->cust_cap : 64;
+    struct sw_md_custom **nt = calloc(nc, sizeof(*nt));
+    if (!nt)
+        return -SW_E_NOMEM;
+    for (size_t i = 0; i < md->cust_cap; i++) {
+        struct sw_md_custom *e = md->cust_tab[i];
+        size_t j;
+        if (!e)
+            continue;
+        for (j = e->hash & (nc - 1); nt[j]; j = (j + 1) & (nc - 1))
+            ;
+        nt[j] = e;
+    }
+    free(md->cust_tab);
+    md->cust_tab = nt;
+    md->cust_cap = nc;
+    return 0;
+}
+
+/* The shared entry for these canonical bytes (added when new); NULL when out of memory. */
+static const struct sw_md_custom *
+custom_intern(struct sw_md *md, const unsigned char *b, size_t n)
+{
+    uint64_t h = fnv1a(b, n);
+    struct sw_md_custom *e;
+    unsigned char *copy;
+    size_t j;
+
+    if ((md->n_cust + 1) * 2 > md->cust_cap && custom_grow(md) < 0)
+        return NULL;
+    for (j = h & (md->cust_cap - 1); md->cust_tab[j]; j = (j + 1) & (md->cust_cap - 1)) {
+        e = md->cust_tab[j];
+        if (e->hash == h && e->len == n && memcmp(e->bytes, b, n) == 0)
+            return e;
+    }
+    e = pool_alloc(md, sizeof(*e));
+    copy = pool_alloc(md, n);
+    if (!e || !copy)
+        return NULL;
+    memcpy(copy, b, n);
+    e->bytes = copy;
+    e->len = n;
+    e->hash = h;
+    e->json = NULL;
+    md->cust_tab[j] = e;
+    md->n_cust++;
+    return e;
+}
+
+const json_t *
+sw_md_fileinfo_custom(const struct sw_md_fileinfo *fi)
+{
+    struct sw_md_custom *e = (struct sw_md_custom *)fi->custom_;
+    if (!e)
+        return NULL;
+    /* bytes this document encoded from a validated value: they parse */
+    if (!e->json && sw_cjson_parse_mem(e->bytes, e->len, 0, &e->json, NULL) < 0)
+        e->json = NULL;
+    return e->json;
+}
+
+/* "targets.PATH[.MEMBER]", for a message: built only when one is needed. */
+static const char *
+target_field(char out[FIELD_MAX], const char *path, const char *member)
+{
+    char prefix[FIELD_MAX];
+    fjoin(prefix, "targets", path);
+    if (member)
+        fjoin(out, prefix, member);
+    else
+        memcpy(out, prefix, FIELD_MAX);
+    return out;
+}
+
+/* *ret_end: where obj ends, for the caller's iterator (NULL when unknown). */
+static int
+parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_cjson_val *obj,
+             struct sw_md_fileinfo *fi, const unsigned char **ret_end)
+{
+    char field[FIELD_MAX];
+    struct sw_cjson_val key, v, length = {NULL, NULL}, hashes = {NULL, NULL}, custom = {NULL, NULL};
+    struct sw_cjson_iter it;
+    int r;
+
+    *ret_end = NULL;
+    if (path[0] == '\0')
+        return verr(c, SW_E_METADATA, "targets", "has an empty target path");
+    if (path_len > SW_MD_MAX_PATH_LEN)
+        return verr(c, SW_E_LIMIT, target_field(field, path, NULL),
+                    "is a path longer than %d bytes", SW_MD_MAX_PATH_LEN);
+    fi->name = path;
+    fi->version = 0;
+    if (sw_cjson_kind(obj) != SW_CJSON_OBJECT)
+        return want_type(c, obj, SW_CJSON_OBJECT, target_field(field, path, NULL));
+    /* one pass over the members (a target is read once, whatever its size) */
+    sw_cjson_iter_init(&it, obj);
+    while (sw_cjson_iter_next(&it, &key, &v)) {
+        if (sw_cjson_str_eq(&key, "length"))
+            length = v;
+        else if (sw_cjson_str_eq(&key, "hashes"))
+            hashes = v;
+        else if (sw_cjson_str_eq(&key, "custom"))
+            custom = v;
+    }
+    *ret_end = sw_cjson_iter_pos(&it);
+    if (!present(&length))
+        return verr(c, SW_E_METADATA, target_field(field, path, "length"), "is missing");
+    if (sw_cjson_kind(&length) != SW_CJSON_INTEGER || sw_cjson_int(&length) < 0)
+        return want_int(c, &length, 0, target_field(field, path, "length"), &fi->length);
+    fi->length = sw_cjson_int(&length);
+    if (!present(&hashes))
+        return verr(c, SW_E_METADATA, target_field(field, path, "hashes"), "is missing");
+    r = parse_hashes(c, &hashes, "targets", path, fi);
+    if (r < 0 || !present(&custom))
+        return r;
+    if (sw_cjson_kind(&custom) != SW_CJSON_OBJECT)
+        return want_type(c, &custom, SW_CJSON_OBJECT, target_field(field, path, "custom"));
+    c->scratch.len = 0;
+    r = sw_cjson_encode_view(&custom, &c->scratch, c->err);
+    if (r < 0)
+        return r;
+    fi->custom_ = custom_intern(c->md, c->scratch.data, c->scratch.len);
+    return fi->custom_ ? 0 : nomem(c);
+}
+
+static int
+parse_delegated_role(struct vctx *c, const struct sw_cjson_val *robj, size_t idx,
+                     struct sw_md_role *role)
 {
     char prefix[FIELD_MAX], field[FIELD_MAX], f2[FIELD_MAX];
-    const json_t *v, *paths, *prefixes;
+    struct sw_cjson_val v, paths, prefixes, p;
+    struct sw_cjson_iter it;
     size_t n;
     int r;
 
     findex(prefix, "delegations.roles", idx);
     role->delegated = true;
-    r = want_type(c, robj, JSON_OBJECT, prefix);
+    r = want_type(c, robj, SW_CJSON_OBJECT, prefix);
     if (r == 0)
         r = member(c, robj, prefix, "name", true, &v, field);
     if (r == 0)
-        r = want_str(c, v, SW_MD_MAX_ROLE_NAME, field, &role->name);
-    if (r == 0 && strlen(role->name) != json_string_length(v))
-        r = verr(c, SW_E_METADATA, field, "must not hold NUL");
+        r = want_str(c, &v, SW_MD_MAX_ROLE_NAME, field, &role->name);
     if (r == 0)
         r = parse_role_keys(c, robj, prefix, role);
     if (r == 0)
         r = member(c, robj, prefix, "terminating", true, &v, field);
     if (r == 0)
-        r = want_type(c, v, JSON_TRUE, field);
+        r = want_type(c, &v, SW_CJSON_TRUE, field);
     if (r < 0)
         return r;
-    role->terminating = json_is_true(v);
+    role->terminating = sw_cjson_kind(&v) == SW_CJSON_TRUE;
 
     r = member(c, robj, prefix, "paths", false, &paths, field);
     if (r == 0)
         r = member(c, robj, prefix, "path_hash_prefixes", false, &prefixes, f2);
     if (r < 0)
         return r;
-    if (!!paths == !!prefixes)
+    if (present(&paths) == present(&prefixes))
         return verr(c, SW_E_METADATA, prefix,
                     "must have exactly one of 'paths' and 'path_hash_prefixes'");
-    role->by_prefix = prefixes != NULL;
-    v = paths ? paths : prefixes;
-    if (prefixes)
+    role->by_prefix = present(&prefixes);
+    v = present(&paths) ? paths : prefixes;
+    if (role->by_prefix)
         memcpy(field, f2, sizeof(field));
-    r = want_type(c, v, JSON_ARRAY, field);
+    r = want_type(c, &v, SW_CJSON_ARRAY, field);
     if (r < 0)
         return r;
-    n = json_array_size(v);
+    n = sw_cjson_count(&v);
     if (n > SW_MD_MAX_PATHS)
         return verr(c, SW_E_LIMIT, field, "has %zu entries, more than %d", n, SW_MD_MAX_PATHS);
     role->paths = calloc(n ? n : 1, sizeof(*role->paths));
     if (!role->paths)
         return nomem(c);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *p = json_array_get(v, i);
+    sw_cjson_iter_init(&it, &v);
+    for (size_t i = 0; sw_cjson_iter_next(&it, NULL, &p); i++) {
         const char *s;
         findex(f2, field, i);
-        r = want_str(c, p, role->by_prefix ? 64 : SW_MD_MAX_PATH_LEN, f2, &s);
+        r = want_str(c, &p, role->by_prefix ? 64 : SW_MD_MAX_PATH_LEN, f2, &s);
         if (r < 0)
             return r;
         if (role->by_prefix && !is_hex(s, true))
@@ -767,17 +1069,17 @@ parse_delegated_role(struct vctx *c, const json_t *robj, size_t idx, struct sw_m
 
 /* TAP 15: 2^bit_length bins named PREFIX-HEX, laid out as delegated roles. */
 static int
-parse_succinct(struct vctx *c, struct sw_md *md, const json_t *sobj)
+parse_succinct(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sobj)
 {
     const char *const prefix = "delegations.succinct_roles";
     char field[FIELD_MAX];
     struct succinct *sc;
-    const json_t *v;
+    struct sw_cjson_val v;
     int64_t bits = 0;
     size_t n, digits, maxp;
     int r;
 
-    r = want_type(c, sobj, JSON_OBJECT, prefix);
+    r = want_type(c, sobj, SW_CJSON_OBJECT, prefix);
     if (r < 0)
         return r;
     sc = calloc(1, sizeof(*sc));
@@ -791,7 +1093,7 @@ parse_succinct(struct vctx *c, struct sw_md *md, const json_t *sobj)
     if (r == 0)
         r = member(c, sobj, prefix, "bit_length", true, &v, field);
     if (r == 0)
-        r = want_int(c, v, 1, field, &bits);
+        r = want_int(c, &v, 1, field, &bits);
     if (r < 0)
         return r;
     if (bits > 32)
@@ -807,9 +1109,7 @@ parse_succinct(struct vctx *c, struct sw_md *md, const json_t *sobj)
     maxp = SW_MD_MAX_ROLE_NAME - 1 - digits;
     r = member(c, sobj, prefix, "name_prefix", true, &v, field);
     if (r == 0)
-        r = want_str(c, v, maxp, field, &sc->prefix);
-    if (r == 0 && strlen(sc->prefix) != json_string_length(v))
-        r = verr(c, SW_E_METADATA, field, "must not hold NUL");
+        r = want_str(c, &v, maxp, field, &sc->prefix);
     if (r < 0)
         return r;
     sc->name_len = strlen(sc->prefix) + 1 + digits;
@@ -831,48 +1131,49 @@ parse_succinct(struct vctx *c, struct sw_md *md, const json_t *sobj)
 }
 
 static int
-parse_delegations(struct vctx *c, struct sw_md *md, const json_t *dobj)
+parse_delegations(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *dobj)
 {
     char field[FIELD_MAX];
-    const json_t *v = NULL, *roles = NULL;
+    struct sw_cjson_val v, roles, robj;
+    struct sw_cjson_iter it;
     size_t n;
     int r;
 
-    r = want_type(c, dobj, JSON_OBJECT, "delegations");
+    r = want_type(c, dobj, SW_CJSON_OBJECT, "delegations");
     if (r < 0)
         return r;
     md->has_delegations = true;
     r = member(c, dobj, "delegations", "keys", true, &v, field);
     if (r == 0)
-        r = want_type(c, v, JSON_OBJECT, field);
+        r = want_type(c, &v, SW_CJSON_OBJECT, field);
     if (r == 0)
-        r = parse_keys(c, md, v, "delegations.keys");
+        r = parse_keys(c, md, &v, "delegations.keys");
     if (r < 0)
         return r;
-    v = json_object_get(dobj, "succinct_roles");
-    if (v) {
-        if (json_object_get(dobj, "roles"))
+    if (sw_cjson_get(dobj, "succinct_roles", &v)) {
+        if (sw_cjson_get(dobj, "roles", &roles))
             return verr(c, SW_E_METADATA, "delegations",
                         "must not have both 'roles' and 'succinct_roles' (TAP 15)");
-        return parse_succinct(c, md, v);
+        return parse_succinct(c, md, &v);
     }
     r = member(c, dobj, "delegations", "roles", true, &roles, field);
     if (r == 0)
-        r = want_type(c, roles, JSON_ARRAY, field);
+        r = want_type(c, &roles, SW_CJSON_ARRAY, field);
     if (r < 0)
         return r;
-    n = json_array_size(roles);
+    n = sw_cjson_count(&roles);
     if (n > SW_MD_MAX_DELEGATIONS)
         return verr(c, SW_E_LIMIT, field, "has %zu roles, more than %d", n, SW_MD_MAX_DELEGATIONS);
     md->dels = calloc(n ? n : 1, sizeof(*md->dels));
     if (!md->dels)
         return nomem(c);
-    for (size_t i = 0; i < n; i++) {
+    sw_cjson_iter_init(&it, &roles);
+    for (size_t i = 0; sw_cjson_iter_next(&it, NULL, &robj); i++) {
         struct sw_md_role *role = &md->dels[i];
         role->keysrc = md;
         role->top = SW_MD_TARGETS;
         md->n_dels++;
-        r = parse_delegated_role(c, json_array_get(roles, i), i, role);
+        r = parse_delegated_role(c, &robj, i, role);
         if (r < 0)
             return r;
         for (size_t j = 0; j < i; j++) {
@@ -888,38 +1189,64 @@ parse_delegations(struct vctx *c, struct sw_md *md, const json_t *dobj)
 }
 
 static int
-parse_targets(struct vctx *c, struct sw_md *md)
+parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
 {
     char field[FIELD_MAX];
-    const json_t *targets, *v;
-    const char *path;
-    size_t n;
+    struct sw_cjson_val targets, key, v;
+    struct sw_cjson_iter it;
+    size_t n, cap = 0;
     int r;
 
-    r = member(c, md->signed_, "", "targets", true, &targets, field);
+    r = member(c, sg, "", "targets", true, &targets, field);
     if (r == 0)
-        r = want_type(c, targets, JSON_OBJECT, field);
+        r = want_type(c, &targets, SW_CJSON_OBJECT, field);
     if (r < 0)
         return r;
-    n = json_object_size(targets);
-    if (n > SW_MD_MAX_TARGETS)
-        return verr(c, SW_E_LIMIT, "targets", "has %zu entries, more than %d", n,
-                    SW_MD_MAX_TARGETS);
-    md->files = calloc(n ? n : 1, sizeof(*md->files));
-    if (!md->files)
-        return nomem(c);
-    json_object_foreach((json_t *)targets, path, v)
-    {
-        r = parse_target(c, path, v, &md->files[md->n_files]);
+    /* grown as it goes: counting first would be one more pass over the whole object */
+    sw_cjson_iter_init(&it, &targets);
+    while (sw_cjson_iter_next(&it, &key, &v)) {
+        size_t pl;
+        const char *path;
+        const unsigned char *end = NULL;
+        if (md->n_files == cap) {
+            struct sw_md_fileinfo *nf;
+            if (cap == SW_MD_MAX_TARGETS) {
+                n = sw_cjson_count(&targets);
+                return verr(c, SW_E_LIMIT, "targets", "has %zu entries, more than %d", n,
+                            SW_MD_MAX_TARGETS);
+            }
+            cap = cap ? 2 * cap : 64;
+            if (cap > SW_MD_MAX_TARGETS)
+                cap = SW_MD_MAX_TARGETS;
+            nf = realloc(md->files, cap * sizeof(*nf));
+            if (!nf)
+                return nomem(c);
+            md->files = nf;
+        }
+        memset(&md->files[md->n_files], 0, sizeof(md->files[0]));
+        path = pool_str(md, &key, &pl);
+        if (!path)
+            return nomem(c);
+        r = parse_target(c, path, pl, &v, &md->files[md->n_files], &end);
         if (r < 0)
             return r;
+        sw_cjson_iter_resume(&it, end);
         md->n_files++;
+    }
+    if (!md->files) {
+        md->files = calloc(1, sizeof(*md->files));
+        if (!md->files)
+            return nomem(c);
+    } else if (cap > md->n_files) {
+        struct sw_md_fileinfo *nf = realloc(md->files, md->n_files * sizeof(*nf));
+        if (nf)
+            md->files = nf;
     }
     qsort(md->files, md->n_files, sizeof(*md->files), cmp_fileinfo);
 
-    r = member(c, md->signed_, "", "delegations", false, &v, field);
-    if (r == 0 && v)
-        r = parse_delegations(c, md, v);
+    r = member(c, sg, "", "delegations", false, &v, field);
+    if (r == 0 && present(&v))
+        r = parse_delegations(c, md, &v);
     return r;
 }
 
@@ -943,63 +1270,75 @@ sw_md_free(struct sw_md *md)
         for (size_t i = 0; i < md->n_dels; i++)
             free_role(&md->dels[i]);
     }
+    for (size_t i = 0; i < md->cust_cap; i++)
+        if (md->cust_tab[i])
+            json_decref(md->cust_tab[i]->json);
+    free(md->cust_tab);
     free(md->dels);
     free(md->files);
     free(md->sigs);
     free(md->signed_bytes);
     free(md->name);
-    json_decref(md->doc);
+    pool_free(md);
     free(md);
 }
 
 static int
-parse_doc(struct vctx *c, struct sw_md *md, enum sw_md_type expected)
+parse_doc(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *doc,
+          enum sw_md_type expected, struct sw_cjson_val *ret_signed)
 {
     char field[FIELD_MAX];
-    const json_t *v;
+    struct sw_cjson_val sg, v;
     const char *s;
     int r;
 
-    if (!json_is_object(md->doc))
+    if (sw_cjson_kind(doc) != SW_CJSON_OBJECT)
         return verr(c, SW_E_METADATA, NULL, "document must be a JSON object");
-    r = parse_signatures(c, md);
+    r = parse_signatures(c, md, doc);
     if (r < 0)
         return r;
-    v = json_object_get(md->doc, "signed");
-    if (!v)
+    if (!sw_cjson_get(doc, "signed", &sg))
         return verr(c, SW_E_METADATA, "signed", "is missing");
-    r = want_type(c, v, JSON_OBJECT, "signed");
+    r = want_type(c, &sg, SW_CJSON_OBJECT, "signed");
     if (r < 0)
         return r;
-    md->signed_ = v;
+    *ret_signed = sg;
+    {
+        struct sw_cjson_iter it;
+        struct sw_cjson_val k;
+        sw_cjson_iter_init(&it, &sg);
+        while (sw_cjson_iter_next(&it, &k, &v))
+            for (size_t i = 0; i < N_SIGNED_FIELDS; i++)
+                if (!present(&c->sgf[i]) && sw_cjson_str_eq(&k, signed_fields[i]))
+                    c->sgf[i] = v;
+        c->sg = sg.p;
+    }
 
-    r = member(c, md->signed_, "", "_type", true, &v, field);
+    r = member(c, &sg, "", "_type", true, &v, field);
     if (r == 0)
-        r = want_type(c, v, JSON_STRING, field);
+        r = want_any_str(c, &v, field, &s);
     if (r < 0)
         return r;
-    s = json_string_value(v);
     if (strcmp(s, type_names[expected]) != 0) {
         char ps[SW_CJSON_PRINTABLE_MAX];
         return verr(c, SW_E_METADATA, "_type", "is '%s', expected '%s'",
                     sw_cjson_printable(s, ps, sizeof(ps)), type_names[expected]);
     }
-    r = member(c, md->signed_, "", "spec_version", true, &v, field);
+    r = member(c, &sg, "", "spec_version", true, &v, field);
     if (r == 0)
-        r = want_str(c, v, SW_MD_MAX_SPEC_VERSION, field, &md->spec_version);
+        r = want_str(c, &v, SW_MD_MAX_SPEC_VERSION, field, &md->spec_version);
     if (r == 0)
         r = check_spec_version(c, md->spec_version);
     if (r == 0)
-        r = member(c, md->signed_, "", "version", true, &v, field);
+        r = member(c, &sg, "", "version", true, &v, field);
     if (r == 0)
-        r = want_version(c, v, field, &md->version);
+        r = want_version(c, &v, field, &md->version);
     if (r == 0)
-        r = member(c, md->signed_, "", "expires", true, &v, field);
+        r = member(c, &sg, "", "expires", true, &v, field);
     if (r == 0)
-        r = want_type(c, v, JSON_STRING, field);
+        r = want_any_str(c, &v, field, &md->expires_str);
     if (r < 0)
         return r;
-    md->expires_str = json_string_value(v);
     if (sw_md_parse_time(md->expires_str, &md->expires) < 0) {
         char pe[SW_CJSON_PRINTABLE_MAX];
         return verr(c, SW_E_METADATA, "expires", "is '%s', not a UTC time 'YYYY-MM-DDTHH:MM:SSZ'",
@@ -1008,23 +1347,53 @@ parse_doc(struct vctx *c, struct sw_md *md, enum sw_md_type expected)
 
     switch (expected) {
     case SW_MD_ROOT:
-        return parse_root(c, md);
+        return parse_root(c, md, &sg);
     case SW_MD_TIMESTAMP:
     case SW_MD_SNAPSHOT:
-        return parse_meta(c, md);
+        return parse_meta(c, md, &sg);
     case SW_MD_TARGETS:
-        return parse_targets(c, md);
+        return parse_targets(c, md, &sg);
     }
     return sw_error_set(c->err, SW_E_INTERNAL, "unknown metadata type");
 }
 
+/*
+ * The canonical bytes of "signed" at v: *ret_bytes is v's own bytes when
+ * they are canonical as served (nothing allocated, *ret_owned NULL), or a
+ * new buffer in *ret_owned (free it).
+ */
+static int
+signed_canon(const struct sw_cjson_val *v, const unsigned char **ret_bytes, size_t *ret_len,
+             unsigned char **ret_owned, struct sw_error *err)
+{
+    struct sw_buf canon = SW_BUF_INIT(SW_MD_MAX_LEN);
+    bool same = false;
+    int r = sw_cjson_encode_view_same(v, &same, &canon, err);
+    if (r < 0) {
+        sw_buf_release(&canon);
+        return r;
+    }
+    if (same) {
+        *ret_bytes = v->p;
+        *ret_len = sw_cjson_raw_len(v);
+        *ret_owned = NULL;
+        return 0;
+    }
+    *ret_owned = sw_buf_steal(&canon, ret_len);
+    if (!*ret_owned) /* "signed" is an object: never empty */
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    *ret_bytes = *ret_owned;
+    return 0;
+}
+
 int
-sw_md_parse_role_mem(const void *data, size_t len, enum sw_md_type expected, const char *role_name,
-                     struct sw_md **ret, struct sw_error *err)
+sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
+                       const char *role_name, unsigned flags, struct sw_md **ret,
+                       struct sw_error *err)
 {
     struct vctx c;
     struct sw_md *md = NULL;
-    struct sw_buf canon = SW_BUF_INIT(SW_MD_MAX_LEN);
+    struct sw_cjson_val doc, sg;
     int r;
 
     if ((unsigned)expected >= SW_MD_N_TYPES)
@@ -1033,42 +1402,63 @@ sw_md_parse_role_mem(const void *data, size_t len, enum sw_md_type expected, con
         role_name = type_names[expected];
     memset(&c, 0, sizeof(c));
     c.err = err;
+    c.scratch = (struct sw_buf)SW_BUF_INIT(SW_CJSON_MAX_LEN);
     sw_cjson_printable(role_name, c.role, sizeof(c.role));
 
     md = calloc(1, sizeof(*md));
     if (!md)
         return nomem(&c);
+    c.md = md;
     md->type = expected;
     md->name = strdup(role_name);
     if (!md->name) {
         r = nomem(&c);
         goto out;
     }
-    r = sw_cjson_parse_mem(data, len, SW_MD_MAX_LEN, &md->doc, err);
+    r = sw_cjson_validate(data, len, SW_MD_MAX_LEN, &doc, err);
     if (r < 0) {
         sw_error_prefix(err, "role '%s': ", c.role);
         goto out;
     }
-    r = parse_doc(&c, md, expected);
+    r = parse_doc(&c, md, &doc, expected, &sg);
     if (r < 0)
         goto out;
-    r = sw_cjson_encode(md->signed_, &canon, err);
-    if (r < 0) {
-        sw_error_prefix(err, "role '%s': field 'signed': ", c.role);
-        goto out;
-    }
-    md->signed_bytes = sw_buf_steal(&canon, &md->signed_len);
-    if (!md->signed_bytes) { /* "signed" is an object: never empty */
-        r = nomem(&c);
-        goto out;
+    md->data_len = len;
+    md->signed_off = (size_t)(sg.p - (const unsigned char *)data);
+    if (!(flags & SW_MD_PARSE_NO_SIGNED_BYTES)) {
+        const unsigned char *b;
+        unsigned char *owned;
+        size_t n;
+        r = signed_canon(&sg, &b, &n, &owned, err);
+        if (r < 0) {
+            sw_error_prefix(err, "role '%s': field 'signed': ", c.role);
+            goto out;
+        }
+        if (!owned) {
+            owned = malloc(n);
+            if (!owned) {
+                r = nomem(&c);
+                goto out;
+            }
+            memcpy(owned, b, n);
+        }
+        md->signed_bytes = owned;
+        md->signed_len = n;
     }
     *ret = md;
     md = NULL;
     r = 0;
 out:
-    sw_buf_release(&canon);
+    sw_buf_release(&c.scratch);
     sw_md_free(md);
     return r;
+}
+
+int
+sw_md_parse_role_mem(const void *data, size_t len, enum sw_md_type expected, const char *role_name,
+                     struct sw_md **ret, struct sw_error *err)
+{
+    return sw_md_parse_role_flags(data, len, expected, role_name, 0, ret, err);
 }
 
 int
@@ -1132,23 +1522,11 @@ sw_md_check_expiry(const struct sw_md *md, time_t now, struct sw_error *err)
     return 0;
 }
 
-const json_t *
-sw_md_json(const struct sw_md *md)
-{
-    return md->doc;
-}
-
-const json_t *
-sw_md_signed(const struct sw_md *md)
-{
-    return md->signed_;
-}
-
 const unsigned char *
 sw_md_signed_bytes(const struct sw_md *md, size_t *ret_len)
 {
     if (ret_len)
-        *ret_len = md->signed_len;
+        *ret_len = md->signed_bytes ? md->signed_len : 0;
     return md->signed_bytes;
 }
 
@@ -1331,8 +1709,10 @@ role_lists(const struct sw_md_role *role, const char *keyid)
     return false;
 }
 
-int
-sw_md_verify(const struct sw_md *md, const struct sw_md_role *role, struct sw_error *err)
+/* The threshold check over canonical bytes of md's "signed". */
+static int
+verify_bytes(const struct sw_md *md, const unsigned char *bytes, size_t len,
+             const struct sw_md_role *role, struct sw_error *err)
 {
     char pn[SW_CJSON_PRINTABLE_MAX], why[256] = "";
     const struct sw_key **counted = NULL;
@@ -1365,7 +1745,7 @@ sw_md_verify(const struct sw_md *md, const struct sw_md_role *role, struct sw_er
             unusable++;
             continue;
         }
-        if (sw_key_verify(e->key, md->signed_bytes, md->signed_len, s->sig, NULL) < 0) {
+        if (sw_key_verify(e->key, bytes, len, s->sig, NULL) < 0) {
             invalid++;
             continue;
         }
@@ -1406,6 +1786,44 @@ sw_md_verify(const struct sw_md *md, const struct sw_md_role *role, struct sw_er
     }
     return sw_error_set(err, SW_E_SIGNATURE, "role '%s': %zu of %" PRId64 " required signatures%s",
                         pn, n_counted, role->threshold, why);
+}
+
+int
+sw_md_verify(const struct sw_md *md, const struct sw_md_role *role, struct sw_error *err)
+{
+    if (!md->signed_bytes) {
+        char pn[SW_CJSON_PRINTABLE_MAX];
+        return sw_error_set(err, SW_E_INVAL,
+                            "role '%s': its signed bytes were not kept (check it with the bytes "
+                            "it was parsed from)",
+                            sw_cjson_printable(md->name, pn, sizeof(pn)));
+    }
+    return verify_bytes(md, md->signed_bytes, md->signed_len, role, err);
+}
+
+int
+sw_md_verify_mem(const struct sw_md *md, const void *data, size_t len,
+                 const struct sw_md_role *role, struct sw_error *err)
+{
+    const unsigned char *b;
+    unsigned char *owned = NULL;
+    struct sw_cjson_val v;
+    size_t n;
+    int r;
+
+    if (md->signed_bytes)
+        return verify_bytes(md, md->signed_bytes, md->signed_len, role, err);
+    if (!data || len != md->data_len || md->signed_off >= len ||
+        ((const unsigned char *)data)[md->signed_off] != '{')
+        return sw_error_set(err, SW_E_INVAL, "role '%s': not the bytes it was parsed from",
+                            md->name);
+    v.p = (const unsigned char *)data + md->signed_off;
+    v.end = (const unsigned char *)data + len;
+    r = signed_canon(&v, &b, &n, &owned, err);
+    if (r == 0)
+        r = verify_bytes(md, b, n, role, err);
+    free(owned);
+    return r;
 }
 
 /* --- delegation paths --------------------------------------------------------------- */

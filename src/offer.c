@@ -533,9 +533,12 @@ sw_offer_evaluate(const char *target_path, const json_t *custom, const struct sw
             rollout ? " (within its rollout share)" : "");
 }
 
-int
-sw_offer_choose(const struct sw_offer_target *targets, size_t n, const struct sw_offer_device *dev,
-                struct sw_offer *d, size_t *ret_chosen)
+/* Decision i: in the array d, or where at[i] points. */
+#define D(i) (at ? at[i] : &d[i])
+
+static int
+choose(const struct sw_offer_target *targets, size_t n, const struct sw_offer_device *dev,
+       struct sw_offer *d, struct sw_offer *const *at, size_t *ret_chosen)
 {
     const char *replace = NULL; /* the version the pulled installed release moves to */
     const char *pulled_version = NULL;
@@ -543,17 +546,17 @@ sw_offer_choose(const struct sw_offer_target *targets, size_t n, const struct sw
     int found = 0, have = 0;
 
     for (size_t i = 0; i < n; i++)
-        sw_offer_evaluate(targets[i].path, targets[i].custom, dev, &d[i]);
+        sw_offer_evaluate(targets[i].path, targets[i].custom, dev, D(i));
     if (dev->installed_version && sw_version_check(dev->installed_version, NULL) == 0)
         for (size_t i = 0; i < n && !replace; i++)
-            if (d[i].verdict == SW_OFFER_PULLED && d[i].replace_with &&
-                sw_version_cmp(d[i].version, dev->installed_version) == 0) {
-                replace = d[i].replace_with;
-                pulled_version = d[i].version;
+            if (D(i)->verdict == SW_OFFER_PULLED && D(i)->replace_with &&
+                sw_version_cmp(D(i)->version, dev->installed_version) == 0) {
+                replace = D(i)->replace_with;
+                pulled_version = D(i)->version;
                 pulled_at = i;
             }
     for (size_t i = 0; replace && i < n; i++) {
-        struct sw_offer *o = &d[i];
+        struct sw_offer *o = D(i);
         /* for this machine (past compatible, channel and min_client) and not pulled itself */
         if (o->verdict != SW_OFFER_YES && o->verdict != SW_OFFER_NOT_NEWER &&
             o->verdict != SW_OFFER_ROLLOUT)
@@ -568,7 +571,7 @@ sw_offer_choose(const struct sw_offer_target *targets, size_t n, const struct sw
         found = 1;
     }
     if (replace && !found) {
-        struct sw_offer *o = &d[pulled_at];
+        struct sw_offer *o = D(pulled_at);
         char rv[80];
         snprintf(rv, sizeof(rv), "%s", replace);
         verdict(o, SW_OFFER_PULLED,
@@ -577,9 +580,9 @@ sw_offer_choose(const struct sw_offer_target *targets, size_t n, const struct sw
                 o->version, rv);
     }
     for (size_t i = 0; i < n; i++) {
-        if (d[i].verdict != SW_OFFER_YES || !d[i].version)
+        if (D(i)->verdict != SW_OFFER_YES || !D(i)->version)
             continue;
-        if (have && sw_version_cmp(d[i].version, d[chosen].version) <= 0)
+        if (have && sw_version_cmp(D(i)->version, D(chosen)->version) <= 0)
             continue;
         chosen = i;
         have = 1;
@@ -587,4 +590,21 @@ sw_offer_choose(const struct sw_offer_target *targets, size_t n, const struct sw
     if (have)
         *ret_chosen = chosen;
     return have;
+}
+
+#undef D
+
+int
+sw_offer_choose(const struct sw_offer_target *targets, size_t n, const struct sw_offer_device *dev,
+                struct sw_offer *ret_decisions, size_t *ret_chosen)
+{
+    return choose(targets, n, dev, ret_decisions, NULL, ret_chosen);
+}
+
+int
+sw_offer_choose_at(const struct sw_offer_target *targets, size_t n,
+                   const struct sw_offer_device *dev, struct sw_offer *const *ret_at,
+                   size_t *ret_chosen)
+{
+    return choose(targets, n, dev, NULL, ret_at, ret_chosen);
 }

@@ -266,6 +266,9 @@ struct meta_check {
     int64_t expect_version;              /* exact version required, or 0 */
     struct sw_md *md;                    /* the accepted document */
     int unchanged;                       /* timestamp: same version as trusted */
+    unsigned parse_flags;                /* SW_MD_PARSE_NO_SIGNED_BYTES: checked right away */
+    const void *data;                    /* the bytes being accepted, while they are */
+    size_t len;
 };
 
 /* Remember the role found expired, so the command can say who must act. */
@@ -383,7 +386,7 @@ check_snapshot(struct meta_check *c, struct sw_md *md, struct sw_error *err)
 static int
 check_targets(struct meta_check *c, struct sw_md *md, struct sw_error *err)
 {
-    int r = sw_md_verify(md, c->role, err);
+    int r = sw_md_verify_mem(md, c->data, c->len, c->role, err);
     if (r < 0)
         return r;
     if (sw_md_version(md) != c->expect_version)
@@ -406,9 +409,11 @@ meta_accept(struct meta_check *c, const void *data, size_t len, struct sw_error 
         if (r < 0)
             return sw_error_prefix(err, "role '%s': ", c->role_name);
     }
-    r = sw_md_parse_role_mem(data, len, c->type, c->role_name, &md, err);
+    r = sw_md_parse_role_flags(data, len, c->type, c->role_name, c->parse_flags, &md, err);
     if (r < 0)
         return r;
+    c->data = data;
+    c->len = len;
     switch (c->type) {
     case SW_MD_ROOT:
         r = check_root(c, md, err);
@@ -425,6 +430,8 @@ meta_accept(struct meta_check *c, const void *data, size_t len, struct sw_error 
     default:
         r = sw_error_set(err, SW_E_INTERNAL, "unknown role type");
     }
+    c->data = NULL;
+    c->len = 0;
     if (r < 0) {
         sw_md_free(md);
         return r;
@@ -572,10 +579,11 @@ load_local(struct sw_trust *t, const char *name, enum sw_md_type type,
         r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, t->kept_sha[type], &e2);
         t->kept_len[type] = (int64_t)len;
     }
+    /* verify once: kept bytes the store recorded as verified need no canonical form at all */
     if (r == 0)
-        r = sw_md_parse_role_mem(bytes, len, type, name, &md, &e2);
+        r = sw_md_parse_role_flags(bytes, len, type, name, SW_MD_PARSE_NO_SIGNED_BYTES, &md, &e2);
     if (r == 0 && !(verified_before(t, name, t->kept_sha[type], len)))
-        r = sw_md_verify(md, role, &e2);
+        r = sw_md_verify_mem(md, bytes, len, role, &e2);
     free(bytes);
     if (r < 0) {
         /* a kept file that no longer verifies (keys rotated) is dropped */
@@ -1155,6 +1163,13 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
     c.role = role;
     c.expect = meta;
     c.expect_version = meta->version;
+    /*
+     * The top-level targets is checked against root's role once, while its
+     * bytes are at hand: it keeps no canonical copy (as large as itself).
+     * A delegated role keeps one: it is checked against each delegator.
+     */
+    if (role == sw_md_root_role(t->root, SW_MD_TARGETS))
+        c.parse_flags = SW_MD_PARSE_NO_SIGNED_BYTES;
     r = role_cap(t, role_name, meta, &cap, err);
     if (r < 0)
         return r;

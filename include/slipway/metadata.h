@@ -70,6 +70,9 @@ struct sw_md;
 /* A role's authorisation: top-level (from root "roles") or delegated. */
 struct sw_md_role;
 
+/* A target's "custom" value, kept by the document (sw_md_fileinfo_custom()). */
+struct sw_md_custom;
+
 /* One hash of a file: algorithm name as written, value as written (hex). */
 struct sw_md_hash {
     const char *alg;
@@ -81,16 +84,26 @@ struct sw_md_hash {
  * "meta" (name "snapshot.json", "ROLE.json"; version >= 1, length and
  * hashes optional) or a target (name is the target path; version 0,
  * length and at least one hash always present, custom optional). All
- * pointers are borrowed from the document.
+ * pointers are borrowed from the document. A caller that fills one itself
+ * (to check a file) points hashes at its own array and leaves custom_ NULL.
  */
 struct sw_md_fileinfo {
     const char *name;
     int64_t version; /* 0 for targets */
     int64_t length;  /* -1 when absent */
     size_t n_hashes;
-    struct sw_md_hash hashes[SW_MD_MAX_HASHES];
-    const json_t *custom; /* targets: the "custom" object or NULL */
+    struct sw_md_hash *hashes;          /* n_hashes of them */
+    const struct sw_md_custom *custom_; /* private: read it with sw_md_fileinfo_custom() */
 };
+
+/*
+ * A target's "custom" object as a jansson tree, or NULL when it has none.
+ * Borrowed: built on first use from the canonical bytes the document
+ * keeps, and kept with the document (one tree per distinct value, shared
+ * by the targets that carry the same one); do not modify. Not for two
+ * threads at once on one document.
+ */
+const json_t *sw_md_fileinfo_custom(const struct sw_md_fileinfo *fi);
 
 /*
  * Parse and validate a document of the expected type. role_name is used in
@@ -110,6 +123,18 @@ int sw_md_parse_mem(const void *data, size_t len, enum sw_md_type expected, stru
 int sw_md_parse_role_mem(const void *data, size_t len, enum sw_md_type expected,
                          const char *role_name, struct sw_md **ret, struct sw_error *err);
 
+/*
+ * The same with flags. SW_MD_PARSE_NO_SIGNED_BYTES: do not keep the
+ * canonical bytes of "signed" (as large as the document): for a document
+ * already verified (verify once) or checked right away with
+ * sw_md_verify_mem() while its bytes are at hand. sw_md_verify() then
+ * refuses (-SW_E_INVAL) and sw_md_signed_bytes() is NULL.
+ */
+#define SW_MD_PARSE_NO_SIGNED_BYTES 0x1u
+int sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
+                           const char *role_name, unsigned flags, struct sw_md **ret,
+                           struct sw_error *err);
+
 void sw_md_free(struct sw_md *md);
 
 /* --- every document -------------------------------------------------------- */
@@ -127,10 +152,10 @@ bool sw_md_is_expired(const struct sw_md *md, time_t now);
 /* 0, or -SW_E_EXPIRED "role 'timestamp': expired at 2020-01-01T00:00:00Z". */
 int sw_md_check_expiry(const struct sw_md *md, time_t now, struct sw_error *err);
 
-/* The whole document and its "signed" member (borrowed; do not modify). */
-const json_t *sw_md_json(const struct sw_md *md);
-const json_t *sw_md_signed(const struct sw_md *md);
-/* Canonical bytes of "signed", what signatures cover (borrowed). */
+/*
+ * Canonical bytes of "signed", what signatures cover (borrowed); NULL when
+ * parsed with SW_MD_PARSE_NO_SIGNED_BYTES.
+ */
 const unsigned char *sw_md_signed_bytes(const struct sw_md *md, size_t *ret_len);
 
 /* The "signatures" entries, in order. */
@@ -150,6 +175,16 @@ const char *sw_md_signature_sig(const struct sw_md *md, size_t i);
  * or -SW_E_METADATA when md's type does not fit the role.
  */
 int sw_md_verify(const struct sw_md *md, const struct sw_md_role *role, struct sw_error *err);
+
+/*
+ * sw_md_verify() for a document parsed without its signed bytes: data and
+ * len are the very bytes it was parsed from (borrowed). The canonical form
+ * of "signed" is made for this check only, and not at all when "signed"
+ * was served canonical (its bytes are checked in place). -SW_E_INVAL when
+ * len is not the parsed length.
+ */
+int sw_md_verify_mem(const struct sw_md *md, const void *data, size_t len,
+                     const struct sw_md_role *role, struct sw_error *err);
 
 /*
  * The key with this id in the document's key list (root "keys" or

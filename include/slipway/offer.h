@@ -103,6 +103,14 @@ struct sw_offer_target {
 int sw_offer_choose(const struct sw_offer_target *targets, size_t n,
                     const struct sw_offer_device *dev, struct sw_offer *ret_decisions,
                     size_t *ret_chosen);
+/*
+ * The same, the decision for targets[i] written to *ret_at[i] (n pointers
+ * the caller provides, to decisions it keeps elsewhere): no second array
+ * of decisions (each is a few hundred bytes) for 100 000 targets.
+ */
+int sw_offer_choose_at(const struct sw_offer_target *targets, size_t n,
+                       const struct sw_offer_device *dev, struct sw_offer *const *ret_at,
+                       size_t *ret_chosen);
 
 /*
  * Whether a device in bucket (0..9999) is admitted at share (buckets,

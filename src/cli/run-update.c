@@ -365,7 +365,7 @@ choose(struct run *run, const char *installed, struct choice *ret, int *ret_down
         if (sw_trust_find_target(run->p.trust, paths[i], &infos[n], &role, &e2) < 0)
             continue; /* not usable: list --why says why */
         targets[n].path = paths[i];
-        targets[n].custom = infos[n]->custom;
+        targets[n].custom = sw_md_fileinfo_custom(infos[n]);
         n++;
     }
     sw_offer_choose(targets, n, &dev, dec, &chosen);

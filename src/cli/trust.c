@@ -604,7 +604,7 @@ resolve_target(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_dev
     }
     if (r < 0)
         return r;
-    sw_offer_evaluate(path, v->info->custom, dev, &v->offer);
+    sw_offer_evaluate(path, sw_md_fileinfo_custom(v->info), dev, &v->offer);
     return 0;
 }
 
@@ -619,17 +619,16 @@ resolve_all(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device
             size_t n, struct target_view *views)
 {
     struct sw_offer_target *tg = NULL;
-    struct sw_offer *dec = NULL;
-    size_t *at = NULL, m = 0, chosen;
+    struct sw_offer **at = NULL;
+    size_t m = 0, chosen;
     int r = 0;
 
     memset(views, 0, n * sizeof(*views));
     if (n == 0)
         return 0;
     tg = calloc(n, sizeof(*tg));
-    dec = calloc(n, sizeof(*dec));
     at = calloc(n, sizeof(*at));
-    if (!tg || !dec || !at) {
+    if (!tg || !at) {
         r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
         goto out;
     }
@@ -646,16 +645,14 @@ resolve_all(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device
             goto out;
         if (views[i].info) {
             tg[m].path = paths[i];
-            tg[m].custom = views[i].info->custom;
-            at[m++] = i;
+            tg[m].custom = sw_md_fileinfo_custom(views[i].info);
+            at[m++] = &views[i].offer;
         }
     }
-    sw_offer_choose(tg, m, dev, dec, &chosen);
-    for (size_t k = 0; k < m; k++)
-        views[at[k]].offer = dec[k];
+    /* decided in place: no second array of decisions */
+    sw_offer_choose_at(tg, m, dev, at, &chosen);
 out:
     free(tg);
-    free(dec);
     free(at);
     return r;
 }
@@ -664,7 +661,8 @@ out:
 static json_t *
 signed_field(const struct sw_md_fileinfo *info, const char *field)
 {
-    const json_t *sw = info->custom ? json_object_get(info->custom, "slipway") : NULL;
+    const json_t *custom = sw_md_fileinfo_custom(info);
+    const json_t *sw = custom ? json_object_get(custom, "slipway") : NULL;
     const json_t *f = json_is_object(sw) ? json_object_get(sw, field) : NULL;
     return f ? json_deep_copy(f) : json_null();
 }

@@ -228,7 +228,7 @@ choose_target(struct pipeline *p, const char *want, const char *installed, struc
                                 "no trusted target '%s'; 'slipway list' shows what there is", want);
         if (r < 0)
             return r;
-        sw_offer_evaluate(want, ret->info->custom, &dev, &o);
+        sw_offer_evaluate(want, sw_md_fileinfo_custom(ret->info), &dev, &o);
         if (o.verdict == SW_OFFER_NO_FIELDS || o.verdict == SW_OFFER_INCOMPATIBLE ||
             o.verdict == SW_OFFER_CLIENT_TOO_OLD)
             return sw_error_set(&cli->err, SW_E_TRUST, "target '%s' is not for this machine: %s",
@@ -251,7 +251,7 @@ choose_target(struct pipeline *p, const char *want, const char *installed, struc
         struct sw_offer o;
         if (sw_trust_find_target(p->trust, paths[i], &info, &role, &e2) < 0)
             continue; /* not offered: list --why says why */
-        sw_offer_evaluate(paths[i], info->custom, &dev, &o);
+        sw_offer_evaluate(paths[i], sw_md_fileinfo_custom(info), &dev, &o);
         if (o.verdict != SW_OFFER_YES || !o.version)
             continue;
         if (ret->version && sw_version_cmp(o.version, ret->version) <= 0)

@@ -8,6 +8,7 @@
 #include <slipway/metadata.h>
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +52,7 @@ poke(struct sw_md *md, const uint8_t *data, size_t size)
         for (size_t i = 0; i < sw_md_target_count(md) && i < 8; i++) {
             const struct sw_md_fileinfo *fi = sw_md_target_at(md, i);
             poke_fileinfo(fi, data, size);
+            (void)sw_md_fileinfo_custom(fi);
             for (size_t j = 0; j < sw_md_delegation_count(md) && j < 8; j++)
                 (void)sw_md_delegation_matches(sw_md_delegation_at(md, j), fi->name);
         }
@@ -71,6 +73,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct sw_md *md = NULL;
         if (sw_md_parse_mem(data, size, (enum sw_md_type)t, &md, &err) == 0) {
             poke(md, data, size);
+            sw_md_free(md);
+            md = NULL;
+            /* without signed bytes: the same document, checked from data */
+            if (sw_md_parse_role_flags(data, size, (enum sw_md_type)t, NULL,
+                                       SW_MD_PARSE_NO_SIGNED_BYTES, &md, &err) != 0)
+                abort();
+            if (t == SW_MD_ROOT) {
+                const struct sw_md_role *role = sw_md_root_role(md, SW_MD_ROOT);
+                (void)sw_md_verify_mem(md, data, size, role, &err);
+            }
             sw_md_free(md);
         }
     }

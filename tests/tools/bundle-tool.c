@@ -98,6 +98,7 @@ main(int argc, char **argv)
 {
     struct sw_bundle_limits lim;
     struct sw_md_fileinfo fi;
+    struct sw_md_hash hash;
     struct sw_bundle_stats st;
     struct sw_error err = SW_ERROR_INIT;
     struct rusage ru;
@@ -175,6 +176,7 @@ main(int argc, char **argv)
     fi.name = argv[optind];
     fi.length = length;
     fi.n_hashes = 1;
+    fi.hashes = &hash;
     fi.hashes[0].alg = "sha256";
     fi.hashes[0].value = sha;
 

@@ -107,6 +107,7 @@ write_bundle(const char *file, enum filt f, int format, const struct ent *e, siz
 /* A fileinfo with the true length and SHA-256 of file. */
 struct info {
     struct sw_md_fileinfo fi;
+    struct sw_md_hash hash;
     char hex[SW_HASH_MAX_HEX];
 };
 
@@ -121,6 +122,7 @@ make_info(const char *file, struct info *in)
     in->fi.name = "bundle.tar";
     in->fi.length = (int64_t)len;
     in->fi.n_hashes = 1;
+    in->fi.hashes = &in->hash;
     in->fi.hashes[0].alg = "sha256";
     in->fi.hashes[0].value = in->hex;
 }

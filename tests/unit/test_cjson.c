@@ -3,8 +3,11 @@
  * Unit tests of canonical JSON: the securesystemslib vectors byte for byte
  * (and canonical bytes parsing back to themselves), hand-written canonical
  * forms, and every refusal of the strict parser and of the encoder with
- * its code and message. Randomised cross-checks against securesystemslib
- * are in tests/integration/t0200-cjson.sh.
+ * its code and message. Every case runs twice: through the tree parser and
+ * through the validator with views (the path big metadata documents take),
+ * which must give the same canonical bytes and the same refusals, message
+ * included. Randomised cross-checks against securesystemslib are in
+ * tests/integration/t0200-cjson.sh.
  */
 #include "testutil.h"
 
@@ -14,6 +17,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The canonical bytes of a view of in, which must equal want (want_len);
+ * and _same must say whether in is its own canonical form.
+ */
+static void
+expect_view_canon(const void *in, size_t len, const void *want, size_t want_len)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_buf out = SW_BUF_INIT(0);
+    struct sw_cjson_val v;
+    bool same = false;
+
+    if (sw_cjson_validate(in, len, 0, &v, &err) < 0)
+        fail_msg("validate of %.*s failed: %s", (int)len, (const char *)in, err.msg);
+    assert_int_equal(sw_cjson_encode_view(&v, &out, &err), 0);
+    if (out.len != want_len || memcmp(out.data, want, want_len) != 0)
+        fail_msg("view of %.*s: canonical %.*s, expected %.*s", (int)len, (const char *)in,
+                 (int)out.len, out.data, (int)want_len, (const char *)want);
+    out.len = 0;
+    assert_int_equal(sw_cjson_encode_view_same(&v, &same, &out, &err), 0);
+    if (same) {
+        assert_int_equal(out.len, 0);
+        assert_int_equal(sw_cjson_raw_len(&v), want_len);
+        assert_memory_equal(v.p, want, want_len);
+    } else {
+        assert_int_equal(out.len, want_len);
+        assert_memory_equal(out.data, want, want_len);
+        /* not the same: the input (without white space around it) differs */
+        assert_true(sw_cjson_raw_len(&v) != want_len || memcmp(v.p, want, want_len) != 0);
+    }
+    sw_buf_release(&out);
+}
 
 /* Parse s (strlen) and return canonical bytes as a string (caller frees). */
 static char *
@@ -27,6 +63,7 @@ canon(const char *s)
         fail_msg("parse of %s failed: %s", s, err.msg);
     assert_int_equal(sw_cjson_encode(v, &out, &err), 0);
     json_decref(v);
+    expect_view_canon(s, strlen(s), out.data, out.len);
     return (char *)sw_buf_steal(&out, NULL);
 }
 
@@ -52,6 +89,15 @@ expect_refused_n(const char *in, size_t len, int code, const char *needle)
     assert_int_equal(err.code, code);
     if (needle && !strstr(err.msg, needle))
         fail_msg("message '%s' lacks '%s'", err.msg, needle);
+    {
+        /* the validator refuses the same way, with the same message */
+        struct sw_error e2 = SW_ERROR_INIT;
+        struct sw_cjson_val view;
+        r = sw_cjson_validate(in, len, 0, &view, &e2);
+        if (r != -code || strcmp(e2.msg, err.msg) != 0)
+            fail_msg("validate of '%.*s': %d (%s), the parser said %d (%s)", (int)len, in, r,
+                     e2.msg, -code, err.msg);
+    }
 }
 
 static void
@@ -89,6 +135,8 @@ test_vectors(void **state)
         json_decref(v);
         assert_int_equal(out.len, want_len);
         assert_memory_equal(out.data, want, want_len);
+        expect_view_canon(in, in_len, want, want_len);
+        expect_view_canon(want, want_len, want, want_len);
 
         /* the canonical bytes parse back to the same canonical bytes */
         v = NULL;
@@ -156,6 +204,54 @@ test_refuse_duplicates(void **state)
     expect_refused("{\"a\":1,\"\\u0061\":2}", SW_E_JSON, "duplicate key");
     expect_refused("{\"x\":{\"k\":1,\"b\":2,\"k\":3}}", SW_E_JSON, "duplicate key \"k\"");
     expect_refused("{\"\":1,\"\":2}", SW_E_JSON, "duplicate key \"\"");
+}
+
+/*
+ * Objects of more keys than the validator compares one by one go through
+ * a hash table: a duplicate anywhere among them (escaped or not) is
+ * refused when it is read, with the message the tree parser gives.
+ */
+static void
+test_refuse_duplicates_big(void **state)
+{
+    char doc[4096], *p;
+    (void)state;
+    for (int dup_at = 1; dup_at < 40; dup_at += 7) {
+        p = doc;
+        p += sprintf(p, "{");
+        for (int i = 0; i < 40; i++)
+            p += sprintf(p, "%s\"k%02d\":%d", i ? "," : "", i == dup_at ? 0 : i, i);
+        sprintf(p, "}");
+        expect_refused(doc, SW_E_JSON, "duplicate key \"k00\"");
+    }
+    /* two duplicates: the one that comes first in the document is named */
+    p = doc;
+    p += sprintf(p, "{");
+    for (int i = 0; i < 30; i++)
+        p += sprintf(p, "\"k%02d\":%d,", i, i);
+    sprintf(p, "\"k20\":1,\"k\\u0030%d\":1}", 5);
+    expect_refused(doc, SW_E_JSON, "duplicate key \"k20\"");
+    /* a duplicate, then a syntax error: the duplicate is what both report */
+    p = doc;
+    p += sprintf(p, "{");
+    for (int i = 0; i < 30; i++)
+        p += sprintf(p, "\"k%02d\":%d,", i, i);
+    sprintf(p, "\"k03\":1,\"k99\" 1}");
+    expect_refused(doc, SW_E_JSON, "duplicate key \"k03\"");
+    /* escaped spelling of an earlier key, far apart */
+    p = doc;
+    p += sprintf(p, "{\"ab\":0");
+    for (int i = 0; i < 30; i++)
+        p += sprintf(p, ",\"k%02d\":%d", i, i);
+    sprintf(p, ",\"\\u0061b\":1}");
+    expect_refused(doc, SW_E_JSON, "duplicate key \"ab\"");
+    /* no duplicate among many: accepted, canonical (keys sorted) */
+    p = doc;
+    p += sprintf(p, "{");
+    for (int i = 39; i >= 0; i--)
+        p += sprintf(p, "%s\"k%02d\":%d", i < 39 ? "," : "", i, i);
+    sprintf(p, "}");
+    free(canon(doc));
 }
 
 static void
@@ -418,6 +514,7 @@ main(void)
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_numbers_and_literals),
         cmocka_unit_test(test_refuse_duplicates),
+        cmocka_unit_test(test_refuse_duplicates_big),
         cmocka_unit_test(test_refuse_floats),
         cmocka_unit_test(test_refuse_integers),
         cmocka_unit_test(test_refuse_utf8),

@@ -157,6 +157,99 @@ out:
 
 /* --- every vector file parses --------------------------------------------------- */
 
+/* A fileinfo as the document's tree has it (from sw_cjson_parse_mem, jansson). */
+static void
+same_fileinfo(const struct sw_md_fileinfo *fi, const json_t *t, bool target)
+{
+    const json_t *hashes = json_object_get(t, "hashes"), *len = json_object_get(t, "length");
+    const json_t *custom = json_object_get(t, "custom");
+    const char *alg;
+    const json_t *hv;
+    assert_non_null(fi);
+    assert_int_equal(fi->length, len ? json_integer_value(len) : -1);
+    if (!target)
+        assert_int_equal(fi->version, json_integer_value(json_object_get(t, "version")));
+    assert_int_equal(fi->n_hashes, json_object_size(hashes));
+    json_object_foreach((json_t *)hashes, alg, hv)
+    {
+        bool found = false;
+        for (size_t i = 0; i < fi->n_hashes; i++)
+            if (strcmp(fi->hashes[i].alg, alg) == 0) {
+                assert_string_equal(fi->hashes[i].value, json_string_value(hv));
+                found = true;
+            }
+        assert_true(found);
+    }
+    if (target && custom)
+        assert_true(json_equal(sw_md_fileinfo_custom(fi), custom));
+    else
+        assert_null(sw_md_fileinfo_custom(fi));
+}
+
+/*
+ * What the views parser keeps of a document equals what its jansson tree
+ * holds: every target (length, hashes, custom) or meta entry, and the
+ * signed bytes are the tree's canonical encoding. Also parsed without
+ * signed bytes, which are then NULL.
+ */
+static void
+same_as_tree(const struct sw_md *md, const unsigned char *data, size_t len)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_buf canon = SW_BUF_INIT(0);
+    struct sw_md *lean = NULL;
+    json_t *doc = NULL;
+    const json_t *sg, *files, *v;
+    const char *name;
+    const unsigned char *b;
+    size_t n;
+
+    assert_int_equal(sw_cjson_parse_mem(data, len, 0, &doc, &err), 0);
+    sg = json_object_get(doc, "signed");
+    assert_int_equal(sw_cjson_encode(sg, &canon, &err), 0);
+    b = sw_md_signed_bytes(md, &n);
+    assert_int_equal(n, canon.len);
+    assert_memory_equal(b, canon.data, n);
+    assert_int_equal(sw_md_version(md), json_integer_value(json_object_get(sg, "version")));
+    assert_string_equal(sw_md_expires_string(md),
+                        json_string_value(json_object_get(sg, "expires")));
+    switch (sw_md_type(md)) {
+    case SW_MD_TARGETS:
+        files = json_object_get(sg, "targets");
+        assert_int_equal(sw_md_target_count(md), json_object_size(files));
+        json_object_foreach((json_t *)files, name, v)
+            same_fileinfo(sw_md_target(md, name), v, true);
+        assert_int_equal(sw_md_has_delegations(md), json_object_get(sg, "delegations") != NULL);
+        break;
+    case SW_MD_SNAPSHOT:
+    case SW_MD_TIMESTAMP:
+        files = json_object_get(sg, "meta");
+        json_object_foreach((json_t *)files, name, v)
+        {
+            const struct sw_md_fileinfo *fi = NULL;
+            for (size_t i = 0; i < sw_md_snapshot_meta_count(md); i++)
+                if (strcmp(sw_md_snapshot_meta_at(md, i)->name, name) == 0)
+                    fi = sw_md_snapshot_meta_at(md, i);
+            if (sw_md_type(md) == SW_MD_TIMESTAMP)
+                fi = sw_md_timestamp_snapshot(md);
+            same_fileinfo(fi, v, false);
+        }
+        break;
+    case SW_MD_ROOT:
+        assert_int_equal(sw_md_root_consistent_snapshot(md),
+                         json_is_true(json_object_get(sg, "consistent_snapshot")));
+        break;
+    }
+    assert_int_equal(sw_md_parse_role_flags(data, len, sw_md_type(md), sw_md_name(md),
+                                            SW_MD_PARSE_NO_SIGNED_BYTES, &lean, &err),
+                     0);
+    assert_null(sw_md_signed_bytes(lean, &n));
+    assert_int_equal(sw_md_target_count(lean), sw_md_target_count(md));
+    sw_md_free(lean);
+    sw_buf_release(&canon);
+    json_decref(doc);
+}
+
 static void
 test_vectors_parse(void **state)
 {
@@ -196,6 +289,8 @@ test_vectors_parse(void **state)
             snprintf(file, sizeof(file), "metadata/%s", e->d_name);
             data = vec_read(vectors[i], file, &len);
             r = sw_md_parse_role_mem(data, len, type, role, &md, &err);
+            if (r == 0)
+                same_as_tree(md, data, len);
             free(data);
             if (strcmp(vectors[i], "duplicate-signature") == 0 && strcmp(role, "targets") == 0) {
                 /* the same key id twice in "signatures" is refused outright */
@@ -303,12 +398,12 @@ test_basic_fields(void **state)
     assert_int_equal(fi->length, 11);
     assert_int_equal(fi->version, 0);
     assert_int_equal(fi->n_hashes, 2);
-    slipway = json_object_get(fi->custom, "slipway");
+    slipway = json_object_get(sw_md_fileinfo_custom(fi), "slipway");
     assert_string_equal(json_string_value(json_object_get(slipway, "version")), "1.0.0");
     assert_string_equal(json_string_value(json_object_get(slipway, "compatible")), "vector-device");
     fi = sw_md_target(tg, "sub/dir/notes.txt");
     assert_int_equal(fi->length, 6);
-    assert_null(fi->custom);
+    assert_null(sw_md_fileinfo_custom(fi));
     assert_null(sw_md_target(tg, "sub/dir"));
     assert_string_equal(sw_md_target_at(tg, 0)->name, "app-1.0.0.tar.gz");
     assert_null(sw_md_target_at(tg, 2));
@@ -322,9 +417,6 @@ test_basic_fields(void **state)
     assert_null(sw_md_snapshot_meta(ts, "targets"));
     assert_null(sw_md_target(snap, "app-1.0.0.tar.gz"));
     assert_int_equal(sw_md_target_count(root), 0);
-
-    /* the json tree is the whole document */
-    assert_ptr_equal(json_object_get(sw_md_json(tg), "signed"), sw_md_signed(tg));
 
     sw_md_free(root);
     sw_md_free(ts);
@@ -1432,10 +1524,12 @@ test_file_checks(void **state)
 {
     struct sw_error err = SW_ERROR_INIT;
     struct sw_md_fileinfo fi;
+    struct sw_md_hash hashes[2];
     struct sw_md_filecheck *fc = NULL;
     (void)state;
 
     memset(&fi, 0, sizeof(fi));
+    fi.hashes = hashes;
     fi.name = "f.bin";
     fi.length = 3;
     fi.n_hashes = 2;
@@ -1814,6 +1908,110 @@ test_type_names(void **state)
     assert_string_equal(sw_md_type_to_string((enum sw_md_type)42), "unknown");
 }
 
+/*
+ * Verify once: a document parsed without its signed bytes keeps none, is
+ * refused by sw_md_verify(), and checks against the very bytes it came
+ * from: the vector as served (pretty, so its canonical form is made for
+ * the check), the same bytes compact and canonical (checked in place), and
+ * never bytes of another length or with one signed byte changed.
+ */
+static void
+test_verify_without_signed_bytes(void **state)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_md *root = vec_parse("basic-ed25519", "metadata/1.root.json", SW_MD_ROOT, "root");
+    const struct sw_md_role *role = sw_md_root_role(root, SW_MD_TARGETS);
+    struct sw_md *md = NULL;
+    size_t len, n = 99;
+    unsigned char *data = vec_read("basic-ed25519", "metadata/1.targets.json", &len);
+    struct sw_buf canon = SW_BUF_INIT(0);
+    json_t *doc = NULL;
+    char *at;
+    (void)state;
+
+    assert_int_equal(sw_md_parse_role_flags(data, len, SW_MD_TARGETS, NULL,
+                                            SW_MD_PARSE_NO_SIGNED_BYTES, &md, &err),
+                     0);
+    assert_null(sw_md_signed_bytes(md, &n));
+    assert_int_equal(n, 0);
+    assert_int_equal(sw_md_verify(md, role, &err), -SW_E_INVAL);
+    assert_non_null(strstr(err.msg, "signed bytes were not kept"));
+    if (sw_md_verify_mem(md, data, len, role, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(sw_md_verify_mem(md, data, len - 1, role, &err), -SW_E_INVAL);
+    /* one byte of "expires" changed, same length: the signature no longer holds */
+    at = strstr((char *)data, "\"expires\": \"");
+    assert_non_null(at);
+    at += strlen("\"expires\": \"") + 3; /* the last digit of the year */
+    *at = *at == '9' ? '8' : (char)(*at + 1);
+    assert_int_equal(sw_md_verify_mem(md, data, len, role, &err), -SW_E_SIGNATURE);
+    sw_md_free(md);
+    md = NULL;
+
+    /* served canonical: {"signatures":[...],"signed":CANONICAL} checked in place */
+    free(data);
+    data = vec_read("basic-ed25519", "metadata/1.targets.json", &len);
+    assert_int_equal(sw_cjson_parse_mem(data, len, 0, &doc, &err), 0);
+    assert_int_equal(sw_cjson_encode(doc, &canon, &err), 0);
+    assert_int_equal(sw_md_parse_role_flags(canon.data, canon.len, SW_MD_TARGETS, NULL,
+                                            SW_MD_PARSE_NO_SIGNED_BYTES, &md, &err),
+                     0);
+    if (sw_md_verify_mem(md, canon.data, canon.len, role, &err) < 0)
+        fail_msg("%s", err.msg);
+    sw_md_free(md);
+    /* and kept: the signed bytes are a copy of that part of the input */
+    assert_int_equal(sw_md_parse_role_mem(canon.data, canon.len, SW_MD_TARGETS, NULL, &md, &err),
+                     0);
+    assert_non_null(memmem(canon.data, canon.len, sw_md_signed_bytes(md, &n), n));
+    expect_verify(md, role);
+    sw_md_free(md);
+    sw_buf_release(&canon);
+    json_decref(doc);
+    free(data);
+    sw_md_free(root);
+}
+
+/*
+ * A target's custom is kept once per distinct value: targets carrying the
+ * same one share its tree, a different one (or the same members in another
+ * order, escaped) gets the tree of its own value; none has none.
+ */
+static void
+test_custom_shared(void **state)
+{
+    static const char doc[] =
+        "{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"spec_version\":\"1.0.31\","
+        "\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{"
+        "\"a\":{\"length\":1,\"hashes\":{\"sha256\":\"" ABC256 "\"},"
+        "\"custom\":{\"slipway\":{\"version\":\"1.0\",\"compatible\":[\"x\"]}}},"
+        "\"b\":{\"custom\":{\"slipway\":{\"compatible\":[\"x\"],\"ver\\u0073ion\":\"1.0\"}},"
+        "\"hashes\":{\"sha256\":\"" ABC256 "\"},\"length\":2},"
+        "\"c\":{\"length\":3,\"hashes\":{\"sha256\":\"" ABC256 "\"},"
+        "\"custom\":{\"slipway\":{\"version\":\"2.0\",\"compatible\":[\"x\"]}}},"
+        "\"d\":{\"length\":4,\"hashes\":{\"sha256\":\"" ABC256 "\"}}}}}";
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_md *md = NULL;
+    const json_t *a, *b, *c;
+    (void)state;
+
+    if (sw_md_parse_mem(doc, strlen(doc), SW_MD_TARGETS, &md, &err) < 0)
+        fail_msg("%s", err.msg);
+    a = sw_md_fileinfo_custom(sw_md_target(md, "a"));
+    b = sw_md_fileinfo_custom(sw_md_target(md, "b"));
+    c = sw_md_fileinfo_custom(sw_md_target(md, "c"));
+    assert_non_null(a);
+    assert_ptr_equal(a, b);
+    assert_ptr_equal(a, sw_md_fileinfo_custom(sw_md_target(md, "a"))); /* built once */
+    assert_true(a != c);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(a, "slipway"), "version")), "1.0");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(c, "slipway"), "version")), "2.0");
+    assert_null(sw_md_fileinfo_custom(sw_md_target(md, "d")));
+    assert_int_equal(sw_md_target(md, "b")->length, 2);
+    sw_md_free(md);
+}
+
 int
 main(void)
 {
@@ -1848,6 +2046,8 @@ main(void)
         cmocka_unit_test(test_unknown_alg_from_metadata),
         cmocka_unit_test(test_times),
         cmocka_unit_test(test_type_names),
+        cmocka_unit_test(test_verify_without_signed_bytes),
+        cmocka_unit_test(test_custom_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -377,6 +377,31 @@ set_free(struct set *s)
     s->n = 0;
 }
 
+/*
+ * sw_offer_choose() into s->d, checked against sw_offer_choose_at() writing
+ * through pointers to decisions stored backwards: the same result, the
+ * same chosen index, the same decisions (reasons included).
+ */
+static int
+choose_both(struct set *s, const struct sw_offer_device *d, size_t *chosen)
+{
+    struct sw_offer back[8], *at[8];
+    size_t c2 = *chosen;
+    int r = sw_offer_choose(s->t, s->n, d, s->d, chosen);
+    memset(back, 0x5a, sizeof(back));
+    for (size_t i = 0; i < s->n; i++)
+        at[i] = &back[s->n - 1 - i];
+    assert_int_equal(sw_offer_choose_at(s->t, s->n, d, at, &c2), r);
+    assert_int_equal(c2, *chosen);
+    for (size_t i = 0; i < s->n; i++) {
+        assert_int_equal(at[i]->verdict, s->d[i].verdict);
+        assert_string_equal(at[i]->reason, s->d[i].reason);
+        assert_ptr_equal(at[i]->version, s->d[i].version);
+        assert_int_equal(at[i]->downgrade, s->d[i].downgrade);
+    }
+    return r;
+}
+
 #define REL(v, extra) "{\"slipway\":{\"version\":\"" v "\",\"compatible\":[\"acme-gw\"]" extra "}}"
 
 static void
@@ -391,7 +416,7 @@ test_choose_newest(void **state)
     set_add(&s, "app-1.2.tar", REL("1.2", ""));
     set_add(&s, "app-1.4.tar", REL("1.4", ",\"rollout\":{\"percent\":0}"));
     set_add(&s, "other.tar", "{\"slipway\":{\"version\":\"9.0\",\"compatible\":[\"x\"]}}");
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(choose_both(&s, &d, &chosen), 1);
     assert_int_equal(chosen, 1);
     assert_int_equal(s.d[3].verdict, SW_OFFER_ROLLOUT);
     assert_int_equal(s.d[4].verdict, SW_OFFER_INCOMPATIBLE);
@@ -400,7 +425,7 @@ test_choose_newest(void **state)
     /* nothing offered */
     set_add(&s, "app-0.9.tar", REL("0.9", ""));
     chosen = 99;
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 0);
+    assert_int_equal(choose_both(&s, &d, &chosen), 0);
     assert_int_equal(chosen, 99);
     assert_int_equal(s.d[0].verdict, SW_OFFER_NOT_NEWER);
     set_free(&s);
@@ -432,12 +457,12 @@ test_pulled(void **state)
     /* the set: 2.0 pulled without replacement; 1.5 is what a 1.0.0 machine gets */
     set_add(&s, "app-1.5.tar", REL("1.5", ""));
     set_add(&s, "app-2.0.tar", REL("2.0", ",\"rollout\":{\"pulled\":true}"));
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(choose_both(&s, &d, &chosen), 1);
     assert_int_equal(chosen, 0);
     assert_int_equal(s.d[1].verdict, SW_OFFER_PULLED);
     /* a machine on 2.0 keeps it: nothing newer, and 1.5 is older */
     d.installed_version = "2.0";
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 0);
+    assert_int_equal(choose_both(&s, &d, &chosen), 0);
     assert_int_equal(s.d[0].verdict, SW_OFFER_NOT_NEWER);
     set_free(&s);
 }
@@ -456,7 +481,7 @@ test_replace_with(void **state)
     set_add(&s, "app-1.4.tar", REL("1.4", ""));
     /* a machine on 2.0 is offered 1.5: a downgrade the policy allows */
     d.installed_version = "2.0";
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(choose_both(&s, &d, &chosen), 1);
     assert_int_equal(chosen, 0);
     assert_int_equal(s.d[0].verdict, SW_OFFER_YES);
     assert_true(s.d[0].downgrade);
@@ -467,7 +492,7 @@ test_replace_with(void **state)
     assert_false(s.d[2].downgrade);
     /* a machine on 1.0.0 gets neither 2.0 (pulled) nor 1.5 (0 %): 1.4 */
     d.installed_version = "1.0.0";
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(choose_both(&s, &d, &chosen), 1);
     assert_int_equal(chosen, 2);
     assert_int_equal(s.d[0].verdict, SW_OFFER_ROLLOUT);
     assert_false(s.d[0].downgrade);
@@ -478,7 +503,7 @@ test_replace_with(void **state)
     set_add(&s, "app-2.0.tar",
             REL("2.0", ",\"rollout\":{\"pulled\":true,\"replace-with\":\"1.5\"}"));
     d.installed_version = "2.0";
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 0);
+    assert_int_equal(choose_both(&s, &d, &chosen), 0);
     assert_int_equal(s.d[1].verdict, SW_OFFER_PULLED);
     assert_non_null(strstr(s.d[1].reason, "not among the targets for this machine"));
     set_free(&s);
@@ -487,7 +512,7 @@ test_replace_with(void **state)
     set_add(&s, "app-2.0.tar",
             REL("2.0", ",\"rollout\":{\"pulled\":true,\"replace-with\":\"1.5\"}"));
     set_add(&s, "app-2.1.tar", REL("2.1", ""));
-    assert_int_equal(sw_offer_choose(s.t, s.n, &d, s.d, &chosen), 1);
+    assert_int_equal(choose_both(&s, &d, &chosen), 1);
     assert_int_equal(chosen, 2);
     assert_false(s.d[2].downgrade);
     set_free(&s);
