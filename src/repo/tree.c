@@ -407,13 +407,83 @@ role_release(struct sw_repo_role *r)
     free(r->bytes);
 }
 
+/* FNV-1a of a role name, for the role index. */
+static size_t
+name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* Put role idx into the index (which has room). */
+static void
+index_put(size_t *slots, size_t cap, const struct sw_repo_role *roles, size_t idx)
+{
+    size_t i = name_hash(roles[idx].name) & (cap - 1);
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = idx + 1;
+}
+
+/* Index the newest role (repo->roles[repo->n_roles - 1]), growing the index at half full. */
+static int
+index_add(struct sw_repo *repo, struct sw_error *err)
+{
+    if (2 * repo->n_roles > repo->role_index_cap) {
+        size_t cap = repo->role_index_cap ? 2 * repo->role_index_cap : 64;
+        size_t *slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        for (size_t i = 0; i + 1 < repo->n_roles; i++)
+            index_put(slots, cap, repo->roles, i);
+        free(repo->role_index);
+        repo->role_index = slots;
+        repo->role_index_cap = cap;
+    }
+    index_put(repo->role_index, repo->role_index_cap, repo->roles, repo->n_roles - 1);
+    return 0;
+}
+
 struct sw_repo_role *
 sw_repo_role(struct sw_repo *repo, const char *name)
 {
-    for (size_t i = 0; i < repo->n_roles; i++)
-        if (strcmp(repo->roles[i].name, name) == 0)
-            return &repo->roles[i];
+    if (!repo->role_index_cap)
+        return NULL;
+    for (size_t i = name_hash(name) & (repo->role_index_cap - 1); repo->role_index[i];
+         i = (i + 1) & (repo->role_index_cap - 1))
+        if (strcmp(repo->roles[repo->role_index[i] - 1].name, name) == 0)
+            return &repo->roles[repo->role_index[i] - 1];
     return NULL;
+}
+
+/* Append a role of this name (copied) and parent (copied, or NULL) to the list and the index. */
+static int
+add_role(struct sw_repo *repo, const char *name, const char *parent, struct sw_error *err)
+{
+    struct sw_repo_role *role;
+    if (repo->n_roles >= SW_REPO_MAX_ROLES)
+        return sw_error_set(err, SW_E_LIMIT, "more than %d targets roles", SW_REPO_MAX_ROLES);
+    if (repo->n_roles == repo->roles_cap) {
+        size_t cap = repo->roles_cap ? 2 * repo->roles_cap : 16;
+        role = realloc(repo->roles, cap * sizeof(*role));
+        if (!role)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        repo->roles = role;
+        repo->roles_cap = cap;
+    }
+    role = &repo->roles[repo->n_roles];
+    memset(role, 0, sizeof(*role));
+    role->name = strdup(name);
+    role->parent = parent ? strdup(parent) : NULL;
+    if (!role->name || (parent && !role->parent)) {
+        free(role->name);
+        free(role->parent);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    repo->n_roles++;
+    return index_add(repo, err);
 }
 
 json_t *
@@ -521,20 +591,13 @@ walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
 
     if (sw_repo_role(repo, name))
         return 0;
-    if (repo->n_roles >= SW_REPO_MAX_ROLES || depth > SW_REPO_MAX_ROLES)
+    if (depth > SW_REPO_MAX_ROLES)
         return sw_error_set(err, SW_E_LIMIT, "more than %d targets roles", SW_REPO_MAX_ROLES);
-    role = realloc(repo->roles, (repo->n_roles + 1) * sizeof(*role));
-    if (!role)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    repo->roles = role;
     idx = repo->n_roles;
+    r = add_role(repo, name, parent, err);
+    if (r < 0)
+        return r;
     role = &repo->roles[idx];
-    memset(role, 0, sizeof(*role));
-    role->name = strdup(name);
-    role->parent = parent ? strdup(parent) : NULL;
-    repo->n_roles++;
-    if (!role->name || (parent && !role->parent))
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
     {
         char *mname = NULL;
         if (asprintf(&mname, "%s.json", name) < 0)
@@ -795,6 +858,7 @@ sw_repo_free(struct sw_repo *repo)
     for (size_t i = 0; i < repo->n_roles; i++)
         role_release(&repo->roles[i]);
     free(repo->roles);
+    free(repo->role_index);
     json_decref(repo->root);
     json_decref(repo->staged_root);
     json_decref(repo->timestamp);
@@ -901,17 +965,10 @@ sw_repo_stage_new_role(struct sw_repo *repo, const char *name, const char *paren
             break;
         last = v;
     }
-    role = realloc(repo->roles, (repo->n_roles + 1) * sizeof(*role));
-    if (!role)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    repo->roles = role;
-    role = &repo->roles[repo->n_roles];
-    memset(role, 0, sizeof(*role));
-    role->name = strdup(name);
-    role->parent = strdup(parent);
-    repo->n_roles++;
-    if (!role->name || !role->parent)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = add_role(repo, name, parent, err);
+    if (r < 0)
+        return r;
+    role = &repo->roles[repo->n_roles - 1];
     r = restage(&role->staged, NULL, last, name, SW_MD_TARGETS, e, now, &signed_, NULL, err);
     if (r == 0)
         role->dirty = 1;

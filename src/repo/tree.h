@@ -20,7 +20,7 @@
 #include <time.h>
 
 /* Named limits. */
-#define SW_REPO_MAX_ROLES 8192          /* targets roles (top-level and delegated) */
+#define SW_REPO_MAX_ROLES 32768 /* targets roles (top-level and delegated): 2^14 bins and more */
 #define SW_REPO_MAX_VERSIONS 100000     /* versions of one role probed on disk */
 #define SW_REPO_MAX_EXPIRES_AT 64       /* --expires-at overrides in one command */
 #define SW_REPO_MAX_KEYNAMES_LEN 262144 /* bytes of staged/keynames.json */
@@ -94,6 +94,7 @@ struct sw_repo_role {
     size_t len;
     json_t *staged; /* staged envelope or NULL */
     int dirty;      /* staged envelope to be written back */
+    int checked; /* publish.c: its published bytes verified against its delegator (this command) */
 };
 
 /* A repository opened by one command; the fields are read-only to callers. */
@@ -112,7 +113,10 @@ struct sw_repo {
     int64_t snapshot_version;
     /* targets roles in pre-order from "targets" over staged-else-published delegations */
     struct sw_repo_role *roles;
-    size_t n_roles;
+    size_t n_roles, roles_cap;
+    /* role names -> index + 1 (0: free slot), open addressing; capacity a power of two */
+    size_t *role_index;
+    size_t role_index_cap;
     /* names of keys by key id, for messages (staged/keynames.json) */
     json_t *keynames;
     int keynames_dirty;
