@@ -1282,8 +1282,9 @@ enum {
     OPT_DEL_BITS,
 };
 
-/* The most bins 'delegate --succinct' makes: 2^12 = 4096 roles to sign and publish. */
-#define SW_REPO_MAX_SUCCINCT_BITS 12
+/* The most bins 'delegate --succinct' makes: 2^14 = 16 384 roles to sign and publish (TAP 15
+ * repositories use up to 2^14; docs/repo.md has what each size costs). */
+#define SW_REPO_MAX_SUCCINCT_BITS 14
 
 const struct sw_opt sw_repo_delegate_opts[] = {
     {"key", 0, 1, OPT_DEL_KEY, "PUB", "a key of the role: NAME in the key directory or FILE.pub"},
@@ -1293,7 +1294,7 @@ const struct sw_opt sw_repo_delegate_opts[] = {
     {"terminating", 0, 0, OPT_DEL_TERMINATING, NULL, "a path it matches is searched nowhere else"},
     {"from", 0, 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
     {"succinct", 0, 1, OPT_DEL_SUCCINCT, "BITS",
-     "or: 2^BITS (1-12) TAP 15 hash bins ROLE-0...: each path in the bin its sha256 names"},
+     "or: 2^BITS (1-14) TAP 15 hash bins ROLE-0...: each path in the bin its sha256 names"},
     {"hash-prefix-for", 0, 1, OPT_DEL_HASH_PREFIX_FOR, "PATH",
      "only print the sha256 of target PATH, its prefix and bin (with --bits or --succinct), "
      "the bin name for ROLE, or which of DIR's delegations ROLE holds it"},

@@ -907,6 +907,14 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
             goto out;
         }
+        /*
+         * the sources are done with: their memory goes to the documents below (a
+         * failure from here on leaves staged/sources.json as it was on disk)
+         */
+        if (json_object_size(repo->sources)) {
+            json_object_clear(repo->sources);
+            repo->sources_dirty = 1;
+        }
     }
 
     /* 6. publish: root, roles, snapshot, timestamp last */

@@ -859,6 +859,9 @@ sw_repo_free(struct sw_repo *repo)
         role_release(&repo->roles[i]);
     free(repo->roles);
     free(repo->role_index);
+    free(repo->src_dir);
+    free(repo->src_dir_real);
+    free(repo->made_dir);
     json_decref(repo->root);
     json_decref(repo->staged_root);
     json_decref(repo->timestamp);
@@ -1040,8 +1043,9 @@ sw_repo_save(struct sw_repo *repo, struct sw_error *err)
         repo->keynames_dirty = 0;
     }
     if (repo->sources_dirty) {
+        /* compact and in insertion order: read back only by slipway-repo */
         char *path = sw_fs_join(repo->staged_dir, "sources.json");
-        char *s = json_dumps(repo->sources, JSON_INDENT(1) | JSON_SORT_KEYS);
+        char *s = json_dumps(repo->sources, JSON_COMPACT);
         if (!path || !s)
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         else if (json_object_size(repo->sources) == 0)
@@ -1150,6 +1154,26 @@ sw_repo_keyname(const struct sw_repo *repo, const char *keyid)
 
 /* --- target files ------------------------------------------------------------------ */
 
+/*
+ * mkdir -p of the directory of path, unless it is the one made last by
+ * this command (a run of targets in one directory makes it once).
+ */
+static int
+make_parent_once(struct sw_repo *repo, const char *path, struct sw_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    int r;
+    if (repo->made_dir && strlen(repo->made_dir) == n && strncmp(repo->made_dir, path, n) == 0)
+        return 0;
+    r = mkdir_parent(path, err);
+    if (r < 0)
+        return r;
+    free(repo->made_dir);
+    repo->made_dir = strndup(path, n);
+    return 0;
+}
+
 static int
 link_as(const char *tmp, const char *dest, off_t size, struct sw_error *err)
 {
@@ -1166,8 +1190,8 @@ link_as(const char *tmp, const char *dest, off_t size, struct sw_error *err)
 }
 
 int
-sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *path,
-                      json_t **ret_info, struct sw_error *err)
+sw_repo_import_target(struct sw_repo *repo, const char *src, const char *path, json_t **ret_info,
+                      struct sw_error *err)
 {
     return sw_repo_import_target_batch(repo, src, path, 0, ret_info, err);
 }
@@ -1212,12 +1236,12 @@ same_content(const json_t *a, const json_t *b)
     return 1;
 }
 
-static int import_file(const struct sw_repo *repo, const char *src, const char *path, int batch,
-                       int copy, const json_t *expect, json_t **ret_info, struct sw_error *err);
+static int import_file(struct sw_repo *repo, const char *src, const char *path, int batch, int copy,
+                       const json_t *expect, json_t **ret_info, struct sw_error *err);
 
 int
-sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
-                            int batch, json_t **ret_info, struct sw_error *err)
+sw_repo_import_target_batch(struct sw_repo *repo, const char *src, const char *path, int batch,
+                            json_t **ret_info, struct sw_error *err)
 {
     return import_file(repo, src, path, batch, 1, NULL, ret_info, err);
 }
@@ -1228,11 +1252,49 @@ sw_repo_hash_file(const char *src, json_t **ret_info, struct sw_error *err)
     return import_file(NULL, src, NULL, 1, 0, NULL, ret_info, err);
 }
 
+/*
+ * realpath(src), resolving the directory of src once for a run of files in
+ * it: a file that is not a symbolic link resolves to its directory's real
+ * path and its name. NULL with errno set when it cannot be resolved.
+ */
+static char *
+resolve_source(struct sw_repo *repo, const char *src)
+{
+    const char *slash = strrchr(src, '/');
+    char *dir, *out;
+    struct stat st;
+
+    if (lstat(src, &st) < 0)
+        return NULL;
+    if (S_ISLNK(st.st_mode) || (slash && !slash[1]))
+        return realpath(src, NULL);
+    dir = slash ? strndup(src, (size_t)(slash - src) + (slash == src)) : strdup(".");
+    if (!dir)
+        return NULL;
+    if (!repo->src_dir || strcmp(repo->src_dir, dir) != 0) {
+        char *real = realpath(dir, NULL);
+        if (!real) {
+            free(dir);
+            return NULL;
+        }
+        free(repo->src_dir);
+        free(repo->src_dir_real);
+        repo->src_dir = dir;
+        repo->src_dir_real = real;
+    } else {
+        free(dir);
+    }
+    out = sw_fs_join(repo->src_dir_real, slash ? slash + 1 : src);
+    if (!out)
+        errno = ENOMEM;
+    return out;
+}
+
 int
 sw_repo_note_source(struct sw_repo *repo, const char *path, const char *role, const char *src,
                     const json_t *info, struct sw_error *err)
 {
-    char *abs = realpath(src, NULL);
+    char *abs = resolve_source(repo, src);
     json_t *e, *of_role = json_object_get(repo->sources, role);
     if (!abs)
         return sw_error_errno(err, SW_E_IO, errno, "cannot resolve '%s'", src);
@@ -1325,7 +1387,7 @@ sw_repo_copy_sources(struct sw_repo *repo, size_t *ret_copied, struct sw_error *
  * nothing) a length or digest that differs from it.
  */
 static int
-import_file(const struct sw_repo *repo, const char *src, const char *path, int batch, int copy,
+import_file(struct sw_repo *repo, const char *src, const char *path, int batch, int copy,
             const json_t *expect, json_t **ret_info, struct sw_error *err)
 {
     struct sw_hash *h256 = NULL, *h512 = NULL;
@@ -1334,6 +1396,7 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     char *tmp = NULL, *rel256 = NULL, *rel512 = NULL, *dest256 = NULL, *dest512 = NULL;
     int in = -1, out = -1, r;
     off_t total = 0;
+    size_t chunk_len;
     struct stat st;
 
     *ret_info = NULL;
@@ -1347,8 +1410,10 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     if ((r = sw_hash_new(SW_HASH_SHA256, &h256, err)) < 0 ||
         (r = sw_hash_new(SW_HASH_SHA512, &h512, err)) < 0)
         goto out;
+    /* a small file is read into a buffer of its size (and one byte to see its end) */
+    chunk_len = st.st_size >= 0 && st.st_size < COPY_CHUNK ? (size_t)st.st_size + 1 : COPY_CHUNK;
     if (!copy) {
-        if (!(chunk = malloc(COPY_CHUNK))) {
+        if (!(chunk = malloc(chunk_len))) {
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
             goto out;
         }
@@ -1361,11 +1426,11 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     tmp = sw_fs_join(repo->targets_dir, rel256);
     free(rel256);
     rel256 = NULL;
-    if (!tmp || !(chunk = malloc(COPY_CHUNK))) {
+    if (!tmp || !(chunk = malloc(chunk_len))) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
-    r = mkdir_parent(tmp, err);
+    r = make_parent_once(repo, tmp, err);
     if (r < 0)
         goto out;
     {
@@ -1383,7 +1448,7 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     (void)fchmod(out, 0644);
 stream:
     for (;;) {
-        ssize_t n = read(in, chunk, COPY_CHUNK);
+        ssize_t n = read(in, chunk, chunk_len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {

@@ -126,6 +126,8 @@ struct sw_repo {
      */
     json_t *sources;
     int sources_dirty;
+    /* caches of one command: the source directory resolved last, the targets/ directory made last */
+    char *src_dir, *src_dir_real, *made_dir;
     int probe; /* SW_REPO_PROBE */
 };
 
@@ -224,7 +226,7 @@ int sw_repo_read_metadata(const char *metadata_dir, const char *rel, unsigned ch
  * sha256 and its sha512 (one inode, two names), durably. *ret_info is a
  * new {"length": N, "hashes": {"sha256": ..., "sha512": ...}}.
  */
-int sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *path,
+int sw_repo_import_target(struct sw_repo *repo, const char *src, const char *path,
                           json_t **ret_info, struct sw_error *err);
 
 /*
@@ -234,8 +236,8 @@ int sw_repo_import_target(const struct sw_repo *repo, const char *src, const cha
  * that names them is written. The bytes are streamed through EVP
  * (sw_hash) once, for both digests.
  */
-int sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
-                                int batch, json_t **ret_info, struct sw_error *err);
+int sw_repo_import_target_batch(struct sw_repo *repo, const char *src, const char *path, int batch,
+                                json_t **ret_info, struct sw_error *err);
 
 /*
  * Stream the file at src once and hash it: *ret_info is a new
