@@ -993,44 +993,146 @@ sw_repo_stage_root(struct sw_repo *repo, const struct sw_repo_expiry *e, time_t 
     return r;
 }
 
+/* One staged envelope of a batch: written to tmp, renamed to path once all are durable. */
+struct pending_file {
+    char *tmp, *path;
+};
+
+/* Write env into a new temporary file next to the staged file of name; no fsync. */
 static int
-write_staged(const struct sw_repo *repo, const char *name, const json_t *env, struct sw_error *err)
+write_pending(const struct sw_repo *repo, const char *name, const json_t *env,
+              struct pending_file *p, struct sw_error *err)
 {
     unsigned char *bytes = NULL;
-    size_t len = 0;
-    char *path = staged_role_path(repo, name, err);
-    int r;
-    if (!path)
+    size_t len = 0, off = 0;
+    int fd = -1, r;
+
+    p->path = staged_role_path(repo, name, err);
+    if (!p->path)
         return -err->code;
+    if (asprintf(&p->tmp, "%s.tmpXXXXXX", p->path) < 0) {
+        p->tmp = NULL;
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
     r = sw_repo_encode(env, &bytes, &len, err);
-    if (r == 0)
-        r = sw_fs_write_atomic(path, bytes, len, 0644, err);
-    if (r == 0)
-        sw_log_debug("wrote the staged envelope '%s' (%zu bytes)", path, len);
+    if (r < 0) {
+        free(p->tmp);
+        p->tmp = NULL;
+        return r;
+    }
+    fd = mkostemp(p->tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot create a file in '%s'", repo->roles_dir);
+        free(p->tmp);
+        p->tmp = NULL;
+        goto out;
+    }
+    (void)fchmod(fd, 0644);
+    while (off < len) {
+        ssize_t w = write(fd, bytes + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", p->tmp);
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", p->tmp);
+        goto out;
+    }
+    fd = -1;
+    sw_log_debug("wrote the staged envelope '%s' (%zu bytes)", p->path, len);
+out:
+    if (fd >= 0)
+        close(fd);
     free(bytes);
-    free(path);
+    return r;
+}
+
+/*
+ * Write every changed staged envelope (root's and the targets roles'), as
+ * a batch: each into a temporary file, one syncfs() of the file system,
+ * each renamed into place, one fsync of staged/roles/. A delegation of
+ * 2^14 bins costs two syncs, not 2^15 fsyncs. A crash leaves each staged
+ * file old or new, never torn.
+ */
+static int
+save_roles(struct sw_repo *repo, struct sw_error *err)
+{
+    struct pending_file *p = NULL;
+    size_t n = 0, cap = repo->n_roles + 1;
+    int fd = -1, r = 0;
+
+    for (size_t i = 0; i <= repo->n_roles && r == 0; i++) {
+        const char *name = i == 0 ? "root" : repo->roles[i - 1].name;
+        const json_t *env = i == 0 ? repo->staged_root : repo->roles[i - 1].staged;
+        int dirty = i == 0 ? repo->root_dirty : repo->roles[i - 1].dirty;
+        if (!dirty || !env)
+            continue;
+        if (!p && !(p = calloc(cap, sizeof(*p)))) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            break;
+        }
+        r = write_pending(repo, name, env, &p[n], err);
+        n++;
+    }
+    if (r < 0 || n == 0)
+        goto out;
+    fd = open(repo->roles_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", repo->roles_dir);
+        goto out;
+    }
+    if (SW_FAULT("fs-write-fsync")) {
+        r = sw_error_set(err, SW_E_FAULT, "injected fault before syncing '%s'", repo->roles_dir);
+        goto out;
+    }
+    if (syncfs(fd) < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot sync the file system of '%s'",
+                           repo->roles_dir);
+        goto out;
+    }
+    if (SW_FAULT("fs-write-rename")) {
+        r = sw_error_set(err, SW_E_FAULT, "injected fault before renaming into '%s'",
+                         repo->roles_dir);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rename(p[i].tmp, p[i].path) < 0) {
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot rename '%s'", p[i].tmp);
+            goto out;
+        }
+        free(p[i].tmp);
+        p[i].tmp = NULL;
+    }
+    r = sw_fs_fsync_dir(repo->roles_dir, err);
+    if (r < 0)
+        goto out;
+    repo->root_dirty = 0;
+    for (size_t i = 0; i < repo->n_roles; i++)
+        repo->roles[i].dirty = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    for (size_t i = 0; p && i < n; i++) {
+        if (p[i].tmp)
+            unlink(p[i].tmp);
+        free(p[i].tmp);
+        free(p[i].path);
+    }
+    free(p);
     return r;
 }
 
 int
 sw_repo_save(struct sw_repo *repo, struct sw_error *err)
 {
-    int r;
-    if (repo->root_dirty && repo->staged_root) {
-        r = write_staged(repo, "root", repo->staged_root, err);
-        if (r < 0)
-            return r;
-        repo->root_dirty = 0;
-    }
-    for (size_t i = 0; i < repo->n_roles; i++) {
-        struct sw_repo_role *role = &repo->roles[i];
-        if (!role->dirty || !role->staged)
-            continue;
-        r = write_staged(repo, role->name, role->staged, err);
-        if (r < 0)
-            return r;
-        role->dirty = 0;
-    }
+    int r = save_roles(repo, err);
+    if (r < 0)
+        return r;
     if (repo->keynames_dirty) {
         char *path = sw_fs_join(repo->staged_dir, "keynames.json");
         char *s = json_dumps(repo->keynames, JSON_INDENT(1) | JSON_SORT_KEYS);
