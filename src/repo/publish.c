@@ -718,10 +718,13 @@ restage_if_keys_changed(struct sw_repo_ctx *c, struct mds *m, const struct sw_md
     return r;
 }
 
-/* Encode a staged role, check its bytes as a client would (once), and write them. */
+/*
+ * Encode a staged role, check its bytes as a client would (once), and add
+ * them to the batch of files the commit writes (sw_repo_batch_commit()).
+ */
 static int
 publish_role(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
-             struct sw_repo_role *role, struct sw_error *err)
+             struct sw_repo_role *role, struct sw_repo_batch **batch, struct sw_error *err)
 {
     unsigned char *bytes = NULL;
     size_t len = 0;
@@ -738,13 +741,8 @@ publish_role(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
     }
     role->checked = 1;
     if ((r = sw_repo_md_name(role->name, version, &rel, err)) < 0 ||
-        (r = sw_repo_write_metadata(c->repo, rel, bytes, len, 1, err)) < 0)
+        (r = sw_repo_batch_add(c->repo, batch, rel, bytes, len, err)) < 0)
         goto out;
-    if (!role->parent) {
-        r = sw_repo_write_metadata(c->repo, "targets.json", bytes, len, 0, err);
-        if (r < 0)
-            goto out;
-    }
     json_decref(role->published);
     role->published = json_incref(role->staged);
     free(role->bytes);
@@ -787,6 +785,8 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
 {
     struct sw_repo *repo = c->repo;
     struct mds m = MDS_INIT;
+    struct sw_repo_batch *batch = NULL;
+    struct sw_repo_role *top = NULL;
     struct online snap, ts;
     const struct sw_md *root_md = NULL;
     int ready = 1, r;
@@ -927,10 +927,18 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
         struct sw_repo_role *role = &repo->roles[i];
         if (!role->staged)
             continue;
-        r = publish_role(c, &m, root_md, role, err);
+        r = publish_role(c, &m, root_md, role, &batch, err);
         if (r < 0)
             goto out;
+        if (!role->parent)
+            top = role;
     }
+    /* every role file durable at once (one sync, not two fsyncs a role), then targets.json */
+    r = sw_repo_batch_commit(repo, batch, err);
+    if (r == 0 && top)
+        r = sw_repo_write_metadata(repo, "targets.json", top->bytes, top->len, 0, err);
+    if (r < 0)
+        goto out;
     r = write_snapshot(c, root_md, &snap, &ts, err);
     if (r < 0)
         goto out;
@@ -938,6 +946,7 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
     if (r == 0)
         r = sw_repo_save(repo, err);
 out:
+    sw_repo_batch_free(batch);
     mds_release(&m);
     return r;
 }

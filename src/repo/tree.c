@@ -27,6 +27,13 @@
 
 #define COPY_CHUNK (1024 * 1024)
 
+/* One file of a batch: written to tmp, given its name once all are durable. */
+struct pending_file {
+    char *tmp, *path;
+};
+
+static int make_parent_once(struct sw_repo *repo, const char *path, struct sw_error *err);
+
 /* --- expiry ---------------------------------------------------------------------- */
 
 void
@@ -300,6 +307,176 @@ out:
     free(old);
     free(path);
     return r;
+}
+
+/* --- a batch of new metadata files ------------------------------------------------ */
+
+struct sw_repo_batch {
+    struct pending_file *v;
+    size_t n, cap;
+};
+
+/* Write len bytes into a new temporary file beside path (*ret_tmp: caller frees); no fsync. */
+static int
+write_tmp_beside(const char *path, const void *bytes, size_t len, char **ret_tmp,
+                 struct sw_error *err)
+{
+    const unsigned char *b = bytes;
+    char *tmp = NULL;
+    size_t off = 0;
+    int fd, r = 0;
+
+    if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot create a file beside '%s'", path);
+        free(tmp);
+        return r;
+    }
+    (void)fchmod(fd, 0644);
+    while (off < len && r == 0) {
+        ssize_t w = write(fd, b + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", tmp);
+        else
+            off += (size_t)w;
+    }
+    if (close(fd) < 0 && r == 0)
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", tmp);
+    if (r < 0) {
+        unlink(tmp);
+        free(tmp);
+        return r;
+    }
+    *ret_tmp = tmp;
+    return 0;
+}
+
+int
+sw_repo_batch_add(struct sw_repo *repo, struct sw_repo_batch **b, const char *rel,
+                  const void *bytes, size_t len, struct sw_error *err)
+{
+    struct pending_file *p;
+    char *path;
+    int r;
+
+    if (!*b && !(*b = calloc(1, sizeof(**b))))
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if ((*b)->n == (*b)->cap) {
+        size_t cap = (*b)->cap ? 2 * (*b)->cap : 16;
+        p = realloc((*b)->v, cap * sizeof(*p));
+        if (!p)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        (*b)->v = p;
+        (*b)->cap = cap;
+    }
+    path = sw_fs_join(repo->metadata_dir, rel);
+    if (!path)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = make_parent_once(repo, path, err);
+    p = &(*b)->v[(*b)->n];
+    if (r == 0)
+        r = write_tmp_beside(path, bytes, len, &p->tmp, err);
+    if (r < 0) {
+        free(path);
+        return r;
+    }
+    p->path = path;
+    (*b)->n++;
+    return 0;
+}
+
+/* Whether the file at path holds exactly the bytes of the file at tmp. */
+static int
+same_bytes(const char *path, const char *tmp, struct sw_error *err)
+{
+    unsigned char *a = NULL, *b = NULL;
+    size_t al = 0, bl = 0;
+    int r = sw_fs_read_file(path, SW_MD_MAX_LEN, &a, &al, err);
+    if (r == 0)
+        r = sw_fs_read_file(tmp, SW_MD_MAX_LEN, &b, &bl, err);
+    if (r == 0)
+        r = al == bl && memcmp(a, b, al) == 0;
+    free(a);
+    free(b);
+    return r;
+}
+
+int
+sw_repo_batch_commit(struct sw_repo *repo, struct sw_repo_batch *b, struct sw_error *err)
+{
+    char *synced_dir = NULL;
+    int fd, r = 0;
+
+    if (!b || b->n == 0)
+        return 0;
+    fd = open(repo->metadata_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", repo->metadata_dir);
+    if (SW_FAULT("repo-metadata-sync"))
+        r = sw_error_set(err, SW_E_FAULT, "injected fault before syncing '%s'", repo->metadata_dir);
+    else if (syncfs(fd) < 0)
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot sync the file system of '%s'",
+                           repo->metadata_dir);
+    close(fd);
+    for (size_t i = 0; i < b->n && r == 0; i++) {
+        struct pending_file *p = &b->v[i];
+        if (SW_FAULT("repo-metadata-link")) {
+            r = sw_error_set(err, SW_E_FAULT, "injected fault before linking '%s'", p->path);
+            break;
+        }
+        /* created exclusively: an existing file must hold these bytes (a commit run again) */
+        if (link(p->tmp, p->path) < 0) {
+            if (errno != EEXIST) {
+                r = sw_error_errno(err, SW_E_IO, errno, "cannot create '%s'", p->path);
+                break;
+            }
+            r = same_bytes(p->path, p->tmp, err);
+            if (r == 0)
+                r = sw_error_set(err, SW_E_EXISTS,
+                                 "'%s' already exists with other content; a published version "
+                                 "is never rewritten",
+                                 p->path);
+            if (r < 0)
+                break;
+            r = 0;
+        }
+        unlink(p->tmp);
+        free(p->tmp);
+        p->tmp = NULL;
+        sw_log_info("wrote '%s'", p->path);
+    }
+    /* each directory the batch created files in, once (they come in runs) */
+    for (size_t i = 0; i < b->n && r == 0; i++) {
+        const char *slash = strrchr(b->v[i].path, '/');
+        size_t n = (size_t)(slash - b->v[i].path);
+        if (synced_dir && strlen(synced_dir) == n && strncmp(synced_dir, b->v[i].path, n) == 0)
+            continue;
+        free(synced_dir);
+        synced_dir = strndup(b->v[i].path, n);
+        r = synced_dir ? sw_fs_fsync_dir(synced_dir, err)
+                       : sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    free(synced_dir);
+    return r;
+}
+
+void
+sw_repo_batch_free(struct sw_repo_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->v[i].tmp)
+            unlink(b->v[i].tmp);
+        free(b->v[i].tmp);
+        free(b->v[i].path);
+    }
+    free(b->v);
+    free(b);
 }
 
 static int
@@ -992,11 +1169,6 @@ sw_repo_stage_root(struct sw_repo *repo, const struct sw_repo_expiry *e, time_t 
         repo->root_dirty = 1;
     return r;
 }
-
-/* One staged envelope of a batch: written to tmp, renamed to path once all are durable. */
-struct pending_file {
-    char *tmp, *path;
-};
 
 /* Write env into a new temporary file next to the staged file of name; no fsync. */
 static int

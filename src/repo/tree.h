@@ -217,6 +217,22 @@ int sw_repo_md_from_json(const json_t *envelope, enum sw_md_type type, const cha
 int sw_repo_write_metadata(const struct sw_repo *repo, const char *rel, const void *bytes,
                            size_t len, int exclusive, struct sw_error *err);
 
+/*
+ * A batch of new metadata files (many roles published by one commit):
+ * sw_repo_batch_add() writes each into a temporary file beside metadata/rel
+ * (no fsync; *b made on first use); sw_repo_batch_commit() makes them
+ * durable with one syncfs(), creates each name exclusively (an existing
+ * file must hold the same bytes, as sw_repo_write_metadata() with
+ * exclusive) and fsyncs each directory once. sw_repo_batch_free() removes
+ * what was not committed. Fault points "repo-metadata-sync",
+ * "repo-metadata-link".
+ */
+struct sw_repo_batch;
+int sw_repo_batch_add(struct sw_repo *repo, struct sw_repo_batch **b, const char *rel,
+                      const void *bytes, size_t len, struct sw_error *err);
+int sw_repo_batch_commit(struct sw_repo *repo, struct sw_repo_batch *b, struct sw_error *err);
+void sw_repo_batch_free(struct sw_repo_batch *b);
+
 /* Read metadata/rel (at most SW_MD_MAX_LEN); -SW_E_NOTFOUND when missing. */
 int sw_repo_read_metadata(const char *metadata_dir, const char *rel, unsigned char **ret,
                           size_t *ret_len, struct sw_error *err);
