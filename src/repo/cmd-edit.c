@@ -409,7 +409,7 @@ const struct sw_opt sw_repo_rollout_opts[] = {
  */
 struct add_item {
     char *file, *path, *role;
-    json_t *sw; /* custom.slipway, owned */
+    json_t *sw; /* custom.slipway, a reference held (the items of one command line share one) */
 };
 
 struct add_batch {
@@ -571,7 +571,7 @@ add_walk(struct sw_repo_cli *cli, struct add_batch *b, const char *dir, const ch
             r = sw_error_set(&cli->err, SW_E_INVAL,
                              "add: '%s' is not a regular file or a directory", p);
         else
-            r = add_push(cli, b, p, names[i], role, json_deep_copy(sw));
+            r = add_push(cli, b, p, names[i], role, json_incref((json_t *)sw));
         free(p);
     }
 out:
@@ -867,7 +867,7 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
                          name_opt            ? name_opt
                          : slash && slash[1] ? slash + 1
                                              : argv[i],
-                         role_opt, json_deep_copy(cmdline_sw));
+                         role_opt, json_incref(cmdline_sw));
         }
     }
     if (r == 0 && manifest)
@@ -967,7 +967,9 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
                              roles[i]->name);
             goto out;
         }
-        if (json_array_append_new(list, json_pack("{s:s,s:s,s:O}", "target", b.items[i].path,
+        /* the list of what was added only for --json: 100 000 entries are not free */
+        if (cli->json &&
+            json_array_append_new(list, json_pack("{s:s,s:s,s:O}", "target", b.items[i].path,
                                                   "role", roles[i]->name, "length",
                                                   json_object_get(infos[i], "length"))) < 0) {
             r = oom(cli);
