@@ -917,12 +917,11 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
         }
     }
 
-    /* 6. publish: root, roles, snapshot, timestamp last */
-    if (repo->staged_root) {
-        r = publish_root(c, err);
-        if (r < 0)
-            goto out;
-    }
+    /*
+     * 6. publish: root, roles, snapshot, timestamp last. Each role is encoded
+     * and checked as a client would first, into a temporary file, so that a
+     * role that does not verify stops the commit before anything is published.
+     */
     for (size_t i = 0; i < repo->n_roles; i++) {
         struct sw_repo_role *role = &repo->roles[i];
         if (!role->staged)
@@ -932,6 +931,11 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
             goto out;
         if (!role->parent)
             top = role;
+    }
+    if (repo->staged_root) {
+        r = publish_root(c, err);
+        if (r < 0)
+            goto out;
     }
     /* every role file durable at once (one sync, not two fsyncs a role), then targets.json */
     r = sw_repo_batch_commit(repo, batch, err);
