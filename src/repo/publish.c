@@ -734,6 +734,28 @@ publish_role(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
 
     if ((r = sw_repo_encode(role->staged, &bytes, &len, err)) < 0)
         goto out;
+    /*
+     * The trees are done with once the bytes are made: the previous version,
+     * and the staged one unless its delegations are still read (the holder
+     * of roles it delegates). Their memory goes to the check's parse, so a
+     * commit of 100 000 targets holds one tree at a time, not three.
+     */
+    json_decref(role->published);
+    if (json_object_get(json_object_get(role->staged, "signed"), "delegations")) {
+        role->published = json_incref(role->staged);
+    } else {
+        role->published =
+            json_pack("{s:[],s:{s:I}}", "signatures", "signed", "version", (json_int_t)version);
+        json_decref(role->staged);
+        role->staged = NULL;
+        if (!role->published) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
+    free(role->bytes);
+    role->bytes = NULL;
+    role->len = 0;
     r = check_role_bytes(c, m, root_md, role, bytes, len, version, err);
     if (r < 0) {
         sw_error_prefix(err, "refusing to publish: ");
@@ -743,9 +765,6 @@ publish_role(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
     if ((r = sw_repo_md_name(role->name, version, &rel, err)) < 0 ||
         (r = sw_repo_batch_add(c->repo, batch, rel, bytes, len, err)) < 0)
         goto out;
-    json_decref(role->published);
-    role->published = json_incref(role->staged);
-    free(role->bytes);
     role->bytes = bytes;
     bytes = NULL;
     role->len = len;

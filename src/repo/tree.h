@@ -89,7 +89,8 @@ struct sw_repo_role {
     char *name;
     char *parent;         /* the delegating role; NULL for "targets" */
     int64_t version;      /* published version; 0 when never published */
-    json_t *published;    /* published envelope or NULL */
+    json_t *published;    /* published envelope or NULL (after commit, of a role that delegates
+                             nothing: only {"signed": {"version": V}}; its bytes are exact) */
     unsigned char *bytes; /* its exact published bytes */
     size_t len;
     json_t *staged; /* staged envelope or NULL */
