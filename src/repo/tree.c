@@ -833,6 +833,33 @@ walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
     return 0;
 }
 
+/*
+ * Read staged/sources.json into repo->sources, once, when a command first
+ * needs it ('add', 'unstage', 'commit' at the copy): a commit of 100 000
+ * targets does not hold it while it signs.
+ */
+static int
+load_sources(struct sw_repo *repo, struct sw_error *err)
+{
+    char *path;
+    int r;
+
+    if (repo->sources)
+        return 0;
+    path = sw_fs_join(repo->staged_dir, "sources.json");
+    if (!path)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = sw_fs_exists(path, err);
+    if (r == 1)
+        r = read_json(path, SW_REPO_MAX_SOURCES_LEN, &repo->sources, NULL, NULL, err);
+    free(path);
+    if (r < 0)
+        return r;
+    if (!repo->sources && !(repo->sources = json_object()))
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    return 0;
+}
+
 static int
 take_lock(struct sw_repo *repo, struct sw_error *err)
 {
@@ -943,19 +970,7 @@ load(struct sw_repo *repo, struct sw_error *err)
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
-    free(path);
-    path = sw_fs_join(repo->staged_dir, "sources.json");
-    if (!path)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    r = sw_fs_exists(path, err);
-    if (r == 1)
-        r = read_json(path, SW_REPO_MAX_SOURCES_LEN, &repo->sources, NULL, NULL, err);
-    if (r < 0)
-        goto out;
-    if (!repo->sources && !(repo->sources = json_object())) {
-        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
-        goto out;
-    }
+    /* staged/sources.json is read when first needed (load_sources) */
     r = walk(repo, "targets", NULL, 0, err);
 out:
     free(path);
@@ -1365,7 +1380,12 @@ sw_repo_clear_staged(struct sw_repo *repo, struct sw_error *err)
         role->staged = NULL;
         role->dirty = 0;
     }
-    if (json_object_size(repo->sources)) {
+    if (!repo->sources) {
+        /* never read: an empty set, so that sw_repo_save() removes the file */
+        if (!(repo->sources = json_object()))
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        repo->sources_dirty = 1;
+    } else if (json_object_size(repo->sources)) {
         json_object_clear(repo->sources);
         repo->sources_dirty = 1;
     }
@@ -1379,6 +1399,9 @@ sw_repo_unstage(struct sw_repo *repo, const char *name, int *ret_had, size_t *re
     size_t n = 0;
     int r, had = 0;
 
+    r = load_sources(repo, err);
+    if (r < 0)
+        return r;
     if (strcmp(name, "root") == 0) {
         had = repo->staged_root != NULL;
         json_decref(repo->staged_root);
@@ -1568,8 +1591,13 @@ int
 sw_repo_note_source(struct sw_repo *repo, const char *path, const char *role, const char *src,
                     const json_t *info, struct sw_error *err)
 {
-    char *abs = resolve_source(repo, src);
-    json_t *e, *of_role = json_object_get(repo->sources, role);
+    char *abs;
+    json_t *e, *of_role;
+    int r = load_sources(repo, err);
+    if (r < 0)
+        return r;
+    of_role = json_object_get(repo->sources, role);
+    abs = resolve_source(repo, src);
     if (!abs)
         return sw_error_errno(err, SW_E_IO, errno, "cannot resolve '%s'", src);
     e = json_pack("{s:s,s:O,s:O}", "source", abs, "length", json_object_get(info, "length"),
@@ -1618,8 +1646,10 @@ int
 sw_repo_copy_sources(struct sw_repo *repo, size_t *ret_copied, struct sw_error *err)
 {
     size_t copied = 0;
-    int r;
+    int r = load_sources(repo, err);
 
+    if (r < 0)
+        return r;
     for (size_t i = 0; i < repo->n_roles; i++) {
         struct sw_repo_role *role = &repo->roles[i];
         const char *path;

@@ -123,7 +123,9 @@ struct sw_repo {
     int keynames_dirty;
     /*
      * target files added but not yet copied into targets/ (staged/sources.json):
-     * {ROLE: {PATH: {"source": ABSOLUTE-FILE, "length": N, "hashes": {...}}}}
+     * {ROLE: {PATH: {"source": ABSOLUTE-FILE, "length": N, "hashes": {...}}}};
+     * NULL until a function below that needs it reads it (note_source,
+     * unstage, copy_sources, clear_staged)
      */
     json_t *sources;
     int sources_dirty;
