@@ -88,11 +88,10 @@ for i in range(int(sys.argv[2])):
 PY
 }
 
-# roles_for BITS: the max-delegated-roles a client of 2^BITS bins needs, when
-# more than the default (8192): every bin, targets and headroom
+# roles_for BITS: the max-delegated-roles a client of 2^BITS bins needs when
+# the default (8192 delegated roles) is too few: every bin and headroom
 roles_for() {
-    local n=$(((1 << $1) + 64))
-    [ "$n" -gt 8192 ] && echo "$n"
+    [ $((1 << $1)) -gt 8192 ] && echo $(((1 << $1) + 64))
 }
 
 # client NAME: a state dir and configuration for $WWW/NAME ($CLIENT_ROLES:
