@@ -409,7 +409,7 @@ const struct sw_opt sw_repo_rollout_opts[] = {
  */
 struct add_item {
     char *file, *path, *role;
-    json_t *sw; /* custom.slipway, owned */
+    json_t *sw; /* custom.slipway, a reference held (the items of one command line share one) */
 };
 
 struct add_batch {
@@ -571,7 +571,7 @@ add_walk(struct sw_repo_cli *cli, struct add_batch *b, const char *dir, const ch
             r = sw_error_set(&cli->err, SW_E_INVAL,
                              "add: '%s' is not a regular file or a directory", p);
         else
-            r = add_push(cli, b, p, names[i], role, json_deep_copy(sw));
+            r = add_push(cli, b, p, names[i], role, json_incref((json_t *)sw));
         free(p);
     }
 out:
@@ -867,7 +867,7 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
                          name_opt            ? name_opt
                          : slash && slash[1] ? slash + 1
                                              : argv[i],
-                         role_opt, json_deep_copy(cmdline_sw));
+                         role_opt, json_incref(cmdline_sw));
         }
     }
     if (r == 0 && manifest)
@@ -967,7 +967,9 @@ sw_repo_cmd_add(struct sw_repo_cli *cli, int argc, char **argv)
                              roles[i]->name);
             goto out;
         }
-        if (json_array_append_new(list, json_pack("{s:s,s:s,s:O}", "target", b.items[i].path,
+        /* the list of what was added only for --json: 100 000 entries are not free */
+        if (cli->json &&
+            json_array_append_new(list, json_pack("{s:s,s:s,s:O}", "target", b.items[i].path,
                                                   "role", roles[i]->name, "length",
                                                   json_object_get(infos[i], "length"))) < 0) {
             r = oom(cli);
@@ -1282,8 +1284,9 @@ enum {
     OPT_DEL_BITS,
 };
 
-/* The most bins 'delegate --succinct' makes: 2^12 = 4096 roles to sign and publish. */
-#define SW_REPO_MAX_SUCCINCT_BITS 12
+/* The most bins 'delegate --succinct' makes: 2^14 = 16 384 roles to sign and publish (TAP 15
+ * repositories use up to 2^14; docs/repo.md has what each size costs). */
+#define SW_REPO_MAX_SUCCINCT_BITS 14
 
 const struct sw_opt sw_repo_delegate_opts[] = {
     {"key", 0, 1, OPT_DEL_KEY, "PUB", "a key of the role: NAME in the key directory or FILE.pub"},
@@ -1293,7 +1296,7 @@ const struct sw_opt sw_repo_delegate_opts[] = {
     {"terminating", 0, 0, OPT_DEL_TERMINATING, NULL, "a path it matches is searched nowhere else"},
     {"from", 0, 1, OPT_DEL_FROM, "PARENT", "the delegating role (default: targets)"},
     {"succinct", 0, 1, OPT_DEL_SUCCINCT, "BITS",
-     "or: 2^BITS (1-12) TAP 15 hash bins ROLE-0...: each path in the bin its sha256 names"},
+     "or: 2^BITS (1-14) TAP 15 hash bins ROLE-0...: each path in the bin its sha256 names"},
     {"hash-prefix-for", 0, 1, OPT_DEL_HASH_PREFIX_FOR, "PATH",
      "only print the sha256 of target PATH, its prefix and bin (with --bits or --succinct), "
      "the bin name for ROLE, or which of DIR's delegations ROLE holds it"},

@@ -409,17 +409,27 @@ sw_keyring_sign_envelope(json_t *envelope, struct sw_signer *s, const char *keyi
                          struct sw_error *err)
 {
     struct sw_buf buf = SW_BUF_INIT(0);
-    json_t *sigs, *entry = NULL;
-    char *sig = NULL;
     int r;
 
     const json_t *signed_ = json_object_get(envelope, "signed");
     if (!json_is_object(signed_))
         return sw_error_set(err, SW_E_METADATA, "the envelope has no 'signed' object");
     r = sw_cjson_encode(signed_, &buf, err);
-    if (r < 0)
-        goto out;
-    r = sw_signer_sign(s, buf.data, buf.len, &sig, err);
+    if (r == 0)
+        r = sw_keyring_sign_canonical(envelope, s, keyid, buf.data, buf.len, err);
+    sw_buf_release(&buf);
+    return r;
+}
+
+int
+sw_keyring_sign_canonical(json_t *envelope, struct sw_signer *s, const char *keyid,
+                          const void *canonical, size_t len, struct sw_error *err)
+{
+    json_t *sigs, *entry = NULL;
+    char *sig = NULL;
+    int r;
+
+    r = sw_signer_sign(s, canonical, len, &sig, err);
     if (r < 0)
         goto out;
     sigs = json_object_get(envelope, "signatures");
@@ -448,6 +458,5 @@ sw_keyring_sign_envelope(json_t *envelope, struct sw_signer *s, const char *keyi
 out:
     json_decref(entry);
     free(sig);
-    sw_buf_release(&buf);
     return r;
 }

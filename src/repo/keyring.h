@@ -86,4 +86,12 @@ int sw_keyring_signer_id(const struct sw_signer *s, char ret_id[SW_KEY_ID_HEX_SI
 int sw_keyring_sign_envelope(json_t *envelope, struct sw_signer *s, const char *keyid,
                              struct sw_error *err);
 
+/*
+ * The same with the canonical form of envelope["signed"] already made
+ * (canonical, len: borrowed; the caller made them from this envelope), so
+ * that signing with several keys encodes the document once.
+ */
+int sw_keyring_sign_canonical(json_t *envelope, struct sw_signer *s, const char *keyid,
+                              const void *canonical, size_t len, struct sw_error *err);
+
 #endif

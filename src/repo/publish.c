@@ -32,11 +32,22 @@ struct tally {
     unsigned char signed_by[SW_MD_MAX_KEYIDS];
 };
 
-/* Parsed documents kept for one command, freed together. */
+/*
+ * Parsed documents kept for one command, freed together; the delegators
+ * among them by role index (repo->roles[i] parsed once as the holder of
+ * its delegations, however many roles it delegates: 2^14 bins share one).
+ */
 struct mds {
     struct sw_md **v;
     size_t n;
+    const struct sw_md **by_role;
+    size_t n_by_role;
 };
+
+#define MDS_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, NULL, 0                                                                           \
+    }
 
 static void
 mds_release(struct mds *m)
@@ -44,8 +55,11 @@ mds_release(struct mds *m)
     for (size_t i = 0; i < m->n; i++)
         sw_md_free(m->v[i]);
     free(m->v);
+    free(m->by_role);
     m->v = NULL;
     m->n = 0;
+    m->by_role = NULL;
+    m->n_by_role = 0;
 }
 
 static int
@@ -68,19 +82,30 @@ mds_parse(struct mds *m, const json_t *env, enum sw_md_type type, const char *na
     return 0;
 }
 
-static enum sw_md_type
-type_of(const char *role)
+/* The canonical form of env["signed"], what its signatures cover, into out. */
+static int
+canonical_signed(const json_t *env, struct sw_buf *out, struct sw_error *err)
 {
-    return strcmp(role, "root") == 0 ? SW_MD_ROOT : SW_MD_TARGETS;
+    const json_t *signed_ = json_object_get(env, "signed");
+    if (!json_is_object(signed_))
+        return sw_error_set(err, SW_E_METADATA, "the envelope has no 'signed' object");
+    return sw_cjson_encode(signed_, out, err);
 }
 
-/* Count distinct valid signatures of md by q's keys, as sw_md_verify() does. */
+/*
+ * Count distinct valid signatures in env["signatures"] by q's keys over
+ * bytes (the canonical env["signed"]), as sw_md_verify() counts them: a
+ * signature entry that is not {"keyid": STRING, "sig": STRING} counts for
+ * nothing (the document is parsed as a client parses it once, before it
+ * is written).
+ */
 static void
-count(const struct sw_md *md, const struct req *q, struct tally *t)
+count_env(const json_t *env, const unsigned char *bytes, size_t len, const struct req *q,
+          struct tally *t)
 {
     const struct sw_key *counted[SW_MD_MAX_KEYIDS];
-    size_t n_counted = 0, len = 0;
-    const unsigned char *bytes = sw_md_signed_bytes(md, &len);
+    const json_t *sigs = json_object_get(env, "signatures");
+    size_t n_counted = 0;
 
     memset(t, 0, sizeof(*t));
     t->need = sw_md_role_threshold(q->role);
@@ -91,10 +116,13 @@ count(const struct sw_md *md, const struct req *q, struct tally *t)
         int valid = 0;
         if (!key)
             continue;
-        for (size_t j = 0; j < sw_md_signature_count(md) && !valid; j++)
-            if (strcmp(sw_md_signature_keyid(md, j), id) == 0 &&
-                sw_key_verify(key, bytes, len, sw_md_signature_sig(md, j), NULL) == 0)
+        for (size_t j = 0; j < json_array_size(sigs) && !valid; j++) {
+            const char *kid = json_string_value(json_object_get(json_array_get(sigs, j), "keyid"));
+            const char *sig = json_string_value(json_object_get(json_array_get(sigs, j), "sig"));
+            if (kid && sig && strcmp(kid, id) == 0 &&
+                sw_key_verify(key, bytes, len, sig, NULL) == 0)
                 valid = 1;
+        }
         for (size_t k = 0; valid && k < n_counted; k++)
             if (sw_key_same_material(counted[k], key))
                 valid = 0;
@@ -106,17 +134,42 @@ count(const struct sw_md *md, const struct req *q, struct tally *t)
     }
 }
 
+/* count_env() of env as it stands (encoding its "signed" only when it holds signatures). */
 static int
 tally(const json_t *env, const char *name, const struct req *q, struct tally *t,
       struct sw_error *err)
 {
-    struct sw_md *md = NULL;
-    int r = sw_repo_md_from_json(env, type_of(name), name, &md, err);
+    struct sw_buf buf = SW_BUF_INIT(SW_MD_MAX_LEN);
+    int r = 0;
+
+    if (json_array_size(json_object_get(env, "signatures")) == 0) {
+        memset(t, 0, sizeof(*t));
+        t->need = sw_md_role_threshold(q->role);
+        t->n_keyids = sw_md_role_keyid_count(q->role);
+        return 0;
+    }
+    r = canonical_signed(env, &buf, err);
     if (r < 0)
-        return sw_error_prefix(err, "staged role '%s': ", name);
-    count(md, q, t);
-    sw_md_free(md);
-    return 0;
+        sw_error_prefix(err, "staged role '%s': ", name);
+    else
+        count_env(env, buf.data, buf.len, q, t);
+    sw_buf_release(&buf);
+    return r;
+}
+
+/* Whether key counts in t besides the keys t already counted (distinct key material). */
+static int
+adds_material(const struct req *q, const struct tally *t, const struct sw_key *key)
+{
+    for (size_t i = 0; i < t->n_keyids && i < SW_MD_MAX_KEYIDS; i++) {
+        const struct sw_key *k;
+        if (!t->signed_by[i])
+            continue;
+        k = sw_md_key(q->holder, sw_md_role_keyid(q->role, i));
+        if (k && sw_key_same_material(k, key))
+            return 0;
+    }
+    return 1;
 }
 
 static const char *
@@ -126,61 +179,72 @@ key_label(const struct sw_repo_ctx *c, const char *keyid)
     return n ? n : sw_repo_keyname(c->repo, keyid);
 }
 
-/* Sign env with keys of the ring until every requirement is met or no key is left. */
+/*
+ * Sign env with keys of the ring until every requirement is met or no key
+ * is left; ts[q] is the tally of reqs[q] when done. The "signed" object is
+ * encoded once: each signature made is counted as made (it is valid by
+ * construction), not verified again.
+ */
 static int
 autosign(struct sw_repo_ctx *c, json_t *env, const char *name, const struct req *reqs,
-         size_t n_reqs, size_t *ret_added, struct sw_error *err)
+         size_t n_reqs, struct tally *ts, size_t *ret_added, struct sw_error *err)
 {
-    struct tally t;
+    struct sw_buf buf = SW_BUF_INIT(SW_MD_MAX_LEN);
     int r;
 
     *ret_added = 0;
-    if (!c->kr)
-        return 0;
+    r = canonical_signed(env, &buf, err);
+    if (r < 0)
+        return sw_error_prefix(err, "staged role '%s': ", name);
     for (size_t q = 0; q < n_reqs; q++) {
+        struct tally *t = &ts[q];
         unsigned char tried[SW_MD_MAX_KEYIDS];
         memset(tried, 0, sizeof(tried));
-        for (;;) {
+        count_env(env, buf.data, buf.len, &reqs[q], t);
+        while (c->kr && (int64_t)t->have < t->need) {
+            const struct sw_key *key;
+            struct sw_signer *s = NULL;
+            const char *id = NULL;
             size_t i;
-            r = tally(env, name, &reqs[q], &t, err);
-            if (r < 0)
-                return r;
-            if ((int64_t)t.have >= t.need)
-                break;
-            for (i = 0; i < t.n_keyids && i < SW_MD_MAX_KEYIDS; i++) {
-                const char *id = sw_md_role_keyid(reqs[q].role, i);
-                if (!t.signed_by[i] && !tried[i] && sw_keyring_can_sign(c->kr, id) &&
+            for (i = 0; i < t->n_keyids && i < SW_MD_MAX_KEYIDS; i++) {
+                id = sw_md_role_keyid(reqs[q].role, i);
+                if (!t->signed_by[i] && !tried[i] && sw_keyring_can_sign(c->kr, id) &&
                     sw_md_key(reqs[q].holder, id))
                     break;
             }
-            if (i == t.n_keyids)
+            if (i == t->n_keyids || i == SW_MD_MAX_KEYIDS)
                 break;
             tried[i] = 1;
-            {
-                const char *id = sw_md_role_keyid(reqs[q].role, i);
-                struct sw_signer *s = NULL;
-                r = sw_keyring_unlock(c->kr, sw_keyring_name_of(c->kr, id), &s, err);
-                if (r < 0)
-                    return r;
-                r = sw_keyring_sign_envelope(env, s, id, err);
-                if (r < 0)
-                    return r;
-                (*ret_added)++;
-                sw_log_info("signed role '%s' with key '%s'", name, sw_keyring_name_of(c->kr, id));
+            key = sw_md_key(reqs[q].holder, id);
+            r = sw_keyring_unlock(c->kr, sw_keyring_name_of(c->kr, id), &s, err);
+            if (r == 0)
+                r = sw_keyring_sign_canonical(env, s, id, buf.data, buf.len, err);
+            if (r < 0)
+                goto out;
+            (*ret_added)++;
+            sw_log_info("signed role '%s' with key '%s'", name, sw_keyring_name_of(c->kr, id));
+            if (adds_material(&reqs[q], t, key)) {
+                t->signed_by[i] = 1;
+                t->have++;
             }
         }
     }
-    return 0;
+out:
+    sw_buf_release(&buf);
+    return r;
 }
 
-/* Append to report["staged"] (and "pending" when unmet) one entry per requirement. */
+/*
+ * Append to report["staged"] (and "pending" when unmet) one entry per
+ * requirement, from its tally ts[q].
+ */
 static int
 describe(struct sw_repo_ctx *c, const json_t *env, const char *name, const struct req *reqs,
-         size_t n_reqs, int *ret_ready, struct sw_error *err)
+         const struct tally *ts, size_t n_reqs, int *ret_ready, struct sw_error *err)
 {
     json_t *staged = json_object_get(c->report, "staged");
     json_t *pending = json_object_get(c->report, "pending");
-    int ready = 1, r;
+    int ready = 1;
 
     if (!staged) {
         staged = json_array();
@@ -193,17 +257,12 @@ describe(struct sw_repo_ctx *c, const json_t *env, const char *name, const struc
             return sw_error_set(err, SW_E_NOMEM, "out of memory");
     }
     for (size_t q = 0; q < n_reqs; q++) {
-        struct tally t;
+        const struct tally *t = &ts[q];
         json_t *missing = json_array(), *entry;
-        r = tally(env, name, &reqs[q], &t, err);
-        if (r < 0) {
-            json_decref(missing);
-            return r;
-        }
-        for (size_t i = 0; missing && i < t.n_keyids; i++) {
+        for (size_t i = 0; missing && i < t->n_keyids; i++) {
             const char *id = sw_md_role_keyid(reqs[q].role, i);
             const char *label = key_label(c, id);
-            if (t.signed_by[i])
+            if (i < SW_MD_MAX_KEYIDS && t->signed_by[i])
                 continue;
             json_t *m = label ? json_pack("{s:s,s:s}", "keyid", id, "name", label)
                               : json_pack("{s:s,s:n}", "keyid", id, "name");
@@ -212,17 +271,17 @@ describe(struct sw_repo_ctx *c, const json_t *env, const char *name, const struc
                 return sw_error_set(err, SW_E_NOMEM, "out of memory");
             }
         }
-        entry =
-            json_pack("{s:s,s:I,s:s,s:I,s:I,s:b,s:o}", "role", name, "version",
-                      (json_int_t)json_integer_value(
-                          json_object_get(json_object_get(env, "signed"), "version")),
-                      "check", reqs[q].check, "signatures", (json_int_t)t.have, "threshold",
-                      (json_int_t)t.need, "ready", (int64_t)t.have >= t.need, "missing", missing);
+        entry = json_pack("{s:s,s:I,s:s,s:I,s:I,s:b,s:o}", "role", name, "version",
+                          (json_int_t)json_integer_value(
+                              json_object_get(json_object_get(env, "signed"), "version")),
+                          "check", reqs[q].check, "signatures", (json_int_t)t->have, "threshold",
+                          (json_int_t)t->need, "ready", (int64_t)t->have >= t->need, "missing",
+                          missing);
         if (!entry || json_array_append(staged, entry) < 0) {
             json_decref(entry);
             return sw_error_set(err, SW_E_NOMEM, "out of memory");
         }
-        if ((int64_t)t.have < t.need) {
+        if ((int64_t)t->have < t->need) {
             ready = 0;
             if (json_array_append(pending, entry) < 0) {
                 json_decref(entry);
@@ -233,6 +292,20 @@ describe(struct sw_repo_ctx *c, const json_t *env, const char *name, const struc
     }
     *ret_ready = ready;
     return 0;
+}
+
+/* describe() with the tallies counted now. */
+static int
+describe_now(struct sw_repo_ctx *c, const json_t *env, const char *name, const struct req *reqs,
+             size_t n_reqs, int *ret_ready, struct sw_error *err)
+{
+    struct tally ts[2];
+    for (size_t q = 0; q < n_reqs && q < 2; q++) {
+        int r = tally(env, name, &reqs[q], &ts[q], err);
+        if (r < 0)
+            return r;
+    }
+    return describe(c, env, name, reqs, ts, n_reqs, ret_ready, err);
 }
 
 /* The requirements of a staged root: its own threshold and the previous root's. */
@@ -270,6 +343,7 @@ role_req(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
     const struct sw_md *holder;
     const json_t *penv;
     struct sw_repo_role *parent;
+    size_t pi;
     int r;
 
     if (!role->parent) {
@@ -283,9 +357,24 @@ role_req(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
     if (!penv)
         return sw_error_set(err, SW_E_REPO_INVALID, "role '%s': its delegator '%s' is missing",
                             role->name, role->parent);
-    r = mds_parse(m, penv, SW_MD_TARGETS, parent->name, &holder, err);
-    if (r < 0)
-        return r;
+    pi = (size_t)(parent - c->repo->roles);
+    if (pi < m->n_by_role && m->by_role[pi]) {
+        holder = m->by_role[pi];
+    } else {
+        r = mds_parse(m, penv, SW_MD_TARGETS, parent->name, &holder, err);
+        if (r < 0)
+            return r;
+        if (pi >= m->n_by_role) {
+            size_t n = c->repo->n_roles > pi ? c->repo->n_roles : pi + 1;
+            const struct sw_md **nb = realloc(m->by_role, n * sizeof(*nb));
+            if (!nb)
+                return sw_error_set(err, SW_E_NOMEM, "out of memory");
+            memset(nb + m->n_by_role, 0, (n - m->n_by_role) * sizeof(*nb));
+            m->by_role = nb;
+            m->n_by_role = n;
+        }
+        m->by_role[pi] = holder;
+    }
     ret->holder = holder;
     ret->role = sw_md_delegation(holder, role->name);
     ret->check = parent->parent ? "its delegator's keys" : "the delegation in targets";
@@ -412,34 +501,52 @@ sign_all(json_t *env, struct online *o, struct sw_error *err)
     return 0;
 }
 
-/* Every published targets role must verify against its delegator before a snapshot lists it. */
+/*
+ * Parse bytes, the file of version of role, as a client parses it and
+ * verify it against its delegator as it will be published: refused when
+ * it does not verify, warned when it has expired.
+ */
+static int
+check_role_bytes(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
+                 const struct sw_repo_role *role, const unsigned char *bytes, size_t len,
+                 int64_t version, struct sw_error *err)
+{
+    struct sw_md *md = NULL;
+    struct req q;
+    int r = role_req(c, m, root_md, role, &q, err);
+    if (r < 0)
+        return r;
+    r = sw_md_parse_role_mem(bytes, len, SW_MD_TARGETS, role->name, &md, err);
+    if (r == 0)
+        r = sw_md_verify(md, q.role, err);
+    if (r == 0 && sw_md_version(md) != version)
+        r = sw_error_set(err, SW_E_VERSION,
+                         "role '%s': file of version %" PRId64 " says version %" PRId64, role->name,
+                         version, sw_md_version(md));
+    if (r == 0 && sw_md_is_expired(md, c->now))
+        sw_log_warning("role '%s' version %" PRId64 " has expired (%s): renew it with "
+                       "'slipway-repo renew'",
+                       role->name, version, sw_md_expires_string(md));
+    sw_md_free(md);
+    return r;
+}
+
+/*
+ * Every published targets role must verify against its delegator before a
+ * snapshot lists it; a role published by this command was checked so
+ * before it was written (role->checked) and is not parsed again.
+ */
 static int
 check_published_roles(struct sw_repo_ctx *c, const struct sw_md *root_md, struct sw_error *err)
 {
-    struct mds m = {NULL, 0};
+    struct mds m = MDS_INIT;
     int r = 0;
 
     for (size_t i = 0; i < c->repo->n_roles && r == 0; i++) {
         const struct sw_repo_role *role = &c->repo->roles[i];
-        struct sw_md *md = NULL;
-        struct req q;
-        if (!role->published)
+        if (!role->published || role->checked)
             continue;
-        r = role_req(c, &m, root_md, role, &q, err);
-        if (r < 0)
-            break;
-        r = sw_md_parse_role_mem(role->bytes, role->len, SW_MD_TARGETS, role->name, &md, err);
-        if (r == 0)
-            r = sw_md_verify(md, q.role, err);
-        if (r == 0 && sw_md_version(md) != role->version)
-            r = sw_error_set(err, SW_E_VERSION,
-                             "role '%s': file of version %" PRId64 " says version %" PRId64,
-                             role->name, role->version, sw_md_version(md));
-        if (r == 0 && sw_md_is_expired(md, c->now))
-            sw_log_warning("role '%s' version %" PRId64 " has expired (%s): renew it with "
-                           "'slipway-repo renew'",
-                           role->name, role->version, sw_md_expires_string(md));
-        sw_md_free(md);
+        r = check_role_bytes(c, &m, root_md, role, role->bytes, role->len, role->version, err);
         if (r < 0)
             sw_error_prefix(err, "refusing to snapshot: ");
     }
@@ -588,7 +695,6 @@ static int
 restage_if_keys_changed(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
                         struct sw_repo_role *role, struct sw_error *err)
 {
-    struct sw_md *md = NULL;
     struct req q;
     struct tally t;
     json_t *signed_;
@@ -600,11 +706,9 @@ restage_if_keys_changed(struct sw_repo_ctx *c, struct mds *m, const struct sw_md
     r = role_req(c, m, root_md, role, &q, err);
     if (r < 0)
         return r;
-    r = sw_md_parse_role_mem(role->bytes, role->len, SW_MD_TARGETS, role->name, &md, err);
+    r = tally(role->published, role->name, &q, &t, err);
     if (r < 0)
         return r;
-    count(md, &q, &t);
-    sw_md_free(md);
     if ((int64_t)t.have >= t.need)
         return 0;
     sw_log_notice("role '%s' must be signed again: its keys or threshold changed", role->name);
@@ -614,8 +718,13 @@ restage_if_keys_changed(struct sw_repo_ctx *c, struct mds *m, const struct sw_md
     return r;
 }
 
+/*
+ * Encode a staged role, check its bytes as a client would (once), and add
+ * them to the batch of files the commit writes (sw_repo_batch_commit()).
+ */
 static int
-publish_role(struct sw_repo_ctx *c, struct sw_repo_role *role, struct sw_error *err)
+publish_role(struct sw_repo_ctx *c, struct mds *m, const struct sw_md *root_md,
+             struct sw_repo_role *role, struct sw_repo_batch **batch, struct sw_error *err)
 {
     unsigned char *bytes = NULL;
     size_t len = 0;
@@ -623,18 +732,39 @@ publish_role(struct sw_repo_ctx *c, struct sw_repo_role *role, struct sw_error *
     int64_t version = env_version(role->staged);
     int r;
 
-    if ((r = sw_repo_encode(role->staged, &bytes, &len, err)) < 0 ||
-        (r = sw_repo_md_name(role->name, version, &rel, err)) < 0 ||
-        (r = sw_repo_write_metadata(c->repo, rel, bytes, len, 1, err)) < 0)
+    if ((r = sw_repo_encode(role->staged, &bytes, &len, err)) < 0)
         goto out;
-    if (!role->parent) {
-        r = sw_repo_write_metadata(c->repo, "targets.json", bytes, len, 0, err);
-        if (r < 0)
-            goto out;
-    }
+    /*
+     * The trees are done with once the bytes are made: the previous version,
+     * and the staged one unless its delegations are still read (the holder
+     * of roles it delegates). Their memory goes to the check's parse, so a
+     * commit of 100 000 targets holds one tree at a time, not three.
+     */
     json_decref(role->published);
-    role->published = json_incref(role->staged);
+    if (json_object_get(json_object_get(role->staged, "signed"), "delegations")) {
+        role->published = json_incref(role->staged);
+    } else {
+        role->published =
+            json_pack("{s:[],s:{s:I}}", "signatures", "signed", "version", (json_int_t)version);
+        json_decref(role->staged);
+        role->staged = NULL;
+        if (!role->published) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            goto out;
+        }
+    }
     free(role->bytes);
+    role->bytes = NULL;
+    role->len = 0;
+    r = check_role_bytes(c, m, root_md, role, bytes, len, version, err);
+    if (r < 0) {
+        sw_error_prefix(err, "refusing to publish: ");
+        goto out;
+    }
+    role->checked = 1;
+    if ((r = sw_repo_md_name(role->name, version, &rel, err)) < 0 ||
+        (r = sw_repo_batch_add(c->repo, batch, rel, bytes, len, err)) < 0)
+        goto out;
     role->bytes = bytes;
     bytes = NULL;
     role->len = len;
@@ -673,7 +803,9 @@ int
 sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
 {
     struct sw_repo *repo = c->repo;
-    struct mds m = {NULL, 0};
+    struct mds m = MDS_INIT;
+    struct sw_repo_batch *batch = NULL;
+    struct sw_repo_role *top = NULL;
     struct online snap, ts;
     const struct sw_md *root_md = NULL;
     int ready = 1, r;
@@ -703,7 +835,8 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
         r = root_reqs(c, &m, reqs, &n, err);
         if (r < 0)
             goto out;
-        r = autosign(c, repo->staged_root, "root", reqs, n, &added, err);
+        struct tally rt[2];
+        r = autosign(c, repo->staged_root, "root", reqs, n, rt, &added, err);
         if (r < 0)
             goto out;
         if (added)
@@ -714,7 +847,7 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
         r = root_reqs(c, &m, reqs, &n, err);
         if (r < 0)
             goto out;
-        r = describe(c, repo->staged_root, "root", reqs, n, &ok, err);
+        r = describe_now(c, repo->staged_root, "root", reqs, n, &ok, err);
         if (r < 0)
             goto out;
         ready &= ok;
@@ -738,6 +871,7 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
     for (size_t i = 0; i < repo->n_roles; i++) {
         struct sw_repo_role *role = &repo->roles[i];
         struct req q;
+        struct tally t;
         size_t added = 0;
         int ok;
         if (!role->staged)
@@ -752,14 +886,14 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
         r = role_req(c, &m, root_md, role, &q, err);
         if (r < 0)
             goto out;
-        r = autosign(c, role->staged, role->name, &q, 1, &added, err);
+        r = autosign(c, role->staged, role->name, &q, 1, &t, &added, err);
         if (r < 0)
             goto out;
         if (added)
             role->dirty = 1;
         if ((r = note_signed(c, role->name, added, err)) < 0)
             goto out;
-        r = describe(c, role->staged, role->name, &q, 1, &ok, err);
+        r = describe(c, role->staged, role->name, &q, &t, 1, &ok, err);
         if (r < 0)
             goto out;
         ready &= ok;
@@ -792,22 +926,42 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
             goto out;
         }
+        /*
+         * the sources are done with: their memory goes to the documents below (a
+         * failure from here on leaves staged/sources.json as it was on disk)
+         */
+        if (json_object_size(repo->sources)) {
+            json_object_clear(repo->sources);
+            repo->sources_dirty = 1;
+        }
     }
 
-    /* 6. publish: root, roles, snapshot, timestamp last */
+    /*
+     * 6. publish: root, roles, snapshot, timestamp last. Each role is encoded
+     * and checked as a client would first, into a temporary file, so that a
+     * role that does not verify stops the commit before anything is published.
+     */
+    for (size_t i = 0; i < repo->n_roles; i++) {
+        struct sw_repo_role *role = &repo->roles[i];
+        if (!role->staged)
+            continue;
+        r = publish_role(c, &m, root_md, role, &batch, err);
+        if (r < 0)
+            goto out;
+        if (!role->parent)
+            top = role;
+    }
     if (repo->staged_root) {
         r = publish_root(c, err);
         if (r < 0)
             goto out;
     }
-    for (size_t i = 0; i < repo->n_roles; i++) {
-        struct sw_repo_role *role = &repo->roles[i];
-        if (!role->staged)
-            continue;
-        r = publish_role(c, role, err);
-        if (r < 0)
-            goto out;
-    }
+    /* every role file durable at once (one sync, not two fsyncs a role), then targets.json */
+    r = sw_repo_batch_commit(repo, batch, err);
+    if (r == 0 && top)
+        r = sw_repo_write_metadata(repo, "targets.json", top->bytes, top->len, 0, err);
+    if (r < 0)
+        goto out;
     r = write_snapshot(c, root_md, &snap, &ts, err);
     if (r < 0)
         goto out;
@@ -815,6 +969,7 @@ sw_repo_commit(struct sw_repo_ctx *c, struct sw_error *err)
     if (r == 0)
         r = sw_repo_save(repo, err);
 out:
+    sw_repo_batch_free(batch);
     mds_release(&m);
     return r;
 }
@@ -863,7 +1018,7 @@ int
 sw_repo_sign(struct sw_repo_ctx *c, const char *name, const char *const *key_names, size_t n_keys,
              struct sw_error *err)
 {
-    struct mds m = {NULL, 0};
+    struct mds m = MDS_INIT;
     struct req reqs[2];
     size_t n = 0;
     json_t *env = NULL, *done = json_array();
@@ -914,7 +1069,7 @@ sw_repo_sign(struct sw_repo_ctx *c, const char *name, const char *const *key_nam
     if (r < 0)
         goto out;
     /* count again over the signed envelope (the parsed documents are the delegators) */
-    r = describe(c, env, name, reqs, n, &ready, err);
+    r = describe_now(c, env, name, reqs, n, &ready, err);
     if (r < 0)
         goto out;
     json_object_set(c->report, "signed_with", done);
@@ -927,7 +1082,8 @@ out:
 int
 sw_repo_describe_staged(struct sw_repo_ctx *c, struct sw_error *err)
 {
-    struct mds m = {NULL, 0};
+    struct mds m = MDS_INIT;
+    const struct sw_md *root_md = NULL;
     int ready, r = 0;
 
     if (c->repo->staged_root) {
@@ -935,19 +1091,19 @@ sw_repo_describe_staged(struct sw_repo_ctx *c, struct sw_error *err)
         size_t n = 0;
         r = root_reqs(c, &m, reqs, &n, err);
         if (r == 0)
-            r = describe(c, c->repo->staged_root, "root", reqs, n, &ready, err);
+            r = describe_now(c, c->repo->staged_root, "root", reqs, n, &ready, err);
     }
     for (size_t i = 0; r == 0 && i < c->repo->n_roles; i++) {
         struct sw_repo_role *role = &c->repo->roles[i];
-        const struct sw_md *root_md;
         struct req q;
         if (!role->staged)
             continue;
-        r = mds_parse(&m, sw_repo_root_current(c->repo), SW_MD_ROOT, "root", &root_md, err);
+        if (!root_md)
+            r = mds_parse(&m, sw_repo_root_current(c->repo), SW_MD_ROOT, "root", &root_md, err);
         if (r == 0)
             r = role_req(c, &m, root_md, role, &q, err);
         if (r == 0)
-            r = describe(c, role->staged, role->name, &q, 1, &ready, err);
+            r = describe_now(c, role->staged, role->name, &q, 1, &ready, err);
     }
     mds_release(&m);
     return r;
@@ -958,7 +1114,7 @@ sw_repo_describe_staged(struct sw_repo_ctx *c, struct sw_error *err)
 int
 sw_repo_renew_timestamp(struct sw_repo_ctx *c, struct sw_error *err)
 {
-    struct mds m = {NULL, 0};
+    struct mds m = MDS_INIT;
     struct online ts;
     const struct sw_md *root_md;
     unsigned char *bytes = NULL;
@@ -990,7 +1146,7 @@ out:
 int
 sw_repo_resnapshot(struct sw_repo_ctx *c, struct sw_error *err)
 {
-    struct mds m = {NULL, 0};
+    struct mds m = MDS_INIT;
     struct online snap, ts;
     const struct sw_md *root_md;
     int r;

@@ -27,6 +27,13 @@
 
 #define COPY_CHUNK (1024 * 1024)
 
+/* One file of a batch: written to tmp, given its name once all are durable. */
+struct pending_file {
+    char *tmp, *path;
+};
+
+static int make_parent_once(struct sw_repo *repo, const char *path, struct sw_error *err);
+
 /* --- expiry ---------------------------------------------------------------------- */
 
 void
@@ -302,6 +309,176 @@ out:
     return r;
 }
 
+/* --- a batch of new metadata files ------------------------------------------------ */
+
+struct sw_repo_batch {
+    struct pending_file *v;
+    size_t n, cap;
+};
+
+/* Write len bytes into a new temporary file beside path (*ret_tmp: caller frees); no fsync. */
+static int
+write_tmp_beside(const char *path, const void *bytes, size_t len, char **ret_tmp,
+                 struct sw_error *err)
+{
+    const unsigned char *b = bytes;
+    char *tmp = NULL;
+    size_t off = 0;
+    int fd, r = 0;
+
+    if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot create a file beside '%s'", path);
+        free(tmp);
+        return r;
+    }
+    (void)fchmod(fd, 0644);
+    while (off < len && r == 0) {
+        ssize_t w = write(fd, b + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", tmp);
+        else
+            off += (size_t)w;
+    }
+    if (close(fd) < 0 && r == 0)
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", tmp);
+    if (r < 0) {
+        unlink(tmp);
+        free(tmp);
+        return r;
+    }
+    *ret_tmp = tmp;
+    return 0;
+}
+
+int
+sw_repo_batch_add(struct sw_repo *repo, struct sw_repo_batch **b, const char *rel,
+                  const void *bytes, size_t len, struct sw_error *err)
+{
+    struct pending_file *p;
+    char *path;
+    int r;
+
+    if (!*b && !(*b = calloc(1, sizeof(**b))))
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    if ((*b)->n == (*b)->cap) {
+        size_t cap = (*b)->cap ? 2 * (*b)->cap : 16;
+        p = realloc((*b)->v, cap * sizeof(*p));
+        if (!p)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        (*b)->v = p;
+        (*b)->cap = cap;
+    }
+    path = sw_fs_join(repo->metadata_dir, rel);
+    if (!path)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = make_parent_once(repo, path, err);
+    p = &(*b)->v[(*b)->n];
+    if (r == 0)
+        r = write_tmp_beside(path, bytes, len, &p->tmp, err);
+    if (r < 0) {
+        free(path);
+        return r;
+    }
+    p->path = path;
+    (*b)->n++;
+    return 0;
+}
+
+/* Whether the file at path holds exactly the bytes of the file at tmp. */
+static int
+same_bytes(const char *path, const char *tmp, struct sw_error *err)
+{
+    unsigned char *a = NULL, *b = NULL;
+    size_t al = 0, bl = 0;
+    int r = sw_fs_read_file(path, SW_MD_MAX_LEN, &a, &al, err);
+    if (r == 0)
+        r = sw_fs_read_file(tmp, SW_MD_MAX_LEN, &b, &bl, err);
+    if (r == 0)
+        r = al == bl && memcmp(a, b, al) == 0;
+    free(a);
+    free(b);
+    return r;
+}
+
+int
+sw_repo_batch_commit(struct sw_repo *repo, struct sw_repo_batch *b, struct sw_error *err)
+{
+    char *synced_dir = NULL;
+    int fd, r = 0;
+
+    if (!b || b->n == 0)
+        return 0;
+    fd = open(repo->metadata_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", repo->metadata_dir);
+    if (SW_FAULT("repo-metadata-sync"))
+        r = sw_error_set(err, SW_E_FAULT, "injected fault before syncing '%s'", repo->metadata_dir);
+    else if (syncfs(fd) < 0)
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot sync the file system of '%s'",
+                           repo->metadata_dir);
+    close(fd);
+    for (size_t i = 0; i < b->n && r == 0; i++) {
+        struct pending_file *p = &b->v[i];
+        if (SW_FAULT("repo-metadata-link")) {
+            r = sw_error_set(err, SW_E_FAULT, "injected fault before linking '%s'", p->path);
+            break;
+        }
+        /* created exclusively: an existing file must hold these bytes (a commit run again) */
+        if (link(p->tmp, p->path) < 0) {
+            if (errno != EEXIST) {
+                r = sw_error_errno(err, SW_E_IO, errno, "cannot create '%s'", p->path);
+                break;
+            }
+            r = same_bytes(p->path, p->tmp, err);
+            if (r == 0)
+                r = sw_error_set(err, SW_E_EXISTS,
+                                 "'%s' already exists with other content; a published version "
+                                 "is never rewritten",
+                                 p->path);
+            if (r < 0)
+                break;
+            r = 0;
+        }
+        unlink(p->tmp);
+        free(p->tmp);
+        p->tmp = NULL;
+        sw_log_info("wrote '%s'", p->path);
+    }
+    /* each directory the batch created files in, once (they come in runs) */
+    for (size_t i = 0; i < b->n && r == 0; i++) {
+        const char *slash = strrchr(b->v[i].path, '/');
+        size_t n = (size_t)(slash - b->v[i].path);
+        if (synced_dir && strlen(synced_dir) == n && strncmp(synced_dir, b->v[i].path, n) == 0)
+            continue;
+        free(synced_dir);
+        synced_dir = strndup(b->v[i].path, n);
+        r = synced_dir ? sw_fs_fsync_dir(synced_dir, err)
+                       : sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    free(synced_dir);
+    return r;
+}
+
+void
+sw_repo_batch_free(struct sw_repo_batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->v[i].tmp)
+            unlink(b->v[i].tmp);
+        free(b->v[i].tmp);
+        free(b->v[i].path);
+    }
+    free(b->v);
+    free(b);
+}
+
 static int
 read_json(const char *path, size_t max, json_t **ret, unsigned char **ret_bytes, size_t *ret_len,
           struct sw_error *err)
@@ -407,13 +584,83 @@ role_release(struct sw_repo_role *r)
     free(r->bytes);
 }
 
+/* FNV-1a of a role name, for the role index. */
+static size_t
+name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* Put role idx into the index (which has room). */
+static void
+index_put(size_t *slots, size_t cap, const struct sw_repo_role *roles, size_t idx)
+{
+    size_t i = name_hash(roles[idx].name) & (cap - 1);
+    while (slots[i])
+        i = (i + 1) & (cap - 1);
+    slots[i] = idx + 1;
+}
+
+/* Index the newest role (repo->roles[repo->n_roles - 1]), growing the index at half full. */
+static int
+index_add(struct sw_repo *repo, struct sw_error *err)
+{
+    if (2 * repo->n_roles > repo->role_index_cap) {
+        size_t cap = repo->role_index_cap ? 2 * repo->role_index_cap : 64;
+        size_t *slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        for (size_t i = 0; i + 1 < repo->n_roles; i++)
+            index_put(slots, cap, repo->roles, i);
+        free(repo->role_index);
+        repo->role_index = slots;
+        repo->role_index_cap = cap;
+    }
+    index_put(repo->role_index, repo->role_index_cap, repo->roles, repo->n_roles - 1);
+    return 0;
+}
+
 struct sw_repo_role *
 sw_repo_role(struct sw_repo *repo, const char *name)
 {
-    for (size_t i = 0; i < repo->n_roles; i++)
-        if (strcmp(repo->roles[i].name, name) == 0)
-            return &repo->roles[i];
+    if (!repo->role_index_cap)
+        return NULL;
+    for (size_t i = name_hash(name) & (repo->role_index_cap - 1); repo->role_index[i];
+         i = (i + 1) & (repo->role_index_cap - 1))
+        if (strcmp(repo->roles[repo->role_index[i] - 1].name, name) == 0)
+            return &repo->roles[repo->role_index[i] - 1];
     return NULL;
+}
+
+/* Append a role of this name (copied) and parent (copied, or NULL) to the list and the index. */
+static int
+add_role(struct sw_repo *repo, const char *name, const char *parent, struct sw_error *err)
+{
+    struct sw_repo_role *role;
+    if (repo->n_roles >= SW_REPO_MAX_ROLES)
+        return sw_error_set(err, SW_E_LIMIT, "more than %d targets roles", SW_REPO_MAX_ROLES);
+    if (repo->n_roles == repo->roles_cap) {
+        size_t cap = repo->roles_cap ? 2 * repo->roles_cap : 16;
+        role = realloc(repo->roles, cap * sizeof(*role));
+        if (!role)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        repo->roles = role;
+        repo->roles_cap = cap;
+    }
+    role = &repo->roles[repo->n_roles];
+    memset(role, 0, sizeof(*role));
+    role->name = strdup(name);
+    role->parent = parent ? strdup(parent) : NULL;
+    if (!role->name || (parent && !role->parent)) {
+        free(role->name);
+        free(role->parent);
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
+    repo->n_roles++;
+    return index_add(repo, err);
 }
 
 json_t *
@@ -521,20 +768,13 @@ walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
 
     if (sw_repo_role(repo, name))
         return 0;
-    if (repo->n_roles >= SW_REPO_MAX_ROLES || depth > SW_REPO_MAX_ROLES)
+    if (depth > SW_REPO_MAX_ROLES)
         return sw_error_set(err, SW_E_LIMIT, "more than %d targets roles", SW_REPO_MAX_ROLES);
-    role = realloc(repo->roles, (repo->n_roles + 1) * sizeof(*role));
-    if (!role)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    repo->roles = role;
     idx = repo->n_roles;
+    r = add_role(repo, name, parent, err);
+    if (r < 0)
+        return r;
     role = &repo->roles[idx];
-    memset(role, 0, sizeof(*role));
-    role->name = strdup(name);
-    role->parent = parent ? strdup(parent) : NULL;
-    repo->n_roles++;
-    if (!role->name || (parent && !role->parent))
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
     {
         char *mname = NULL;
         if (asprintf(&mname, "%s.json", name) < 0)
@@ -590,6 +830,33 @@ walk(struct sw_repo *repo, const char *name, const char *parent, unsigned depth,
                             "delegations"),
             "roles");
     }
+    return 0;
+}
+
+/*
+ * Read staged/sources.json into repo->sources, once, when a command first
+ * needs it ('add', 'unstage', 'commit' at the copy): a commit of 100 000
+ * targets does not hold it while it signs.
+ */
+static int
+load_sources(struct sw_repo *repo, struct sw_error *err)
+{
+    char *path;
+    int r;
+
+    if (repo->sources)
+        return 0;
+    path = sw_fs_join(repo->staged_dir, "sources.json");
+    if (!path)
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = sw_fs_exists(path, err);
+    if (r == 1)
+        r = read_json(path, SW_REPO_MAX_SOURCES_LEN, &repo->sources, NULL, NULL, err);
+    free(path);
+    if (r < 0)
+        return r;
+    if (!repo->sources && !(repo->sources = json_object()))
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
     return 0;
 }
 
@@ -703,19 +970,7 @@ load(struct sw_repo *repo, struct sw_error *err)
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
-    free(path);
-    path = sw_fs_join(repo->staged_dir, "sources.json");
-    if (!path)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    r = sw_fs_exists(path, err);
-    if (r == 1)
-        r = read_json(path, SW_REPO_MAX_SOURCES_LEN, &repo->sources, NULL, NULL, err);
-    if (r < 0)
-        goto out;
-    if (!repo->sources && !(repo->sources = json_object())) {
-        r = sw_error_set(err, SW_E_NOMEM, "out of memory");
-        goto out;
-    }
+    /* staged/sources.json is read when first needed (load_sources) */
     r = walk(repo, "targets", NULL, 0, err);
 out:
     free(path);
@@ -795,6 +1050,10 @@ sw_repo_free(struct sw_repo *repo)
     for (size_t i = 0; i < repo->n_roles; i++)
         role_release(&repo->roles[i]);
     free(repo->roles);
+    free(repo->role_index);
+    free(repo->src_dir);
+    free(repo->src_dir_real);
+    free(repo->made_dir);
     json_decref(repo->root);
     json_decref(repo->staged_root);
     json_decref(repo->timestamp);
@@ -901,17 +1160,10 @@ sw_repo_stage_new_role(struct sw_repo *repo, const char *name, const char *paren
             break;
         last = v;
     }
-    role = realloc(repo->roles, (repo->n_roles + 1) * sizeof(*role));
-    if (!role)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    repo->roles = role;
-    role = &repo->roles[repo->n_roles];
-    memset(role, 0, sizeof(*role));
-    role->name = strdup(name);
-    role->parent = strdup(parent);
-    repo->n_roles++;
-    if (!role->name || !role->parent)
-        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    r = add_role(repo, name, parent, err);
+    if (r < 0)
+        return r;
+    role = &repo->roles[repo->n_roles - 1];
     r = restage(&role->staged, NULL, last, name, SW_MD_TARGETS, e, now, &signed_, NULL, err);
     if (r == 0)
         role->dirty = 1;
@@ -933,44 +1185,141 @@ sw_repo_stage_root(struct sw_repo *repo, const struct sw_repo_expiry *e, time_t 
     return r;
 }
 
+/* Write env into a new temporary file next to the staged file of name; no fsync. */
 static int
-write_staged(const struct sw_repo *repo, const char *name, const json_t *env, struct sw_error *err)
+write_pending(const struct sw_repo *repo, const char *name, const json_t *env,
+              struct pending_file *p, struct sw_error *err)
 {
     unsigned char *bytes = NULL;
-    size_t len = 0;
-    char *path = staged_role_path(repo, name, err);
-    int r;
-    if (!path)
+    size_t len = 0, off = 0;
+    int fd = -1, r;
+
+    p->path = staged_role_path(repo, name, err);
+    if (!p->path)
         return -err->code;
+    if (asprintf(&p->tmp, "%s.tmpXXXXXX", p->path) < 0) {
+        p->tmp = NULL;
+        return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
     r = sw_repo_encode(env, &bytes, &len, err);
-    if (r == 0)
-        r = sw_fs_write_atomic(path, bytes, len, 0644, err);
-    if (r == 0)
-        sw_log_debug("wrote the staged envelope '%s' (%zu bytes)", path, len);
+    if (r < 0) {
+        free(p->tmp);
+        p->tmp = NULL;
+        return r;
+    }
+    fd = mkostemp(p->tmp, O_CLOEXEC);
+    if (fd < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot create a file in '%s'", repo->roles_dir);
+        free(p->tmp);
+        p->tmp = NULL;
+        goto out;
+    }
+    (void)fchmod(fd, 0644);
+    while (off < len) {
+        ssize_t w = write(fd, bytes + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", p->tmp);
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) < 0) {
+        fd = -1;
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot write '%s'", p->tmp);
+        goto out;
+    }
+    fd = -1;
+    sw_log_debug("wrote the staged envelope '%s' (%zu bytes)", p->path, len);
+out:
+    if (fd >= 0)
+        close(fd);
     free(bytes);
-    free(path);
+    return r;
+}
+
+/*
+ * Write every changed staged envelope (root's and the targets roles'), as
+ * a batch: each into a temporary file, one syncfs() of the file system,
+ * each renamed into place, one fsync of staged/roles/. A delegation of
+ * 2^14 bins costs two syncs, not 2^15 fsyncs. A crash leaves each staged
+ * file old or new, never torn.
+ */
+static int
+save_roles(struct sw_repo *repo, struct sw_error *err)
+{
+    struct pending_file *p = NULL;
+    size_t n = 0, cap = repo->n_roles + 1;
+    int fd = -1, r = 0;
+
+    for (size_t i = 0; i <= repo->n_roles && r == 0; i++) {
+        const char *name = i == 0 ? "root" : repo->roles[i - 1].name;
+        const json_t *env = i == 0 ? repo->staged_root : repo->roles[i - 1].staged;
+        int dirty = i == 0 ? repo->root_dirty : repo->roles[i - 1].dirty;
+        if (!dirty || !env)
+            continue;
+        if (!p && !(p = calloc(cap, sizeof(*p)))) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            break;
+        }
+        r = write_pending(repo, name, env, &p[n], err);
+        n++;
+    }
+    if (r < 0 || n == 0)
+        goto out;
+    fd = open(repo->roles_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot open '%s'", repo->roles_dir);
+        goto out;
+    }
+    if (SW_FAULT("fs-write-fsync")) {
+        r = sw_error_set(err, SW_E_FAULT, "injected fault before syncing '%s'", repo->roles_dir);
+        goto out;
+    }
+    if (syncfs(fd) < 0) {
+        r = sw_error_errno(err, SW_E_IO, errno, "cannot sync the file system of '%s'",
+                           repo->roles_dir);
+        goto out;
+    }
+    if (SW_FAULT("fs-write-rename")) {
+        r = sw_error_set(err, SW_E_FAULT, "injected fault before renaming into '%s'",
+                         repo->roles_dir);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rename(p[i].tmp, p[i].path) < 0) {
+            r = sw_error_errno(err, SW_E_IO, errno, "cannot rename '%s'", p[i].tmp);
+            goto out;
+        }
+        free(p[i].tmp);
+        p[i].tmp = NULL;
+    }
+    r = sw_fs_fsync_dir(repo->roles_dir, err);
+    if (r < 0)
+        goto out;
+    repo->root_dirty = 0;
+    for (size_t i = 0; i < repo->n_roles; i++)
+        repo->roles[i].dirty = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    for (size_t i = 0; p && i < n; i++) {
+        if (p[i].tmp)
+            unlink(p[i].tmp);
+        free(p[i].tmp);
+        free(p[i].path);
+    }
+    free(p);
     return r;
 }
 
 int
 sw_repo_save(struct sw_repo *repo, struct sw_error *err)
 {
-    int r;
-    if (repo->root_dirty && repo->staged_root) {
-        r = write_staged(repo, "root", repo->staged_root, err);
-        if (r < 0)
-            return r;
-        repo->root_dirty = 0;
-    }
-    for (size_t i = 0; i < repo->n_roles; i++) {
-        struct sw_repo_role *role = &repo->roles[i];
-        if (!role->dirty || !role->staged)
-            continue;
-        r = write_staged(repo, role->name, role->staged, err);
-        if (r < 0)
-            return r;
-        role->dirty = 0;
-    }
+    int r = save_roles(repo, err);
+    if (r < 0)
+        return r;
     if (repo->keynames_dirty) {
         char *path = sw_fs_join(repo->staged_dir, "keynames.json");
         char *s = json_dumps(repo->keynames, JSON_INDENT(1) | JSON_SORT_KEYS);
@@ -983,8 +1332,9 @@ sw_repo_save(struct sw_repo *repo, struct sw_error *err)
         repo->keynames_dirty = 0;
     }
     if (repo->sources_dirty) {
+        /* compact and in insertion order: read back only by slipway-repo */
         char *path = sw_fs_join(repo->staged_dir, "sources.json");
-        char *s = json_dumps(repo->sources, JSON_INDENT(1) | JSON_SORT_KEYS);
+        char *s = json_dumps(repo->sources, JSON_COMPACT);
         if (!path || !s)
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         else if (json_object_size(repo->sources) == 0)
@@ -1030,7 +1380,12 @@ sw_repo_clear_staged(struct sw_repo *repo, struct sw_error *err)
         role->staged = NULL;
         role->dirty = 0;
     }
-    if (json_object_size(repo->sources)) {
+    if (!repo->sources) {
+        /* never read: an empty set, so that sw_repo_save() removes the file */
+        if (!(repo->sources = json_object()))
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        repo->sources_dirty = 1;
+    } else if (json_object_size(repo->sources)) {
         json_object_clear(repo->sources);
         repo->sources_dirty = 1;
     }
@@ -1044,6 +1399,9 @@ sw_repo_unstage(struct sw_repo *repo, const char *name, int *ret_had, size_t *re
     size_t n = 0;
     int r, had = 0;
 
+    r = load_sources(repo, err);
+    if (r < 0)
+        return r;
     if (strcmp(name, "root") == 0) {
         had = repo->staged_root != NULL;
         json_decref(repo->staged_root);
@@ -1093,6 +1451,26 @@ sw_repo_keyname(const struct sw_repo *repo, const char *keyid)
 
 /* --- target files ------------------------------------------------------------------ */
 
+/*
+ * mkdir -p of the directory of path, unless it is the one made last by
+ * this command (a run of targets in one directory makes it once).
+ */
+static int
+make_parent_once(struct sw_repo *repo, const char *path, struct sw_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    int r;
+    if (repo->made_dir && strlen(repo->made_dir) == n && strncmp(repo->made_dir, path, n) == 0)
+        return 0;
+    r = mkdir_parent(path, err);
+    if (r < 0)
+        return r;
+    free(repo->made_dir);
+    repo->made_dir = strndup(path, n);
+    return 0;
+}
+
 static int
 link_as(const char *tmp, const char *dest, off_t size, struct sw_error *err)
 {
@@ -1109,8 +1487,8 @@ link_as(const char *tmp, const char *dest, off_t size, struct sw_error *err)
 }
 
 int
-sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *path,
-                      json_t **ret_info, struct sw_error *err)
+sw_repo_import_target(struct sw_repo *repo, const char *src, const char *path, json_t **ret_info,
+                      struct sw_error *err)
 {
     return sw_repo_import_target_batch(repo, src, path, 0, ret_info, err);
 }
@@ -1155,12 +1533,12 @@ same_content(const json_t *a, const json_t *b)
     return 1;
 }
 
-static int import_file(const struct sw_repo *repo, const char *src, const char *path, int batch,
-                       int copy, const json_t *expect, json_t **ret_info, struct sw_error *err);
+static int import_file(struct sw_repo *repo, const char *src, const char *path, int batch, int copy,
+                       const json_t *expect, json_t **ret_info, struct sw_error *err);
 
 int
-sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
-                            int batch, json_t **ret_info, struct sw_error *err)
+sw_repo_import_target_batch(struct sw_repo *repo, const char *src, const char *path, int batch,
+                            json_t **ret_info, struct sw_error *err)
 {
     return import_file(repo, src, path, batch, 1, NULL, ret_info, err);
 }
@@ -1171,12 +1549,55 @@ sw_repo_hash_file(const char *src, json_t **ret_info, struct sw_error *err)
     return import_file(NULL, src, NULL, 1, 0, NULL, ret_info, err);
 }
 
+/*
+ * realpath(src), resolving the directory of src once for a run of files in
+ * it: a file that is not a symbolic link resolves to its directory's real
+ * path and its name. NULL with errno set when it cannot be resolved.
+ */
+static char *
+resolve_source(struct sw_repo *repo, const char *src)
+{
+    const char *slash = strrchr(src, '/');
+    char *dir, *out;
+    struct stat st;
+
+    if (lstat(src, &st) < 0)
+        return NULL;
+    if (S_ISLNK(st.st_mode) || (slash && !slash[1]))
+        return realpath(src, NULL);
+    dir = slash ? strndup(src, (size_t)(slash - src) + (slash == src)) : strdup(".");
+    if (!dir)
+        return NULL;
+    if (!repo->src_dir || strcmp(repo->src_dir, dir) != 0) {
+        char *real = realpath(dir, NULL);
+        if (!real) {
+            free(dir);
+            return NULL;
+        }
+        free(repo->src_dir);
+        free(repo->src_dir_real);
+        repo->src_dir = dir;
+        repo->src_dir_real = real;
+    } else {
+        free(dir);
+    }
+    out = sw_fs_join(repo->src_dir_real, slash ? slash + 1 : src);
+    if (!out)
+        errno = ENOMEM;
+    return out;
+}
+
 int
 sw_repo_note_source(struct sw_repo *repo, const char *path, const char *role, const char *src,
                     const json_t *info, struct sw_error *err)
 {
-    char *abs = realpath(src, NULL);
-    json_t *e, *of_role = json_object_get(repo->sources, role);
+    char *abs;
+    json_t *e, *of_role;
+    int r = load_sources(repo, err);
+    if (r < 0)
+        return r;
+    of_role = json_object_get(repo->sources, role);
+    abs = resolve_source(repo, src);
     if (!abs)
         return sw_error_errno(err, SW_E_IO, errno, "cannot resolve '%s'", src);
     e = json_pack("{s:s,s:O,s:O}", "source", abs, "length", json_object_get(info, "length"),
@@ -1225,8 +1646,10 @@ int
 sw_repo_copy_sources(struct sw_repo *repo, size_t *ret_copied, struct sw_error *err)
 {
     size_t copied = 0;
-    int r;
+    int r = load_sources(repo, err);
 
+    if (r < 0)
+        return r;
     for (size_t i = 0; i < repo->n_roles; i++) {
         struct sw_repo_role *role = &repo->roles[i];
         const char *path;
@@ -1268,7 +1691,7 @@ sw_repo_copy_sources(struct sw_repo *repo, size_t *ret_copied, struct sw_error *
  * nothing) a length or digest that differs from it.
  */
 static int
-import_file(const struct sw_repo *repo, const char *src, const char *path, int batch, int copy,
+import_file(struct sw_repo *repo, const char *src, const char *path, int batch, int copy,
             const json_t *expect, json_t **ret_info, struct sw_error *err)
 {
     struct sw_hash *h256 = NULL, *h512 = NULL;
@@ -1277,6 +1700,7 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     char *tmp = NULL, *rel256 = NULL, *rel512 = NULL, *dest256 = NULL, *dest512 = NULL;
     int in = -1, out = -1, r;
     off_t total = 0;
+    size_t chunk_len;
     struct stat st;
 
     *ret_info = NULL;
@@ -1290,8 +1714,10 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     if ((r = sw_hash_new(SW_HASH_SHA256, &h256, err)) < 0 ||
         (r = sw_hash_new(SW_HASH_SHA512, &h512, err)) < 0)
         goto out;
+    /* a small file is read into a buffer of its size (and one byte to see its end) */
+    chunk_len = st.st_size >= 0 && st.st_size < COPY_CHUNK ? (size_t)st.st_size + 1 : COPY_CHUNK;
     if (!copy) {
-        if (!(chunk = malloc(COPY_CHUNK))) {
+        if (!(chunk = malloc(chunk_len))) {
             r = sw_error_set(err, SW_E_NOMEM, "out of memory");
             goto out;
         }
@@ -1304,11 +1730,11 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     tmp = sw_fs_join(repo->targets_dir, rel256);
     free(rel256);
     rel256 = NULL;
-    if (!tmp || !(chunk = malloc(COPY_CHUNK))) {
+    if (!tmp || !(chunk = malloc(chunk_len))) {
         r = sw_error_set(err, SW_E_NOMEM, "out of memory");
         goto out;
     }
-    r = mkdir_parent(tmp, err);
+    r = make_parent_once(repo, tmp, err);
     if (r < 0)
         goto out;
     {
@@ -1326,7 +1752,7 @@ import_file(const struct sw_repo *repo, const char *src, const char *path, int b
     (void)fchmod(out, 0644);
 stream:
     for (;;) {
-        ssize_t n = read(in, chunk, COPY_CHUNK);
+        ssize_t n = read(in, chunk, chunk_len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {

@@ -20,7 +20,7 @@
 #include <time.h>
 
 /* Named limits. */
-#define SW_REPO_MAX_ROLES 8192          /* targets roles (top-level and delegated) */
+#define SW_REPO_MAX_ROLES 32768 /* targets roles (top-level and delegated): 2^14 bins and more */
 #define SW_REPO_MAX_VERSIONS 100000     /* versions of one role probed on disk */
 #define SW_REPO_MAX_EXPIRES_AT 64       /* --expires-at overrides in one command */
 #define SW_REPO_MAX_KEYNAMES_LEN 262144 /* bytes of staged/keynames.json */
@@ -89,11 +89,13 @@ struct sw_repo_role {
     char *name;
     char *parent;         /* the delegating role; NULL for "targets" */
     int64_t version;      /* published version; 0 when never published */
-    json_t *published;    /* published envelope or NULL */
+    json_t *published;    /* published envelope or NULL (after commit, of a role that delegates
+                             nothing: only {"signed": {"version": V}}; its bytes are exact) */
     unsigned char *bytes; /* its exact published bytes */
     size_t len;
     json_t *staged; /* staged envelope or NULL */
     int dirty;      /* staged envelope to be written back */
+    int checked; /* publish.c: its published bytes verified against its delegator (this command) */
 };
 
 /* A repository opened by one command; the fields are read-only to callers. */
@@ -112,16 +114,23 @@ struct sw_repo {
     int64_t snapshot_version;
     /* targets roles in pre-order from "targets" over staged-else-published delegations */
     struct sw_repo_role *roles;
-    size_t n_roles;
+    size_t n_roles, roles_cap;
+    /* role names -> index + 1 (0: free slot), open addressing; capacity a power of two */
+    size_t *role_index;
+    size_t role_index_cap;
     /* names of keys by key id, for messages (staged/keynames.json) */
     json_t *keynames;
     int keynames_dirty;
     /*
      * target files added but not yet copied into targets/ (staged/sources.json):
-     * {ROLE: {PATH: {"source": ABSOLUTE-FILE, "length": N, "hashes": {...}}}}
+     * {ROLE: {PATH: {"source": ABSOLUTE-FILE, "length": N, "hashes": {...}}}};
+     * NULL until a function below that needs it reads it (note_source,
+     * unstage, copy_sources, clear_staged)
      */
     json_t *sources;
     int sources_dirty;
+    /* caches of one command: the source directory resolved last, the targets/ directory made last */
+    char *src_dir, *src_dir_real, *made_dir;
     int probe; /* SW_REPO_PROBE */
 };
 
@@ -211,6 +220,22 @@ int sw_repo_md_from_json(const json_t *envelope, enum sw_md_type type, const cha
 int sw_repo_write_metadata(const struct sw_repo *repo, const char *rel, const void *bytes,
                            size_t len, int exclusive, struct sw_error *err);
 
+/*
+ * A batch of new metadata files (many roles published by one commit):
+ * sw_repo_batch_add() writes each into a temporary file beside metadata/rel
+ * (no fsync; *b made on first use); sw_repo_batch_commit() makes them
+ * durable with one syncfs(), creates each name exclusively (an existing
+ * file must hold the same bytes, as sw_repo_write_metadata() with
+ * exclusive) and fsyncs each directory once. sw_repo_batch_free() removes
+ * what was not committed. Fault points "repo-metadata-sync",
+ * "repo-metadata-link".
+ */
+struct sw_repo_batch;
+int sw_repo_batch_add(struct sw_repo *repo, struct sw_repo_batch **b, const char *rel,
+                      const void *bytes, size_t len, struct sw_error *err);
+int sw_repo_batch_commit(struct sw_repo *repo, struct sw_repo_batch *b, struct sw_error *err);
+void sw_repo_batch_free(struct sw_repo_batch *b);
+
 /* Read metadata/rel (at most SW_MD_MAX_LEN); -SW_E_NOTFOUND when missing. */
 int sw_repo_read_metadata(const char *metadata_dir, const char *rel, unsigned char **ret,
                           size_t *ret_len, struct sw_error *err);
@@ -220,7 +245,7 @@ int sw_repo_read_metadata(const char *metadata_dir, const char *rel, unsigned ch
  * sha256 and its sha512 (one inode, two names), durably. *ret_info is a
  * new {"length": N, "hashes": {"sha256": ..., "sha512": ...}}.
  */
-int sw_repo_import_target(const struct sw_repo *repo, const char *src, const char *path,
+int sw_repo_import_target(struct sw_repo *repo, const char *src, const char *path,
                           json_t **ret_info, struct sw_error *err);
 
 /*
@@ -230,8 +255,8 @@ int sw_repo_import_target(const struct sw_repo *repo, const char *src, const cha
  * that names them is written. The bytes are streamed through EVP
  * (sw_hash) once, for both digests.
  */
-int sw_repo_import_target_batch(const struct sw_repo *repo, const char *src, const char *path,
-                                int batch, json_t **ret_info, struct sw_error *err);
+int sw_repo_import_target_batch(struct sw_repo *repo, const char *src, const char *path, int batch,
+                                json_t **ret_info, struct sw_error *err);
 
 /*
  * Stream the file at src once and hash it: *ret_info is a new

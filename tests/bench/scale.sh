@@ -13,7 +13,16 @@
 # and the ratios the issue budgets. python-tuf is not a Debian package: its
 # column is printed when `import tuf` works, else skipped with a note.
 #
+# Then the largest bins: for each of BENCH_SCALE_MAXBITS, 2^BITS empty
+# succinct bins made by 'slipway-repo delegate --succinct' and published by
+# 'commit' (each timed, with its peak RSS), and the client's first refresh +
+# list and nothing-new refresh of that repository (its [fetch]
+# max-delegated-roles raised to admit every bin).
+#
 # Settings (environment): BENCH_SCALE_SIZES ("1000 10000 100000"),
+# BENCH_SCALE_BITS (bit lengths of the succinct-bins repositories of each
+# size: "8", 256 bins), BENCH_SCALE_MAXBITS (bit lengths of the largest-bins
+# block: "12", 4096 bins; "12 13 14" for TAP 15's largest; "" skips it),
 # BENCH_ROUNDS (5), BENCH_SCALE_DIR (where repositories are made: default
 # /dev/shm when writable, so the file system's inode allocator is not what
 # is measured; else $TMPDIR).
@@ -30,6 +39,8 @@ fi
 . "$(dirname "$0")/../integration/lib-trust.sh"
 
 SIZES=${BENCH_SCALE_SIZES:-1000 10000 100000}
+BITS=${BENCH_SCALE_BITS:-8}
+MAXBITS=${BENCH_SCALE_MAXBITS-12}
 ROUNDS=${BENCH_ROUNDS:-5}
 RUNSTAT="$PYTHON $SRCDIR/tests/bench/runstat.py"
 GEN="$PYTHON $SRCDIR/tests/bench/gen-indep.py"
@@ -77,10 +88,18 @@ for i in range(int(sys.argv[2])):
 PY
 }
 
-# client NAME: a state dir and configuration for $WWW/NAME
+# roles_for BITS: the max-delegated-roles a client of 2^BITS bins needs when
+# the default (8192 delegated roles) is too few: every bin and headroom
+roles_for() {
+    [ $((1 << $1)) -gt 8192 ] && echo $(((1 << $1) + 64))
+}
+
+# client NAME: a state dir and configuration for $WWW/NAME ($CLIENT_ROLES:
+# max-delegated-roles when set)
 client() {
     COMPATIBLE=dev trust_conf "$TRASH/$1.conf" "$NGINX_URL$1/"
     printf '%s\n' "[fetch]" "max-metadata-size = 256M" >>"$TRASH/$1.conf"
+    [ -n "${CLIENT_ROLES:-}" ] && echo "max-delegated-roles = $CLIENT_ROLES" >>"$TRASH/$1.conf"
     rm -rf "$TRASH/st-$1"
     "$SLIPWAY" -c "$TRASH/$1.conf" --state-dir "$TRASH/st-$1" init \
         --root "$WWW/$1/metadata/1.root.json" >/dev/null || die "init $1 failed"
@@ -146,17 +165,21 @@ for n in $SIZES; do
     echo "$n ${a% *} ${c% *}" >>"$TRASH/publish-times"
     measure_client "srflat$n" "slipway-repo flat" "$pub"
 
-    # slipway-repo, 256 succinct bins
-    R=$WWW/srbins$n
-    repo init "$R" --key-dir "$TRASH/k-srbins$n" --passphrase-file "$PASS" >/dev/null &&
-        repo keygen bin-1 --key-dir "$TRASH/k-srbins$n" --passphrase-file "$PASS" >/dev/null &&
-        repo delegate "$R" pkgs --succinct 8 --key bin-1 --key-dir "$TRASH/k-srbins$n" >/dev/null ||
-        die "init with bins failed"
-    a=$(stat_run "$SLIPWAY_REPO" add "$R" "$TRASH/files" --role pkgs --version 1.0.0 --compatible dev)
-    c=$(stat_run "$SLIPWAY_REPO" commit "$R" --key-dir "$TRASH/k-srbins$n" --passphrase-file "$PASS")
-    pub=$(awk -v a="$a" -v c="$c" 'BEGIN { split(a, x, " "); split(c, y, " ");
-        printf "%.3f s (add %.3f s %.1f MiB + commit %.3f s %.1f MiB)", x[1] + y[1], x[1], x[2] / 1024, y[1], y[2] / 1024 }')
-    measure_client "srbins$n" "slipway-repo 256 succinct" "$pub"
+    # slipway-repo, 2^BITS succinct bins for each of $BITS (256 by default)
+    for b in $BITS; do
+        nm=srbins$n
+        [ "$b" = 8 ] || nm=srbins$n-$b
+        R=$WWW/$nm
+        repo init "$R" --key-dir "$TRASH/k-$nm" --passphrase-file "$PASS" >/dev/null &&
+            repo keygen bin-1 --key-dir "$TRASH/k-$nm" --passphrase-file "$PASS" >/dev/null &&
+            repo delegate "$R" pkgs --succinct "$b" --key bin-1 --key-dir "$TRASH/k-$nm" >/dev/null ||
+            die "init with bins failed"
+        a=$(stat_run "$SLIPWAY_REPO" add "$R" "$TRASH/files" --role pkgs --version 1.0.0 --compatible dev)
+        c=$(stat_run "$SLIPWAY_REPO" commit "$R" --key-dir "$TRASH/k-$nm" --passphrase-file "$PASS")
+        pub=$(awk -v a="$a" -v c="$c" 'BEGIN { split(a, x, " "); split(c, y, " ");
+            printf "%.3f s (add %.3f s %.1f MiB + commit %.3f s %.1f MiB)", x[1] + y[1], x[1], x[2] / 1024, y[1], y[2] / 1024 }')
+        CLIENT_ROLES=$(roles_for "$b") measure_client "$nm" "slipway-repo $((1 << b)) succinct" "$pub"
+    done
 
     # the independent generator, flat and 256 path_hash_prefixes bins
     for layout in flat bins256; do
@@ -167,6 +190,24 @@ for n in $SIZES; do
         echo "  python-tuf: installed, but its scripted run is not written yet"
     fi
     rm -rf "$TRASH/files"
+done
+
+# the largest bins: 2^BITS empty bins delegated and committed, then the client
+for b in $MAXBITS; do
+    nm=srmax$b
+    R=$WWW/$nm
+    echo "bench/scale: largest bins: $((1 << b)) succinct bins ($b bits), empty"
+    repo init "$R" --key-dir "$TRASH/k-$nm" --passphrase-file "$PASS" >/dev/null &&
+        repo keygen bin-1 --key-dir "$TRASH/k-$nm" --passphrase-file "$PASS" >/dev/null ||
+        die "init for $b bits failed"
+    d=$(stat_run "$SLIPWAY_REPO" delegate "$R" pkgs --succinct "$b" --key bin-1 --key-dir "$TRASH/k-$nm")
+    c=$(stat_run "$SLIPWAY_REPO" commit "$R" --key-dir "$TRASH/k-$nm" --passphrase-file "$PASS")
+    pub=$(awk -v d="$d" -v c="$c" 'BEGIN { split(d, x, " "); split(c, y, " ");
+        printf "%.3f s (delegate %.3f s %.1f MiB + commit %.3f s %.1f MiB)", x[1] + y[1], x[1], x[2] / 1024, y[1], y[2] / 1024 }')
+    # the client walks every bin and targets: max-delegated-roles raised to admit them
+    CLIENT_ROLES=$(roles_for "$b") measure_client "$nm" "slipway-repo $((1 << b)) bins" "$pub"
+    echo "  $(printf '%-28s' '') client: [fetch] max-delegated-roles = $(roles_for "$b" | grep . || echo '8192 (the default)')"
+    rm -rf "$R" "$TRASH/st-$nm"
 done
 
 # linearity of publishing: the largest size against the one ten times smaller

@@ -92,7 +92,7 @@ test_expect_success 'refusals: paths and bins in one delegator, bits out of rang
     contains "$TRASH/err" "only their keys and threshold can change" &&
     expect_code 1 repo delegate "$R" pkgs2 --succinct 4 --key bin-1 --key-dir "$K" &&
     contains "$TRASH/err" "already has succinct bins '"'"'pkgs'"'"'" &&
-    expect_code 2 repo delegate "$R" big --from targets --succinct 13 --key bin-1 --key-dir "$K" &&
+    expect_code 2 repo delegate "$R" big --from targets --succinct 15 --key bin-1 --key-dir "$K" &&
     expect_code 2 repo delegate "$R" zero --succinct 0 --key bin-1 --key-dir "$K" &&
     expect_code 2 repo delegate "$R" mix --succinct 2 --paths "a/*" --key bin-1 --key-dir "$K" &&
     contains "$TRASH/err" "takes no --paths"
