@@ -21,7 +21,13 @@ for t in "${tests[@]}"; do
     bash "$t" >"/tmp/slipway-it-$$.log" 2>&1 || ok=0
     # a test stops every process it started: one still running from its
     # trash directory (a server, a hook) is a failure, and is stopped here
-    left=$(pgrep -f "/slipway-$name\.[A-Za-z0-9]{6}/" || true)
+    # (one the test's cleanup signalled but could not wait for, not being its
+    # parent, gets 5 s to exit)
+    for _ in $(seq 50); do
+        left=$(pgrep -f "/slipway-$name\.[A-Za-z0-9]{6}/" || true)
+        [ -z "$left" ] && break
+        sleep 0.1
+    done
     if [ -n "$left" ]; then
         {
             echo "# processes left running by $name:"
