@@ -59,6 +59,11 @@ struct sw_trust {
     struct sw_md *targets;    /* trusted top-level targets (may be NULL) */
     struct role_entry *roles; /* delegated roles trusted in this session */
     size_t n_roles;
+    size_t cap_roles;
+    /* roles by name: open addressing, slot = index in roles + 1 (0: empty); a
+     * walk of 2^14 bins looks a role up once per delegation, so no scan */
+    uint32_t *role_index;
+    size_t role_index_cap; /* a power of two, at least twice n_roles */
     unsigned requests;
     time_t now;
     struct sw_trust_report *rep;
@@ -617,6 +622,10 @@ drop_session_roles(struct sw_trust *t)
     free(t->roles);
     t->roles = NULL;
     t->n_roles = 0;
+    t->cap_roles = 0;
+    free(t->role_index);
+    t->role_index = NULL;
+    t->role_index_cap = 0;
 }
 
 /* --- open and install ------------------------------------------------------------------ */
@@ -1430,19 +1439,69 @@ skip_fill(struct sw_trust_skip *s, const char *role, const char *delegator,
     return 0;
 }
 
+/* FNV-1a: role names are chosen by the repository, so this only spreads
+ * them; a crafted set of colliding names costs a scan, never a wrong answer */
+static size_t
+name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
+/* The slot of name in the index: where it is, or the empty one it would take. */
+static size_t
+role_slot(const struct sw_trust *t, const char *name)
+{
+    size_t mask = t->role_index_cap - 1, i = name_hash(name) & mask;
+    while (t->role_index[i] && strcmp(t->roles[t->role_index[i] - 1].name, name) != 0)
+        i = (i + 1) & mask;
+    return i;
+}
+
+/* Room for one more role in the array and the index (rebuilt when it grows). */
+static int
+roles_reserve(struct sw_trust *t, struct sw_error *err)
+{
+    if (t->n_roles == t->cap_roles) {
+        size_t cap = t->cap_roles ? 2 * t->cap_roles : 4;
+        struct role_entry *nr =
+            cap <= UINT32_MAX / 4 ? reallocarray(t->roles, cap, sizeof(*nr)) : NULL;
+        if (!nr)
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        t->roles = nr;
+        t->cap_roles = cap;
+    }
+    if (2 * (t->n_roles + 1) > t->role_index_cap) {
+        size_t cap = t->role_index_cap ? 2 * t->role_index_cap : 8;
+        uint32_t *old = t->role_index;
+        t->role_index = calloc(cap, sizeof(*t->role_index));
+        if (!t->role_index) {
+            t->role_index = old;
+            return sw_error_set(err, SW_E_NOMEM, "out of memory");
+        }
+        t->role_index_cap = cap;
+        free(old);
+        for (size_t i = 0; i < t->n_roles; i++)
+            t->role_index[role_slot(t, t->roles[i].name)] = (uint32_t)(i + 1);
+    }
+    return 0;
+}
+
 static struct role_entry *
 session_entry(struct sw_trust *t, const char *name, struct sw_error *err)
 {
     struct role_entry *nr;
-    for (size_t i = 0; i < t->n_roles; i++)
-        if (strcmp(t->roles[i].name, name) == 0)
-            return &t->roles[i];
-    nr = realloc(t->roles, (t->n_roles + 1) * sizeof(*nr));
-    if (!nr) {
-        sw_error_set(err, SW_E_NOMEM, "out of memory");
-        return NULL;
+    size_t slot;
+    if (t->role_index_cap) {
+        slot = role_slot(t, name);
+        if (t->role_index[slot])
+            return &t->roles[t->role_index[slot] - 1];
     }
-    t->roles = nr;
+    if (roles_reserve(t, err) < 0)
+        return NULL;
+    slot = role_slot(t, name);
     nr = &t->roles[t->n_roles];
     memset(nr, 0, sizeof(*nr));
     nr->name = strdup(name);
@@ -1451,6 +1510,7 @@ session_entry(struct sw_trust *t, const char *name, struct sw_error *err)
         return NULL;
     }
     t->n_roles++;
+    t->role_index[slot] = (uint32_t)t->n_roles;
     return nr;
 }
 
@@ -1929,11 +1989,26 @@ note_walk(struct sw_trust *t, const struct sw_md *const *docs, size_t n, size_t 
  * the target paths of every usable document when ret_paths is set, and
  * the delegations that could not be used.
  */
+/* Put md in the set of queued documents (open addressing over pointers,
+ * cap a power of two above the most that can be queued); 0 if already in. */
+static int
+queued_add(const struct sw_md **set, size_t cap, const struct sw_md *md)
+{
+    size_t i = (size_t)(((uintptr_t)md >> 4) * 11400714819323198485ull) & (cap - 1);
+    while (set[i] && set[i] != md)
+        i = (i + 1) & (cap - 1);
+    if (set[i])
+        return 0;
+    set[i] = md;
+    return 1;
+}
+
 static int
 walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_roles,
            struct sw_trust_skip **ret_skips, size_t *ret_n_skips, struct sw_error *err)
 {
-    const struct sw_md **queue = NULL;
+    const struct sw_md **queue = NULL, **queued = NULL;
+    size_t queued_cap = 64;
     struct sw_trust_skip *skips = NULL;
     char **paths = NULL;
     size_t nq = 0, np = 0, n_skips = 0, out = 0;
@@ -1949,9 +2024,16 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
     if (r < 0)
         return r;
     queue = calloc((size_t)t->cfg.max_walk_roles + 1, sizeof(*queue));
-    if (!queue)
+    while (queued_cap < 2 * ((size_t)t->cfg.max_walk_roles + 1))
+        queued_cap *= 2;
+    queued = calloc(queued_cap, sizeof(*queued));
+    if (!queue || !queued) {
+        free(queue);
+        free(queued);
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
+    }
     queue[nq++] = t->targets;
+    queued_add(queued, queued_cap, t->targets);
     for (size_t qi = 0; qi < nq; qi++) {
         const struct sw_md *md = queue[qi];
         size_t n = ret_paths ? sw_md_target_count(md) : 0;
@@ -1977,9 +2059,10 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
             const char *name = sw_md_role_name(d);
             struct sw_error why = SW_ERROR_INIT;
             struct sw_md *child = NULL;
-            int seen = 0, named = 0;
+            int named = 0;
 
-            for (size_t j = 1; j < nq && !named; j++)
+            /* past the cap only a role already walked (named again) may pass */
+            for (size_t j = 1; nq > t->cfg.max_walk_roles && j < nq && !named; j++)
                 named = strcmp(sw_md_name(queue[j]), name) == 0;
             if (nq > t->cfg.max_walk_roles && !named) {
                 sw_error_set(&why, SW_E_LIMIT,
@@ -2003,9 +2086,8 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
                     goto fail;
                 continue;
             }
-            for (size_t j = 0; j < nq && !seen; j++)
-                seen = queue[j] == child;
-            if (!seen)
+            /* a role named again may bring its other document: never past the queue */
+            if (nq <= t->cfg.max_walk_roles && queued_add(queued, queued_cap, child))
                 queue[nq++] = child;
         }
     }
@@ -2030,6 +2112,7 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
             goto fail;
     }
     free(queue);
+    free(queued);
     *ret_skips = skips;
     *ret_n_skips = n_skips;
     return 0;
@@ -2038,6 +2121,7 @@ fail:
         free(paths[i]);
     free(paths);
     free(queue);
+    free(queued);
     sw_trust_skips_free(skips, n_skips);
     return r;
 }

@@ -605,6 +605,44 @@ test_walk_cap(void **state)
 }
 
 /*
+ * The 16 TAP 15 bins of the python-tuf vector: each walked once (the role
+ * table and its name index grow several times on the way: they start
+ * smaller than 16), every target of expect.json listed once, offline too.
+ */
+static void
+test_succinct_walk(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n_roles = 0, n = 0;
+    char **paths = NULL, *path = tu_src_path("tests/vectors/tuf/succinct-bins/expect.json");
+    json_t *expect = json_load_file(path, 0, NULL), *bins = json_object_get(expect, "bins");
+
+    free(path);
+    assert_non_null(bins);
+    open_vector(f, "succinct-bins", 1);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    if (sw_trust_fetch_delegated(f->t, &n_roles, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(n_roles, 16);
+    assert_int_equal(n_skips, 0);
+    sw_trust_skips_free(skips, n_skips);
+    reopen_local(f);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    assert_int_equal(n_skips, 0);
+    assert_int_equal(n, json_object_size(bins));
+    for (size_t i = 0; i < n; i++) {
+        assert_non_null(json_object_get(bins, paths[i]));
+        free(paths[i]);
+    }
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+    assert_int_equal(sw_trust_requests(f->t), 0);
+    json_decref(expect);
+}
+
+/*
  * Nothing new: a second session's refresh makes two requests and reads
  * neither snapshot nor targets (not loaded); the walk does nothing; a
  * search then loads them and finds targets as before.
@@ -731,6 +769,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_diamond_b_then_a, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diamond_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walk_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_succinct_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_new_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_roles_not_fetched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freeze_floor, setup, teardown),
