@@ -18,13 +18,19 @@ for t in "${tests[@]}"; do
     name=$(basename "$t" .sh)
     t0=$(date +%s)
     ok=1
-    bash "$t" >"/tmp/slipway-it-$$.log" 2>&1 || ok=0
+    note=/tmp/slipway-it-$$.trash
+    : >"$note"
+    SLIPWAY_TRASH_NOTE=$note bash "$t" >"/tmp/slipway-it-$$.log" 2>&1 || ok=0
+    trash=$(cat "$note")
     # a test stops every process it started: one still running from its
     # trash directory (a server, a hook) is a failure, and is stopped here
     # (one the test's cleanup signalled but could not wait for, not being its
     # parent, gets 5 s to exit)
+    # (the test's own trash directory: another run's are not looked at)
+    left=
     for _ in $(seq 50); do
-        left=$(pgrep -f "/slipway-$name\.[A-Za-z0-9]{6}/" || true)
+        [ -n "$trash" ] || break
+        left=$(pgrep -f "$trash/" || true)
         [ -z "$left" ] && break
         sleep 0.1
     done
@@ -47,7 +53,7 @@ for t in "${tests[@]}"; do
         sed 's/^/    | /' "/tmp/slipway-it-$$.log"
     fi
 done
-rm -f "/tmp/slipway-it-$$.log"
+rm -f "/tmp/slipway-it-$$.log" "/tmp/slipway-it-$$.trash"
 echo "integration tests: $pass passed, $fail failed ($(($(date +%s) - start))s)"
 if [ "$fail" -ne 0 ]; then
     echo "failed: ${failed[*]}"
