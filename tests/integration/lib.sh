@@ -28,8 +28,10 @@ TEST_NAME=$(basename "$0" .sh)
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/slipway-$TEST_NAME.XXXXXX")
 chmod 700 "$TRASH"
 # tell run.sh where this test's processes live (it checks none is left)
-[ -n "${SLIPWAY_TRASH_NOTE:-}" ] && echo "$TRASH" >"$SLIPWAY_TRASH_NOTE"
-unset SLIPWAY_TRASH_NOTE
+if [ -n "${SLIPWAY_TRASH_NOTE:-}" ]; then
+    echo "$TRASH" >"$SLIPWAY_TRASH_NOTE"
+    unset SLIPWAY_TRASH_NOTE
+fi
 export LC_ALL=C.UTF-8
 # never let a test read the machine's configuration or journal settings
 unset JOURNAL_STREAM SLIPWAY_FAULT SLIPWAY_REPO_KEY_DIR
