@@ -1717,6 +1717,7 @@ sw_trust_find_target_why(struct sw_trust *t, const char *path,
         struct visit v = stack[--sp];
         struct sw_md *md = NULL;
         const struct sw_md_fileinfo *info;
+        long bin;
         size_t n, n_children = 0, first_child = sp;
         int seen = 0;
 
@@ -1767,8 +1768,12 @@ sw_trust_find_target_why(struct sw_trust *t, const char *path,
         }
         /* children that are trusted for this path, in listed order */
         n = sw_md_delegation_count(md);
-        for (size_t i = 0; i < n; i++) {
+        bin = sw_md_succinct_index_for(md, path);
+        /* succinct bins: only the path's own bin can match (one hash, not 2^bits tests) */
+        for (size_t i = bin >= 0 ? (size_t)bin : 0; i < n; i++) {
             const struct sw_md_role *d = sw_md_delegation_at(md, i);
+            if (bin >= 0 && i != (size_t)bin)
+                break;
             if (!sw_md_delegation_matches(d, path))
                 continue;
             if (sp + n_children + 1 > cap) {
