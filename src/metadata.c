@@ -2065,6 +2065,14 @@ sw_md_succinct_role_for(const struct sw_md *targets, const char *path)
     return &targets->dels[succinct_bin_of(targets->sc, path)];
 }
 
+long
+sw_md_succinct_index_for(const struct sw_md *targets, const char *path)
+{
+    if (!targets->sc || !path)
+        return -1;
+    return (long)succinct_bin_of(targets->sc, path);
+}
+
 /*
  * The SHA-256 (hex) of a target path for path_hash_prefixes, computed once
  * per path: a search tests one path against every delegation of a

@@ -533,6 +533,74 @@ sw_offer_evaluate(const char *target_path, const json_t *custom, const struct sw
             rollout ? " (within its rollout share)" : "");
 }
 
+void
+sw_offer_replace_init(struct sw_offer_replace *rp)
+{
+    memset(rp, 0, sizeof(*rp));
+}
+
+int
+sw_offer_replace_needed(const struct sw_offer_device *dev)
+{
+    return dev->installed_version && sw_version_check(dev->installed_version, NULL) == 0;
+}
+
+void
+sw_offer_replace_note(struct sw_offer_replace *rp, const struct sw_offer_device *dev,
+                      const struct sw_offer *o, size_t i)
+{
+    if (rp->replace || !sw_offer_replace_needed(dev))
+        return;
+    if (o->verdict == SW_OFFER_PULLED && o->replace_with && o->version &&
+        sw_version_cmp(o->version, dev->installed_version) == 0) {
+        rp->replace = o->replace_with;
+        rp->pulled_version = o->version;
+        rp->pulled_at = i;
+    }
+}
+
+/* For this machine (past compatible, channel and min_client), not pulled, of the replacement. */
+static int
+replaces(const struct sw_offer_replace *rp, const struct sw_offer *o)
+{
+    if (!rp->replace || !o->version)
+        return 0;
+    if (o->verdict != SW_OFFER_YES && o->verdict != SW_OFFER_NOT_NEWER &&
+        o->verdict != SW_OFFER_ROLLOUT)
+        return 0;
+    return sw_version_cmp(o->version, rp->replace) == 0;
+}
+
+void
+sw_offer_replace_match(struct sw_offer_replace *rp, const struct sw_offer *o)
+{
+    if (replaces(rp, o))
+        rp->found = 1;
+}
+
+void
+sw_offer_replace_apply(const struct sw_offer_replace *rp, const struct sw_offer_device *dev,
+                       struct sw_offer *o, size_t i)
+{
+    if (!rp->replace)
+        return;
+    if (replaces(rp, o)) {
+        o->downgrade = sw_version_cmp(o->version, dev->installed_version) < 0;
+        verdict(o, SW_OFFER_YES,
+                "offered: version %s replaces the pulled %s installed here, as the pulled "
+                "release's signed policy says%s",
+                o->version, rp->pulled_version,
+                o->downgrade ? " (a downgrade the policy allows)" : "");
+    } else if (i == rp->pulled_at && !rp->found) {
+        char rv[80];
+        snprintf(rv, sizeof(rv), "%s", rp->replace);
+        verdict(o, SW_OFFER_PULLED,
+                "version %s was pulled by its publisher; this machine runs it and keeps it: its "
+                "replacement %s is not among the targets for this machine",
+                o->version, rv);
+    }
+}
+
 /* Decision i: in the array d, or where at[i] points. */
 #define D(i) (at ? at[i] : &d[i])
 
@@ -540,45 +608,19 @@ static int
 choose(const struct sw_offer_target *targets, size_t n, const struct sw_offer_device *dev,
        struct sw_offer *d, struct sw_offer *const *at, size_t *ret_chosen)
 {
-    const char *replace = NULL; /* the version the pulled installed release moves to */
-    const char *pulled_version = NULL;
-    size_t pulled_at = 0, chosen = 0;
-    int found = 0, have = 0;
+    struct sw_offer_replace rp;
+    size_t chosen = 0;
+    int have = 0;
 
-    for (size_t i = 0; i < n; i++)
+    sw_offer_replace_init(&rp);
+    for (size_t i = 0; i < n; i++) {
         sw_offer_evaluate(targets[i].path, targets[i].custom, dev, D(i));
-    if (dev->installed_version && sw_version_check(dev->installed_version, NULL) == 0)
-        for (size_t i = 0; i < n && !replace; i++)
-            if (D(i)->verdict == SW_OFFER_PULLED && D(i)->replace_with &&
-                sw_version_cmp(D(i)->version, dev->installed_version) == 0) {
-                replace = D(i)->replace_with;
-                pulled_version = D(i)->version;
-                pulled_at = i;
-            }
-    for (size_t i = 0; replace && i < n; i++) {
-        struct sw_offer *o = D(i);
-        /* for this machine (past compatible, channel and min_client) and not pulled itself */
-        if (o->verdict != SW_OFFER_YES && o->verdict != SW_OFFER_NOT_NEWER &&
-            o->verdict != SW_OFFER_ROLLOUT)
-            continue;
-        if (sw_version_cmp(o->version, replace) != 0)
-            continue;
-        o->downgrade = sw_version_cmp(o->version, dev->installed_version) < 0;
-        verdict(o, SW_OFFER_YES,
-                "offered: version %s replaces the pulled %s installed here, as the pulled "
-                "release's signed policy says%s",
-                o->version, pulled_version, o->downgrade ? " (a downgrade the policy allows)" : "");
-        found = 1;
+        sw_offer_replace_note(&rp, dev, D(i), i);
     }
-    if (replace && !found) {
-        struct sw_offer *o = D(pulled_at);
-        char rv[80];
-        snprintf(rv, sizeof(rv), "%s", replace);
-        verdict(o, SW_OFFER_PULLED,
-                "version %s was pulled by its publisher; this machine runs it and keeps it: its "
-                "replacement %s is not among the targets for this machine",
-                o->version, rv);
-    }
+    for (size_t i = 0; rp.replace && i < n; i++)
+        sw_offer_replace_match(&rp, D(i));
+    for (size_t i = 0; rp.replace && i < n; i++)
+        sw_offer_replace_apply(&rp, dev, D(i), i);
     for (size_t i = 0; i < n; i++) {
         if (D(i)->verdict != SW_OFFER_YES || !D(i)->version)
             continue;

@@ -246,6 +246,8 @@ unsigned sw_md_succinct_bit_length(const struct sw_md *targets);
 const char *sw_md_succinct_prefix(const struct sw_md *targets);
 /* The bin trusted for path (hashing it once), or NULL when targets has no succinct delegations. */
 const struct sw_md_role *sw_md_succinct_role_for(const struct sw_md *targets, const char *path);
+/* The same as an index for sw_md_delegation_at(), or -1 without succinct delegations. */
+long sw_md_succinct_index_for(const struct sw_md *targets, const char *path);
 
 /* --- timestamp and snapshot ---------------------------------------------------- */
 

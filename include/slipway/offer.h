@@ -113,6 +113,32 @@ int sw_offer_choose_at(const struct sw_offer_target *targets, size_t n,
                        size_t *ret_chosen);
 
 /*
+ * The whole-set rule of sw_offer_choose() (a pulled installed release's
+ * replace-with) for a caller that decides one target at a time and keeps no
+ * decisions, as list does at 100 000 targets: passes over the same targets
+ * in the same order, each decision made afresh by sw_offer_evaluate().
+ * When sw_offer_replace_needed(dev) (a valid installed version), a first
+ * pass gives each decision i to sw_offer_replace_note(); when rp->replace
+ * is set after it, a second pass gives each to sw_offer_replace_match().
+ * The last pass gives each decision to sw_offer_replace_apply() before it
+ * is used: it then reads as sw_offer_choose() makes it. The strings in rp
+ * are borrowed from the targets' custom objects, which must outlive it.
+ */
+struct sw_offer_replace {
+    const char *replace;        /* the version the pulled installed release moves to; NULL: none */
+    const char *pulled_version; /* that release's version */
+    size_t pulled_at;           /* its index among the decisions */
+    int found; /* a target of version replace is for this machine (after the second pass) */
+};
+void sw_offer_replace_init(struct sw_offer_replace *rp);
+int sw_offer_replace_needed(const struct sw_offer_device *dev);
+void sw_offer_replace_note(struct sw_offer_replace *rp, const struct sw_offer_device *dev,
+                           const struct sw_offer *o, size_t i);
+void sw_offer_replace_match(struct sw_offer_replace *rp, const struct sw_offer *o);
+void sw_offer_replace_apply(const struct sw_offer_replace *rp, const struct sw_offer_device *dev,
+                            struct sw_offer *o, size_t i);
+
+/*
  * Whether a device in bucket (0..9999) is admitted at share (buckets,
  * 0..10000): bucket < share, a canary at any share above 0.
  */

@@ -609,52 +609,52 @@ resolve_target(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_dev
 }
 
 /*
- * Resolve every path and decide for all of them at once (sw_offer_choose:
- * a pulled release's replace-with needs the whole set). views[i] for
- * paths[i]; a path no trusted role lists gets views[i].role NULL and
- * views[i].info NULL with no skip role. Release each view's skip.
+ * resolve_target(), with a path no trusted role lists giving a view with
+ * neither info nor skip role (listed only by a role not trusted for it).
  */
 static int
-resolve_all(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device *dev, char **paths,
-            size_t n, struct target_view *views)
+decide_one(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device *dev,
+           const char *path, struct target_view *v)
 {
-    struct sw_offer_target *tg = NULL;
-    struct sw_offer **at = NULL;
-    size_t m = 0, chosen;
-    int r = 0;
-
-    memset(views, 0, n * sizeof(*views));
-    if (n == 0)
-        return 0;
-    tg = calloc(n, sizeof(*tg));
-    at = calloc(n, sizeof(*at));
-    if (!tg || !at) {
-        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-        goto out;
+    int r = resolve_target(cli, t, dev, path, v);
+    if (r == -SW_E_NOTFOUND) {
+        sw_error_clear(&cli->err);
+        sw_trust_skip_release(&v->skip);
+        memset(v, 0, sizeof(*v));
+        r = 0;
     }
-    for (size_t i = 0; i < n; i++) {
-        r = resolve_target(cli, t, dev, paths[i], &views[i]);
-        if (r == -SW_E_NOTFOUND) {
-            sw_error_clear(&cli->err);
-            sw_trust_skip_release(&views[i].skip);
-            memset(&views[i], 0, sizeof(views[i]));
-            r = 0;
-            continue;
-        }
-        if (r < 0)
-            goto out;
-        if (views[i].info) {
-            tg[m].path = paths[i];
-            tg[m].custom = sw_md_fileinfo_custom(views[i].info);
-            at[m++] = &views[i].offer;
-        }
-    }
-    /* decided in place: no second array of decisions */
-    sw_offer_choose_at(tg, m, dev, at, &chosen);
-out:
-    free(tg);
-    free(at);
     return r;
+}
+
+/*
+ * What needs every target before one can be decided for good (a pulled
+ * release's replace-with, sw_offer_replace_*): the passes before the last
+ * over paths, each path searched and decided afresh, nothing kept (no
+ * decision per target: a few hundred bytes each at 100 000 targets). None
+ * without an installed version. Then give each decision for paths[i] to
+ * sw_offer_replace_apply(rp, dev, decision, i).
+ */
+static int
+replace_passes(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device *dev,
+               char **paths, size_t n, struct sw_offer_replace *rp)
+{
+    sw_offer_replace_init(rp);
+    if (!sw_offer_replace_needed(dev))
+        return 0;
+    for (int pass = 0; pass < 2 && (pass == 0 || rp->replace); pass++) {
+        for (size_t i = 0; i < n; i++) {
+            struct target_view v;
+            int r = decide_one(cli, t, dev, paths[i], &v);
+            if (r < 0)
+                return r;
+            if (v.info && pass == 0)
+                sw_offer_replace_note(rp, dev, &v.offer, i);
+            else if (v.info)
+                sw_offer_replace_match(rp, &v.offer);
+            sw_trust_skip_release(&v.skip);
+        }
+    }
+    return 0;
 }
 
 /* A signed custom.slipway field as it was signed, or null. */
@@ -799,7 +799,7 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     size_t n_paths = 0, n_offered = 0, n_skips = 0;
     struct sw_offer_device dev;
     json_t *jlist = NULL;
-    struct target_view *views = NULL;
+    struct sw_offer_replace rp;
     int header = 0;
     int r;
 
@@ -814,18 +814,22 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
         goto out;
     warn_skips(skips, n_skips);
     jlist = json_array();
-    views = calloc(n_paths ? n_paths : 1, sizeof(*views));
-    if (!views) {
+    if (!jlist) {
         r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
         goto out;
     }
-    r = resolve_all(cli, t, &dev, paths, n_paths, views);
+    r = replace_passes(cli, t, &dev, paths, n_paths, &rp);
     if (r < 0)
         goto out;
+    /* one target at a time: searched, decided, printed */
     for (size_t i = 0; i < n_paths; i++) {
-        struct target_view v = views[i];
+        struct target_view v;
         const struct sw_offer *o = &v.offer;
-        memset(&views[i], 0, sizeof(views[i])); /* v owns its skip now */
+        r = decide_one(cli, t, &dev, paths[i], &v);
+        if (r < 0)
+            goto out;
+        if (v.info)
+            sw_offer_replace_apply(&rp, &dev, &v.offer, i);
         if (!v.info && !v.skip.role)
             continue; /* listed only by a role not trusted for that path */
         if (v.info && o->verdict == SW_OFFER_YES)
@@ -885,9 +889,6 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
     }
 out:
     json_decref(jlist);
-    for (size_t i = 0; views && i < n_paths; i++)
-        sw_trust_skip_release(&views[i].skip);
-    free(views);
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);
     free(paths);
@@ -1033,7 +1034,7 @@ show_decide(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device
             const char *path, struct target_view *v)
 {
     struct sw_trust_skip *skips = NULL;
-    struct target_view *views = NULL;
+    struct sw_offer_replace rp;
     char **paths = NULL;
     size_t n = 0, n_skips = 0, i;
     int r = sw_trust_list_paths(t, &paths, &n, &skips, &n_skips, &cli->err);
@@ -1042,26 +1043,13 @@ show_decide(struct sw_cli *cli, struct sw_trust *t, const struct sw_offer_device
         return r;
     for (i = 0; i < n && strcmp(paths[i], path) != 0; i++)
         ;
-    if (i == n) {
+    sw_offer_replace_init(&rp);
+    if (i < n)
+        r = replace_passes(cli, t, dev, paths, n, &rp);
+    if (r == 0)
         r = resolve_target(cli, t, dev, path, v);
-        goto out;
-    }
-    views = calloc(n, sizeof(*views));
-    if (!views) {
-        r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-        goto out;
-    }
-    r = resolve_all(cli, t, dev, paths, n, views);
-    if (r == 0 && !views[i].info && !views[i].skip.role)
-        r = resolve_target(cli, t, dev, path, v); /* the error it gives */
-    else if (r == 0) {
-        *v = views[i];
-        memset(&views[i], 0, sizeof(views[i]));
-    }
-out:
-    for (size_t k = 0; views && k < n; k++)
-        sw_trust_skip_release(&views[k].skip);
-    free(views);
+    if (r == 0 && v->info)
+        sw_offer_replace_apply(&rp, dev, &v->offer, i);
     for (size_t k = 0; k < n; k++)
         free(paths[k]);
     free(paths);

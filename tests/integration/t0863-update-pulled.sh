@@ -50,6 +50,31 @@ test_expect_success '1.1.0 pulled: device A stays on it (0), a new device B take
     swb list --why >"$TRASH/why" && contains "$TRASH/why" "pulled"
 '
 
+# list decides one target at a time (issue 13): what needs the whole set, a
+# replacement named by the pulled release installed here, is found first
+test_expect_success 'replace-with a version not published: list and show say so on device A' '
+    pull app-1.1.0.tar "{\"percent\": 100, \"pulled\": true, \"replace-with\": \"9.9.9\"}" &&
+    swc refresh >/dev/null 2>&1 &&
+    swc list --why >"$TRASH/l" &&
+    grep "^app-1.1.0.tar " "$TRASH/l" >"$TRASH/l1" &&
+    contains "$TRASH/l1" "its replacement 9.9.9 is not among the targets for this machine" &&
+    swc show app-1.1.0.tar >"$TRASH/s" &&
+    contains "$TRASH/s" "its replacement 9.9.9 is not among the targets for this machine"
+'
+
+test_expect_success 'pulled with replace-with 1.0.0: list and show on device A offer 1.0.0' '
+    pull app-1.1.0.tar "{\"percent\": 100, \"pulled\": true, \"replace-with\": \"1.0.0\"}" &&
+    swc refresh >/dev/null 2>&1 &&
+    swc list --why >"$TRASH/l" &&
+    grep "^app-1.0.0.tar " "$TRASH/l" >"$TRASH/l1" &&
+    contains "$TRASH/l1" "replaces the pulled 1.1.0 installed here" &&
+    grep "^app-1.1.0.tar " "$TRASH/l" >"$TRASH/l2" &&
+    contains "$TRASH/l2" "this machine runs it and keeps it; machines running it move to 1.0.0" &&
+    swc --json list >"$TRASH/out" && test "$(sj "[\"offered\"]")" = 1 &&
+    swc show app-1.0.0.tar >"$TRASH/s" &&
+    contains "$TRASH/s" "replaces the pulled 1.1.0 installed here"
+'
+
 test_expect_success 'pulled with replace-with 1.0.0: device A is moved to 1.0.0, B stays' '
     pull app-1.1.0.tar "{\"percent\": 100, \"pulled\": true, \"replace-with\": \"1.0.0\"}" &&
     expect_code 14 swc update --json &&

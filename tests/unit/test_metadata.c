@@ -1718,6 +1718,8 @@ test_succinct_vector(void **state)
         for (size_t i = 0; i < 16; i++)
             assert_int_equal(sw_md_delegation_matches(sw_md_delegation_at(targets, i), path),
                              i == wbin);
+        /* the search tests only this index (python-tuf's bin for the path) */
+        assert_int_equal(sw_md_succinct_index_for(targets, path), (long)wbin);
     }
     /* no bin matches by anything but the hash: not a pattern, not a prefix of the name */
     assert_false(
@@ -1889,6 +1891,7 @@ test_succinct_fields(void **state)
     assert_int_equal(sw_md_succinct_bit_length(md), 0);
     assert_null(sw_md_succinct_prefix(md));
     assert_null(sw_md_succinct_role_for(md, "a"));
+    assert_int_equal(sw_md_succinct_index_for(md, "a"), -1);
     sw_md_free(md);
 #undef SUCC
 }

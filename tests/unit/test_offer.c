@@ -378,6 +378,38 @@ set_free(struct set *s)
 }
 
 /*
+ * The decisions of s->d made again one target at a time as list makes
+ * them (sw_offer_replace_*: fresh decisions in each pass, none kept, the
+ * targets visited in order): each the same, reasons included.
+ */
+static void
+stream_check(const struct set *s, const struct sw_offer_device *d)
+{
+    struct sw_offer_replace rp;
+    struct sw_offer o;
+
+    sw_offer_replace_init(&rp);
+    for (int pass = 0; sw_offer_replace_needed(d) && pass < 2 && (pass == 0 || rp.replace); pass++)
+        for (size_t i = 0; i < s->n; i++) {
+            memset(&o, 0x5a, sizeof(o));
+            sw_offer_evaluate(s->t[i].path, s->t[i].custom, d, &o);
+            if (pass == 0)
+                sw_offer_replace_note(&rp, d, &o, i);
+            else
+                sw_offer_replace_match(&rp, &o);
+        }
+    for (size_t i = 0; i < s->n; i++) {
+        memset(&o, 0x5a, sizeof(o));
+        sw_offer_evaluate(s->t[i].path, s->t[i].custom, d, &o);
+        sw_offer_replace_apply(&rp, d, &o, i);
+        assert_int_equal(o.verdict, s->d[i].verdict);
+        assert_string_equal(o.reason, s->d[i].reason);
+        assert_ptr_equal(o.version, s->d[i].version);
+        assert_int_equal(o.downgrade, s->d[i].downgrade);
+    }
+}
+
+/*
  * sw_offer_choose() into s->d, checked against sw_offer_choose_at() writing
  * through pointers to decisions stored backwards: the same result, the
  * same chosen index, the same decisions (reasons included).
@@ -399,6 +431,7 @@ choose_both(struct set *s, const struct sw_offer_device *d, size_t *chosen)
         assert_ptr_equal(at[i]->version, s->d[i].version);
         assert_int_equal(at[i]->downgrade, s->d[i].downgrade);
     }
+    stream_check(s, d);
     return r;
 }
 
