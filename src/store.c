@@ -40,6 +40,9 @@ struct sw_store {
     char *path;
     int schema_version;
     char device_id[33];
+#ifdef SW_FAULT_INJECTION
+    int changes_committed; /* sqlite3_total_changes() at the last commit that wrote */
+#endif
 };
 
 static int
@@ -254,6 +257,30 @@ count_tables(struct sw_store *st, int *ret, struct sw_error *err)
  * are checked by SQLite as it reads them (SQLITE_CORRUPT), and a file
  * shorter than its header says is refused before SQLite opens it.
  */
+#ifdef SW_FAULT_INJECTION
+/*
+ * Test builds: every commit of a write transaction that changed a row
+ * (explicit or a single statement's) is a hit of fault point store-write-commit, so a test can
+ * count the commits of a run (SLIPWAY_FAULT_LIST) or make one fail
+ * (SLIPWAY_FAULT=store-write-commit@N:fail: SQLite rolls it back).
+ */
+static int
+commit_hook(void *arg)
+{
+    struct sw_store *st = arg;
+    int changes = sqlite3_total_changes(st->db);
+
+    /* a transaction that changed no row (BEGIN ... COMMIT with nothing, an
+     * UPDATE whose WHERE matched nothing) writes no page: not counted */
+    if (changes == st->changes_committed)
+        return 0;
+    if (SW_FAULT("store-write-commit"))
+        return 1;
+    st->changes_committed = changes;
+    return 0;
+}
+#endif
+
 static int
 check_due(struct sw_store *st, int unclaimed, int wal_left, size_t n_migs, time_t *now)
 {
@@ -431,6 +458,9 @@ sw_store_open_migrations(const char *state_dir, unsigned flags, const struct sw_
     }
     sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, SW_STORE_BUSY_TIMEOUT_MS);
+#ifdef SW_FAULT_INJECTION
+    sqlite3_commit_hook(st->db, commit_hook, st);
+#endif
 
     if (!fresh) {
         r = pragma_int(st, "PRAGMA application_id", &app_id, err);

@@ -80,6 +80,10 @@ struct sw_trust {
     int top_deferred;
     int nothing_new;
     int ts_unchanged; /* this refresh's timestamp was the trusted one */
+    /* sw_trust_hold_floor(): the floor a refresh raises, written by the caller */
+    int floor_held;
+    int floor_due;
+    time_t floor_at;
     /* a walk keeping many roles: one store transaction, one directory fsync */
     int batch;
     int batch_txn;
@@ -799,6 +803,27 @@ sw_trust_set_local_roles(struct sw_trust *t, int local_roles)
     t->cfg.local_roles = local_roles;
 }
 
+void
+sw_trust_hold_floor(struct sw_trust *t, int hold)
+{
+    t->floor_held = hold;
+}
+
+int
+sw_trust_floor_write(struct sw_trust *t, struct sw_error *err)
+{
+    char v[32];
+    int r;
+
+    if (!t->floor_due || !t->cfg.store)
+        return 0;
+    snprintf(v, sizeof(v), "%lld", (long long)t->floor_at);
+    r = sw_store_setting_set(t->cfg.store, "time-floor", v, err);
+    if (r == 0)
+        t->floor_due = 0;
+    return r;
+}
+
 /* Remove every *.json file of the metadata directory (a forced re-pin). */
 static int
 forget_all(const char *dir, struct sw_store *store, struct sw_error *err)
@@ -1377,6 +1402,7 @@ sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, st
 
     t->nothing_new = 0;
     t->ts_unchanged = 0;
+    t->floor_due = 0;
     r = update_root(t, err);
     if (r < 0)
         goto out;
@@ -1388,11 +1414,13 @@ sw_trust_refresh(struct sw_trust *t, time_t now, struct sw_trust_report *rep, st
         goto out;
     if (t->cfg.store) {
         /* the freeze floor: time never goes below a verified timestamp's */
-        char v[32];
-        snprintf(v, sizeof(v), "%lld", (long long)now);
-        r = sw_store_setting_set(t->cfg.store, "time-floor", v, err);
-        if (r < 0)
-            goto out;
+        t->floor_due = 1;
+        t->floor_at = now;
+        if (!t->floor_held) {
+            r = sw_trust_floor_write(t, err);
+            if (r < 0)
+                goto out;
+        }
     }
     if (t->ts_unchanged && !t->snap && !t->targets && nothing_new(t)) {
         /* the kept snapshot and targets are current: not read now, loaded when needed */

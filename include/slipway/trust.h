@@ -207,6 +207,18 @@ unsigned sw_trust_requests(const struct sw_trust *t);
  */
 void sw_trust_set_local_roles(struct sw_trust *t, int local_roles);
 
+/*
+ * The time floor (store setting time-floor) a refresh raises once the
+ * timestamp is verified. By default sw_trust_refresh() writes it at once
+ * (a commit of its own). With hold set it only notes it, and the caller
+ * writes it with sw_trust_floor_write() in its own transaction, with its
+ * record of the refresh (`slipway update`: one commit per nothing-new run).
+ * sw_trust_floor_write() writes nothing when no refresh since the last
+ * write verified a timestamp; it is due even when the refresh failed later.
+ */
+void sw_trust_hold_floor(struct sw_trust *t, int hold);
+int sw_trust_floor_write(struct sw_trust *t, struct sw_error *err);
+
 void sw_trust_free(struct sw_trust *t);
 
 /*

@@ -249,7 +249,7 @@ refresh(struct run *run)
     size_t n_skips = 0, n_roles = 0;
     char detail[160];
     time_t now;
-    int behind = 0, r;
+    int behind = 0, txn, r;
 
     memset(&rep, 0, sizeof(rep));
     if (cli->cfg->n_mirrors == 0)
@@ -266,11 +266,14 @@ refresh(struct run *run)
     if (behind)
         sw_log_warning("the clock is behind the last verified time; using that time so expired "
                        "metadata cannot come back");
+    /* the floor goes with the refresh event: one commit for a run with nothing new */
+    sw_trust_hold_floor(t, 1);
     r = sw_trust_refresh(t, now, &rep, &cli->err);
     if (r == 0)
         r = sw_trust_fetch_delegated(t, &n_roles, &skips, &n_skips, &cli->err);
     /* from here on, as the pipeline's: delegated roles only as kept, never fetched */
     sw_trust_set_local_roles(t, 1);
+    sw_trust_hold_floor(t, 0);
     memset(&ev, 0, sizeof(ev));
     ev.kind = "refresh";
     ev.txn = run->txn;
@@ -279,15 +282,30 @@ refresh(struct run *run)
              sw_trust_requests(t), rep.n_changes, n_skips);
     ev.detail = detail;
     if (r < 0) {
+        /* failed: still raise the floor when the timestamp was verified, and say so */
         ev.reason = cli->err.msg;
+        txn = sw_store_begin(cli->store, NULL) == 0;
+        sw_trust_floor_write(t, NULL);
         sw_store_event_add(cli->store, &ev, NULL);
+        if (txn && sw_store_commit(cli->store, NULL) < 0)
+            sw_store_rollback(cli->store);
         sw_error_prefix(&cli->err, "refresh: ");
         goto out;
     }
     ev.reason = n_skips ? "refreshed by update; delegated roles not usable" : "refreshed by update";
-    r = sw_store_event_add(cli->store, &ev, &cli->err);
+    r = sw_store_begin(cli->store, &cli->err);
     if (r < 0)
         goto out;
+    r = sw_trust_floor_write(t, &cli->err);
+    if (r == 0)
+        r = sw_store_event_add(cli->store, &ev, &cli->err);
+    if (r == 0)
+        r = sw_store_commit(cli->store, &cli->err);
+    if (r < 0) {
+        sw_store_rollback(cli->store);
+        sw_error_prefix(&cli->err, "refresh: ");
+        goto out;
+    }
     for (size_t i = 0; i < n_skips; i++) {
         char line[SW_ERROR_MSG_MAX + 128];
         snprintf(line, sizeof(line),

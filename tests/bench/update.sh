@@ -15,7 +15,14 @@
 # strace installed, one more run counts the fsync/fdatasync calls of the
 # nothing-new path. Fails when a run makes other requests than those two;
 # a median over the budget is printed as OVER BUDGET (and fails with
-# BENCH_STRICT=1).
+# BENCH_STRICT=1). With BENCH_BASELINE=PATH (another build's slipway, e.g.
+# the one before a change, copied aside), each round also runs PATH on the
+# same state dir, the two alternating first, and both medians are printed:
+# paired runs see the same load, which moves more than most changes do.
+# Before each run the store's time floor is set one hour back (with
+# Python's sqlite3, outside the measured process): runs a few ms apart
+# would otherwise find the floor already at the current second and skip
+# its write, which the hourly run never does.
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 export BUILD
@@ -54,14 +61,48 @@ rc=0 && "${SW[@]}" update >/dev/null 2>&1 || rc=$?
 [ "$rc" = 14 ] || die "the first update exited $rc, not 14"
 
 echo "bench/update: 'slipway update' with nothing new, $ROUNDS runs, nginx on 127.0.0.1 (HTTPS)"
-"$PYTHON" - "$ROUNDS" "$NGINX_LOG" "$BUDGET_MS" "${BENCH_STRICT:-0}" "${SW[@]}" update <<'PY'
-import os, statistics, sys
+"$PYTHON" - "$ROUNDS" "$NGINX_LOG" "$BUDGET_MS" "${BENCH_STRICT:-0}" "${BENCH_BASELINE:-}" \
+    "$TRASH/st/state.db" "${SW[@]}" update <<'PY'
+import os, sqlite3, statistics, sys
 rounds, log, budget, strict = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
-argv = sys.argv[5:]
+baseline, db = sys.argv[5], sys.argv[6]
+argv = sys.argv[7:]
+
+
+def floor_back():
+    """as an hour after the last run: the run must raise the floor"""
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE settings SET value = CAST(CAST(value AS INTEGER) - 3600 AS TEXT) "
+                    "WHERE key = 'time-floor'")
+    con.close()
+
 cpu, faults = [], []
+base_cpu, base_faults = [], []
 bad = 0
 import time
+
+
+def baseline_run():
+    floor_back()
+    pid = os.fork()
+    if pid == 0:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.execv(baseline, [baseline] + argv[1:])
+    _, status, ru = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("bench/update: the baseline %s exited %d" % (
+            baseline, os.waitstatus_to_exitcode(status)))
+    base_cpu.append((ru.ru_utime + ru.ru_stime) * 1000)
+    base_faults.append(ru.ru_minflt)
+
+
 for i in range(rounds):
+    if baseline and i % 2 == 0:
+        baseline_run()
+    floor_back()
     before = sum(1 for _ in open(log))
     t0 = time.monotonic()
     pid = os.fork()
@@ -85,6 +126,8 @@ for i in range(rounds):
           "requests: %s%s" % (
               i + 1, code, ms, ru.ru_utime * 1000, ru.ru_stime * 1000, wall * 1000,
               ru.ru_minflt, " ".join(reqs), "" if ok else "  <- not the TUF minimum"))
+    if baseline and i % 2 == 1:
+        baseline_run()
 med = statistics.median(cpu)
 floor, floor_faults = [], []
 for i in range(rounds):
@@ -102,6 +145,12 @@ print("of which starting the process (median CPU of 'slipway --version'): %.1f m
       "itself: %.1f ms" % (statistics.median(floor), med - statistics.median(floor)))
 print("page faults (median): %d per run, %d for 'slipway --version'" % (
     statistics.median(faults), statistics.median(floor_faults)))
+if baseline:
+    bm = statistics.median(base_cpu)
+    print("paired with the baseline %s: median CPU %.1f ms (10th percentile %.1f ms), "
+          "%d page faults; this build %.1f ms, %+.1f ms" % (
+              baseline, bm, sorted(base_cpu)[len(base_cpu) // 10],
+              statistics.median(base_faults), med, med - bm))
 print("load average now: %s" % open("/proc/loadavg").read().split()[0])
 print("requests per run: the next-root probe and timestamp.json (2) in %d of %d runs" % (
     rounds - bad, rounds))
@@ -111,6 +160,10 @@ sys.exit(1 if bad or (strict and med > budget) else 0)
 PY
 rc=$?
 if command -v strace >/dev/null; then
+    "$PYTHON" -c 'import sqlite3, sys
+con = sqlite3.connect(sys.argv[1])
+with con:
+    con.execute("UPDATE settings SET value = CAST(CAST(value AS INTEGER) - 3600 AS TEXT) WHERE key = ?", ("time-floor",))' "$TRASH/st/state.db"
     strace -f -c -e trace=fsync,fdatasync -o "$TRASH/syncs" "${SW[@]}" update >/dev/null 2>&1
     echo "fsync and fdatasync calls of one more nothing-new run (strace -c):" \
         "$(awk '$NF == "fsync" || $NF == "fdatasync" { printf "%s %s, ", $NF, $4; n += $4 }
