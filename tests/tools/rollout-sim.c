@@ -2,7 +2,7 @@
 /*
  * Rollout bucketing simulation, linked against the real offer code
  * (sw_offer_evaluate, sw_offer_bucket, sw_offer_admits):
- *   rollout-sim buckets [N]       N (default 100000) random device ids: for
+ *   rollout-sim buckets [N]       N (default 100000) device ids (fixed, random-looking): for
  *                                 every share 0..100 % in steps of 0.5 the
  *                                 admitted fraction is within 0.5 points;
  *                                 no device leaves as the share grows;
@@ -74,9 +74,18 @@ cmd_buckets(size_t n)
 
     if (!ids || !bucket || !in)
         return 2;
+    /*
+     * The ids look random (BLAKE2b of their index) but are the same every
+     * run: the worst error over 201 shares of a fresh random sample of
+     * 100 000 passes 0.5 points about once in a hundred runs (a
+     * Kolmogorov-Smirnov tail), which would make this test flaky, not
+     * stricter.
+     */
     for (size_t i = 0; i < n; i++) {
         unsigned char raw[16];
-        randombytes_buf(raw, sizeof(raw));
+        uint64_t idx = i;
+        crypto_generichash(raw, sizeof(raw), (const unsigned char *)&idx, sizeof(idx),
+                           (const unsigned char *)"rollout-sim ids", 15);
         sodium_bin2hex(ids[i], sizeof(ids[i]), raw, sizeof(raw));
         bucket[i] = sw_offer_bucket(ids[i], "sim-salt");
     }
