@@ -2072,13 +2072,6 @@ note_walk(struct sw_trust *t, const struct sw_md *const *docs, size_t n, size_t 
     return r;
 }
 
-/*
- * Breadth first over every delegation reachable from targets: each
- * delegated role through each delegator that names it (get_delegated
- * verifies it against that delegator), a document walked once. Collects
- * the target paths of every usable document when ret_paths is set, and
- * the delegations that could not be used.
- */
 /* Put md in the set of queued documents (open addressing over pointers,
  * cap a power of two above the most that can be queued); 0 if already in. */
 static int
@@ -2093,6 +2086,13 @@ queued_add(const struct sw_md **set, size_t cap, const struct sw_md *md)
     return 1;
 }
 
+/*
+ * Breadth first over every delegation reachable from targets: each
+ * delegated role through each delegator that names it (get_delegated
+ * verifies it against that delegator), a document walked once. Collects
+ * the target paths of every usable document when ret_paths is set, and
+ * the delegations that could not be used.
+ */
 static int
 walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_roles,
            struct sw_trust_skip **ret_skips, size_t *ret_n_skips, struct sw_error *err)
