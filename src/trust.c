@@ -2073,7 +2073,7 @@ note_walk(struct sw_trust *t, const struct sw_md *const *docs, size_t n, size_t 
 }
 
 /* Put md in the set of queued documents (open addressing over pointers,
- * cap a power of two above the most that can be queued); 0 if already in. */
+ * cap a power of two, at least twice the queue's room); 0 if already in. */
 static int
 queued_add(const struct sw_md **set, size_t cap, const struct sw_md *md)
 {
@@ -2084,6 +2084,33 @@ queued_add(const struct sw_md **set, size_t cap, const struct sw_md *md)
         return 0;
     set[i] = md;
     return 1;
+}
+
+/*
+ * Room for one more document in the walk's queue: the queue doubles and
+ * its set is rebuilt at twice that size. Both start small, so a walk of a
+ * few roles touches a few hundred bytes, not room for the cap (8192 roles:
+ * 320 KiB of zeroed memory, about 80 page faults, in every run).
+ */
+static int
+queue_grow(const struct sw_md ***queue, size_t *queue_cap, const struct sw_md ***queued, size_t nq)
+{
+    size_t cap = *queue_cap * 2;
+    const struct sw_md **q, **set;
+
+    q = realloc(*queue, cap * sizeof(*q));
+    if (!q)
+        return -1;
+    *queue = q;
+    set = calloc(2 * cap, sizeof(*set));
+    if (!set)
+        return -1;
+    for (size_t i = 0; i < nq; i++)
+        queued_add(set, 2 * cap, q[i]);
+    free(*queued);
+    *queued = set;
+    *queue_cap = cap;
+    return 0;
 }
 
 /*
@@ -2098,7 +2125,7 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
            struct sw_trust_skip **ret_skips, size_t *ret_n_skips, struct sw_error *err)
 {
     const struct sw_md **queue = NULL, **queued = NULL;
-    size_t queued_cap = 64;
+    size_t queue_cap = 8; /* grows: the 16 bins of test_succinct_walk double it twice */
     struct sw_trust_skip *skips = NULL;
     char **paths = NULL;
     size_t nq = 0, np = 0, n_skips = 0, out = 0;
@@ -2113,17 +2140,15 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
     r = ensure_targets(t, err);
     if (r < 0)
         return r;
-    queue = calloc((size_t)t->cfg.max_walk_roles + 1, sizeof(*queue));
-    while (queued_cap < 2 * ((size_t)t->cfg.max_walk_roles + 1))
-        queued_cap *= 2;
-    queued = calloc(queued_cap, sizeof(*queued));
+    queue = calloc(queue_cap, sizeof(*queue));
+    queued = calloc(2 * queue_cap, sizeof(*queued));
     if (!queue || !queued) {
         free(queue);
         free(queued);
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     }
     queue[nq++] = t->targets;
-    queued_add(queued, queued_cap, t->targets);
+    queued_add(queued, 2 * queue_cap, t->targets);
     for (size_t qi = 0; qi < nq; qi++) {
         const struct sw_md *md = queue[qi];
         size_t n = ret_paths ? sw_md_target_count(md) : 0;
@@ -2177,7 +2202,13 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
                 continue;
             }
             /* a role named again may bring its other document: never past the queue */
-            if (nq <= t->cfg.max_walk_roles && queued_add(queued, queued_cap, child))
+            if (nq > t->cfg.max_walk_roles)
+                continue;
+            if (nq == queue_cap && queue_grow(&queue, &queue_cap, &queued, nq) < 0) {
+                r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+                goto fail;
+            }
+            if (queued_add(queued, 2 * queue_cap, child))
                 queue[nq++] = child;
         }
     }

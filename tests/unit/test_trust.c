@@ -607,7 +607,8 @@ test_walk_cap(void **state)
 /*
  * The 16 TAP 15 bins of the python-tuf vector: each walked once (the role
  * table and its name index grow several times on the way: they start
- * smaller than 16), every target of expect.json listed once, offline too.
+ * smaller than 16; so do the walk's queue and its set, room for 8), every
+ * target of expect.json listed once, offline too.
  */
 static void
 test_succinct_walk(void **state)
