@@ -22,7 +22,10 @@
 # Before each run the store's time floor is set one hour back (with
 # Python's sqlite3, outside the measured process): runs a few ms apart
 # would otherwise find the floor already at the current second and skip
-# its write, which the hourly run never does.
+# its write, which the hourly run never does. Every run (this build's, the
+# baseline's, --version's) gets the Environment= lines of
+# contrib/systemd/slipway-update.service, as the timer's runs do
+# (GNUTLS_NO_IMPLICIT_INIT=1); BENCH_UNIT_ENV=0 runs them without.
 set -u
 BUILD=$(cd "${1:-build}" && pwd)
 export BUILD
@@ -32,6 +35,17 @@ export BUILD
 
 ROUNDS=${BENCH_ROUNDS:-20}
 BUDGET_MS=20
+UNIT=$(cd "$(dirname "$0")/../.." && pwd)/contrib/systemd/slipway-update.service
+UNIT_ENV=()
+if [ "${BENCH_UNIT_ENV:-1}" != 0 ]; then
+    while IFS= read -r kv; do
+        UNIT_ENV+=("$kv")
+    done < <("$PYTHON" -c 'import shlex, sys
+for line in open(sys.argv[1]):
+    if line.startswith("Environment="):
+        for kv in shlex.split(line[len("Environment="):]):
+            print(kv)' "$UNIT")
+fi
 
 die() {
     echo "bench/update: $*" >&2
@@ -61,12 +75,19 @@ rc=0 && "${SW[@]}" update >/dev/null 2>&1 || rc=$?
 [ "$rc" = 14 ] || die "the first update exited $rc, not 14"
 
 echo "bench/update: 'slipway update' with nothing new, $ROUNDS runs, nginx on 127.0.0.1 (HTTPS)"
+if [ ${#UNIT_ENV[@]} -gt 0 ]; then
+    echo "environment of every run, from Environment= of contrib/systemd/slipway-update.service" \
+        "(as the timer runs it; BENCH_UNIT_ENV=0: none): ${UNIT_ENV[*]}"
+else
+    echo "environment of every run: the bench's own (no Environment= of the unit)"
+fi
 "$PYTHON" - "$ROUNDS" "$NGINX_LOG" "$BUDGET_MS" "${BENCH_STRICT:-0}" "${BENCH_BASELINE:-}" \
-    "$TRASH/st/state.db" "${SW[@]}" update <<'PY'
+    "$TRASH/st/state.db" "$(printf '%s\n' "${UNIT_ENV[@]}")" "${SW[@]}" update <<'PY'
 import os, sqlite3, statistics, sys
 rounds, log, budget, strict = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
 baseline, db = sys.argv[5], sys.argv[6]
-argv = sys.argv[7:]
+os.environ.update(kv.split("=", 1) for kv in sys.argv[7].split("\n") if kv)  # the unit's
+argv = sys.argv[8:]
 
 
 def floor_back():
@@ -164,7 +185,8 @@ if command -v strace >/dev/null; then
 con = sqlite3.connect(sys.argv[1])
 with con:
     con.execute("UPDATE settings SET value = CAST(CAST(value AS INTEGER) - 3600 AS TEXT) WHERE key = ?", ("time-floor",))' "$TRASH/st/state.db"
-    strace -f -c -e trace=fsync,fdatasync -o "$TRASH/syncs" "${SW[@]}" update >/dev/null 2>&1
+    env "${UNIT_ENV[@]}" strace -f -c -e trace=fsync,fdatasync -o "$TRASH/syncs" "${SW[@]}" update \
+        >/dev/null 2>&1
     echo "fsync and fdatasync calls of one more nothing-new run (strace -c):" \
         "$(awk '$NF == "fsync" || $NF == "fdatasync" { printf "%s %s, ", $NF, $4; n += $4 }
             END { print n + 0, "in all" }' "$TRASH/syncs")"

@@ -5,8 +5,10 @@
 # nothing to say, and does complain about a broken copy (so the check can
 # fail); SuccessExitStatus= of the update services is exactly updated,
 # staged and declined as include/slipway/exit.h numbers them; the timers
-# are as documented. Under the journal (JOURNAL_STREAM naming stderr) a
-# rollback logs at warning (<4>) and a refused signature at error (<3>).
+# are as documented; both services set GNUTLS_NO_IMPLICIT_INIT=1 (and the
+# bench reads it from there). Under the journal (JOURNAL_STREAM naming
+# stderr) a rollback logs at warning (<4>) and a refused signature at
+# error (<3>).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-repo.sh"
 . "$(dirname "$0")/lib-stage.sh"
@@ -98,6 +100,14 @@ test_expect_success 'the services and timers say what docs/operations.md says' '
         test "$(unit_value "$f" SystemCallFilter)" = @system-service &&
         test "$(unit_value "$f" RestrictAddressFamilies)" = "AF_UNIX AF_INET AF_INET6" || exit 1
     done
+'
+
+test_expect_success 'both services skip GnuTLS start-up (GNUTLS_NO_IMPLICIT_INIT=1), as the bench runs them' '
+    for s in slipway-update slipway-promote; do
+        test "$(unit_value "$UNITS/$s.service" Environment)" = GNUTLS_NO_IMPLICIT_INIT=1 ||
+            { echo "$s: $(unit_value "$UNITS/$s.service" Environment)"; exit 1; }
+    done &&
+    grep -q "Environment=" "$SRCDIR/tests/bench/update.sh"
 '
 
 # journal JOURNAL_FILE CMD...: run CMD with stderr to FILE and JOURNAL_STREAM naming that file
