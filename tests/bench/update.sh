@@ -9,7 +9,9 @@
 # median of BENCH_ROUNDS (20) runs, printed beside the budget: 20 ms.
 # Beside it, the same measure of `slipway --version` (which only starts and
 # exits): the floor that loading libcurl, OpenSSL, SQLite and their
-# dependencies costs every run. Page faults (minor faults of the child,
+# dependencies costs every run; and tests/bench/bare-curl.c (built here when
+# a C compiler and libcurl's headers are there), which links only libcurl
+# and makes the same two HTTPS requests: the floor of any libcurl client. Page faults (minor faults of the child,
 # wait4) are printed for both: on a virtual machine each costs 15-20 us,
 # and unlike CPU time they do not move with the load of the machine. With
 # strace installed, one more run counts the fsync/fdatasync calls of the
@@ -74,6 +76,14 @@ SW=("$SLIPWAY" -c "$TRASH/c.conf" --state-dir "$TRASH/st")
 rc=0 && "${SW[@]}" update >/dev/null 2>&1 || rc=$?
 [ "$rc" = 14 ] || die "the first update exited $rc, not 14"
 
+BARE=
+if ${CC:-cc} -O2 -o "$TRASH/bare-curl" "$(dirname "$0")/bare-curl.c" \
+    $(pkg-config --cflags --libs libcurl 2>/dev/null || echo -lcurl) 2>"$TRASH/bare-curl.err" &&
+    "$TRASH/bare-curl" "$PKI/ca.crt" "${NGINX_URL}repo/metadata/2.root.json" \
+        "${NGINX_URL}repo/metadata/timestamp.json" 2>>"$TRASH/bare-curl.err"; then
+    BARE=$TRASH/bare-curl
+fi
+
 echo "bench/update: 'slipway update' with nothing new, $ROUNDS runs, nginx on 127.0.0.1 (HTTPS)"
 if [ ${#UNIT_ENV[@]} -gt 0 ]; then
     echo "environment of every run, from Environment= of contrib/systemd/slipway-update.service" \
@@ -82,12 +92,15 @@ else
     echo "environment of every run: the bench's own (no Environment= of the unit)"
 fi
 "$PYTHON" - "$ROUNDS" "$NGINX_LOG" "$BUDGET_MS" "${BENCH_STRICT:-0}" "${BENCH_BASELINE:-}" \
-    "$TRASH/st/state.db" "$(printf '%s\n' "${UNIT_ENV[@]}")" "${SW[@]}" update <<'PY'
+    "$TRASH/st/state.db" "$(printf '%s\n' "${UNIT_ENV[@]}")" \
+    "$BARE" "$PKI/ca.crt" "${NGINX_URL}repo/metadata/2.root.json" \
+    "${NGINX_URL}repo/metadata/timestamp.json" "${SW[@]}" update <<'PY'
 import os, sqlite3, statistics, sys
 rounds, log, budget, strict = int(sys.argv[1]), sys.argv[2], float(sys.argv[3]), sys.argv[4] == "1"
 baseline, db = sys.argv[5], sys.argv[6]
 os.environ.update(kv.split("=", 1) for kv in sys.argv[7].split("\n") if kv)  # the unit's
-argv = sys.argv[8:]
+bare = sys.argv[8:12] if sys.argv[8] else None  # bare-curl CA URL URL
+argv = sys.argv[12:]
 
 
 def floor_back():
@@ -151,21 +164,40 @@ for i in range(rounds):
         baseline_run()
 med = statistics.median(cpu)
 floor, floor_faults = [], []
-for i in range(rounds):
+bare_cpu, bare_faults = [], []
+
+
+def floor_run(cmd, cpu_list, fault_list):
     pid = os.fork()
     if pid == 0:
         fd = os.open(os.devnull, os.O_WRONLY)
         os.dup2(fd, 1)
-        os.execv(argv[0], [argv[0], "--version"])
+        os.execv(cmd[0], cmd)
     _, status, ru = os.wait4(pid, 0)
-    floor.append((ru.ru_utime + ru.ru_stime) * 1000)
-    floor_faults.append(ru.ru_minflt)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit("bench/update: %s exited %d" % (cmd[0], os.waitstatus_to_exitcode(status)))
+    cpu_list.append((ru.ru_utime + ru.ru_stime) * 1000)
+    fault_list.append(ru.ru_minflt)
+
+
+for i in range(rounds):
+    floor_run([argv[0], "--version"], floor, floor_faults)
+    if bare:
+        floor_run(bare, bare_cpu, bare_faults)
 print("median CPU (user+sys): %.1f ms (10th percentile %.1f ms)   budget: %.0f ms   %s" % (
     med, sorted(cpu)[len(cpu) // 10], budget, "within budget" if med <= budget else "OVER BUDGET"))
 print("of which starting the process (median CPU of 'slipway --version'): %.1f ms; the run "
       "itself: %.1f ms" % (statistics.median(floor), med - statistics.median(floor)))
 print("page faults (median): %d per run, %d for 'slipway --version'" % (
     statistics.median(faults), statistics.median(floor_faults)))
+if bare:
+    print("a bare libcurl program making the same 2 requests (tests/bench/bare-curl.c): median "
+          "CPU %.1f ms (10th percentile %.1f ms), %d page faults; slipway's own work: %.1f ms" % (
+              statistics.median(bare_cpu), sorted(bare_cpu)[len(bare_cpu) // 10],
+              statistics.median(bare_faults), med - statistics.median(bare_cpu)))
+else:
+    print("no bare libcurl floor: tests/bench/bare-curl.c did not build or run (no C compiler "
+          "or libcurl headers?)")
 if baseline:
     bm = statistics.median(base_cpu)
     print("paired with the baseline %s: median CPU %.1f ms (10th percentile %.1f ms), "
