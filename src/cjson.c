@@ -90,6 +90,30 @@ scan_structural(const unsigned char *p, const unsigned char *end)
     return p;
 }
 
+/* The first '"', bracket or byte <= 0x20 (white space, between tokens) in [p, end), or end. */
+static const unsigned char *
+scan_token_end(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), o = _mm_set1_epi8('{'), c = _mm_set1_epi8('}'),
+                  lc = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i y = _mm_or_si128(x, lc);
+        __m128i low = _mm_cmpeq_epi8(_mm_max_epu8(x, lc), lc); /* x <= 0x20 */
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), low),
+                         _mm_or_si128(_mm_cmpeq_epi8(y, o), _mm_cmpeq_epi8(y, c))));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '{' && *p != '[' && *p != '}' && *p != ']' && *p > 0x20)
+        p++;
+    return p;
+}
+
 /* Past JSON white space; a run of spaces (a pretty-printed document's indentation) at once. */
 static const unsigned char *
 scan_ws(const unsigned char *p, const unsigned char *end)
@@ -153,6 +177,8 @@ struct parser {
     size_t values;
     bool build;        /* build jansson values; false: validate only */
     bool had_escape;   /* the last string held a backslash escape */
+    bool any_escape;   /* some string held one */
+    bool unsorted;     /* some object's keys were not in canonical order (validate mode) */
     size_t str_len;    /* decoded length of the last string (validate mode) */
     struct sw_buf str; /* scratch for the string being decoded */
     struct keyvec *kv; /* validate mode: SW_CJSON_MAX_DEPTH + 1 of them */
@@ -363,6 +389,7 @@ parse_string(struct parser *ps)
             unsigned cp;
             char tmp[16];
             ps->had_escape = true;
+            ps->any_escape = true;
             if (ps->end - ps->p < 2)
                 return fail_at(ps, open, SW_E_JSON, "unterminated string");
             c = ps->p[1];
@@ -673,6 +700,13 @@ check_object(struct parser *ps, int depth)
                 goto out;
             }
         }
+        if (kv->n > base && !ps->unsorted) {
+            /* in canonical order: after the key before it, in UTF-8 byte order */
+            const struct keyref *pk = &kv->v[kv->n - 1];
+            int c = memcmp(pk->s, k.s, pk->n < k.n ? pk->n : k.n);
+            if (c > 0 || (c == 0 && pk->n > k.n))
+                ps->unsorted = true;
+        }
         if (kv->n == kv->cap) {
             size_t nc = kv->cap ? 2 * kv->cap : 64;
             struct keyref *nv = realloc(kv->v, nc * sizeof(*nv));
@@ -842,7 +876,8 @@ parse_value(struct parser *ps, int depth, json_t **ret)
 }
 
 static int
-run_parser(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
+run_parser(const void *data, size_t len, size_t max_len, json_t **ret, bool *ret_plain,
+           struct sw_error *err)
 {
     struct parser ps;
     struct keyvec kv[SW_CJSON_MAX_DEPTH + 2];
@@ -881,6 +916,8 @@ run_parser(const void *data, size_t len, size_t max_len, json_t **ret, struct sw
     }
     if (ret)
         *ret = v;
+    if (ret_plain)
+        *ret_plain = !ps.any_escape && !ps.unsorted;
     v = NULL;
     r = 0;
 out:
@@ -903,15 +940,16 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
 {
     if (!ret)
         return sw_error_set(err, SW_E_INVAL, "json: no result");
-    return run_parser(data, len, max_len, ret, err);
+    return run_parser(data, len, max_len, ret, NULL, err);
 }
 
 int
-sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
-                  struct sw_error *err)
+sw_cjson_validate_plain(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                        bool *ret_plain, struct sw_error *err)
 {
     const unsigned char *p = data ? data : (const unsigned char *)"";
-    int r = run_parser(data, len, max_len, NULL, err);
+    bool plain = false;
+    int r = run_parser(data, len, max_len, NULL, &plain, err);
     if (r < 0)
         return r;
     if (ret) {
@@ -921,7 +959,16 @@ sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_
                (*ret->p == ' ' || *ret->p == '\t' || *ret->p == '\n' || *ret->p == '\r'))
             ret->p++;
     }
+    if (ret_plain)
+        *ret_plain = plain;
     return 0;
+}
+
+int
+sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                  struct sw_error *err)
+{
+    return sw_cjson_validate_plain(data, len, max_len, ret, NULL, err);
 }
 
 /* --- views over validated bytes --------------------------------------------------- */
@@ -1671,6 +1718,41 @@ sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct s
     *ret_same = !k.diverged && k.pos == (size_t)(e - v->p);
     if (!k.diverged && !*ret_same)
         r = sw_buf_append(out, k.ref, k.pos, err);
+    return r;
+}
+
+int
+sw_cjson_minify_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err)
+{
+    const unsigned char *p = v->p, *end = v->end;
+    size_t depth = 0;
+    int r = 0;
+
+    if (sw_cjson_kind(v) != SW_CJSON_OBJECT && sw_cjson_kind(v) != SW_CJSON_ARRAY)
+        return sw_buf_append(out, v->p, sw_cjson_raw_len(v), err);
+    reserve(out, (size_t)(end - p)); /* at most this long; pages are touched as written */
+    while (r == 0 && p < end) {
+        const unsigned char *run = p;
+        p = scan_token_end(p, end);
+        if (p > run)
+            r = sw_buf_append(out, run, (size_t)(p - run), err);
+        if (r < 0 || p >= end)
+            break;
+        if (*p == '"') {
+            const unsigned char *q = skip_string(p, end, NULL);
+            r = sw_buf_append(out, p, (size_t)(q - p), err);
+            p = q;
+        } else if (*p <= 0x20) {
+            p = scan_ws(p, end);
+        } else {
+            r = sw_buf_append(out, p, 1, err);
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (--depth == 0)
+                break;
+            p++;
+        }
+    }
     return r;
 }
 

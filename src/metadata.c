@@ -68,6 +68,7 @@ struct sw_md {
     unsigned char *signed_bytes; /* canonical "signed", or NULL (SW_MD_PARSE_NO_SIGNED_BYTES) */
     size_t signed_len;
     size_t data_len, signed_off; /* the bytes parsed, and where "signed" starts in them */
+    bool plain;                  /* they were validated plain (sw_cjson_validate_plain) */
     const char *spec_version;
     int64_t version;
     time_t expires;
@@ -1463,12 +1464,14 @@ parse_doc(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *doc,
  * new buffer in *ret_owned (free it).
  */
 static int
-signed_canon(const struct sw_cjson_val *v, const unsigned char **ret_bytes, size_t *ret_len,
-             unsigned char **ret_owned, struct sw_error *err)
+signed_canon(const struct sw_cjson_val *v, bool plain, const unsigned char **ret_bytes,
+             size_t *ret_len, unsigned char **ret_owned, struct sw_error *err)
 {
     struct sw_buf canon = SW_BUF_INIT(SW_MD_MAX_LEN);
     bool same = false;
-    int r = sw_cjson_encode_view_same(v, &same, &canon, err);
+    /* a plain document (sorted keys, no escapes): canonical once its white space is gone */
+    int r = plain ? sw_cjson_minify_view(v, &canon, err)
+                  : sw_cjson_encode_view_same(v, &same, &canon, err);
     if (r < 0) {
         sw_buf_release(&canon);
         return r;
@@ -1494,6 +1497,7 @@ sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
     struct vctx c;
     struct sw_md *md = NULL;
     struct sw_cjson_val doc, sg;
+    bool plain = false;
     int r;
 
     if ((unsigned)expected >= SW_MD_N_TYPES)
@@ -1515,7 +1519,7 @@ sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
         r = nomem(&c);
         goto out;
     }
-    r = sw_cjson_validate(data, len, SW_MD_MAX_LEN, &doc, err);
+    r = sw_cjson_validate_plain(data, len, SW_MD_MAX_LEN, &doc, &plain, err);
     if (r < 0) {
         sw_error_prefix(err, "role '%s': ", c.role);
         goto out;
@@ -1524,12 +1528,13 @@ sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
     if (r < 0)
         goto out;
     md->data_len = len;
+    md->plain = plain;
     md->signed_off = (size_t)(sg.p - (const unsigned char *)data);
     if (!(flags & SW_MD_PARSE_NO_SIGNED_BYTES)) {
         const unsigned char *b;
         unsigned char *owned;
         size_t n;
-        r = signed_canon(&sg, &b, &n, &owned, err);
+        r = signed_canon(&sg, plain, &b, &n, &owned, err);
         if (r < 0) {
             sw_error_prefix(err, "role '%s': field 'signed': ", c.role);
             goto out;
@@ -1919,7 +1924,7 @@ sw_md_verify_mem(const struct sw_md *md, const void *data, size_t len,
                             md->name);
     v.p = (const unsigned char *)data + md->signed_off;
     v.end = (const unsigned char *)data + len;
-    r = signed_canon(&v, &b, &n, &owned, err);
+    r = signed_canon(&v, md->plain, &b, &n, &owned, err);
     if (r == 0)
         r = verify_bytes(md, b, n, role, err);
     free(owned);

@@ -77,6 +77,16 @@ int sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cj
                       struct sw_error *err);
 
 /*
+ * The same, and *ret_plain (may be NULL): true when no string holds an
+ * escape and every object's keys come in canonical order. Then the
+ * canonical form of any value of the document is its bytes without the
+ * white space between tokens (sw_cjson_minify_view()): what a pretty-
+ * printed canonical document (python-tuf's, slipway-repo's) is.
+ */
+int sw_cjson_validate_plain(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                            bool *ret_plain, struct sw_error *err);
+
+/*
  * Reading views (all borrowed, none fails; on bytes that were not
  * validated they give wrong answers but never read outside [p, end)).
  */
@@ -133,6 +143,12 @@ int sw_cjson_encode_view_end(const struct sw_cjson_val *v, struct sw_buf *out,
                              const unsigned char **ret_end, struct sw_error *err);
 int sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
                               struct sw_error *err);
+/*
+ * v's bytes without the white space between tokens, appended to out: its
+ * canonical form when its document was validated plain (above); for any
+ * other only a compact copy. -SW_E_LIMIT when out passes its maximum.
+ */
+int sw_cjson_minify_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err);
 /* A new jansson tree of a view (json_decref() it). */
 int sw_cjson_view_to_json(const struct sw_cjson_val *v, json_t **ret, struct sw_error *err);
 

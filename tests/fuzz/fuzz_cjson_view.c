@@ -123,6 +123,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
             abort();
     }
+    {
+        /* plain: minified is canonical */
+        bool plain = false;
+        if (sw_cjson_validate_plain(data, size, 1024 * 1024, &v, &plain, &e2) < 0)
+            abort();
+        b.len = 0;
+        if (sw_cjson_minify_view(&v, &b, &e2) < 0)
+            abort();
+        if (plain && (a.len != b.len || memcmp(a.data, b.data, a.len) != 0))
+            abort();
+    }
     b.len = 0;
     if (sw_cjson_encode_view_same(&v, &same, &b, &e2) < 0)
         abort();

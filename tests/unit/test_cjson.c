@@ -22,6 +22,9 @@
  * The canonical bytes of a view of in, which must equal want (want_len);
  * and _same must say whether in is its own canonical form.
  */
+/* cases found plain (so their minified bytes were compared), counted */
+static size_t n_plain;
+
 static void
 expect_view_canon(const void *in, size_t len, const void *want, size_t want_len)
 {
@@ -47,6 +50,17 @@ expect_view_canon(const void *in, size_t len, const void *want, size_t want_len)
         assert_memory_equal(out.data, want, want_len);
         /* not the same: the input (without white space around it) differs */
         assert_true(sw_cjson_raw_len(&v) != want_len || memcmp(v.p, want, want_len) != 0);
+    }
+    {
+        /* a plain document (no escape, keys in order) is canonical without its white space */
+        bool plain = false;
+        assert_int_equal(sw_cjson_validate_plain(in, len, 0, &v, &plain, &err), 0);
+        out.len = 0;
+        assert_int_equal(sw_cjson_minify_view(&v, &out, &err), 0);
+        if (plain && (out.len != want_len || memcmp(out.data, want, want_len) != 0))
+            fail_msg("plain %.*s: minified %.*s, canonical %.*s", (int)len, (const char *)in,
+                     (int)out.len, out.data, (int)want_len, (const char *)want);
+        n_plain += plain;
     }
     sw_buf_release(&out);
 }
@@ -285,6 +299,43 @@ test_view_lookup(void **state)
         assert_memory_equal(raw, "x]", 2);
         assert_false(sw_cjson_iter_next(&it, &k, &e));
     }
+}
+
+/* Plain: no string with an escape, every object's keys in order; only then minified is canonical. */
+static void
+test_plain(void **state)
+{
+    static const struct {
+        const char *in;
+        bool plain;
+    } cases[] = {
+        {"{\n \"a\": [1, \"x y\", {\"b\": true, \"c\": null}],\n \"b\": {}\n}\n", true},
+        {"[\"\\u0041\"]", false},                 /* an escape */
+        {"[\"a\\\\b\"]", false},                  /* a kept escape is an escape too */
+        {"{\"b\": 1, \"a\": 2}", false},          /* out of order */
+        {"{\"a\": {\"b\": 1, \"a\": 2}}", false}, /* deeper */
+        {"{\"a\": 1, \"aa\": 2, \"b\": 3}", true},
+        {"{\"aa\": 1, \"a\": 2}", false},
+        {"{\"\xc3\xa9\": 1, \"z\": 2}", false}, /* byte order: 0xc3 after 'z' */
+        {"\" raw\\ttab\"", false},
+        {"\" raw\ttab and  spaces \"", true}, /* white space inside a string stays */
+        {"  42  ", true},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_error err = SW_ERROR_INIT;
+        struct sw_cjson_val v;
+        bool plain = !cases[i].plain;
+        assert_int_equal(
+            sw_cjson_validate_plain(cases[i].in, strlen(cases[i].in), 0, &v, &plain, &err), 0);
+        if (plain != cases[i].plain)
+            fail_msg("%s: plain %d, expected %d", cases[i].in, plain, cases[i].plain);
+        free(canon(cases[i].in)); /* and minified == canonical where plain */
+    }
+    expect_canon("{\n \"a\": [1, \"x y\", {\"b\": true, \"c\": null}],\n \"b\": {}\n}\n",
+                 "{\"a\":[1,\"x y\",{\"b\":true,\"c\":null}],\"b\":{}}");
+    expect_canon("\" raw\ttab and  spaces \"", "\" raw\ttab and  spaces \"");
+    assert_true(n_plain > 20);
 }
 
 static void
@@ -616,6 +667,7 @@ main(void)
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_scan_boundaries),
         cmocka_unit_test(test_view_lookup),
+        cmocka_unit_test(test_plain),
         cmocka_unit_test(test_numbers_and_literals),
         cmocka_unit_test(test_refuse_duplicates),
         cmocka_unit_test(test_refuse_duplicates_big),

@@ -1178,6 +1178,24 @@ test_signed_bytes(void **state)
     assert_int_equal(sw_md_timestamp_snapshot(md)->n_hashes, 0);
     sw_md_free(md);
     sw_md_free(NULL);
+    {
+        /* pretty-printed with its keys in order and no escape: the white space is all that goes */
+        const char pretty[] =
+            "{\n \"signatures\": [],\n \"signed\": {\n  \"_type\": \"timestamp\",\n"
+            "  \"expires\": \"2030-01-01T00:00:00Z\",\n"
+            "  \"meta\": {\n   \"snapshot.json\": {\n    \"version\": 2\n   }\n  },\n"
+            "  \"spec_version\": \"1.0.31\",\n  \"version\": 3,\n"
+            "  \"x-new\": {\"a\": [true, null], \"z\": \"x\ty \"}\n }\n}\n";
+        const char pwant[] =
+            "{\"_type\":\"timestamp\",\"expires\":\"2030-01-01T00:00:00Z\","
+            "\"meta\":{\"snapshot.json\":{\"version\":2}},\"spec_version\":\"1.0.31\","
+            "\"version\":3,\"x-new\":{\"a\":[true,null],\"z\":\"x\ty \"}}";
+        assert_int_equal(sw_md_parse_mem(pretty, strlen(pretty), SW_MD_TIMESTAMP, &md, &err), 0);
+        bytes = sw_md_signed_bytes(md, &len);
+        assert_int_equal(len, strlen(pwant));
+        assert_memory_equal(bytes, pwant, len);
+        sw_md_free(md);
+    }
 }
 
 /* --- thresholds with keys made here ----------------------------------------------------- */
