@@ -1722,37 +1722,53 @@ sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct s
 }
 
 int
-sw_cjson_minify_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err)
+sw_cjson_minify_view(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
+                     struct sw_error *err)
 {
-    const unsigned char *p = v->p, *end = v->end;
+    const unsigned char *p = v->p, *end = v->end, *from = v->p;
     size_t depth = 0;
+    bool copying = !ret_same; /* with ret_same: nothing is copied until white space is met */
     int r = 0;
 
-    if (sw_cjson_kind(v) != SW_CJSON_OBJECT && sw_cjson_kind(v) != SW_CJSON_ARRAY)
+    if (ret_same)
+        *ret_same = false;
+    if (sw_cjson_kind(v) != SW_CJSON_OBJECT && sw_cjson_kind(v) != SW_CJSON_ARRAY) {
+        if (ret_same) {
+            *ret_same = true;
+            return 0;
+        }
         return sw_buf_append(out, v->p, sw_cjson_raw_len(v), err);
-    reserve(out, (size_t)(end - p)); /* at most this long; pages are touched as written */
+    }
+    /* [from, p) is what is kept and not yet copied */
     while (r == 0 && p < end) {
-        const unsigned char *run = p;
         p = scan_token_end(p, end);
-        if (p > run)
-            r = sw_buf_append(out, run, (size_t)(p - run), err);
-        if (r < 0 || p >= end)
+        if (p >= end)
             break;
         if (*p == '"') {
-            const unsigned char *q = skip_string(p, end, NULL);
-            r = sw_buf_append(out, p, (size_t)(q - p), err);
-            p = q;
+            p = skip_string(p, end, NULL);
         } else if (*p <= 0x20) {
-            p = scan_ws(p, end);
+            if (!copying) {
+                reserve(out, (size_t)(end - v->p)); /* at most this long; touched as written */
+                copying = true;
+            }
+            r = sw_buf_append(out, from, (size_t)(p - from), err);
+            from = p = scan_ws(p, end);
         } else {
-            r = sw_buf_append(out, p, 1, err);
             if (*p == '{' || *p == '[')
                 depth++;
-            else if (--depth == 0)
+            else if (--depth == 0) {
+                p++;
                 break;
+            }
             p++;
         }
     }
+    if (r == 0 && !copying) {
+        *ret_same = true;
+        return 0;
+    }
+    if (r == 0 && p > from)
+        r = sw_buf_append(out, from, (size_t)(p - from), err);
     return r;
 }
 

@@ -1470,7 +1470,7 @@ signed_canon(const struct sw_cjson_val *v, bool plain, const unsigned char **ret
     struct sw_buf canon = SW_BUF_INIT(SW_MD_MAX_LEN);
     bool same = false;
     /* a plain document (sorted keys, no escapes): canonical once its white space is gone */
-    int r = plain ? sw_cjson_minify_view(v, &canon, err)
+    int r = plain ? sw_cjson_minify_view(v, &same, &canon, err)
                   : sw_cjson_encode_view_same(v, &same, &canon, err);
     if (r < 0) {
         sw_buf_release(&canon);

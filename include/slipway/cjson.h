@@ -146,9 +146,13 @@ int sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, stru
 /*
  * v's bytes without the white space between tokens, appended to out: its
  * canonical form when its document was validated plain (above); for any
- * other only a compact copy. -SW_E_LIMIT when out passes its maximum.
+ * other only a compact copy. With ret_same (may be NULL): when v holds no
+ * such white space, *ret_same is true and nothing is appended (the bytes
+ * are v->p, sw_cjson_raw_len(v) long). -SW_E_LIMIT when out passes its
+ * maximum.
  */
-int sw_cjson_minify_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err);
+int sw_cjson_minify_view(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
+                         struct sw_error *err);
 /* A new jansson tree of a view (json_decref() it). */
 int sw_cjson_view_to_json(const struct sw_cjson_val *v, json_t **ret, struct sw_error *err);
 

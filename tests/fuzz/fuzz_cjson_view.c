@@ -129,10 +129,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sw_cjson_validate_plain(data, size, 1024 * 1024, &v, &plain, &e2) < 0)
             abort();
         b.len = 0;
-        if (sw_cjson_minify_view(&v, &b, &e2) < 0)
+        if (sw_cjson_minify_view(&v, NULL, &b, &e2) < 0)
             abort();
         if (plain && (a.len != b.len || memcmp(a.data, b.data, a.len) != 0))
             abort();
+        {
+            struct sw_buf c = SW_BUF_INIT(0);
+            bool msame = false;
+            if (sw_cjson_minify_view(&v, &msame, &c, &e2) < 0)
+                abort();
+            if (msame ? (c.len != 0 || sw_cjson_raw_len(&v) != b.len ||
+                         memcmp(v.p, b.data, b.len) != 0)
+                      : (c.len != b.len || memcmp(c.data, b.data, b.len) != 0))
+                abort(); /* nothing copied exactly when there is nothing to drop */
+            sw_buf_release(&c);
+        }
     }
     b.len = 0;
     if (sw_cjson_encode_view_same(&v, &same, &b, &e2) < 0)

@@ -56,11 +56,27 @@ expect_view_canon(const void *in, size_t len, const void *want, size_t want_len)
         bool plain = false;
         assert_int_equal(sw_cjson_validate_plain(in, len, 0, &v, &plain, &err), 0);
         out.len = 0;
-        assert_int_equal(sw_cjson_minify_view(&v, &out, &err), 0);
+        assert_int_equal(sw_cjson_minify_view(&v, NULL, &out, &err), 0);
         if (plain && (out.len != want_len || memcmp(out.data, want, want_len) != 0))
             fail_msg("plain %.*s: minified %.*s, canonical %.*s", (int)len, (const char *)in,
                      (int)out.len, out.data, (int)want_len, (const char *)want);
         n_plain += plain;
+        {
+            /* _same: nothing copied exactly when there is no white space to drop */
+            struct sw_buf o2 = SW_BUF_INIT(0);
+            bool msame = false;
+            assert_int_equal(sw_cjson_minify_view(&v, &msame, &o2, &err), 0);
+            if (msame) {
+                assert_int_equal(o2.len, 0);
+                assert_int_equal(sw_cjson_raw_len(&v), out.len);
+                assert_memory_equal(v.p, out.data, out.len);
+            } else {
+                assert_int_equal(o2.len, out.len);
+                assert_memory_equal(o2.data, out.data, out.len);
+                assert_true(sw_cjson_raw_len(&v) != out.len);
+            }
+            sw_buf_release(&o2);
+        }
     }
     sw_buf_release(&out);
 }
