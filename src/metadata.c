@@ -218,6 +218,9 @@ struct vctx {
     const unsigned char *last_custom;
     size_t last_custom_len;
     const struct sw_md_custom *last_custom_entry;
+    /* "targets" of a targets document, read during the first walk of "signed" */
+    bool targets_done;
+    int targets_r;
     const unsigned char *sg; /* "signed", once its fields below are found */
     struct sw_cjson_val sgf[N_SIGNED_FIELDS];
     struct sw_error *err;
@@ -1290,21 +1293,17 @@ parse_delegations(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *d
 }
 
 static int
-parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
+parse_target_map(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *targets,
+                 const unsigned char **ret_end)
 {
-    char field[FIELD_MAX];
-    struct sw_cjson_val targets, key, v;
+    struct sw_cjson_val key, v;
     struct sw_cjson_iter it;
     size_t n, cap = 0;
     int r;
 
-    r = member(c, sg, "", "targets", true, &targets, field);
-    if (r == 0)
-        r = want_type(c, &targets, SW_CJSON_OBJECT, field);
-    if (r < 0)
-        return r;
+    *ret_end = NULL;
     /* grown as it goes: counting first would be one more pass over the whole object */
-    sw_cjson_iter_init(&it, &targets);
+    sw_cjson_iter_init(&it, targets);
     while (sw_cjson_iter_next(&it, &key, &v)) {
         size_t pl;
         const char *path;
@@ -1312,7 +1311,7 @@ parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
         if (md->n_files == cap) {
             struct sw_md_fileinfo *nf;
             if (cap == SW_MD_MAX_TARGETS) {
-                n = sw_cjson_count(&targets);
+                n = sw_cjson_count(targets);
                 return verr(c, SW_E_LIMIT, "targets", "has %zu entries, more than %d", n,
                             SW_MD_MAX_TARGETS);
             }
@@ -1344,7 +1343,31 @@ parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
             md->files = nf;
     }
     sort_files(md->files, md->n_files);
+    *ret_end = sw_cjson_iter_pos(&it);
+    return 0;
+}
 
+static int
+parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
+{
+    char field[FIELD_MAX];
+    struct sw_cjson_val targets, v;
+    int r;
+
+    r = member(c, sg, "", "targets", true, &targets, field);
+    if (r == 0)
+        r = want_type(c, &targets, SW_CJSON_OBJECT, field);
+    if (r < 0)
+        return r;
+    if (c->targets_done) {
+        /* read while "signed" was first walked: its result (its message is still in c->err) */
+        r = c->targets_r;
+    } else {
+        const unsigned char *end;
+        r = parse_target_map(c, md, &targets, &end);
+    }
+    if (r < 0)
+        return r;
     r = member(c, sg, "", "delegations", false, &v, field);
     if (r == 0 && present(&v))
         r = parse_delegations(c, md, &v);
@@ -1408,10 +1431,27 @@ parse_doc(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *doc,
         struct sw_cjson_iter it;
         struct sw_cjson_val k;
         sw_cjson_iter_init(&it, &sg);
-        while (sw_cjson_iter_next(&it, &k, &v))
-            for (size_t i = 0; i < N_SIGNED_FIELDS; i++)
-                if (!present(&c->sgf[i]) && sw_cjson_str_eq(&k, signed_fields[i]))
-                    c->sgf[i] = v;
+        while (sw_cjson_iter_next(&it, &k, &v)) {
+            const unsigned char *end = NULL;
+            for (size_t i = 0; i < N_SIGNED_FIELDS; i++) {
+                if (present(&c->sgf[i]) || !sw_cjson_str_eq(&k, signed_fields[i]))
+                    continue;
+                c->sgf[i] = v;
+                /*
+                 * A targets document's "targets" (all but all of it) is read
+                 * now rather than passed over and read again; what it finds
+                 * is reported where parse_targets() would have found it, so
+                 * errors in the fields checked first still come first.
+                 */
+                if (expected == SW_MD_TARGETS && strcmp(signed_fields[i], "targets") == 0 &&
+                    sw_cjson_kind(&v) == SW_CJSON_OBJECT) {
+                    c->targets_r = parse_target_map(c, md, &v, &end);
+                    c->targets_done = true;
+                }
+            }
+            if (end)
+                sw_cjson_iter_resume(&it, end);
+        }
         c->sg = sg.p;
     }
 

@@ -2091,6 +2091,53 @@ test_targets_order_and_repeats(void **state)
     }
 }
 
+/*
+ * "targets" is read while "signed" is first walked; what is wrong in it is
+ * still reported after what is wrong in _type, spec_version, version and
+ * expires, wherever they stand in the document (here after "targets").
+ */
+static void
+test_targets_error_order(void **state)
+{
+#define BAD_TARGETS "\"targets\":{\"a\":{\"length\":-1,\"hashes\":{}}}"
+    static const struct {
+        const char *doc, *want;
+    } cases[] = {
+        {"{\"signatures\":[],\"signed\":{" BAD_TARGETS ",\"_type\":\"root\","
+         "\"spec_version\":\"1.0.31\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field '_type' is 'root', expected 'targets'"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\"," BAD_TARGETS ","
+         "\"spec_version\":\"1.0.31\",\"version\":0,\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'version' must be an integer >= 1"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1," BAD_TARGETS ","
+         "\"spec_version\":\"1.0.31\",\"expires\":\"soon\"}}",
+         "field 'expires' is 'soon'"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1," BAD_TARGETS ","
+         "\"spec_version\":\"1.0.31\",\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'targets.a.length' must be an integer >= 0"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1,"
+         "\"targets\":{\"a\":{\"length\":1,\"hashes\":{}}},"
+         "\"spec_version\":\"1.0.31\",\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'targets.a.hashes' must hold at least one hash"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1,"
+         "\"targets\":{\"a\":{\"length\":1,\"hashes\":{\"sha256\":\"" ABC256 "\"}}},"
+         "\"delegations\":{\"keys\":{},\"roles\":7},"
+         "\"spec_version\":\"1.0.31\",\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'delegations.roles' must be an array"},
+    };
+#undef BAD_TARGETS
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_error err = SW_ERROR_INIT;
+        struct sw_md *md = NULL;
+        assert_true(sw_md_parse_mem(cases[i].doc, strlen(cases[i].doc), SW_MD_TARGETS, &md, &err) <
+                    0);
+        assert_null(md);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
+    }
+}
+
 int
 main(void)
 {
@@ -2128,6 +2175,7 @@ main(void)
         cmocka_unit_test(test_verify_without_signed_bytes),
         cmocka_unit_test(test_custom_shared),
         cmocka_unit_test(test_targets_order_and_repeats),
+        cmocka_unit_test(test_targets_error_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
