@@ -116,7 +116,7 @@ scan_token_end(const unsigned char *p, const unsigned char *end)
 
 /* Past JSON white space; a run of spaces (a pretty-printed document's indentation) at once. */
 static const unsigned char *
-scan_ws(const unsigned char *p, const unsigned char *end)
+scan_ws_run(const unsigned char *p, const unsigned char *end)
 {
     for (;;) {
         while (p < end && (*p == '\n' || *p == '\r' || *p == '\t'))
@@ -143,6 +143,15 @@ scan_ws(const unsigned char *p, const unsigned char *end)
     next:;
 #endif
     }
+}
+
+/* The same; most calls stand on a token already, and return at once. */
+static inline const unsigned char *
+scan_ws(const unsigned char *p, const unsigned char *end)
+{
+    if (p<end && * p> ' ')
+        return p;
+    return scan_ws_run(p, end);
 }
 
 /* --- parser ------------------------------------------------------------------ */
