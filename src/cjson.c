@@ -14,6 +14,145 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* --- scanning ------------------------------------------------------------------ */
+
+/*
+ * The loops every pass spends its time in, 16 bytes at a time where SSE2
+ * is there (every x86-64), a byte at a time otherwise and for the tail.
+ * Each reads only [p, end).
+ */
+
+/* The first '"', '\\', NUL or non-ASCII byte in [p, end) (what ends a plain run), or end. */
+static const unsigned char *
+scan_plain(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\'), z = _mm_setzero_si128();
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)),
+                                   _mm_cmpeq_epi8(x, z));
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(hit, x)); /* x: bytes >= 0x80 */
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\' && *p != 0 && *p < 0x80)
+        p++;
+    return p;
+}
+
+/* The first '"' or '\\' in [p, end), or end. */
+static const unsigned char *
+scan_quote(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), b = _mm_set1_epi8('\\');
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m =
+            (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, b)));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
+
+/* The first '"', '{', '[', '}' or ']' in [p, end), or end. */
+static const unsigned char *
+scan_structural(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    /* '[' | 0x20 == '{' and ']' | 0x20 == '}', and no other byte maps there */
+    const __m128i q = _mm_set1_epi8('"'), o = _mm_set1_epi8('{'), c = _mm_set1_epi8('}'),
+                  lc = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i y = _mm_or_si128(x, lc);
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(x, q), _mm_or_si128(_mm_cmpeq_epi8(y, o), _mm_cmpeq_epi8(y, c))));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '{' && *p != '[' && *p != '}' && *p != ']')
+        p++;
+    return p;
+}
+
+/* The first '"', bracket or byte <= 0x20 (white space, between tokens) in [p, end), or end. */
+static const unsigned char *
+scan_token_end(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+    const __m128i q = _mm_set1_epi8('"'), o = _mm_set1_epi8('{'), c = _mm_set1_epi8('}'),
+                  lc = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i y = _mm_or_si128(x, lc);
+        __m128i low = _mm_cmpeq_epi8(_mm_max_epu8(x, lc), lc); /* x <= 0x20 */
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), low),
+                         _mm_or_si128(_mm_cmpeq_epi8(y, o), _mm_cmpeq_epi8(y, c))));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '{' && *p != '[' && *p != '}' && *p != ']' && *p > 0x20)
+        p++;
+    return p;
+}
+
+/* Past JSON white space; a run of spaces (a pretty-printed document's indentation) at once. */
+static const unsigned char *
+scan_ws_run(const unsigned char *p, const unsigned char *end)
+{
+    for (;;) {
+        while (p < end && (*p == '\n' || *p == '\r' || *p == '\t'))
+            p++;
+        if (p >= end || *p != ' ')
+            return p;
+#if defined(__SSE2__)
+        {
+            const __m128i sp = _mm_set1_epi8(' ');
+            while (end - p >= 16) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+                unsigned m = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, sp)) & 0xffffu;
+                if (m) {
+                    p += __builtin_ctz(m);
+                    goto next;
+                }
+                p += 16;
+            }
+        }
+#endif
+        while (p < end && *p == ' ')
+            p++;
+#if defined(__SSE2__)
+    next:;
+#endif
+    }
+}
+
+/* The same; most calls stand on a token already, and return at once. */
+static inline const unsigned char *
+scan_ws(const unsigned char *p, const unsigned char *end)
+{
+    if (p<end && * p> ' ')
+        return p;
+    return scan_ws_run(p, end);
+}
 
 /* --- parser ------------------------------------------------------------------ */
 
@@ -47,6 +186,8 @@ struct parser {
     size_t values;
     bool build;        /* build jansson values; false: validate only */
     bool had_escape;   /* the last string held a backslash escape */
+    bool any_escape;   /* some string held one */
+    bool unsorted;     /* some object's keys were not in canonical order (validate mode) */
     size_t str_len;    /* decoded length of the last string (validate mode) */
     struct sw_buf str; /* scratch for the string being decoded */
     struct keyvec *kv; /* validate mode: SW_CJSON_MAX_DEPTH + 1 of them */
@@ -105,8 +246,7 @@ describe(const struct parser *ps, const unsigned char *p, char buf[16])
 static void
 skip_ws(struct parser *ps)
 {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-        ps->p++;
+    ps->p = scan_ws(ps->p, ps->end);
 }
 
 /*
@@ -227,9 +367,7 @@ parse_string(struct parser *ps)
     for (;;) {
         const unsigned char *run = ps->p;
         /* copy a run of plain bytes at once */
-        while (ps->p < ps->end && *ps->p != '"' && *ps->p != '\\' && *ps->p >= 0x01 &&
-               *ps->p < 0x80)
-            ps->p++;
+        ps->p = scan_plain(ps->p, ps->end);
         if (ps->p > run) {
             r = str_put(ps, run, (size_t)(ps->p - run));
             if (r < 0)
@@ -260,6 +398,7 @@ parse_string(struct parser *ps)
             unsigned cp;
             char tmp[16];
             ps->had_escape = true;
+            ps->any_escape = true;
             if (ps->end - ps->p < 2)
                 return fail_at(ps, open, SW_E_JSON, "unterminated string");
             c = ps->p[1];
@@ -570,6 +709,13 @@ check_object(struct parser *ps, int depth)
                 goto out;
             }
         }
+        if (kv->n > base && !ps->unsorted) {
+            /* in canonical order: after the key before it, in UTF-8 byte order */
+            const struct keyref *pk = &kv->v[kv->n - 1];
+            int c = memcmp(pk->s, k.s, pk->n < k.n ? pk->n : k.n);
+            if (c > 0 || (c == 0 && pk->n > k.n))
+                ps->unsorted = true;
+        }
         if (kv->n == kv->cap) {
             size_t nc = kv->cap ? 2 * kv->cap : 64;
             struct keyref *nv = realloc(kv->v, nc * sizeof(*nv));
@@ -739,7 +885,8 @@ parse_value(struct parser *ps, int depth, json_t **ret)
 }
 
 static int
-run_parser(const void *data, size_t len, size_t max_len, json_t **ret, struct sw_error *err)
+run_parser(const void *data, size_t len, size_t max_len, json_t **ret, bool *ret_plain,
+           struct sw_error *err)
 {
     struct parser ps;
     struct keyvec kv[SW_CJSON_MAX_DEPTH + 2];
@@ -778,6 +925,8 @@ run_parser(const void *data, size_t len, size_t max_len, json_t **ret, struct sw
     }
     if (ret)
         *ret = v;
+    if (ret_plain)
+        *ret_plain = !ps.any_escape && !ps.unsorted;
     v = NULL;
     r = 0;
 out:
@@ -800,15 +949,16 @@ sw_cjson_parse_mem(const void *data, size_t len, size_t max_len, json_t **ret, s
 {
     if (!ret)
         return sw_error_set(err, SW_E_INVAL, "json: no result");
-    return run_parser(data, len, max_len, ret, err);
+    return run_parser(data, len, max_len, ret, NULL, err);
 }
 
 int
-sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
-                  struct sw_error *err)
+sw_cjson_validate_plain(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                        bool *ret_plain, struct sw_error *err)
 {
     const unsigned char *p = data ? data : (const unsigned char *)"";
-    int r = run_parser(data, len, max_len, NULL, err);
+    bool plain = false;
+    int r = run_parser(data, len, max_len, NULL, &plain, err);
     if (r < 0)
         return r;
     if (ret) {
@@ -818,7 +968,16 @@ sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_
                (*ret->p == ' ' || *ret->p == '\t' || *ret->p == '\n' || *ret->p == '\r'))
             ret->p++;
     }
+    if (ret_plain)
+        *ret_plain = plain;
     return 0;
+}
+
+int
+sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                  struct sw_error *err)
+{
+    return sw_cjson_validate_plain(data, len, max_len, ret, NULL, err);
 }
 
 /* --- views over validated bytes --------------------------------------------------- */
@@ -832,47 +991,36 @@ sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cjson_
 static const unsigned char *
 ws(const unsigned char *p, const unsigned char *end)
 {
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    return p;
+    return scan_ws(p, end);
 }
 
-/* p on the opening quote: the byte after the closing one. */
+/*
+ * p on the opening quote: the byte after the closing one, in one pass
+ * that also tells whether the string holds an escape (*ret_esc).
+ */
 static const unsigned char *
 skip_string(const unsigned char *p, const unsigned char *end, bool *ret_esc)
 {
-    const unsigned char *open = p, *q = p + 1;
+    const unsigned char *q = p + 1;
     bool esc = false;
     for (;;) {
-        const unsigned char *b;
-        size_t nb = 0;
-        q = q < end ? memchr(q, '"', (size_t)(end - q)) : NULL;
-        if (!q) {
+        q = scan_quote(q, end);
+        if (q >= end) {
             q = end;
             break;
         }
-        /* escaped when an odd number of backslashes stand right before it */
-        for (b = q - 1; b > open && *b == '\\'; b--)
-            nb++;
-        if (nb)
-            esc = true;
-        if (nb % 2 == 0)
+        if (*q == '"') {
+            q++;
             break;
-        q++;
-    }
-    if (!esc && ret_esc) {
-        /* a backslash elsewhere in the string */
-        esc = memchr(open + 1, '\\', (size_t)(q - open - 1)) != NULL;
+        }
+        /* a backslash and the byte it escapes ("\\uXXXX": its hex digits are plain) */
+        esc = true;
+        q = end - q > 2 ? q + 2 : end;
     }
     if (ret_esc)
         *ret_esc = esc;
-    return q < end ? q + 1 : end;
+    return q;
 }
-
-/* Bytes that matter when passing over a container. */
-static const unsigned char structural[256] = {
-    ['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3,
-};
 
 static const unsigned char *
 skip_value(const unsigned char *p, const unsigned char *end)
@@ -885,19 +1033,18 @@ skip_value(const unsigned char *p, const unsigned char *end)
         return skip_string(p, end, NULL);
     case '{':
     case '[':
-        for (; p < end; p++) {
-            switch (structural[*p]) {
-            case 1:
+        for (; (p = scan_structural(p, end)) < end; p++) {
+            switch (*p) {
+            case '"':
                 p = skip_string(p, end, NULL) - 1;
                 break;
-            case 2:
+            case '{':
+            case '[':
                 depth++;
                 break;
-            case 3:
+            default: /* '}' or ']' */
                 if (--depth == 0)
                     return p + 1;
-                break;
-            default:
                 break;
             }
         }
@@ -944,6 +1091,8 @@ sw_cjson_iter_init(struct sw_cjson_iter *it, const struct sw_cjson_val *v)
 {
     it->end = v->end;
     it->last = NULL;
+    it->key_end = NULL;
+    it->key_esc = false;
     it->p = v->p && v->p < v->end && (*v->p == '{' || *v->p == '[') ? v->p + 1 : v->end;
 }
 
@@ -966,7 +1115,8 @@ sw_cjson_iter_next(struct sw_cjson_iter *it, struct sw_cjson_val *ret_key, struc
     if (ret_key) {
         ret_key->p = p;
         ret_key->end = it->end;
-        p = skip_string(p, it->end, NULL);
+        p = skip_string(p, it->end, &it->key_esc);
+        it->key_end = p;
         p = ws(p, it->end);
         if (p < it->end && *p == ':')
             p++;
@@ -1095,6 +1245,14 @@ done:
     return o;
 }
 
+const unsigned char *
+sw_cjson_str_raw(const struct sw_cjson_val *v, size_t *ret_len, bool *ret_esc)
+{
+    const unsigned char *s;
+    *ret_len = str_raw(v, &s, ret_esc);
+    return s;
+}
+
 size_t
 sw_cjson_str_raw_len(const struct sw_cjson_val *v)
 {
@@ -1119,19 +1277,33 @@ sw_cjson_str_dup(const struct sw_cjson_val *v, size_t *ret_len)
 bool
 sw_cjson_str_eq(const struct sw_cjson_val *v, const char *want)
 {
-    const unsigned char *s;
+    const unsigned char *s, *q;
+    const unsigned char *w = (const unsigned char *)want;
     bool esc, eq;
-    size_t n = str_raw(v, &s, &esc), wl = strlen(want);
+    size_t n;
     char small[64], *d;
 
     if (sw_cjson_kind(v) != SW_CJSON_STRING)
         return false;
-    if (!esc)
-        return n == wl && memcmp(s, want, n) == 0;
+    /*
+     * Byte by byte while there is no escape: the raw bytes are then the
+     * decoded ones, so the first difference (or the closing quote) decides.
+     */
+    for (q = v->p + 1; q < v->end; q++, w++) {
+        if (*q == '\\')
+            goto decode;
+        if (*q == '"')
+            return *w == '\0';
+        if (*q != *w) /* *w == '\0' included: the string goes on */
+            return false;
+    }
+    return false;
+decode:
+    n = str_raw(v, &s, &esc);
     d = n < sizeof(small) ? small : malloc(n + 1);
     if (!d)
         return false;
-    eq = sw_cjson_str_decode(v, d) == wl && memcmp(d, want, wl) == 0;
+    eq = sw_cjson_str_decode(v, d) == strlen(want) && strcmp(d, want) == 0;
     if (d != small)
         free(d);
     return eq;
@@ -1188,6 +1360,31 @@ struct sink {
     struct sw_error *err;
 };
 
+/*
+ * Room for n more bytes in out, at once: the canonical form of a
+ * validated value is never longer than the value as served (white space
+ * goes, escapes only shorten), so a copy that diverges from its input
+ * grows to that size once instead of doubling (no copies on the way, and
+ * only the pages written are touched). Best effort: appending grows the
+ * buffer as usual if this fails.
+ */
+static void
+reserve(struct sw_buf *out, size_t n)
+{
+    size_t want = out->len + n + 1;
+    unsigned char *nd;
+    if (out->max && want > out->max + 1)
+        want = out->max + 1;
+    if (want <= out->cap)
+        return;
+    nd = realloc(out->data, want);
+    if (!nd)
+        return;
+    out->data = nd;
+    out->data[out->len] = '\0';
+    out->cap = want;
+}
+
 static int
 emit(struct sink *k, const void *b, size_t n)
 {
@@ -1209,6 +1406,7 @@ emit(struct sink *k, const void *b, size_t n)
         }
         int r;
         k->diverged = true;
+        reserve(k->out, k->ref_len);
         r = sw_buf_append(k->out, k->ref, k->pos, k->err);
         if (r < 0)
             return r;
@@ -1262,8 +1460,8 @@ emit_view_string(struct sink *k, const struct sw_cjson_val *v)
     size_t n = str_raw(v, &s, &esc);
     char *d;
     int r;
-    if (!esc) /* no backslash and no quote inside: as it is */
-        return emit_string(k, s, n);
+    if (!esc && (size_t)(v->end - v->p) >= n + 2) /* no backslash, so no quote inside */
+        return emit(k, v->p, n + 2);              /* as it is, quotes included */
     d = malloc(n + 1);
     if (!d)
         return sw_error_set(k->err, SW_E_NOMEM, "out of memory");
@@ -1406,17 +1604,25 @@ encode_view(struct sink *k, const struct sw_cjson_val *v, int depth, const unsig
                             SW_CJSON_MAX_DEPTH);
     switch (sw_cjson_kind(v)) {
     case SW_CJSON_OBJECT: {
-        size_t start = sink_pos(k);
-        bool first = true;
+        size_t start = sink_pos(k), pn = 0;
+        bool first = true, pesc = false;
         r = emit(k, "{", 1);
         sw_cjson_iter_init(&it, v);
         while (r == 0 && sw_cjson_iter_next(&it, &key, &x)) {
             const unsigned char *e;
+            /* the key's bytes, as the iterator passed over them */
+            size_t kn = it.key_end >= key.p + 2 ? (size_t)(it.key_end - key.p) - 2 : 0;
+            bool kesc = it.key_esc;
             if (!first) {
                 bool after = false;
-                r = key_order(&key, &prev, &after);
-                if (r < 0)
-                    return sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                if (!kesc && !pesc) { /* raw bytes are the decoded ones */
+                    int c = memcmp(key.p + 1, prev.p + 1, kn < pn ? kn : pn);
+                    after = c > 0 || (c == 0 && kn > pn);
+                } else {
+                    r = key_order(&key, &prev, &after);
+                    if (r < 0)
+                        return sw_error_set(k->err, SW_E_NOMEM, "out of memory");
+                }
                 if (!after) {
                     sink_rewind(k, start);
                     return encode_sorted(k, v, depth, ret_end);
@@ -1425,7 +1631,11 @@ encode_view(struct sink *k, const struct sw_cjson_val *v, int depth, const unsig
             }
             first = false;
             prev = key;
-            if (r == 0)
+            pn = kn;
+            pesc = kesc;
+            if (r == 0 && !kesc && it.key_end == key.p + kn + 2)
+                r = emit(k, key.p, kn + 2); /* no backslash, so no quote inside */
+            else if (r == 0)
                 r = emit_view_string(k, &key);
             if (r == 0)
                 r = emit(k, ":", 1);
@@ -1458,15 +1668,17 @@ encode_view(struct sink *k, const struct sw_cjson_val *v, int depth, const unsig
         *ret_end = sw_cjson_iter_pos(&it);
         return r;
     }
-    case SW_CJSON_STRING:
-        *ret_end = skip_string(v->p, v->end, NULL);
+    case SW_CJSON_STRING: {
+        bool esc;
+        *ret_end = skip_string(v->p, v->end, &esc);
+        if (!esc && *ret_end >= v->p + 2 && (*ret_end)[-1] == '"')
+            return emit(k, v->p, (size_t)(*ret_end - v->p)); /* as it is, quotes included */
         return emit_view_string(k, v);
-    case SW_CJSON_INTEGER: {
-        char num[32];
-        *ret_end = skip_value(v->p, v->end);
-        snprintf(num, sizeof(num), "%" PRId64, sw_cjson_int(v));
-        return emit(k, num, strlen(num));
     }
+    case SW_CJSON_INTEGER:
+        /* validated: no '+', no leading zero, no "-0", so the digits are canonical */
+        *ret_end = skip_value(v->p, v->end);
+        return emit(k, v->p, (size_t)(*ret_end - v->p));
     case SW_CJSON_TRUE:
         *ret_end = skip_value(v->p, v->end);
         return emit(k, "true", 4);
@@ -1491,6 +1703,18 @@ sw_cjson_encode_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw
 }
 
 int
+sw_cjson_encode_view_end(const struct sw_cjson_val *v, struct sw_buf *out,
+                         const unsigned char **ret_end, struct sw_error *err)
+{
+    struct sink k = {out, NULL, 0, 0, false, err};
+    const unsigned char *e;
+    int r = encode_view(&k, v, 1, &e);
+    if (r == 0)
+        *ret_end = e;
+    return r;
+}
+
+int
 sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
                           struct sw_error *err)
 {
@@ -1503,6 +1727,57 @@ sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct s
     *ret_same = !k.diverged && k.pos == (size_t)(e - v->p);
     if (!k.diverged && !*ret_same)
         r = sw_buf_append(out, k.ref, k.pos, err);
+    return r;
+}
+
+int
+sw_cjson_minify_view(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
+                     struct sw_error *err)
+{
+    const unsigned char *p = v->p, *end = v->end, *from = v->p;
+    size_t depth = 0;
+    bool copying = !ret_same; /* with ret_same: nothing is copied until white space is met */
+    int r = 0;
+
+    if (ret_same)
+        *ret_same = false;
+    if (sw_cjson_kind(v) != SW_CJSON_OBJECT && sw_cjson_kind(v) != SW_CJSON_ARRAY) {
+        if (ret_same) {
+            *ret_same = true;
+            return 0;
+        }
+        return sw_buf_append(out, v->p, sw_cjson_raw_len(v), err);
+    }
+    /* [from, p) is what is kept and not yet copied */
+    while (r == 0 && p < end) {
+        p = scan_token_end(p, end);
+        if (p >= end)
+            break;
+        if (*p == '"') {
+            p = skip_string(p, end, NULL);
+        } else if (*p <= 0x20) {
+            if (!copying) {
+                reserve(out, (size_t)(end - v->p)); /* at most this long; touched as written */
+                copying = true;
+            }
+            r = sw_buf_append(out, from, (size_t)(p - from), err);
+            from = p = scan_ws(p, end);
+        } else {
+            if (*p == '{' || *p == '[')
+                depth++;
+            else if (--depth == 0) {
+                p++;
+                break;
+            }
+            p++;
+        }
+    }
+    if (r == 0 && !copying) {
+        *ret_same = true;
+        return 0;
+    }
+    if (r == 0 && p > from)
+        r = sw_buf_append(out, from, (size_t)(p - from), err);
     return r;
 }
 

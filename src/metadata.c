@@ -68,6 +68,7 @@ struct sw_md {
     unsigned char *signed_bytes; /* canonical "signed", or NULL (SW_MD_PARSE_NO_SIGNED_BYTES) */
     size_t signed_len;
     size_t data_len, signed_off; /* the bytes parsed, and where "signed" starts in them */
+    bool plain;                  /* they were validated plain (sw_cjson_validate_plain) */
     const char *spec_version;
     int64_t version;
     time_t expires;
@@ -183,11 +184,18 @@ pool_free(struct sw_md *md)
 static const char *
 pool_str(struct sw_md *md, const struct sw_cjson_val *v, size_t *ret_len)
 {
-    char *s = pool_alloc(md, sw_cjson_str_raw_len(v) + 1);
+    bool esc;
     size_t n;
+    const unsigned char *raw = sw_cjson_str_raw(v, &n, &esc);
+    char *s = pool_alloc(md, n + 1);
     if (!s)
         return NULL;
-    n = sw_cjson_str_decode(v, s);
+    if (!esc) {
+        memcpy(s, raw, n);
+        s[n] = '\0';
+    } else {
+        n = sw_cjson_str_decode(v, s);
+    }
     if (ret_len)
         *ret_len = n;
     return s;
@@ -205,7 +213,14 @@ static const char *const signed_fields[] = {
 struct vctx {
     char role[SW_CJSON_PRINTABLE_MAX]; /* printable role name for messages */
     struct sw_md *md;
-    struct sw_buf scratch;   /* a target's custom, encoded */
+    struct sw_buf scratch; /* a target's custom, encoded */
+    /* the last target's custom as served, and its entry: the next one is often the same bytes */
+    const unsigned char *last_custom;
+    size_t last_custom_len;
+    const struct sw_md_custom *last_custom_entry;
+    /* "targets" of a targets document, read during the first walk of "signed" */
+    bool targets_done;
+    int targets_r;
     const unsigned char *sg; /* "signed", once its fields below are found */
     struct sw_cjson_val sgf[N_SIGNED_FIELDS];
     struct sw_error *err;
@@ -720,14 +735,39 @@ hashes_field(char out[FIELD_MAX], const char *base, const char *name)
     fjoin(out, prefix, "hashes");
 }
 
-/* The hashes of file NAME under BASE ("meta" or "targets"). */
+/* The members of a "hashes" object, gathered in one pass (n counts them all). */
+struct hash_members {
+    struct sw_cjson_val key[SW_MD_MAX_HASHES], val[SW_MD_MAX_HASHES];
+    size_t n;
+};
+
+/* Gather obj's members (an object: checked by the caller); *ret_end where it ends. */
+static void
+gather_hashes(const struct sw_cjson_val *obj, struct hash_members *hm,
+              const unsigned char **ret_end)
+{
+    struct sw_cjson_iter it;
+    struct sw_cjson_val key, v;
+    hm->n = 0;
+    sw_cjson_iter_init(&it, obj);
+    while (sw_cjson_iter_next(&it, &key, &v)) {
+        if (hm->n < SW_MD_MAX_HASHES) {
+            hm->key[hm->n] = key;
+            hm->val[hm->n] = v;
+        }
+        hm->n++;
+    }
+    *ret_end = sw_cjson_iter_pos(&it);
+}
+
+/* The hashes of file NAME under BASE ("meta" or "targets"), gathered from obj (NULL: gather). */
 static int
-parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *base, const char *name,
-             struct sw_md_fileinfo *fi)
+parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const struct hash_members *given,
+             const char *base, const char *name, struct sw_md_fileinfo *fi)
 {
     char field[FIELD_MAX], f2[FIELD_MAX];
-    struct sw_cjson_val key, v;
-    struct sw_cjson_iter it;
+    struct hash_members own;
+    const struct hash_members *hm = given;
     struct sw_md_hash *h;
     size_t n;
 
@@ -735,7 +775,12 @@ parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *base, c
         hashes_field(field, base, name);
         return want_type(c, obj, SW_CJSON_OBJECT, field);
     }
-    n = sw_cjson_count(obj);
+    if (!hm) {
+        const unsigned char *end;
+        gather_hashes(obj, &own, &end);
+        hm = &own;
+    }
+    n = hm->n;
     if (n == 0 || n > SW_MD_MAX_HASHES) {
         hashes_field(field, base, name);
         if (n == 0)
@@ -746,16 +791,16 @@ parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *base, c
     if (!h)
         return nomem(c);
     fi->hashes = h;
-    sw_cjson_iter_init(&it, obj);
-    while (sw_cjson_iter_next(&it, &key, &v)) {
+    for (size_t i = 0; i < n; i++) {
         enum sw_hash_alg a;
-        const char *value = NULL, *alg = alg_name(c->md, &key);
+        const struct sw_cjson_val *v = &hm->val[i];
+        const char *value = NULL, *alg = alg_name(c->md, &hm->key[i]);
         size_t vl = 0;
         bool known;
         if (!alg)
             return nomem(c);
-        if (sw_cjson_kind(&v) == SW_CJSON_STRING) {
-            value = pool_str(c->md, &v, &vl);
+        if (sw_cjson_kind(v) == SW_CJSON_STRING) {
+            value = pool_str(c->md, v, &vl);
             if (!value)
                 return nomem(c);
         }
@@ -765,7 +810,7 @@ parse_hashes(struct vctx *c, const struct sw_cjson_val *obj, const char *base, c
             int r;
             hashes_field(field, base, name);
             fjoin(f2, field, alg);
-            r = want_str(c, &v, SW_MD_MAX_HASH_HEX, f2, &value);
+            r = want_str(c, v, SW_MD_MAX_HASH_HEX, f2, &value);
             if (r < 0)
                 return r;
             return verr(c, SW_E_METADATA, f2, "must be %zu hex characters", 2 * sw_hash_len(a));
@@ -802,7 +847,7 @@ parse_metafile(struct vctx *c, const char *name, const struct sw_cjson_val *obj,
     if (r == 0)
         r = member(c, obj, prefix, "hashes", false, &v, field);
     if (r == 0 && present(&v))
-        r = parse_hashes(c, &v, "meta", name, fi);
+        r = parse_hashes(c, &v, NULL, "meta", name, fi);
     return r;
 }
 
@@ -811,6 +856,17 @@ cmp_fileinfo(const void *a, const void *b)
 {
     return strcmp(((const struct sw_md_fileinfo *)a)->name,
                   ((const struct sw_md_fileinfo *)b)->name);
+}
+
+/* Sort by name; a document whose keys come in order (any sorted or canonical one) is not sorted again. */
+static void
+sort_files(struct sw_md_fileinfo *f, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if (strcmp(f[i - 1].name, f[i].name) > 0) {
+            qsort(f, n, sizeof(*f), cmp_fileinfo);
+            return;
+        }
 }
 
 static int
@@ -857,7 +913,7 @@ parse_meta(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
             return r;
         md->n_files++;
     }
-    qsort(md->files, md->n_files, sizeof(*md->files), cmp_fileinfo);
+    sort_files(md->files, md->n_files);
     return 0;
 }
 
@@ -969,7 +1025,10 @@ parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_
     char field[FIELD_MAX];
     struct sw_cjson_val key, v, length = {NULL, NULL}, hashes = {NULL, NULL}, custom = {NULL, NULL};
     struct sw_cjson_iter it;
-    int r;
+    struct hash_members hm;
+    bool have_hm = false, have_custom = false;
+    const struct sw_md_custom *entry = NULL;
+    int r, rc = 0;
 
     *ret_end = NULL;
     if (path[0] == '\0')
@@ -981,15 +1040,45 @@ parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_
     fi->version = 0;
     if (sw_cjson_kind(obj) != SW_CJSON_OBJECT)
         return want_type(c, obj, SW_CJSON_OBJECT, target_field(field, path, NULL));
-    /* one pass over the members (a target is read once, whatever its size) */
+    /*
+     * One pass over the members (a target is read once, whatever its
+     * size): "hashes" is gathered and "custom" encoded as they are met,
+     * and the iterator resumes after them; what they hold is checked
+     * below, in the same order as before (length, hashes, custom).
+     */
     sw_cjson_iter_init(&it, obj);
     while (sw_cjson_iter_next(&it, &key, &v)) {
-        if (sw_cjson_str_eq(&key, "length"))
+        const unsigned char *end = NULL;
+        if (sw_cjson_str_eq(&key, "length")) {
             length = v;
-        else if (sw_cjson_str_eq(&key, "hashes"))
+        } else if (sw_cjson_str_eq(&key, "hashes")) {
             hashes = v;
-        else if (sw_cjson_str_eq(&key, "custom"))
+            have_hm = false;
+            if (sw_cjson_kind(&v) == SW_CJSON_OBJECT) {
+                gather_hashes(&v, &hm, &end);
+                have_hm = true;
+            }
+        } else if (sw_cjson_str_eq(&key, "custom")) {
             custom = v;
+            have_custom = false;
+            entry = NULL;
+            if (sw_cjson_kind(&v) == SW_CJSON_OBJECT) {
+                /* the same bytes as the last target's: the same canonical form */
+                size_t raw = sw_cjson_raw_len(&v);
+                if (c->last_custom_entry && raw == c->last_custom_len &&
+                    memcmp(v.p, c->last_custom, raw) == 0) {
+                    entry = c->last_custom_entry;
+                    end = v.p + raw;
+                    have_custom = true;
+                } else {
+                    c->scratch.len = 0;
+                    rc = sw_cjson_encode_view_end(&v, &c->scratch, &end, c->err);
+                    have_custom = rc == 0;
+                }
+            }
+        }
+        if (end)
+            sw_cjson_iter_resume(&it, end);
     }
     *ret_end = sw_cjson_iter_pos(&it);
     if (!present(&length))
@@ -999,17 +1088,25 @@ parse_target(struct vctx *c, const char *path, size_t path_len, const struct sw_
     fi->length = sw_cjson_int(&length);
     if (!present(&hashes))
         return verr(c, SW_E_METADATA, target_field(field, path, "hashes"), "is missing");
-    r = parse_hashes(c, &hashes, "targets", path, fi);
+    r = parse_hashes(c, &hashes, have_hm ? &hm : NULL, "targets", path, fi);
     if (r < 0 || !present(&custom))
         return r;
     if (sw_cjson_kind(&custom) != SW_CJSON_OBJECT)
         return want_type(c, &custom, SW_CJSON_OBJECT, target_field(field, path, "custom"));
-    c->scratch.len = 0;
-    r = sw_cjson_encode_view(&custom, &c->scratch, c->err);
-    if (r < 0)
-        return r;
-    fi->custom_ = custom_intern(c->md, c->scratch.data, c->scratch.len);
-    return fi->custom_ ? 0 : nomem(c);
+    if (!have_custom) {
+        /* encoding it failed above (out of memory): the message is in c->err */
+        return rc < 0 ? rc : nomem(c);
+    }
+    if (!entry) {
+        entry = custom_intern(c->md, c->scratch.data, c->scratch.len);
+        if (!entry)
+            return nomem(c);
+        c->last_custom = custom.p;
+        c->last_custom_len = sw_cjson_raw_len(&custom);
+        c->last_custom_entry = entry;
+    }
+    fi->custom_ = entry;
+    return 0;
 }
 
 static int
@@ -1196,21 +1293,17 @@ parse_delegations(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *d
 }
 
 static int
-parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
+parse_target_map(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *targets,
+                 const unsigned char **ret_end)
 {
-    char field[FIELD_MAX];
-    struct sw_cjson_val targets, key, v;
+    struct sw_cjson_val key, v;
     struct sw_cjson_iter it;
     size_t n, cap = 0;
     int r;
 
-    r = member(c, sg, "", "targets", true, &targets, field);
-    if (r == 0)
-        r = want_type(c, &targets, SW_CJSON_OBJECT, field);
-    if (r < 0)
-        return r;
+    *ret_end = NULL;
     /* grown as it goes: counting first would be one more pass over the whole object */
-    sw_cjson_iter_init(&it, &targets);
+    sw_cjson_iter_init(&it, targets);
     while (sw_cjson_iter_next(&it, &key, &v)) {
         size_t pl;
         const char *path;
@@ -1218,7 +1311,7 @@ parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
         if (md->n_files == cap) {
             struct sw_md_fileinfo *nf;
             if (cap == SW_MD_MAX_TARGETS) {
-                n = sw_cjson_count(&targets);
+                n = sw_cjson_count(targets);
                 return verr(c, SW_E_LIMIT, "targets", "has %zu entries, more than %d", n,
                             SW_MD_MAX_TARGETS);
             }
@@ -1249,8 +1342,32 @@ parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
         if (nf)
             md->files = nf;
     }
-    qsort(md->files, md->n_files, sizeof(*md->files), cmp_fileinfo);
+    sort_files(md->files, md->n_files);
+    *ret_end = sw_cjson_iter_pos(&it);
+    return 0;
+}
 
+static int
+parse_targets(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *sg)
+{
+    char field[FIELD_MAX];
+    struct sw_cjson_val targets, v;
+    int r;
+
+    r = member(c, sg, "", "targets", true, &targets, field);
+    if (r == 0)
+        r = want_type(c, &targets, SW_CJSON_OBJECT, field);
+    if (r < 0)
+        return r;
+    if (c->targets_done) {
+        /* read while "signed" was first walked: its result (its message is still in c->err) */
+        r = c->targets_r;
+    } else {
+        const unsigned char *end;
+        r = parse_target_map(c, md, &targets, &end);
+    }
+    if (r < 0)
+        return r;
     r = member(c, sg, "", "delegations", false, &v, field);
     if (r == 0 && present(&v))
         r = parse_delegations(c, md, &v);
@@ -1314,10 +1431,27 @@ parse_doc(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *doc,
         struct sw_cjson_iter it;
         struct sw_cjson_val k;
         sw_cjson_iter_init(&it, &sg);
-        while (sw_cjson_iter_next(&it, &k, &v))
-            for (size_t i = 0; i < N_SIGNED_FIELDS; i++)
-                if (!present(&c->sgf[i]) && sw_cjson_str_eq(&k, signed_fields[i]))
-                    c->sgf[i] = v;
+        while (sw_cjson_iter_next(&it, &k, &v)) {
+            const unsigned char *end = NULL;
+            for (size_t i = 0; i < N_SIGNED_FIELDS; i++) {
+                if (present(&c->sgf[i]) || !sw_cjson_str_eq(&k, signed_fields[i]))
+                    continue;
+                c->sgf[i] = v;
+                /*
+                 * A targets document's "targets" (all but all of it) is read
+                 * now rather than passed over and read again; what it finds
+                 * is reported where parse_targets() would have found it, so
+                 * errors in the fields checked first still come first.
+                 */
+                if (expected == SW_MD_TARGETS && strcmp(signed_fields[i], "targets") == 0 &&
+                    sw_cjson_kind(&v) == SW_CJSON_OBJECT) {
+                    c->targets_r = parse_target_map(c, md, &v, &end);
+                    c->targets_done = true;
+                }
+            }
+            if (end)
+                sw_cjson_iter_resume(&it, end);
+        }
         c->sg = sg.p;
     }
 
@@ -1370,12 +1504,14 @@ parse_doc(struct vctx *c, struct sw_md *md, const struct sw_cjson_val *doc,
  * new buffer in *ret_owned (free it).
  */
 static int
-signed_canon(const struct sw_cjson_val *v, const unsigned char **ret_bytes, size_t *ret_len,
-             unsigned char **ret_owned, struct sw_error *err)
+signed_canon(const struct sw_cjson_val *v, bool plain, const unsigned char **ret_bytes,
+             size_t *ret_len, unsigned char **ret_owned, struct sw_error *err)
 {
     struct sw_buf canon = SW_BUF_INIT(SW_MD_MAX_LEN);
     bool same = false;
-    int r = sw_cjson_encode_view_same(v, &same, &canon, err);
+    /* a plain document (sorted keys, no escapes): canonical once its white space is gone */
+    int r = plain ? sw_cjson_minify_view(v, &same, &canon, err)
+                  : sw_cjson_encode_view_same(v, &same, &canon, err);
     if (r < 0) {
         sw_buf_release(&canon);
         return r;
@@ -1401,6 +1537,7 @@ sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
     struct vctx c;
     struct sw_md *md = NULL;
     struct sw_cjson_val doc, sg;
+    bool plain = false;
     int r;
 
     if ((unsigned)expected >= SW_MD_N_TYPES)
@@ -1422,7 +1559,7 @@ sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
         r = nomem(&c);
         goto out;
     }
-    r = sw_cjson_validate(data, len, SW_MD_MAX_LEN, &doc, err);
+    r = sw_cjson_validate_plain(data, len, SW_MD_MAX_LEN, &doc, &plain, err);
     if (r < 0) {
         sw_error_prefix(err, "role '%s': ", c.role);
         goto out;
@@ -1431,12 +1568,13 @@ sw_md_parse_role_flags(const void *data, size_t len, enum sw_md_type expected,
     if (r < 0)
         goto out;
     md->data_len = len;
+    md->plain = plain;
     md->signed_off = (size_t)(sg.p - (const unsigned char *)data);
     if (!(flags & SW_MD_PARSE_NO_SIGNED_BYTES)) {
         const unsigned char *b;
         unsigned char *owned;
         size_t n;
-        r = signed_canon(&sg, &b, &n, &owned, err);
+        r = signed_canon(&sg, plain, &b, &n, &owned, err);
         if (r < 0) {
             sw_error_prefix(err, "role '%s': field 'signed': ", c.role);
             goto out;
@@ -1826,7 +1964,7 @@ sw_md_verify_mem(const struct sw_md *md, const void *data, size_t len,
                             md->name);
     v.p = (const unsigned char *)data + md->signed_off;
     v.end = (const unsigned char *)data + len;
-    r = signed_canon(&v, &b, &n, &owned, err);
+    r = signed_canon(&v, md->plain, &b, &n, &owned, err);
     if (r == 0)
         r = verify_bytes(md, b, n, role, err);
     free(owned);

@@ -84,12 +84,30 @@ classify(const unsigned char *s, size_t n, unsigned flags, size_t *ret_keep, siz
     return u;
 }
 
+/* Bytes from i on that are printable ASCII (and newlines when kept): kept as they are. */
+static size_t
+plain_run(const unsigned char *p, size_t i, size_t len, unsigned flags)
+{
+    size_t j = i;
+    if (flags & SW_TEXT_KEEP_NEWLINE) {
+        while (j < len && ((p[j] >= 0x20 && p[j] < 0x7f) || p[j] == '\n'))
+            j++;
+    } else {
+        while (j < len && p[j] >= 0x20 && p[j] < 0x7f)
+            j++;
+    }
+    return j - i;
+}
+
 bool
 sw_text_is_safe(const char *s, size_t len, unsigned flags)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len;) {
         size_t keep, esc;
+        i += plain_run(p, i, len, flags);
+        if (i == len)
+            break;
         i += classify(p + i, len - i, flags, &keep, &esc);
         if (esc)
             return false;
@@ -107,8 +125,18 @@ sw_text_escape_buf(char *dst, size_t dstsz, const char *src, size_t len, unsigne
     if (dstsz == 0)
         return 0;
     for (size_t i = 0; i < len;) {
-        size_t keep, esc, used = classify(p + i, len - i, flags, &keep, &esc);
-        size_t out = keep ? keep : SW_TEXT_ESCAPE_MAX * esc;
+        size_t keep, esc, used, out, run = plain_run(p, i, len, flags);
+        if (run) { /* copied at once, as far as there is room */
+            if (run > dstsz - 1 - o)
+                run = dstsz - 1 - o;
+            memcpy(dst + o, p + i, run);
+            o += run;
+            i += run;
+            if (i == len || o + 1 == dstsz)
+                break;
+        }
+        used = classify(p + i, len - i, flags, &keep, &esc);
+        out = keep ? keep : SW_TEXT_ESCAPE_MAX * esc;
         if (o + out + 1 > dstsz)
             break;
         if (keep) {

@@ -77,6 +77,16 @@ int sw_cjson_validate(const void *data, size_t len, size_t max_len, struct sw_cj
                       struct sw_error *err);
 
 /*
+ * The same, and *ret_plain (may be NULL): true when no string holds an
+ * escape and every object's keys come in canonical order. Then the
+ * canonical form of any value of the document is its bytes without the
+ * white space between tokens (sw_cjson_minify_view()): what a pretty-
+ * printed canonical document (python-tuf's, slipway-repo's) is.
+ */
+int sw_cjson_validate_plain(const void *data, size_t len, size_t max_len, struct sw_cjson_val *ret,
+                            bool *ret_plain, struct sw_error *err);
+
+/*
  * Reading views (all borrowed, none fails; on bytes that were not
  * validated they give wrong answers but never read outside [p, end)).
  */
@@ -85,6 +95,9 @@ enum sw_cjson_kind sw_cjson_kind(const struct sw_cjson_val *v);
 struct sw_cjson_iter {
     const unsigned char *p, *end;
     const unsigned char *last; /* the value returned last, passed over on the next call */
+    /* private: the byte after the last key returned, and whether it held an escape */
+    const unsigned char *key_end;
+    bool key_esc;
 };
 void sw_cjson_iter_init(struct sw_cjson_iter *it, const struct sw_cjson_val *v);
 bool sw_cjson_iter_next(struct sw_cjson_iter *it, struct sw_cjson_val *ret_key,
@@ -104,6 +117,11 @@ bool sw_cjson_get(const struct sw_cjson_val *obj, const char *key, struct sw_cjs
 /* Strings: the decoded value equals want; the bytes between the quotes (>= decoded length). */
 bool sw_cjson_str_eq(const struct sw_cjson_val *v, const char *want);
 size_t sw_cjson_str_raw_len(const struct sw_cjson_val *v);
+/*
+ * The bytes between the quotes, as served (borrowed), in one scan; *ret_esc
+ * tells whether they hold an escape: when not, they are the decoded string.
+ */
+const unsigned char *sw_cjson_str_raw(const struct sw_cjson_val *v, size_t *ret_len, bool *ret_esc);
 /* Decode into out (sw_cjson_str_raw_len(v) + 1 bytes), NUL-terminated; returns the length. */
 size_t sw_cjson_str_decode(const struct sw_cjson_val *v, char *out);
 /* The same into a new string (caller frees), NULL when out of memory. */
@@ -120,8 +138,21 @@ size_t sw_cjson_raw_len(const struct sw_cjson_val *v);
  * v->p, sw_cjson_raw_len(v) long); otherwise out gets the canonical form.
  */
 int sw_cjson_encode_view(const struct sw_cjson_val *v, struct sw_buf *out, struct sw_error *err);
+/* The same, and *ret_end: the byte after v in the input (for an iterator to resume at). */
+int sw_cjson_encode_view_end(const struct sw_cjson_val *v, struct sw_buf *out,
+                             const unsigned char **ret_end, struct sw_error *err);
 int sw_cjson_encode_view_same(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
                               struct sw_error *err);
+/*
+ * v's bytes without the white space between tokens, appended to out: its
+ * canonical form when its document was validated plain (above); for any
+ * other only a compact copy. With ret_same (may be NULL): when v holds no
+ * such white space, *ret_same is true and nothing is appended (the bytes
+ * are v->p, sw_cjson_raw_len(v) long). -SW_E_LIMIT when out passes its
+ * maximum.
+ */
+int sw_cjson_minify_view(const struct sw_cjson_val *v, bool *ret_same, struct sw_buf *out,
+                         struct sw_error *err);
 /* A new jansson tree of a view (json_decref() it). */
 int sw_cjson_view_to_json(const struct sw_cjson_val *v, json_t **ret, struct sw_error *err);
 

@@ -787,9 +787,60 @@ open_offline(struct sw_cli *cli, char **ret_mdir, struct sw_fetch **ret_fetch,
     return 0;
 }
 
+/* s, then spaces up to width bytes (printf's "%-*s") */
+static int
+put_padded(struct sw_buf *b, const char *s, size_t width, struct sw_error *err)
+{
+    static const char spaces[] = "                                        ";
+    size_t n = strlen(s);
+    int r = sw_buf_append(b, s, n, err);
+    while (r == 0 && n < width) {
+        size_t k = width - n < sizeof(spaces) - 1 ? width - n : sizeof(spaces) - 1;
+        r = sw_buf_append(b, spaces, k, err);
+        n += k;
+    }
+    return r;
+}
+
+/*
+ * One row of the text list, written at once: what
+ *   "%-40s %-14s %12" PRId64 " bytes[ (NOTE)]\n"   (offered) or
+ *   "%-40s %-14s not offered: NOTE\n"
+ * prints. name, ver and note are escaped already (no control byte).
+ */
+static int
+put_row(struct sw_buf *b, const char *name, const char *ver, bool offered, int64_t length,
+        const char *note, struct sw_error *err)
+{
+    char num[32];
+    int r;
+    b->len = 0;
+    r = put_padded(b, name, 40, err);
+    if (r == 0)
+        r = sw_buf_append(b, " ", 1, err);
+    if (r == 0)
+        r = put_padded(b, ver, 14, err);
+    if (r == 0 && offered) {
+        snprintf(num, sizeof(num), " %12" PRId64 " bytes", length);
+        r = sw_buf_append_str(b, num, err);
+        if (r == 0 && note)
+            r = sw_buf_printf(b, err, " (%s)", note);
+    } else if (r == 0) {
+        r = sw_buf_append_str(b, " not offered: ", err);
+        if (r == 0)
+            r = sw_buf_append_str(b, note, err);
+    }
+    if (r == 0)
+        r = sw_buf_append(b, "\n", 1, err);
+    if (r == 0) /* as printf's: a write error shows when stdout is flushed at exit */
+        (void)fwrite(b->data, 1, b->len, stdout);
+    return r;
+}
+
 int
 sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
 {
+    struct sw_buf row = SW_BUF_INIT(0);
     int why = sw_cli_opt_flag(cli, OPT_LIST_WHY);
     struct sw_fetch *fetch = NULL;
     struct sw_trust *t = NULL;
@@ -855,14 +906,10 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
             char *why_not = sw_text_escape(o->reason, 0);
             if (!name || !ver || !why_not)
                 r = sw_error_set(&cli->err, SW_E_NOMEM, "out of memory");
-            else if (o->verdict == SW_OFFER_YES && o->downgrade)
-                sw_text_printf(stdout, "%-40s %-14s %12" PRId64 " bytes (%s)\n", name, ver,
-                               v.info->length, why_not);
-            else if (o->verdict == SW_OFFER_YES)
-                sw_text_printf(stdout, "%-40s %-14s %12" PRId64 " bytes\n", name, ver,
-                               v.info->length);
             else
-                sw_text_printf(stdout, "%-40s %-14s not offered: %s\n", name, ver, why_not);
+                r = put_row(&row, name, ver, o->verdict == SW_OFFER_YES, v.info->length,
+                            o->verdict == SW_OFFER_YES && !o->downgrade ? NULL : why_not,
+                            &cli->err);
             free(name);
             free(ver);
             free(why_not);
@@ -888,6 +935,7 @@ sw_cmd_list(struct sw_cli *cli, int argc, char **argv)
                        why ? "" : " (run 'slipway list --why' for the reasons)");
     }
 out:
+    sw_buf_release(&row);
     json_decref(jlist);
     for (size_t i = 0; i < n_paths; i++)
         free(paths[i]);

@@ -57,10 +57,18 @@ walk(const struct sw_cjson_val *v, const json_t *t, int depth)
             abort();
         return;
     case SW_CJSON_STRING: {
-        size_t sl;
+        size_t sl, rl;
+        bool esc;
         char *s = sw_cjson_str_dup(v, &sl);
+        const unsigned char *raw = sw_cjson_str_raw(v, &rl, &esc);
         if (!s || !json_is_string(t) || sl != json_string_length(t) ||
             memcmp(s, json_string_value(t), sl) != 0)
+            abort();
+        /* without an escape the bytes as served are the string */
+        if (!esc && (rl != sl || memcmp(raw, s, sl) != 0))
+            abort();
+        /* equal to itself, not to itself one byte shorter */
+        if (!sw_cjson_str_eq(v, s) || (sl > 0 && (s[sl - 1] = '\0', sw_cjson_str_eq(v, s))))
             abort();
         free(s);
         return;
@@ -107,6 +115,36 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
         abort(); /* a view encodes as its tree does */
+    b.len = 0;
+    {
+        const unsigned char *end = NULL;
+        if (sw_cjson_encode_view_end(&v, &b, &end, &e2) < 0 || end != v.p + sw_cjson_raw_len(&v))
+            abort(); /* where the value ends, as passing over it finds */
+        if (a.len != b.len || memcmp(a.data, b.data, a.len) != 0)
+            abort();
+    }
+    {
+        /* plain: minified is canonical */
+        bool plain = false;
+        if (sw_cjson_validate_plain(data, size, 1024 * 1024, &v, &plain, &e2) < 0)
+            abort();
+        b.len = 0;
+        if (sw_cjson_minify_view(&v, NULL, &b, &e2) < 0)
+            abort();
+        if (plain && (a.len != b.len || memcmp(a.data, b.data, a.len) != 0))
+            abort();
+        {
+            struct sw_buf c = SW_BUF_INIT(0);
+            bool msame = false;
+            if (sw_cjson_minify_view(&v, &msame, &c, &e2) < 0)
+                abort();
+            if (msame ? (c.len != 0 || sw_cjson_raw_len(&v) != b.len ||
+                         memcmp(v.p, b.data, b.len) != 0)
+                      : (c.len != b.len || memcmp(c.data, b.data, b.len) != 0))
+                abort(); /* nothing copied exactly when there is nothing to drop */
+            sw_buf_release(&c);
+        }
+    }
     b.len = 0;
     if (sw_cjson_encode_view_same(&v, &same, &b, &e2) < 0)
         abort();

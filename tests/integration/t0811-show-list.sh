@@ -25,6 +25,10 @@ repo add "$R" "$TRASH/other.tar" --version 3.0.0 --compatible board-x >/dev/null
 printf 'delegated app\n' >"$TRASH/app.tar"
 repo add "$R" "$TRASH/app.tar" --name apps/tool.tar --role apps --version 1.5.0 \
     --compatible dev --min-client 0.0.1 >/dev/null
+# wider than list's columns: the name (40) and the version (14) push the rest right
+LONG=a-bundle-name-longer-than-the-forty-columns-of-list.tar
+printf 'long bundle\n' >"$TRASH/long.tar"
+repo add "$R" "$TRASH/long.tar" --name "$LONG" --version 10.20.30-rc.1+b.5 --compatible dev >/dev/null
 publish sh
 
 nginx_start "$TRASH/www"
@@ -114,7 +118,21 @@ test_expect_success 'list: a header row, then one row per target' '
     grep -q "^apps/tool.tar  *1.5.0  *$(file_size "$TRASH/app.tar") bytes$" "$TRASH/out" &&
     expect_code 0 sw sh list &&
     head -n 1 "$TRASH/out" | grep -q "^TARGET " &&
-    test "$(wc -l <"$TRASH/out")" = 3
+    test "$(wc -l <"$TRASH/out")" = 4
+'
+
+test_expect_success 'list --why: each row as printf pads it (%-40s %-14s), with the reasons of --json' '
+    expect_code 0 sw sh list --why &&
+    cp "$TRASH/out" list.txt &&
+    reason() {
+        "$PYTHON" -c "import json, sys; print([x for x in json.load(open(sys.argv[1]))[\"targets\"] if x[\"name\"] == sys.argv[2]][0][\"reason\"])" list.json "$1"
+    } &&
+    head -n 1 list.txt | grep -qxF "$(printf "%-40s %-14s %s" TARGET VERSION "LENGTH OR WHY NOT OFFERED")" &&
+    grep -qxF "$(printf "%-40s %-14s %12d bytes" apps/tool.tar 1.5.0 "$(file_size "$TRASH/app.tar")")" list.txt &&
+    grep -qxF "$(printf "%-40s %-14s %12d bytes" "$LONG" 10.20.30-rc.1+b.5 "$(file_size "$TRASH/long.tar")")" list.txt &&
+    test -n "$(reason beta.tar)" &&
+    grep -qxF "$(printf "%-40s %-14s not offered: %s" beta.tar 2.0.0 "$(reason beta.tar)")" list.txt &&
+    grep -qxF "$(printf "%-40s %-14s not offered: %s" other.tar 3.0.0 "$(reason other.tar)")" list.txt
 '
 
 test_expect_success 'list --json: channels, compatible, rollout and hashes per target' '

@@ -22,6 +22,9 @@
  * The canonical bytes of a view of in, which must equal want (want_len);
  * and _same must say whether in is its own canonical form.
  */
+/* cases found plain (so their minified bytes were compared), counted */
+static size_t n_plain;
+
 static void
 expect_view_canon(const void *in, size_t len, const void *want, size_t want_len)
 {
@@ -47,6 +50,33 @@ expect_view_canon(const void *in, size_t len, const void *want, size_t want_len)
         assert_memory_equal(out.data, want, want_len);
         /* not the same: the input (without white space around it) differs */
         assert_true(sw_cjson_raw_len(&v) != want_len || memcmp(v.p, want, want_len) != 0);
+    }
+    {
+        /* a plain document (no escape, keys in order) is canonical without its white space */
+        bool plain = false;
+        assert_int_equal(sw_cjson_validate_plain(in, len, 0, &v, &plain, &err), 0);
+        out.len = 0;
+        assert_int_equal(sw_cjson_minify_view(&v, NULL, &out, &err), 0);
+        if (plain && (out.len != want_len || memcmp(out.data, want, want_len) != 0))
+            fail_msg("plain %.*s: minified %.*s, canonical %.*s", (int)len, (const char *)in,
+                     (int)out.len, out.data, (int)want_len, (const char *)want);
+        n_plain += plain;
+        {
+            /* _same: nothing copied exactly when there is no white space to drop */
+            struct sw_buf o2 = SW_BUF_INIT(0);
+            bool msame = false;
+            assert_int_equal(sw_cjson_minify_view(&v, &msame, &o2, &err), 0);
+            if (msame) {
+                assert_int_equal(o2.len, 0);
+                assert_int_equal(sw_cjson_raw_len(&v), out.len);
+                assert_memory_equal(v.p, out.data, out.len);
+            } else {
+                assert_int_equal(o2.len, out.len);
+                assert_memory_equal(o2.data, out.data, out.len);
+                assert_true(sw_cjson_raw_len(&v) != out.len);
+            }
+            sw_buf_release(&o2);
+        }
     }
     sw_buf_release(&out);
 }
@@ -183,6 +213,145 @@ test_strings(void **state)
     /* raw control bytes inside strings are accepted (canonical JSON writes them) */
     expect_canon("\"a\x01\nb\"", "\"a\x01\nb\"");
     expect_canon("\"\"", "\"\"");
+}
+
+/*
+ * The scans go 16 bytes at a time: every kind of byte they stop at, at
+ * every offset in and around a block, through the tree and the views.
+ */
+static void
+test_scan_boundaries(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < 40; i++) {
+        char pad[64], sp[64], in[1024], want[1024];
+        size_t n;
+        memset(pad, 'a', i);
+        pad[i] = '\0';
+        memset(sp, ' ', i);
+        sp[i] = '\0';
+        /* escapes of quote and backslash (kept escaped), of '/' and \u (decoded) */
+        snprintf(in, sizeof(in), "[\"%s\\\"%s\\\\x\\/%s\\u00e9\"]", pad, pad, pad);
+        snprintf(want, sizeof(want), "[\"%s\\\"%s\\\\x/%s\xc3\xa9\"]", pad, pad, pad);
+        expect_canon(in, want);
+        /* raw UTF-8 and raw control bytes stay as they are */
+        snprintf(in, sizeof(in), "\"%s\xe2\x82\xac%s\x01%s\xf0\x9f\x9a\x80\"", pad, pad, pad);
+        expect_canon(in, in);
+        /* runs of white space of every length, as pretty-printers write them */
+        snprintf(in, sizeof(in), "{\n%s\"k%s\"%s:%s\n\t%s[1,\r\n%s\"v\"%s],%s\"a\":{%s}%s}", sp,
+                 pad, sp, sp, sp, sp, sp, sp, sp, sp);
+        snprintf(want, sizeof(want), "{\"a\":{},\"k%s\":[1,\"v\"]}", pad);
+        expect_canon(in, want);
+        /* refusals after i plain bytes: the same message from both */
+        n = (size_t)snprintf(in, sizeof(in), "[\"%s", pad);
+        memcpy(in + n, "\0b\"]", 4);
+        expect_refused_n(in, n + 4, SW_E_JSON, "NUL byte");
+        snprintf(in, sizeof(in), "[\"%s\xff%s\"]", pad, pad);
+        expect_refused(in, SW_E_JSON, "invalid UTF-8");
+        snprintf(in, sizeof(in), "[\"%s\xe2\x82%s\"]", pad, pad);
+        expect_refused(in, SW_E_JSON, "invalid UTF-8");
+        snprintf(in, sizeof(in), "[\"%s", pad);
+        expect_refused(in, SW_E_JSON, "unterminated string");
+        snprintf(in, sizeof(in), "[\"%s\\", pad);
+        expect_refused(in, SW_E_JSON, "unterminated string");
+        snprintf(in, sizeof(in), "[\"%s\\q\"]", pad);
+        expect_refused(in, SW_E_JSON, "invalid escape");
+    }
+}
+
+/* Key lookups compare decoded strings, without decoding the ones that have no escape. */
+static void
+test_view_lookup(void **state)
+{
+    static const char doc[] =
+        "{\"big\": [{\"s\": \"]}\\\"[{\", \"t\": [\"\\\\\", \"}\"]}, [[], {}], \"x]\"],"
+        " \"len\": 2, \"length\": 1, \"lengthy\": 3, \"\\u006cength2\": 4, \"x\\\"y\": 5,"
+        " \"l\\u00e9\": 6, \"\": 7}";
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_cjson_val v, x;
+    const unsigned char *raw;
+    size_t n;
+    bool esc;
+    (void)state;
+
+    assert_int_equal(sw_cjson_validate(doc, strlen(doc), 0, &v, &err), 0);
+    /* passing over "big" (brackets and escaped quotes inside its strings) finds the rest */
+    assert_true(sw_cjson_get(&v, "len", &x));
+    assert_int_equal(sw_cjson_int(&x), 2);
+    assert_true(sw_cjson_get(&v, "length", &x));
+    assert_int_equal(sw_cjson_int(&x), 1);
+    assert_true(sw_cjson_get(&v, "lengthy", &x));
+    assert_int_equal(sw_cjson_int(&x), 3);
+    assert_true(sw_cjson_get(&v, "length2", &x));
+    assert_int_equal(sw_cjson_int(&x), 4);
+    assert_true(sw_cjson_get(&v, "x\"y", &x));
+    assert_int_equal(sw_cjson_int(&x), 5);
+    assert_true(sw_cjson_get(&v, "l\xc3\xa9", &x));
+    assert_int_equal(sw_cjson_int(&x), 6);
+    assert_true(sw_cjson_get(&v, "", &x));
+    assert_int_equal(sw_cjson_int(&x), 7);
+    assert_false(sw_cjson_get(&v, "lengt", &x));
+    assert_false(sw_cjson_get(&v, "lengths", &x));
+    assert_false(sw_cjson_get(&v, "\\u006cength2", &x));
+    assert_int_equal(sw_cjson_count(&v), 8);
+    /* the bytes between the quotes, and whether they need decoding */
+    assert_true(sw_cjson_get(&v, "big", &x));
+    {
+        struct sw_cjson_iter it;
+        struct sw_cjson_val k, e, s;
+        sw_cjson_iter_init(&it, &x);
+        assert_true(sw_cjson_iter_next(&it, NULL, &e));
+        assert_true(sw_cjson_get(&e, "s", &s));
+        raw = sw_cjson_str_raw(&s, &n, &esc);
+        assert_true(esc);
+        assert_int_equal(n, 6);
+        assert_memory_equal(raw, "]}\\\"[{", 6);
+        assert_true(sw_cjson_str_eq(&s, "]}\"[{"));
+        assert_true(sw_cjson_iter_next(&it, NULL, &e));
+        assert_true(sw_cjson_iter_next(&it, NULL, &e));
+        raw = sw_cjson_str_raw(&e, &n, &esc);
+        assert_false(esc);
+        assert_int_equal(n, 2);
+        assert_memory_equal(raw, "x]", 2);
+        assert_false(sw_cjson_iter_next(&it, &k, &e));
+    }
+}
+
+/* Plain: no string with an escape, every object's keys in order; only then minified is canonical. */
+static void
+test_plain(void **state)
+{
+    static const struct {
+        const char *in;
+        bool plain;
+    } cases[] = {
+        {"{\n \"a\": [1, \"x y\", {\"b\": true, \"c\": null}],\n \"b\": {}\n}\n", true},
+        {"[\"\\u0041\"]", false},                 /* an escape */
+        {"[\"a\\\\b\"]", false},                  /* a kept escape is an escape too */
+        {"{\"b\": 1, \"a\": 2}", false},          /* out of order */
+        {"{\"a\": {\"b\": 1, \"a\": 2}}", false}, /* deeper */
+        {"{\"a\": 1, \"aa\": 2, \"b\": 3}", true},
+        {"{\"aa\": 1, \"a\": 2}", false},
+        {"{\"\xc3\xa9\": 1, \"z\": 2}", false}, /* byte order: 0xc3 after 'z' */
+        {"\" raw\\ttab\"", false},
+        {"\" raw\ttab and  spaces \"", true}, /* white space inside a string stays */
+        {"  42  ", true},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_error err = SW_ERROR_INIT;
+        struct sw_cjson_val v;
+        bool plain = !cases[i].plain;
+        assert_int_equal(
+            sw_cjson_validate_plain(cases[i].in, strlen(cases[i].in), 0, &v, &plain, &err), 0);
+        if (plain != cases[i].plain)
+            fail_msg("%s: plain %d, expected %d", cases[i].in, plain, cases[i].plain);
+        free(canon(cases[i].in)); /* and minified == canonical where plain */
+    }
+    expect_canon("{\n \"a\": [1, \"x y\", {\"b\": true, \"c\": null}],\n \"b\": {}\n}\n",
+                 "{\"a\":[1,\"x y\",{\"b\":true,\"c\":null}],\"b\":{}}");
+    expect_canon("\" raw\ttab and  spaces \"", "\" raw\ttab and  spaces \"");
+    assert_true(n_plain > 20);
 }
 
 static void
@@ -512,6 +681,9 @@ main(void)
         cmocka_unit_test(test_key_order),
         cmocka_unit_test(test_key_order_prefix),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_scan_boundaries),
+        cmocka_unit_test(test_view_lookup),
+        cmocka_unit_test(test_plain),
         cmocka_unit_test(test_numbers_and_literals),
         cmocka_unit_test(test_refuse_duplicates),
         cmocka_unit_test(test_refuse_duplicates_big),

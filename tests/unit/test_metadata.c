@@ -1178,6 +1178,24 @@ test_signed_bytes(void **state)
     assert_int_equal(sw_md_timestamp_snapshot(md)->n_hashes, 0);
     sw_md_free(md);
     sw_md_free(NULL);
+    {
+        /* pretty-printed with its keys in order and no escape: the white space is all that goes */
+        const char pretty[] =
+            "{\n \"signatures\": [],\n \"signed\": {\n  \"_type\": \"timestamp\",\n"
+            "  \"expires\": \"2030-01-01T00:00:00Z\",\n"
+            "  \"meta\": {\n   \"snapshot.json\": {\n    \"version\": 2\n   }\n  },\n"
+            "  \"spec_version\": \"1.0.31\",\n  \"version\": 3,\n"
+            "  \"x-new\": {\"a\": [true, null], \"z\": \"x\ty \"}\n }\n}\n";
+        const char pwant[] =
+            "{\"_type\":\"timestamp\",\"expires\":\"2030-01-01T00:00:00Z\","
+            "\"meta\":{\"snapshot.json\":{\"version\":2}},\"spec_version\":\"1.0.31\","
+            "\"version\":3,\"x-new\":{\"a\":[true,null],\"z\":\"x\ty \"}}";
+        assert_int_equal(sw_md_parse_mem(pretty, strlen(pretty), SW_MD_TIMESTAMP, &md, &err), 0);
+        bytes = sw_md_signed_bytes(md, &len);
+        assert_int_equal(len, strlen(pwant));
+        assert_memory_equal(bytes, pwant, len);
+        sw_md_free(md);
+    }
 }
 
 /* --- thresholds with keys made here ----------------------------------------------------- */
@@ -2015,6 +2033,111 @@ test_custom_shared(void **state)
     sw_md_free(md);
 }
 
+/*
+ * Targets listed out of order are found and listed sorted; targets in
+ * order are too. A custom repeated byte for byte (as a pretty-printed
+ * document repeats it) is the same shared value as the first, also after
+ * a different one came between; a custom that differs by one byte is not.
+ */
+static void
+test_targets_order_and_repeats(void **state)
+{
+#define T(name, len, custom)                                                                       \
+    "\"" name "\":{\"length\":" #len ",\"hashes\":{\"sha256\":\"" ABC256 "\"},\"custom\":" custom  \
+    "}"
+#define CA "{\"slipway\": {\"version\": \"1.0\"}}"
+#define CB "{\"slipway\": {\"version\": \"1.1\"}}"
+    static const char *const docs[] = {
+        "{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"spec_version\":\"1.0.31\","
+        "\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{" T("m", 1, CA) "," T(
+            "c", 2, CA) "," T("x", 3, CB) "," T("a", 4, CA) "," T("b", 5, CB) "}}}",
+        "{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"spec_version\":\"1.0.31\","
+        "\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\",\"targets\":{" T("a", 4, CA) "," T(
+            "b", 5, CB) "," T("c", 2, CA) "," T("m", 1, CA) "," T("x", 3, CB) "}}}",
+    };
+#undef T
+#undef CA
+#undef CB
+    static const char *const sorted[] = {"a", "b", "c", "m", "x"};
+    static const int64_t lengths[] = {4, 5, 2, 1, 3};
+    (void)state;
+
+    for (size_t d = 0; d < 2; d++) {
+        struct sw_error err = SW_ERROR_INIT;
+        struct sw_md *md = NULL;
+        const json_t *a, *b;
+        if (sw_md_parse_mem(docs[d], strlen(docs[d]), SW_MD_TARGETS, &md, &err) < 0)
+            fail_msg("%s", err.msg);
+        assert_int_equal(sw_md_target_count(md), 5);
+        for (size_t i = 0; i < 5; i++) {
+            assert_string_equal(sw_md_target_at(md, i)->name, sorted[i]);
+            assert_ptr_equal(sw_md_target(md, sorted[i]), sw_md_target_at(md, i));
+            assert_int_equal(sw_md_target(md, sorted[i])->length, lengths[i]);
+        }
+        a = sw_md_fileinfo_custom(sw_md_target(md, "a"));
+        b = sw_md_fileinfo_custom(sw_md_target(md, "b"));
+        assert_non_null(a);
+        assert_non_null(b);
+        assert_true(a != b);
+        assert_ptr_equal(sw_md_fileinfo_custom(sw_md_target(md, "c")), a);
+        assert_ptr_equal(sw_md_fileinfo_custom(sw_md_target(md, "m")), a);
+        assert_ptr_equal(sw_md_fileinfo_custom(sw_md_target(md, "x")), b);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(a, "slipway"), "version")), "1.0");
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(b, "slipway"), "version")), "1.1");
+        assert_null(sw_md_target(md, "n"));
+        sw_md_free(md);
+    }
+}
+
+/*
+ * "targets" is read while "signed" is first walked; what is wrong in it is
+ * still reported after what is wrong in _type, spec_version, version and
+ * expires, wherever they stand in the document (here after "targets").
+ */
+static void
+test_targets_error_order(void **state)
+{
+#define BAD_TARGETS "\"targets\":{\"a\":{\"length\":-1,\"hashes\":{}}}"
+    static const struct {
+        const char *doc, *want;
+    } cases[] = {
+        {"{\"signatures\":[],\"signed\":{" BAD_TARGETS ",\"_type\":\"root\","
+         "\"spec_version\":\"1.0.31\",\"version\":1,\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field '_type' is 'root', expected 'targets'"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\"," BAD_TARGETS ","
+         "\"spec_version\":\"1.0.31\",\"version\":0,\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'version' must be an integer >= 1"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1," BAD_TARGETS ","
+         "\"spec_version\":\"1.0.31\",\"expires\":\"soon\"}}",
+         "field 'expires' is 'soon'"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1," BAD_TARGETS ","
+         "\"spec_version\":\"1.0.31\",\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'targets.a.length' must be an integer >= 0"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1,"
+         "\"targets\":{\"a\":{\"length\":1,\"hashes\":{}}},"
+         "\"spec_version\":\"1.0.31\",\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'targets.a.hashes' must hold at least one hash"},
+        {"{\"signatures\":[],\"signed\":{\"_type\":\"targets\",\"version\":1,"
+         "\"targets\":{\"a\":{\"length\":1,\"hashes\":{\"sha256\":\"" ABC256 "\"}}},"
+         "\"delegations\":{\"keys\":{},\"roles\":7},"
+         "\"spec_version\":\"1.0.31\",\"expires\":\"2030-01-01T00:00:00Z\"}}",
+         "field 'delegations.roles' must be an array"},
+    };
+#undef BAD_TARGETS
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct sw_error err = SW_ERROR_INIT;
+        struct sw_md *md = NULL;
+        assert_true(sw_md_parse_mem(cases[i].doc, strlen(cases[i].doc), SW_MD_TARGETS, &md, &err) <
+                    0);
+        assert_null(md);
+        if (!strstr(err.msg, cases[i].want))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, cases[i].want);
+    }
+}
+
 int
 main(void)
 {
@@ -2051,6 +2174,8 @@ main(void)
         cmocka_unit_test(test_type_names),
         cmocka_unit_test(test_verify_without_signed_bytes),
         cmocka_unit_test(test_custom_shared),
+        cmocka_unit_test(test_targets_order_and_repeats),
+        cmocka_unit_test(test_targets_error_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -112,6 +112,12 @@ test_is_safe(void **state)
     assert_false(sw_text_is_safe("\xc2\x9b", 2, 0));
     assert_false(sw_text_is_safe("\xc3", 1, 0));
     assert_true(sw_text_is_safe("", 0, 0));
+    /* what ends a run of printable ASCII, after it */
+    assert_false(sw_text_is_safe("abcdefghijklmnop\x7f", 17, 0));
+    assert_false(sw_text_is_safe("abcdefghijklmnop\x01q", 18, 0));
+    assert_true(sw_text_is_safe("abc\ndef\n", 8, SW_TEXT_KEEP_NEWLINE));
+    assert_false(sw_text_is_safe("abc\ndef\r", 8, SW_TEXT_KEEP_NEWLINE));
+    assert_true(sw_text_is_safe("abc \xc3\xa9 def", 10, 0));
 }
 
 static void
@@ -128,6 +134,17 @@ test_truncation(void **state)
     assert_int_equal(sw_text_escape_buf(out, 1, "abc", 3, 0), 0);
     assert_string_equal(out, "");
     assert_int_equal(sw_text_escape_buf(out, 0, "abc", 3, 0), 0);
+    /* a run of plain bytes is cut where the room ends, and goes on after an escape */
+    assert_int_equal(sw_text_escape_buf(out, 4, "abcdef", 6, 0), 3);
+    assert_string_equal(out, "abc");
+    assert_int_equal(sw_text_escape_buf(out, sizeof(out),
+                                        "a\x7f"
+                                        "bc",
+                                        4, 0),
+                     7);
+    assert_string_equal(out, "a\\x7fbc");
+    assert_int_equal(sw_text_escape_buf(out, sizeof(out), "ab\ncd", 5, SW_TEXT_KEEP_NEWLINE), 5);
+    assert_string_equal(out, "ab\ncd");
 }
 
 static void
