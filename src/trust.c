@@ -223,23 +223,47 @@ note_change(struct sw_trust *t, const char *role, int64_t old_version, int64_t n
 }
 
 /*
+ * The SHA-256 a snapshot or timestamp gives for a file, lowercase, into
+ * out; 0 when it gives none. Once the file was checked against meta, it
+ * is the file's: no second hash of megabytes.
+ */
+static int
+meta_sha256(const struct sw_md_fileinfo *meta, char out[SW_HASH_MAX_HEX])
+{
+    for (size_t i = 0; meta && i < meta->n_hashes; i++) {
+        const char *v = meta->hashes[i].value;
+        if (strcmp(meta->hashes[i].alg, "sha256") != 0 || strlen(v) != 64)
+            continue;
+        for (size_t j = 0; j <= 64; j++)
+            out[j] = (char)(v[j] >= 'A' && v[j] <= 'F' ? v[j] - 'A' + 'a' : v[j]);
+        return 1;
+    }
+    return 0;
+}
+
+/*
  * Keep the exact bytes of a role that has just verified, and record it
  * (for a delegated role, dropping the verdicts recorded for its old bytes).
- * ret_sha (or NULL): the lowercase hex SHA-256 of the bytes.
+ * sha (or NULL): the lowercase hex SHA-256 of the bytes when it is already
+ * known (sha[0] != 0: checked against them), else filled in.
  */
 static int
 persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void *bytes, size_t len,
-        char *ret_sha, struct sw_error *err)
+        char *sha_io, struct sw_error *err)
 {
     char *path = NULL;
     char sha[SW_HASH_MAX_HEX];
     int r;
 
-    r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, sha, err);
-    if (r < 0)
-        return r;
-    if (ret_sha)
-        memcpy(ret_sha, sha, sizeof(sha));
+    if (sha_io && sha_io[0]) {
+        memcpy(sha, sha_io, sizeof(sha));
+    } else {
+        r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, sha, err);
+        if (r < 0)
+            return r;
+        if (sha_io)
+            memcpy(sha_io, sha, sizeof(sha));
+    }
 
     r = role_path(t, role, &path, err);
     if (r < 0)
@@ -1346,6 +1370,9 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
                         role_name, t->cfg.max_metadata_size);
     if (r == 0 && delegated && t->cfg.store && !t->batch_txn)
         own_txn = sw_store_begin(t->cfg.store, NULL) == 0;
+    /* the bytes have the snapshot's hashes (checked in meta_accept): its SHA-256 is theirs */
+    if (!meta_sha256(meta, sha))
+        sha[0] = '\0';
     if (r == 0)
         r = persist(t, role_name, c.md, buf.data, buf.len, sha, err);
     if (r == 0 && delegated && t->cfg.store && role_binding(t, role, binding) == 0)
@@ -1756,11 +1783,7 @@ read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo 
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     if (r == 0 && (meta->length >= 0 || meta->n_hashes > 0))
         r = sw_md_fileinfo_check(meta, bytes, len, ke);
-    sha[0] = '\0';
-    for (size_t i = 0; r == 0 && i < meta->n_hashes && !sha[0]; i++)
-        if (strcmp(meta->hashes[i].alg, "sha256") == 0 && strlen(meta->hashes[i].value) == 64)
-            snprintf(sha, sizeof(sha), "%s", meta->hashes[i].value);
-    if (r == 0 && !sha[0])
+    if (r == 0 && !meta_sha256(meta, sha))
         r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, sha, ke);
     if (r == 0)
         r = sw_md_parse_role_flags(bytes, len, SW_MD_TARGETS, e->name, SW_MD_PARSE_NO_SIGNED_BYTES,
