@@ -33,6 +33,7 @@ enum cached_stmt {
     STMT_META_GET,
     STMT_VERDICT_MATCH,
     STMT_VERDICT_SET,
+    STMT_VERDICTS_FORGET,
     N_CACHED_STMTS,
 };
 
@@ -891,19 +892,19 @@ sw_store_verdict_match(struct sw_store *st, const char *role, const char *bindin
 int
 sw_store_verdicts_forget(struct sw_store *st, const char *role, struct sw_error *err)
 {
-    sqlite3_stmt *stmt = NULL;
+    sqlite3_stmt *stmt;
     int r = 0;
 
-    if (sqlite3_prepare_v2(st->db,
-                           role ? "DELETE FROM delegation_verdicts WHERE role = ?1"
-                                : "DELETE FROM delegation_verdicts",
-                           -1, &stmt, NULL) != SQLITE_OK)
+    if (!role)
+        return exec_sql(st, "DELETE FROM delegation_verdicts", err, "forget delegations' verdicts");
+    /* once for every delegated role a walk keeps: prepared once */
+    stmt = stmt_get(st, STMT_VERDICTS_FORGET, "DELETE FROM delegation_verdicts WHERE role = ?1");
+    if (!stmt)
         return db_error(st, err, "forget delegations' verdicts");
-    if (role)
-        sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
     if (sqlite3_step(stmt) != SQLITE_DONE)
         r = db_error(st, err, "forget delegations' verdicts");
-    sqlite3_finalize(stmt);
+    stmt_done(stmt);
     return r;
 }
 

@@ -39,15 +39,14 @@ struct role_verdict {
 /*
  * One document of a delegated role, parsed without its signed bytes
  * (SW_MD_PARSE_NO_SIGNED_BYTES): a delegation checks it against the bytes
- * it was parsed from, read again from the kept file (or from raw), or takes
- * the verdict the store recorded for those bytes (verify once).
+ * it was parsed from, read again from the kept file, or takes the verdict
+ * the store recorded for those bytes (verify once).
  */
 struct role_doc {
     struct sw_md *md;
     char sha[SW_HASH_MAX_HEX]; /* lowercase hex SHA-256 of those bytes */
     int64_t len;
-    int kept;           /* the kept file holds these bytes now */
-    unsigned char *raw; /* a copy of them once it does not (a fetch replaced it), or NULL */
+    int kept; /* the kept file holds these bytes now (not replaced by a fetch since) */
 };
 
 /* A verdict to record in the store at the end of a walk or search (verify once). */
@@ -747,10 +746,8 @@ drop_session_roles(struct sw_trust *t)
     for (size_t i = 0; i < t->n_roles; i++) {
         struct role_entry *e = &t->roles[i];
         free(e->name);
-        for (size_t j = 0; j < e->n_docs; j++) {
+        for (size_t j = 0; j < e->n_docs; j++)
             sw_md_free(e->docs[j].md);
-            free(e->docs[j].raw);
-        }
         free(e->docs);
         for (size_t j = 0; j < e->n_verdicts; j++)
             free(e->verdicts[j].msg);
@@ -1933,8 +1930,10 @@ flush_verdicts(struct sw_trust *t)
 }
 
 /*
- * The bytes d was parsed from: its copy, or the kept file when it still
- * holds exactly them (its SHA-256 and length). *ret_mapped as map_local.
+ * The bytes d was parsed from: the kept file, when it still holds exactly
+ * them (its SHA-256 and length). *ret_mapped as map_local. A document
+ * whose file a fetch of this session replaced has none: a delegation
+ * asked after that fetch judges the fetched document.
  */
 static int
 doc_bytes(struct sw_trust *t, const struct role_entry *e, const struct role_doc *d,
@@ -1943,12 +1942,6 @@ doc_bytes(struct sw_trust *t, const struct role_entry *e, const struct role_doc 
     char sha[SW_HASH_MAX_HEX];
     int r;
 
-    if (d->raw) {
-        *ret = d->raw;
-        *ret_len = (size_t)d->len;
-        *ret_mapped = -1; /* borrowed */
-        return 0;
-    }
     if (!d->kept)
         return sw_error_set(err, SW_E_TRUST, "the kept role '%s' was replaced in this session",
                             e->name);
@@ -1992,38 +1985,10 @@ doc_verify(struct sw_trust *t, struct role_entry *e, struct role_doc *d,
         return r;
     t->sig_checks++;
     r = sw_md_verify_mem(d->md, bytes, len, role, err);
-    if (mapped >= 0)
-        unmap_local(bytes, len, mapped);
+    unmap_local(bytes, len, mapped);
     if (r == 0 && have_binding && d->kept)
         note_verdict(t, e->name, binding, d);
     return r;
-}
-
-/*
- * Before a fetch replaces the kept file: a copy of the bytes of each
- * document parsed from it, so another delegation can still check them.
- * A copy that cannot be made leaves that document unusable.
- */
-static int
-keep_copies(struct sw_trust *t, struct role_entry *e, struct sw_error *err)
-{
-    for (size_t i = 0; i < e->n_docs; i++) {
-        struct role_doc *d = &e->docs[i];
-        unsigned char *bytes = NULL;
-        size_t len = 0;
-        int mapped = 0;
-        if (d->raw || !d->kept)
-            continue;
-        if (doc_bytes(t, e, d, &bytes, &len, &mapped, NULL) < 0)
-            continue;
-        d->raw = malloc(len ? len : 1);
-        if (d->raw)
-            memcpy(d->raw, bytes, len);
-        unmap_local(bytes, len, mapped);
-        if (!d->raw)
-            return sw_error_set(err, SW_E_NOMEM, "out of memory");
-    }
-    return 0;
 }
 
 static int
@@ -2104,9 +2069,6 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
         struct sw_md *fetched = NULL;
         char sha[SW_HASH_MAX_HEX];
         int64_t flen = 0;
-        r = keep_copies(t, e, err);
-        if (r < 0)
-            return r;
         sw_error_clear(&why);
         r = fetch_targets_role(t, name, role, meta, &fetched, sha, &flen, &why);
         if (r < 0 && is_fatal(r)) {
@@ -2116,7 +2078,7 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
             return r;
         }
         if (r == 0) {
-            /* the kept file holds the fetched bytes now */
+            /* the kept file holds the fetched bytes now: the older document cannot be checked */
             for (size_t i = 0; i < e->n_docs; i++)
                 e->docs[i].kept = 0;
             r = entry_add_doc(e, fetched, sha, flen, err);
