@@ -1910,14 +1910,17 @@ flush_verdicts(struct sw_trust *t)
     int r = 0;
 
     if (t->n_pending && t->cfg.store) {
-        r = sw_store_begin(t->cfg.store, &e2);
+        /* (a transaction of the caller's already open: nothing recorded, nothing of it undone) */
+        int began = sw_store_begin(t->cfg.store, &e2) == 0;
+        r = began ? 0 : -SW_E_STORE;
         for (size_t i = 0; r == 0 && i < t->n_pending; i++)
             r = sw_store_verdict_set(t->cfg.store, t->pending[i].role, t->pending[i].binding,
                                      t->pending[i].sha, t->pending[i].len, &e2);
         if (r == 0)
             r = sw_store_commit(t->cfg.store, &e2);
         if (r < 0) {
-            sw_store_rollback(t->cfg.store);
+            if (began)
+                sw_store_rollback(t->cfg.store);
             sw_log_debug("not recording %zu verdict(s) on delegated roles: %s", t->n_pending,
                          e2.msg);
         }

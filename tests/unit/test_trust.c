@@ -667,6 +667,69 @@ test_succinct_walk(void **state)
 }
 
 /*
+ * Verdicts found in a session that cannot record them at once (a list
+ * after the records were lost) are written at the end of the walk, in
+ * their own transaction, and the next session reuses them; inside a
+ * transaction the caller holds they are not written, and the caller's
+ * transaction is left alone (its writes commit).
+ */
+static void
+test_verdicts_recorded_later(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n_roles = 0, n = 0;
+    char **paths = NULL, *v = NULL;
+    unsigned checked = 0, reused = 0;
+
+    open_vector(f, "succinct-bins", 1);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    if (sw_trust_fetch_delegated(f->t, &n_roles, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    sw_trust_skips_free(skips, n_skips);
+    assert_int_equal(sw_store_verdicts_forget(f->store, NULL, NULL), 0);
+
+    /* the caller's transaction: its write survives the walk, no verdict is written */
+    reopen_local(f);
+    assert_int_equal(sw_store_begin(f->store, NULL), 0);
+    assert_int_equal(sw_store_setting_set(f->store, "test-key", "kept", NULL), 0);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 16);
+    assert_int_equal(reused, 0);
+    if (sw_store_commit(f->store, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(sw_store_setting_get(f->store, "test-key", &v, NULL), 0);
+    assert_string_equal(v, "kept");
+    free(v);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+
+    /* no transaction open: checked again, and recorded at the end of the walk */
+    reopen_local(f);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 16);
+    assert_int_equal(reused, 0);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+    reopen_local(f);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 0);
+    assert_int_equal(reused, 16);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+}
+
+/*
  * Nothing new: a second session's refresh makes two requests and reads
  * neither snapshot nor targets (not loaded); the walk does nothing; a
  * search then loads them and finds targets as before.
@@ -797,6 +860,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_nothing_new_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_roles_not_fetched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freeze_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdicts_recorded_later, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
