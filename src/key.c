@@ -449,6 +449,12 @@ sw_key_scheme(const struct sw_key *k)
     return k->scheme_name;
 }
 
+const unsigned char *
+sw_key_fingerprint(const struct sw_key *k)
+{
+    return k->fpr;
+}
+
 bool
 sw_key_same_material(const struct sw_key *a, const struct sw_key *b)
 {

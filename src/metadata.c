@@ -1738,6 +1738,12 @@ sw_md_role_keyid(const struct sw_md_role *role, size_t i)
     return i < role->n_keyids ? role->keyids[i] : NULL;
 }
 
+const struct sw_md *
+sw_md_role_keysrc(const struct sw_md_role *role)
+{
+    return role->keysrc;
+}
+
 bool
 sw_md_role_terminating(const struct sw_md_role *role)
 {

@@ -31,6 +31,9 @@ enum cached_stmt {
     STMT_SETTING_GET,
     STMT_SETTING_SET,
     STMT_META_GET,
+    STMT_VERDICT_MATCH,
+    STMT_VERDICT_SET,
+    STMT_VERDICTS_FORGET,
     N_CACHED_STMTS,
 };
 
@@ -833,6 +836,76 @@ sw_store_meta_list_free(struct sw_store_meta *list, size_t n)
     for (size_t i = 0; i < n; i++)
         sw_store_meta_release(&list[i]);
     free(list);
+}
+
+/* --- verify once for delegated roles (schema 0004) ------------------------------------ */
+
+int
+sw_store_verdict_set(struct sw_store *st, const char *role, const char *binding, const char *sha256,
+                     int64_t length, struct sw_error *err)
+{
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    stmt = stmt_get(st, STMT_VERDICT_SET,
+                    "INSERT OR REPLACE INTO delegation_verdicts (role, binding, sha256, length) "
+                    "VALUES (?1, ?2, lower(?3), ?4)");
+    if (!stmt)
+        return db_error(st, err, "record a delegation's verdict");
+    sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, binding, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, length);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "record a delegation's verdict");
+    stmt_done(stmt);
+    return r;
+}
+
+int
+sw_store_verdict_match(struct sw_store *st, const char *role, const char *binding,
+                       const char *sha256, int64_t length, struct sw_error *err)
+{
+    sqlite3_stmt *stmt;
+    int r;
+
+    stmt = stmt_get(st, STMT_VERDICT_MATCH,
+                    "SELECT 1 FROM delegation_verdicts WHERE role = ?1 AND binding = ?2 "
+                    "AND sha256 = lower(?3) AND length = ?4");
+    if (!stmt)
+        return db_error(st, err, "read a delegation's verdict");
+    sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, binding, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 4, length);
+    r = sqlite3_step(stmt);
+    if (r == SQLITE_ROW)
+        r = 1;
+    else if (r == SQLITE_DONE)
+        r = 0;
+    else
+        r = db_error(st, err, "read a delegation's verdict");
+    stmt_done(stmt);
+    return r;
+}
+
+int
+sw_store_verdicts_forget(struct sw_store *st, const char *role, struct sw_error *err)
+{
+    sqlite3_stmt *stmt;
+    int r = 0;
+
+    if (!role)
+        return exec_sql(st, "DELETE FROM delegation_verdicts", err, "forget delegations' verdicts");
+    /* once for every delegated role a walk keeps: prepared once */
+    stmt = stmt_get(st, STMT_VERDICTS_FORGET, "DELETE FROM delegation_verdicts WHERE role = ?1");
+    if (!stmt)
+        return db_error(st, err, "forget delegations' verdicts");
+    sqlite3_bind_text(stmt, 1, role, -1, SQLITE_STATIC);
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        r = db_error(st, err, "forget delegations' verdicts");
+    stmt_done(stmt);
+    return r;
 }
 
 int

@@ -10,6 +10,7 @@
  */
 #include <slipway/fs.h>
 #include <slipway/hash.h>
+#include <slipway/key.h>
 #include <slipway/log.h>
 #include <slipway/trust.h>
 
@@ -36,6 +37,27 @@ struct role_verdict {
 };
 
 /*
+ * One document of a delegated role, parsed without its signed bytes
+ * (SW_MD_PARSE_NO_SIGNED_BYTES): a delegation checks it against the bytes
+ * it was parsed from, read again from the kept file, or takes the verdict
+ * the store recorded for those bytes (verify once).
+ */
+struct role_doc {
+    struct sw_md *md;
+    char sha[SW_HASH_MAX_HEX]; /* lowercase hex SHA-256 of those bytes */
+    int64_t len;
+    int kept; /* the kept file holds these bytes now (not replaced by a fetch since) */
+};
+
+/* A verdict to record in the store at the end of a walk or search (verify once). */
+struct pending_verdict {
+    char *role;
+    char binding[SW_HASH_MAX_HEX];
+    char sha[SW_HASH_MAX_HEX];
+    int64_t len;
+};
+
+/*
  * A delegated role in this session. Its documents are those of the version
  * the snapshot names (the kept one, one fetched); none is used for a path
  * before the delegation of that path accepted it. Documents stay until the
@@ -43,7 +65,7 @@ struct role_verdict {
  */
 struct role_entry {
     char *name;
-    struct sw_md **docs;
+    struct role_doc *docs;
     size_t n_docs;
     int kept_read;              /* the kept file has been looked at */
     struct sw_error kept_error; /* why the kept file is not usable */
@@ -93,7 +115,14 @@ struct sw_trust {
     time_t expired_at;
     int have_expired;
     int64_t deferred_version[SW_MD_N_TYPES];
+    /* verify once for delegated roles: signature checks made, verdicts taken from the store */
+    unsigned sig_checks;
+    unsigned verdicts_reused;
+    struct pending_verdict *pending;
+    size_t n_pending;
 };
+
+static void flush_verdicts(struct sw_trust *t);
 
 /* Store settings of the fast "nothing new" refresh. */
 #define SETTING_COMPLETE "trust-complete"    /* sha256 of the snapshot a refresh completed */
@@ -192,14 +221,48 @@ note_change(struct sw_trust *t, const char *role, int64_t old_version, int64_t n
     }
 }
 
-/* Keep the exact bytes of a role that has just verified, and record it. */
+/*
+ * The SHA-256 a snapshot or timestamp gives for a file, lowercase, into
+ * out; 0 when it gives none. Once the file was checked against meta, it
+ * is the file's: no second hash of megabytes.
+ */
+static int
+meta_sha256(const struct sw_md_fileinfo *meta, char out[SW_HASH_MAX_HEX])
+{
+    for (size_t i = 0; meta && i < meta->n_hashes; i++) {
+        const char *v = meta->hashes[i].value;
+        if (strcmp(meta->hashes[i].alg, "sha256") != 0 || strlen(v) != 64)
+            continue;
+        for (size_t j = 0; j <= 64; j++)
+            out[j] = (char)(v[j] >= 'A' && v[j] <= 'F' ? v[j] - 'A' + 'a' : v[j]);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Keep the exact bytes of a role that has just verified, and record it
+ * (for a delegated role, dropping the verdicts recorded for its old bytes).
+ * sha (or NULL): the lowercase hex SHA-256 of the bytes when it is already
+ * known (sha[0] != 0: checked against them), else filled in.
+ */
 static int
 persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void *bytes, size_t len,
-        struct sw_error *err)
+        char *sha_io, struct sw_error *err)
 {
     char *path = NULL;
     char sha[SW_HASH_MAX_HEX];
     int r;
+
+    if (sha_io && sha_io[0]) {
+        memcpy(sha, sha_io, sizeof(sha));
+    } else {
+        r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, sha, err);
+        if (r < 0)
+            return r;
+        if (sha_io)
+            memcpy(sha_io, sha, sizeof(sha));
+    }
 
     r = role_path(t, role, &path, err);
     if (r < 0)
@@ -216,9 +279,11 @@ persist(struct sw_trust *t, const char *role, const struct sw_md *md, const void
         return sw_error_prefix(err, "keeping role '%s': ", role);
     if (t->cfg.store) {
         struct sw_store_meta m;
-        r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, sha, err);
-        if (r < 0)
-            return r;
+        if (!is_top_level_name(role)) {
+            r = sw_store_verdicts_forget(t->cfg.store, role, err);
+            if (r < 0)
+                return r;
+        }
         memset(&m, 0, sizeof(m));
         m.role = (char *)role;
         m.version = sw_md_version(md);
@@ -245,6 +310,11 @@ forget(struct sw_trust *t, const char *role, struct sw_error *err)
     free(path);
     if (r < 0)
         return r;
+    if (t->cfg.store && !is_top_level_name(role)) {
+        r = sw_store_verdicts_forget(t->cfg.store, role, err);
+        if (r < 0)
+            return r;
+    }
     if (t->cfg.store)
         return sw_store_meta_delete(t->cfg.store, role, err);
     return 0;
@@ -452,7 +522,10 @@ check_snapshot(struct meta_check *c, struct sw_md *md, struct sw_error *err)
 static int
 check_targets(struct meta_check *c, struct sw_md *md, struct sw_error *err)
 {
-    int r = sw_md_verify_mem(md, c->data, c->len, c->role, err);
+    int r;
+    if (c->role != sw_md_root_role(c->t->root, SW_MD_TARGETS))
+        c->t->sig_checks++;
+    r = sw_md_verify_mem(md, c->data, c->len, c->role, err);
     if (r < 0)
         return r;
     if (sw_md_version(md) != c->expect_version)
@@ -674,7 +747,7 @@ drop_session_roles(struct sw_trust *t)
         struct role_entry *e = &t->roles[i];
         free(e->name);
         for (size_t j = 0; j < e->n_docs; j++)
-            sw_md_free(e->docs[j]);
+            sw_md_free(e->docs[j].md);
         free(e->docs);
         for (size_t j = 0; j < e->n_verdicts; j++)
             free(e->verdicts[j].msg);
@@ -753,6 +826,7 @@ sw_trust_free(struct sw_trust *t)
     sw_md_free(t->ts);
     sw_md_free(t->snap);
     sw_md_free(t->targets);
+    flush_verdicts(t);
     drop_session_roles(t);
     free(t->dir);
     free(t);
@@ -795,6 +869,13 @@ unsigned
 sw_trust_requests(const struct sw_trust *t)
 {
     return t->requests;
+}
+
+void
+sw_trust_delegated_checks(const struct sw_trust *t, unsigned *ret_checked, unsigned *ret_reused)
+{
+    *ret_checked = t->sig_checks;
+    *ret_reused = t->verdicts_reused;
 }
 
 void
@@ -853,6 +934,8 @@ forget_all(const char *dir, struct sw_store *store, struct sw_error *err)
                 r = sw_store_meta_delete(store, list[i].role, err);
         }
         sw_store_meta_list_free(list, n);
+        if (r == 0)
+            r = sw_store_verdicts_forget(store, NULL, err);
         if (r < 0)
             return r;
     }
@@ -913,7 +996,7 @@ sw_trust_install_root(const char *metadata_dir, struct sw_store *store, const vo
         memset(&tmp, 0, sizeof(tmp));
         tmp.dir = (char *)metadata_dir;
         tmp.cfg.store = store;
-        r = persist(&tmp, "root", md, root_bytes, len, err);
+        r = persist(&tmp, "root", md, root_bytes, len, NULL, err);
         if (r < 0)
             goto out;
     }
@@ -1005,7 +1088,7 @@ update_root(struct sw_trust *t, struct sw_error *err)
             sw_md_free(c.md);
             goto out;
         }
-        r = persist(t, "root", c.md, buf.data, buf.len, err);
+        r = persist(t, "root", c.md, buf.data, buf.len, NULL, err);
         sw_buf_release(&buf);
         if (r < 0) {
             sw_md_free(c.md);
@@ -1109,7 +1192,7 @@ update_timestamp(struct sw_trust *t, struct sw_error *err)
             t->rep->timestamp_unchanged = 1;
         return check_expiry(t, t->ts, err);
     }
-    r = persist(t, "timestamp", c.md, buf.data, buf.len, err);
+    r = persist(t, "timestamp", c.md, buf.data, buf.len, NULL, err);
     sw_buf_release(&buf);
     if (r < 0) {
         sw_md_free(c.md);
@@ -1224,7 +1307,7 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
         sw_buf_release(&buf);
         return r;
     }
-    r = persist(t, "snapshot", c.md, buf.data, buf.len, err);
+    r = persist(t, "snapshot", c.md, buf.data, buf.len, NULL, err);
     sw_buf_release(&buf);
     if (r < 0) {
         sw_md_free(c.md);
@@ -1236,13 +1319,24 @@ update_snapshot(struct sw_trust *t, struct sw_error *err)
     return 0;
 }
 
-/* Fetch, check and keep a targets role (top-level or delegated) named in snapshot. */
+static int role_binding(const struct sw_trust *t, const struct sw_md_role *role,
+                        char out[SW_HASH_MAX_HEX]);
+
+/*
+ * Fetch, check and keep a targets role (top-level or delegated) named in
+ * snapshot. Parsed without its signed bytes (checked while they are at
+ * hand); a delegated role's verdict is recorded with it, in one store
+ * transaction. ret_sha (or NULL): the SHA-256 of the bytes kept.
+ */
 static int
 fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md_role *role,
-                   const struct sw_md_fileinfo *meta, struct sw_md **ret, struct sw_error *err)
+                   const struct sw_md_fileinfo *meta, struct sw_md **ret, char *ret_sha,
+                   int64_t *ret_len, struct sw_error *err)
 {
     struct meta_check c;
     struct sw_buf buf = SW_BUF_INIT(0);
+    char sha[SW_HASH_MAX_HEX], binding[SW_HASH_MAX_HEX];
+    int delegated = role != sw_md_root_role(t->root, SW_MD_TARGETS), own_txn = 0;
     uint64_t cap = 0;
     char *name = NULL;
     int r;
@@ -1255,12 +1349,11 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
     c.expect = meta;
     c.expect_version = meta->version;
     /*
-     * The top-level targets is checked against root's role once, while its
-     * bytes are at hand: it keeps no canonical copy (as large as itself).
-     * A delegated role keeps one: it is checked against each delegator.
+     * Checked against role once, while its bytes are at hand: no canonical
+     * copy is kept (as large as the document). Another delegation of a
+     * delegated role checks it against the kept file (get_delegated).
      */
-    if (role == sw_md_root_role(t->root, SW_MD_TARGETS))
-        c.parse_flags = SW_MD_PARSE_NO_SIGNED_BYTES;
+    c.parse_flags = SW_MD_PARSE_NO_SIGNED_BYTES;
     r = role_cap(t, role_name, meta, &cap, err);
     if (r < 0)
         return r;
@@ -1272,13 +1365,30 @@ fetch_targets_role(struct sw_trust *t, const char *role_name, const struct sw_md
     if (r == -SW_E_FETCH_TOOBIG && meta->length < 0)
         sw_error_prefix(err, "role '%s' is longer than max-metadata-size (%" PRIu64 " bytes): ",
                         role_name, t->cfg.max_metadata_size);
+    if (r == 0 && delegated && t->cfg.store && !t->batch_txn)
+        own_txn = sw_store_begin(t->cfg.store, NULL) == 0;
+    /* the bytes have the snapshot's hashes (checked in meta_accept): its SHA-256 is theirs */
+    if (!meta_sha256(meta, sha))
+        sha[0] = '\0';
     if (r == 0)
-        r = persist(t, role_name, c.md, buf.data, buf.len, err);
+        r = persist(t, role_name, c.md, buf.data, buf.len, sha, err);
+    if (r == 0 && delegated && t->cfg.store && role_binding(t, role, binding) == 0)
+        r = sw_store_verdict_set(t->cfg.store, role_name, binding, sha, (int64_t)buf.len, err);
+    if (own_txn) {
+        if (r == 0)
+            r = sw_store_commit(t->cfg.store, err);
+        if (r < 0)
+            sw_store_rollback(t->cfg.store);
+    }
+    if (ret_len)
+        *ret_len = (int64_t)buf.len;
     sw_buf_release(&buf);
     if (r < 0) {
         sw_md_free(c.md);
         return r;
     }
+    if (ret_sha)
+        memcpy(ret_sha, sha, sizeof(sha));
     *ret = c.md;
     return 0;
 }
@@ -1297,7 +1407,8 @@ update_targets(struct sw_trust *t, struct sw_error *err)
                             sw_md_version(t->snap));
     if (current_enough(t, "targets", t->targets, meta))
         return 0;
-    r = fetch_targets_role(t, "targets", sw_md_root_role(t->root, SW_MD_TARGETS), meta, &md, err);
+    r = fetch_targets_role(t, "targets", sw_md_root_role(t->root, SW_MD_TARGETS), meta, &md, NULL,
+                           NULL, err);
     if (r < 0)
         return r;
     sw_md_free(t->targets);
@@ -1599,16 +1710,26 @@ session_entry(struct sw_trust *t, const char *name, struct sw_error *err)
     return nr;
 }
 
+/* Add md (taking it, even on error), parsed from the kept bytes of this sha and length. */
 static int
-entry_add_doc(struct role_entry *e, struct sw_md *md, struct sw_error *err)
+entry_add_doc(struct role_entry *e, struct sw_md *md, const char *sha, int64_t len,
+              struct sw_error *err)
 {
-    struct sw_md **nd = realloc(e->docs, (e->n_docs + 1) * sizeof(*nd));
+    struct role_doc *nd = realloc(e->docs, (e->n_docs + 1) * sizeof(*nd));
     if (!nd) {
         sw_md_free(md);
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     }
     e->docs = nd;
-    e->docs[e->n_docs++] = md;
+    nd = &e->docs[e->n_docs++];
+    memset(nd, 0, sizeof(*nd));
+    nd->md = md;
+    snprintf(nd->sha, sizeof(nd->sha), "%s", sha);
+    for (char *p = nd->sha; *p; p++)
+        if (*p >= 'A' && *p <= 'F')
+            *p = (char)(*p - 'A' + 'a');
+    nd->len = len;
+    nd->kept = 1;
     return 0;
 }
 
@@ -1633,8 +1754,10 @@ kept_unusable(struct sw_trust *t)
  * Read the kept file of a delegated role once per session: a document
  * only when it has the length and hashes the snapshot gives (checked
  * before parsing), the version it names, and has not expired. Its
- * signatures are checked per delegation, later. Otherwise e->kept_error
- * says why. Only running out of memory fails.
+ * signatures are checked per delegation, later (doc_verify), so it is
+ * parsed without its signed bytes; its SHA-256 is the snapshot's when
+ * the snapshot gives one (just checked), else computed. Otherwise
+ * e->kept_error says why. Only running out of memory fails.
  */
 static int
 read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo *meta,
@@ -1644,6 +1767,7 @@ read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo 
     size_t len = 0;
     struct sw_md *md = NULL;
     struct sw_error *ke = &e->kept_error;
+    char sha[SW_HASH_MAX_HEX];
     int mapped = 0, r;
 
     e->kept_read = 1;
@@ -1656,8 +1780,11 @@ read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo 
         return sw_error_set(err, SW_E_NOMEM, "out of memory");
     if (r == 0 && (meta->length >= 0 || meta->n_hashes > 0))
         r = sw_md_fileinfo_check(meta, bytes, len, ke);
+    if (r == 0 && !meta_sha256(meta, sha))
+        r = sw_hash_buf_hex(SW_HASH_SHA256, bytes, len, sha, ke);
     if (r == 0)
-        r = sw_md_parse_role_mem(bytes, len, SW_MD_TARGETS, e->name, &md, ke);
+        r = sw_md_parse_role_flags(bytes, len, SW_MD_TARGETS, e->name, SW_MD_PARSE_NO_SIGNED_BYTES,
+                                   &md, ke);
     unmap_local(bytes, len, mapped);
     if (r == 0 && sw_md_version(md) != meta->version)
         r = sw_error_set(ke, SW_E_TRUST,
@@ -1678,7 +1805,7 @@ read_kept(struct sw_trust *t, struct role_entry *e, const struct sw_md_fileinfo 
         return kept_unusable(t);
     }
     sw_error_clear(ke);
-    return entry_add_doc(e, md, err);
+    return entry_add_doc(e, md, sha, (int64_t)len, err);
 }
 
 static int
@@ -1701,6 +1828,170 @@ add_verdict(struct role_entry *e, const struct sw_md_role *by, struct sw_md *md,
     }
     e->n_verdicts++;
     return 0;
+}
+
+/*
+ * Verify once for delegated roles. What decides whether a delegation
+ * accepts given bytes: the trusted root (by version: a new root makes
+ * every binding new), the delegator's name, the threshold, and each key
+ * id with its key's scheme and public key material (SHA-256 of it), in
+ * the delegation's order. out: lowercase hex SHA-256 over those,
+ * length-prefixed. -SW_E_NOMEM or an error of the hash.
+ */
+static int
+role_binding(const struct sw_trust *t, const struct sw_md_role *role, char out[SW_HASH_MAX_HEX])
+{
+    const struct sw_md *src = sw_md_role_keysrc(role);
+    const char *dname = src ? sw_md_name(src) : "";
+    struct sw_buf b = SW_BUF_INIT(0);
+    size_t n = sw_md_role_keyid_count(role);
+    int r;
+
+    r = sw_buf_printf(&b, NULL,
+                      "slipway-delegation-verdict-1 root=%" PRId64 " %zu:%s t=%" PRId64 " n=%zu\n",
+                      sw_md_version(t->root), strlen(dname), dname, sw_md_role_threshold(role), n);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        const char *id = sw_md_role_keyid(role, i);
+        const struct sw_key *k = src ? sw_md_key(src, id) : NULL;
+        char fpr[2 * SW_KEY_FINGERPRINT_SIZE + 1];
+        if (k) {
+            const char *scheme = sw_key_scheme(k);
+            sw_hex_encode(sw_key_fingerprint(k), SW_KEY_FINGERPRINT_SIZE, fpr);
+            r = sw_buf_printf(&b, NULL, "%zu:%s %zu:%s %s\n", strlen(id), id, strlen(scheme),
+                              scheme, fpr);
+        } else {
+            /* absent or unusable: it never counts */
+            r = sw_buf_printf(&b, NULL, "%zu:%s -\n", strlen(id), id);
+        }
+    }
+    if (r == 0)
+        r = sw_hash_buf_hex(SW_HASH_SHA256, b.data, b.len, out, NULL);
+    sw_buf_release(&b);
+    return r;
+}
+
+/* Record that the delegation of binding accepted d's bytes: now in a walk's transaction, else queued. */
+static void
+note_verdict(struct sw_trust *t, const char *role, const char *binding, const struct role_doc *d)
+{
+    struct sw_error e2 = SW_ERROR_INIT;
+    struct pending_verdict *np;
+
+    if (!t->cfg.store)
+        return;
+    if (t->batch_txn) {
+        if (sw_store_verdict_set(t->cfg.store, role, binding, d->sha, d->len, &e2) < 0)
+            sw_log_debug("not recording the verdict on '%s': %s", role, e2.msg);
+        return;
+    }
+    np = realloc(t->pending, (t->n_pending + 1) * sizeof(*np));
+    if (!np)
+        return;
+    t->pending = np;
+    np = &t->pending[t->n_pending];
+    np->role = strdup(role);
+    if (!np->role)
+        return;
+    snprintf(np->binding, sizeof(np->binding), "%s", binding);
+    snprintf(np->sha, sizeof(np->sha), "%s", d->sha);
+    np->len = d->len;
+    t->n_pending++;
+}
+
+/*
+ * Write the queued verdicts in one store transaction. Recording is only
+ * a saving: a store that cannot be written (read-only, busy) costs the
+ * next session its signature checks, nothing else.
+ */
+static void
+flush_verdicts(struct sw_trust *t)
+{
+    struct sw_error e2 = SW_ERROR_INIT;
+    int r = 0;
+
+    if (t->n_pending && t->cfg.store) {
+        /* (a transaction of the caller's already open: nothing recorded, nothing of it undone) */
+        int began = sw_store_begin(t->cfg.store, &e2) == 0;
+        r = began ? 0 : -SW_E_STORE;
+        for (size_t i = 0; r == 0 && i < t->n_pending; i++)
+            r = sw_store_verdict_set(t->cfg.store, t->pending[i].role, t->pending[i].binding,
+                                     t->pending[i].sha, t->pending[i].len, &e2);
+        if (r == 0)
+            r = sw_store_commit(t->cfg.store, &e2);
+        if (r < 0) {
+            if (began)
+                sw_store_rollback(t->cfg.store);
+            sw_log_debug("not recording %zu verdict(s) on delegated roles: %s", t->n_pending,
+                         e2.msg);
+        }
+    }
+    for (size_t i = 0; i < t->n_pending; i++)
+        free(t->pending[i].role);
+    free(t->pending);
+    t->pending = NULL;
+    t->n_pending = 0;
+}
+
+/*
+ * The bytes d was parsed from: the kept file, when it still holds exactly
+ * them (its SHA-256 and length). *ret_mapped as map_local. A document
+ * whose file a fetch of this session replaced has none: a delegation
+ * asked after that fetch judges the fetched document.
+ */
+static int
+doc_bytes(struct sw_trust *t, const struct role_entry *e, const struct role_doc *d,
+          unsigned char **ret, size_t *ret_len, int *ret_mapped, struct sw_error *err)
+{
+    char sha[SW_HASH_MAX_HEX];
+    int r;
+
+    if (!d->kept)
+        return sw_error_set(err, SW_E_TRUST, "the kept role '%s' was replaced in this session",
+                            e->name);
+    r = map_local(t, e->name, t->cfg.max_metadata_size, ret, ret_len, ret_mapped, err);
+    if (r < 0)
+        return r;
+    r = sw_hash_buf_hex(SW_HASH_SHA256, *ret, *ret_len, sha, err);
+    if (r == 0 && ((int64_t)*ret_len != d->len || strcasecmp(sha, d->sha) != 0))
+        r = sw_error_set(err, SW_E_TRUST, "the kept role '%s' changed on disk while in use",
+                         e->name);
+    if (r < 0)
+        unmap_local(*ret, *ret_len, *ret_mapped);
+    return r;
+}
+
+/*
+ * Does delegation role accept d? When the kept file holds d's bytes and
+ * the store recorded that a delegation of the same binding accepted
+ * those bytes (their SHA-256 and length), under the root trusted now
+ * (none accepted in this session): yes, with no signature check (verify
+ * once). Otherwise its signatures are checked against the bytes, and a
+ * yes is recorded.
+ */
+static int
+doc_verify(struct sw_trust *t, struct role_entry *e, struct role_doc *d,
+           const struct sw_md_role *role, struct sw_error *err)
+{
+    char binding[SW_HASH_MAX_HEX];
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    int mapped = 0, have_binding, r;
+
+    have_binding = t->cfg.store && role_binding(t, role, binding) == 0;
+    if (have_binding && d->kept && !t->root_rotated &&
+        sw_store_verdict_match(t->cfg.store, e->name, binding, d->sha, d->len, NULL) == 1) {
+        t->verdicts_reused++;
+        return 0;
+    }
+    r = doc_bytes(t, e, d, &bytes, &len, &mapped, err);
+    if (r < 0)
+        return r;
+    t->sig_checks++;
+    r = sw_md_verify_mem(d->md, bytes, len, role, err);
+    unmap_local(bytes, len, mapped);
+    if (r == 0 && have_binding && d->kept)
+        note_verdict(t, e->name, binding, d);
+    return r;
 }
 
 static int
@@ -1734,6 +2025,19 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
     if (is_top_level_name(name))
         return sw_error_set(err, SW_E_METADATA,
                             "a delegated role may not be named '%s' like a top-level role", name);
+    /* asked again in this session (a search per target): the verdict, before any lookup */
+    e = t->role_index_cap && t->role_index[role_slot(t, name)]
+            ? &t->roles[t->role_index[role_slot(t, name)] - 1]
+            : NULL;
+    for (size_t i = 0; e && i < e->n_verdicts; i++) {
+        if (e->verdicts[i].by != role)
+            continue;
+        if (e->verdicts[i].md) {
+            *ret = e->verdicts[i].md;
+            return 0;
+        }
+        return sw_error_set(err, e->verdicts[i].code, "%s", e->verdicts[i].msg);
+    }
     meta = sw_md_snapshot_meta(t->snap, name);
     if (!meta)
         return sw_error_set(err, SW_E_METADATA,
@@ -1743,15 +2047,6 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
     e = session_entry(t, name, err);
     if (!e)
         return -SW_E_NOMEM;
-    for (size_t i = 0; i < e->n_verdicts; i++) {
-        if (e->verdicts[i].by != role)
-            continue;
-        if (e->verdicts[i].md) {
-            *ret = e->verdicts[i].md;
-            return 0;
-        }
-        return sw_error_set(err, e->verdicts[i].code, "%s", e->verdicts[i].msg);
-    }
     if (!e->kept_read) {
         r = read_kept(t, e, meta, err);
         if (r < 0)
@@ -1760,8 +2055,14 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
     why = e->kept_error;
     for (size_t i = 0; i < e->n_docs && !md; i++) {
         sw_error_clear(&why);
-        if (sw_md_verify(e->docs[i], role, &why) == 0)
-            md = e->docs[i];
+        r = doc_verify(t, e, &e->docs[i], role, &why);
+        if (r == -SW_E_NOMEM) {
+            if (err)
+                *err = why;
+            return r;
+        }
+        if (r == 0)
+            md = e->docs[i].md;
     }
     /*
      * Fetch when nothing usable is kept, or when what is kept is refused and
@@ -1769,8 +2070,10 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
      */
     if (!md && can_fetch_roles(t) && (e->n_docs == 0 || meta->n_hashes == 0)) {
         struct sw_md *fetched = NULL;
+        char sha[SW_HASH_MAX_HEX];
+        int64_t flen = 0;
         sw_error_clear(&why);
-        r = fetch_targets_role(t, name, role, meta, &fetched, &why);
+        r = fetch_targets_role(t, name, role, meta, &fetched, sha, &flen, &why);
         if (r < 0 && is_fatal(r)) {
             /* out of memory, or the metadata directory or store cannot be written */
             if (err)
@@ -1778,7 +2081,10 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
             return r;
         }
         if (r == 0) {
-            r = entry_add_doc(e, fetched, err);
+            /* the kept file holds the fetched bytes now: the older document cannot be checked */
+            for (size_t i = 0; i < e->n_docs; i++)
+                e->docs[i].kept = 0;
+            r = entry_add_doc(e, fetched, sha, flen, err);
             if (r < 0)
                 return r;
             md = fetched;
@@ -1791,6 +2097,9 @@ get_delegated(struct sw_trust *t, const struct sw_md_role *role, struct sw_md **
     if (r < 0)
         return r;
     if (!md) {
+        /* a kept document refused (changed on disk, new keys): the next refresh walks again */
+        if (e->n_docs > 0)
+            kept_unusable(t);
         if (err)
             *err = why;
         return -(why.code ? why.code : SW_E_TRUST);
@@ -1952,6 +2261,7 @@ sw_trust_find_target_why(struct sw_trust *t, const char *path,
     }
     sw_error_set(err, SW_E_NOTFOUND, "no trusted role lists target '%s'", path);
 out:
+    flush_verdicts(t);
     free(stack);
     free(visited);
     return r;
@@ -2232,12 +2542,17 @@ walk_roles(struct sw_trust *t, char ***ret_paths, size_t *ret_n, size_t *ret_n_r
         if (r < 0)
             goto fail;
     }
+    sw_log_debug("walked %zu delegated role(s): %u signature check(s), %u verdict(s) recorded "
+                 "before",
+                 nq - 1, t->sig_checks, t->verdicts_reused);
+    flush_verdicts(t);
     free(queue);
     free(queued);
     *ret_skips = skips;
     *ret_n_skips = n_skips;
     return 0;
 fail:
+    flush_verdicts(t);
     for (size_t i = 0; i < np; i++)
         free(paths[i]);
     free(paths);

@@ -65,6 +65,14 @@ const char *sw_key_scheme(const struct sw_key *k);
  */
 bool sw_key_same_material(const struct sw_key *a, const struct sw_key *b);
 
+/*
+ * SHA-256 of the key's public material (32 bytes, borrowed from k): what
+ * sw_key_same_material() compares. For the trust module's verify-once
+ * bindings.
+ */
+#define SW_KEY_FINGERPRINT_SIZE 32
+const unsigned char *sw_key_fingerprint(const struct sw_key *k);
+
 void sw_key_free(struct sw_key *k);
 
 /*

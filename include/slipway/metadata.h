@@ -205,6 +205,8 @@ const char *sw_md_role_name(const struct sw_md_role *role);
 int64_t sw_md_role_threshold(const struct sw_md_role *role);
 size_t sw_md_role_keyid_count(const struct sw_md_role *role);
 const char *sw_md_role_keyid(const struct sw_md_role *role, size_t i);
+/* The document that holds the role and its keys (root, or the delegating targets). */
+const struct sw_md *sw_md_role_keysrc(const struct sw_md_role *role);
 /* Delegated roles only (false for top-level ones). */
 bool sw_md_role_terminating(const struct sw_md_role *role);
 

@@ -106,6 +106,21 @@ int sw_store_meta_list(struct sw_store *st, struct sw_store_meta **ret_list, siz
 void sw_store_meta_release(struct sw_store_meta *m);
 void sw_store_meta_list_free(struct sw_store_meta *list, size_t n);
 
+/*
+ * Verify once for delegated roles: a delegation (named by binding, a hex
+ * digest the trust module makes of what decides its verdict) accepted the
+ * kept file of role whose bytes have this SHA-256 (hex) and length.
+ * verdict_set inserts or replaces the row of (role, binding).
+ * verdict_match: 1 when such a row holds exactly sha256 (case-insensitive)
+ * and length, 0 when not, < 0 on a store error. verdicts_forget drops every
+ * row of role, or every row at all when role is NULL. All strings borrowed.
+ */
+int sw_store_verdict_set(struct sw_store *st, const char *role, const char *binding,
+                         const char *sha256, int64_t length, struct sw_error *err);
+int sw_store_verdict_match(struct sw_store *st, const char *role, const char *binding,
+                           const char *sha256, int64_t length, struct sw_error *err);
+int sw_store_verdicts_forget(struct sw_store *st, const char *role, struct sw_error *err);
+
 /* One row of the events table. Strings may be NULL except kind and actor. */
 struct sw_store_event {
     const char *kind; /* "init", "refresh", "transition", "promotion", "rollback", ... */

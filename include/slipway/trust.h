@@ -201,6 +201,14 @@ int64_t sw_trust_role_version(const struct sw_trust *t, enum sw_md_type type);
 unsigned sw_trust_requests(const struct sw_trust *t);
 
 /*
+ * Since open: signature checks of delegated roles made (*ret_checked),
+ * and delegations' verdicts taken from the store's records instead
+ * (*ret_reused: verify once, docs/trust.md).
+ */
+void sw_trust_delegated_checks(const struct sw_trust *t, unsigned *ret_checked,
+                               unsigned *ret_reused);
+
+/*
  * Change cfg.local_roles of an open trust: after sw_trust_fetch_delegated()
  * a caller that goes on to search targets with the same handle sets it, so
  * that a delegated role that could not be used is not fetched again.

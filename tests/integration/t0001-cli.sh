@@ -54,7 +54,7 @@ test_expect_success 'an extra argument is a usage error' '
 
 test_expect_success 'status creates a private state dir and store' '
     expect_code 0 "$SLIPWAY" --state-dir "$TRASH/st" status &&
-    contains "$TRASH/out" "schema 3" &&
+    contains "$TRASH/out" "schema 4" &&
     test "$(file_mode "$TRASH/st")" = 700 &&
     test "$(file_mode "$TRASH/st/state.db")" = 600
 '
@@ -62,7 +62,7 @@ test_expect_success 'status creates a private state dir and store' '
 test_expect_success 'status --json is one object with the documented fields' '
     expect_code 0 "$SLIPWAY" status --json --state-dir "$TRASH/st" &&
     test "$(json_get "$TRASH/out" "[\"state_dir\"]")" = "$TRASH/st" &&
-    test "$(json_get "$TRASH/out" "[\"store\"][\"schema_version\"]")" = 3 &&
+    test "$(json_get "$TRASH/out" "[\"store\"][\"schema_version\"]")" = 4 &&
     test "$(json_get "$TRASH/out" "[\"store\"][\"path\"]")" = "$TRASH/st/state.db" &&
     json_get "$TRASH/out" "[\"device_id\"]" | grep -qE "^[0-9a-f]{32}$" &&
     test "$(json_get "$TRASH/out" "[\"channel\"]")" = stable &&

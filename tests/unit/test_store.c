@@ -822,6 +822,65 @@ test_migrate_hook_runs_to_3(void **state)
     sqlite3_close(db);
 }
 
+/*
+ * Schema 4, verify once for delegated roles: a store of schema 3 (its
+ * trusted roles kept) gains the verdicts table; a verdict matches only its
+ * role, binding, SHA-256 (any case) and length; forgetting a role drops
+ * its verdicts only, forgetting all drops every one.
+ */
+static void
+test_delegation_verdicts(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = NULL;
+    struct sw_error err = SW_ERROR_INIT;
+    const char *sha = "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+    const char *low = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789";
+    struct sw_store_meta m = {0};
+
+    assert_true(sw_n_migrations >= 4);
+    assert_int_equal(
+        sw_store_open_migrations(f->state, SW_STORE_CREATE, sw_migrations, 3, &st, &err), 0);
+    m.role = (char *)"pkgs-00";
+    m.version = 1;
+    m.expires = (char *)"2030-01-01T00:00:00Z";
+    m.length = 10;
+    m.sha256 = (char *)low;
+    assert_int_equal(sw_store_meta_set(st, &m, NULL), 0);
+    sw_store_close(st);
+    st = open_ok(f->state);
+    assert_int_equal(sw_store_schema_version(st), (int)sw_n_migrations);
+    assert_int_equal(sw_store_meta_get(st, "pkgs-00", &m, NULL), 0);
+    sw_store_meta_release(&m);
+
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b1", low, 10, NULL), 0);
+    assert_int_equal(sw_store_verdict_set(st, "pkgs-00", "b1", sha, 10, NULL), 0);
+    assert_int_equal(sw_store_verdict_set(st, "pkgs-00", "b2", low, 10, NULL), 0);
+    assert_int_equal(sw_store_verdict_set(st, "pkgs-01", "b1", low, 10, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b1", low, 10, NULL), 1);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b1", sha, 10, NULL), 1);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b1", low, 11, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b3", low, 10, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-02", "b1", low, 10, NULL), 0);
+    assert_int_equal(
+        sw_store_verdict_match(st, "pkgs-00", "b1",
+                               "bbcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789",
+                               10, NULL),
+        0);
+    /* a binding's verdict is replaced, not added to */
+    assert_int_equal(sw_store_verdict_set(st, "pkgs-00", "b1", "00", 3, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b1", low, 10, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b1", "00", 3, NULL), 1);
+
+    assert_int_equal(sw_store_verdicts_forget(st, "pkgs-00", NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b1", "00", 3, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-00", "b2", low, 10, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-01", "b1", low, 10, NULL), 1);
+    assert_int_equal(sw_store_verdicts_forget(st, NULL, NULL), 0);
+    assert_int_equal(sw_store_verdict_match(st, "pkgs-01", "b1", low, 10, NULL), 0);
+    sw_store_close(st);
+}
+
 static void
 test_hook_phases(void **state)
 {
@@ -957,6 +1016,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_migrate_slots_to_2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_hook_runs_to_3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hook_phases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delegation_verdicts, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -547,6 +547,7 @@ test_diamond_walk(void **state)
     struct sw_trust_skip *skips = NULL;
     size_t n_skips = 0, n_roles = 0, n = 0;
     char **paths = NULL;
+    unsigned checked = 0, reused = 0;
 
     open_vector(f, "diamond-delegation", 1);
     assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
@@ -561,10 +562,21 @@ test_diamond_walk(void **state)
     assert_true(md_has(f, "parent-a.json") && md_has(f, "parent-b.json"));
     assert_true(md_has(f, "release.json"));
 
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(reused, 0);
+
     /* a later process, no network: team-b first, then team-a, then the list */
     reopen_local(f);
     assert_team_b_refused(f);
     assert_team_a_trusted(f);
+    /*
+     * verify once is per delegation: parent-a, parent-b and release through
+     * parent-a are the verdicts of the walk above; release through parent-b
+     * (other keys) has none, so it is checked (and refused) again
+     */
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 1);
+    assert_int_equal(reused, 3);
     assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
     assert_int_equal(n, 2);
     assert_string_equal(paths[0], "team-a/app.tar.gz");
@@ -573,6 +585,9 @@ test_diamond_walk(void **state)
     assert_string_equal(skips[0].delegator, "parent-b");
     assert_int_equal(sw_trust_requests(f->t), 0);
     assert_true(md_has(f, "release.json"));
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 1); /* the verdicts of this session are kept for it */
+    assert_int_equal(reused, 3);
     for (size_t i = 0; i < n; i++)
         free(paths[i]);
     free(paths);
@@ -619,6 +634,7 @@ test_succinct_walk(void **state)
     size_t n_skips = 0, n_roles = 0, n = 0;
     char **paths = NULL, *path = tu_src_path("tests/vectors/tuf/succinct-bins/expect.json");
     json_t *expect = json_load_file(path, 0, NULL), *bins = json_object_get(expect, "bins");
+    unsigned checked = 0, reused = 0;
 
     free(path);
     assert_non_null(bins);
@@ -629,9 +645,17 @@ test_succinct_walk(void **state)
     assert_int_equal(n_roles, 16);
     assert_int_equal(n_skips, 0);
     sw_trust_skips_free(skips, n_skips);
+    /* each bin checked once, as fetched */
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 16);
+    assert_int_equal(reused, 0);
     reopen_local(f);
     assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
     assert_int_equal(n_skips, 0);
+    /* verify once: the list checks no signature, every bin's verdict is the store's */
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 0);
+    assert_int_equal(reused, 16);
     assert_int_equal(n, json_object_size(bins));
     for (size_t i = 0; i < n; i++) {
         assert_non_null(json_object_get(bins, paths[i]));
@@ -641,6 +665,69 @@ test_succinct_walk(void **state)
     sw_trust_skips_free(skips, n_skips);
     assert_int_equal(sw_trust_requests(f->t), 0);
     json_decref(expect);
+}
+
+/*
+ * Verdicts found in a session that cannot record them at once (a list
+ * after the records were lost) are written at the end of the walk, in
+ * their own transaction, and the next session reuses them; inside a
+ * transaction the caller holds they are not written, and the caller's
+ * transaction is left alone (its writes commit).
+ */
+static void
+test_verdicts_recorded_later(void **state)
+{
+    struct fx *f = *state;
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n_roles = 0, n = 0;
+    char **paths = NULL, *v = NULL;
+    unsigned checked = 0, reused = 0;
+
+    open_vector(f, "succinct-bins", 1);
+    assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
+    if (sw_trust_fetch_delegated(f->t, &n_roles, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    sw_trust_skips_free(skips, n_skips);
+    assert_int_equal(sw_store_verdicts_forget(f->store, NULL, NULL), 0);
+
+    /* the caller's transaction: its write survives the walk, no verdict is written */
+    reopen_local(f);
+    assert_int_equal(sw_store_begin(f->store, NULL), 0);
+    assert_int_equal(sw_store_setting_set(f->store, "test-key", "kept", NULL), 0);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 16);
+    assert_int_equal(reused, 0);
+    if (sw_store_commit(f->store, &err) != 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(sw_store_setting_get(f->store, "test-key", &v, NULL), 0);
+    assert_string_equal(v, "kept");
+    free(v);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+
+    /* no transaction open: checked again, and recorded at the end of the walk */
+    reopen_local(f);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 16);
+    assert_int_equal(reused, 0);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+    reopen_local(f);
+    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, 0);
+    assert_int_equal(reused, 16);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
 }
 
 /*
@@ -774,6 +861,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_nothing_new_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_roles_not_fetched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freeze_floor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdicts_recorded_later, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
