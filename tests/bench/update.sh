@@ -18,8 +18,10 @@
 # nothing-new path. Fails when a run makes other requests than those two;
 # a median over the budget is printed as OVER BUDGET (and fails with
 # BENCH_STRICT=1). With BENCH_BASELINE=PATH (another build's slipway, e.g.
-# the one before a change, copied aside), each round also runs PATH on the
-# same state dir, the two alternating first, and both medians are printed:
+# the one before a change, copied aside), each round also runs PATH on a
+# state dir of its own (an older build may refuse a newer store schema),
+# made from the same repository, the two alternating first, and both
+# medians are printed:
 # paired runs see the same load, which moves more than most changes do.
 # Before each run the store's time floor is set one hour back (with
 # Python's sqlite3, outside the measured process): runs a few ms apart
@@ -75,6 +77,13 @@ SW=("$SLIPWAY" -c "$TRASH/c.conf" --state-dir "$TRASH/st")
 "${SW[@]}" init --root "$R/metadata/1.root.json" >/dev/null || die "init"
 rc=0 && "${SW[@]}" update >/dev/null 2>&1 || rc=$?
 [ "$rc" = 14 ] || die "the first update exited $rc, not 14"
+# the baseline keeps its own state: an older build may refuse a newer store schema
+if [ -n "${BENCH_BASELINE:-}" ]; then
+    BSW=("$BENCH_BASELINE" -c "$TRASH/c.conf" --state-dir "$TRASH/st-base")
+    "${BSW[@]}" init --root "$R/metadata/1.root.json" >/dev/null || die "init (baseline)"
+    rc=0 && "${BSW[@]}" update >/dev/null 2>&1 || rc=$?
+    [ "$rc" = 14 ] || die "the baseline's first update exited $rc, not 14"
+fi
 
 BARE=
 if ${CC:-cc} -O2 -o "$TRASH/bare-curl" "$(dirname "$0")/bare-curl.c" \
@@ -103,9 +112,9 @@ bare = sys.argv[8:12] if sys.argv[8] else None  # bare-curl CA URL URL
 argv = sys.argv[12:]
 
 
-def floor_back():
+def floor_back(path=db):
     """as an hour after the last run: the run must raise the floor"""
-    con = sqlite3.connect(db)
+    con = sqlite3.connect(path)
     with con:
         con.execute("UPDATE settings SET value = CAST(CAST(value AS INTEGER) - 3600 AS TEXT) "
                     "WHERE key = 'time-floor'")
@@ -117,14 +126,21 @@ bad = 0
 import time
 
 
+base_argv = [baseline] + argv[1:]
+if baseline:
+    i = base_argv.index("--state-dir")
+    base_argv[i + 1] += "-base"  # its own state (made above)
+    base_db = os.path.join(base_argv[i + 1], "state.db")
+
+
 def baseline_run():
-    floor_back()
+    floor_back(base_db)
     pid = os.fork()
     if pid == 0:
         fd = os.open(os.devnull, os.O_WRONLY)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
-        os.execv(baseline, [baseline] + argv[1:])
+        os.execv(baseline, base_argv)
     _, status, ru = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit("bench/update: the baseline %s exited %d" % (
