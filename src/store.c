@@ -817,6 +817,32 @@ fail:
     return r;
 }
 
+int
+sw_store_meta_each_length(struct sw_store *st,
+                          int (*fn)(const char *role, int64_t length, void *ctx), void *ctx,
+                          struct sw_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    int r, q;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT role, length FROM trusted_metadata", -1, &stmt, NULL) !=
+        SQLITE_OK)
+        return db_error(st, err, "read trusted metadata");
+    r = 0;
+    while (r == 0 && (q = sqlite3_step(stmt)) == SQLITE_ROW) {
+        const char *role = (const char *)sqlite3_column_text(stmt, 0);
+        if (!role) {
+            r = sw_error_set(err, SW_E_NOMEM, "out of memory");
+            break;
+        }
+        r = fn(role, sqlite3_column_int64(stmt, 1), ctx);
+    }
+    if (r == 0 && q != SQLITE_DONE)
+        r = db_error(st, err, "read trusted metadata");
+    sqlite3_finalize(stmt);
+    return r;
+}
+
 void
 sw_store_meta_release(struct sw_store_meta *m)
 {

@@ -2302,24 +2302,32 @@ add_skip(struct sw_trust_skip **skips, size_t *n, const char *role, const char *
  * damage is found by whatever reads it, which drops it).
  */
 static int
+kept_file_present(const char *role, int64_t length, void *ctx)
+{
+    int dfd = *(const int *)ctx;
+    char *fname = NULL;
+    struct stat st;
+    int ok;
+
+    if (strcmp(role, "root") == 0 || strcmp(role, "timestamp") == 0)
+        return 0;
+    /* relative to the directory opened once: no walk of its path per role (4096 bins) */
+    ok = sw_trust_role_filename(role, &fname, NULL) == 0 &&
+         fstatat(dfd, fname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+         (int64_t)st.st_size == length;
+    free(fname);
+    return ok ? 0 : -SW_E_NOTFOUND;
+}
+
+static int
 kept_files_present(struct sw_trust *t)
 {
-    struct sw_store_meta *list = NULL;
-    size_t n = 0;
-    int ok = 1;
+    int dfd = open(t->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ok;
 
-    if (sw_store_meta_list(t->cfg.store, &list, &n, NULL) < 0)
+    if (dfd < 0)
         return 0;
-    for (size_t i = 0; i < n && ok; i++) {
-        char *path = NULL;
-        struct stat st;
-        if (strcmp(list[i].role, "root") == 0 || strcmp(list[i].role, "timestamp") == 0)
-            continue;
-        ok = role_path(t, list[i].role, &path, NULL) == 0 && lstat(path, &st) == 0 &&
-             S_ISREG(st.st_mode) && (int64_t)st.st_size == list[i].length;
-        free(path);
-    }
-    sw_store_meta_list_free(list, n);
+    ok = sw_store_meta_each_length(t->cfg.store, kept_file_present, &dfd, NULL) == 0;
+    close(dfd);
     return ok;
 }
 

@@ -105,6 +105,15 @@ int sw_store_meta_list(struct sw_store *st, struct sw_store_meta **ret_list, siz
                        struct sw_error *err);
 void sw_store_meta_release(struct sw_store_meta *m);
 void sw_store_meta_list_free(struct sw_store_meta *list, size_t n);
+/*
+ * Call fn(role, length, ctx) for every recorded role, in no order, with
+ * nothing copied (role is valid during the call only); a negative return
+ * of fn stops the walk and is returned. For checks over thousands of
+ * roles (a kept file per role), where sw_store_meta_list's records cost.
+ */
+int sw_store_meta_each_length(struct sw_store *st,
+                              int (*fn)(const char *role, int64_t length, void *ctx), void *ctx,
+                              struct sw_error *err);
 
 /*
  * Verify once for delegated roles: a delegation (named by binding, a hex

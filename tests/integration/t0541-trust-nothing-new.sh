@@ -89,6 +89,15 @@ test_expect_success 'a kept file removed or cut short is noticed without reading
     cp "$TRASH/team.bad" "$M/team.json"
 '
 
+test_expect_success 'a kept file cut short in place (no change to its directory) is noticed too' '
+    truncate -s 10 "$M/team.json" &&
+    before=$(log_lines "$NGINX_LOG") &&
+    expect_code 0 sw nn refresh &&
+    requests_since "$NGINX_LOG" "$before" >got &&
+    contains got "GET /nn/metadata/1.team.json 200" &&
+    cmp "$M/team.json" "$TRASH/team.good"
+'
+
 test_expect_success 'a kept role list finds missing, or a walk that left it out, is walked again' '
     rm "$M/team.json" &&
     mv "$R/metadata/1.team.json" "$TRASH/team.away" &&

@@ -611,6 +611,51 @@ test_meta_and_events(void **state)
     sw_store_close(st);
 }
 
+struct lengths_seen {
+    int64_t root, timestamp;
+    int calls, stop_after;
+};
+
+static int
+note_length(const char *role, int64_t length, void *ctx)
+{
+    struct lengths_seen *s = ctx;
+    s->calls++;
+    if (strcmp(role, "root") == 0)
+        s->root = length;
+    else if (strcmp(role, "timestamp") == 0)
+        s->timestamp = length;
+    return s->calls == s->stop_after ? -SW_E_NOTFOUND : 0;
+}
+
+/* sw_store_meta_each_length: every role's recorded length; a negative return stops the walk. */
+static void
+test_meta_each_length(void **state)
+{
+    struct fixture *f = *state;
+    struct sw_store *st = open_ok(f->state);
+    struct sw_store_meta m = {0};
+    struct lengths_seen seen = {-1, -1, 0, 0};
+
+    m.expires = (char *)"2030-01-01T00:00:00Z";
+    m.sha256 = (char *)"ab";
+    m.role = (char *)"root";
+    m.version = 1;
+    m.length = 1234;
+    assert_int_equal(sw_store_meta_set(st, &m, NULL), 0);
+    m.role = (char *)"timestamp";
+    m.length = 77;
+    assert_int_equal(sw_store_meta_set(st, &m, NULL), 0);
+    assert_int_equal(sw_store_meta_each_length(st, note_length, &seen, NULL), 0);
+    assert_int_equal(seen.calls, 2);
+    assert_int_equal(seen.root, 1234);
+    assert_int_equal(seen.timestamp, 77);
+    seen = (struct lengths_seen){-1, -1, 0, 1};
+    assert_int_equal(sw_store_meta_each_length(st, note_length, &seen, NULL), -SW_E_NOTFOUND);
+    assert_int_equal(seen.calls, 1);
+    sw_store_close(st);
+}
+
 /* Updates, slots and events: what the update module keeps. */
 static void
 test_updates_slots_events(void **state)
@@ -999,6 +1044,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_each_length, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_keeps_device_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_from_older, setup, teardown),
