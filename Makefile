@@ -224,7 +224,7 @@ fuzz: $(GEN_SCHEMA)
 lint:
 	@command -v $(CLANG_FORMAT) >/dev/null || { echo "error: $(CLANG_FORMAT) is missing" >&2; exit 1; }
 	$(CLANG_FORMAT) --dry-run --Werror $(ALL_C_H)
-	@bash -n contrib/*.sh tests/*.sh tests/integration/*.sh tests/bench/*.sh
+	@bash -n contrib/*.sh tests/*.sh tests/integration/*.sh tests/bench/*.sh tests/bench/*.bash
 
 format:
 	$(CLANG_FORMAT) -i $(ALL_C_H)

@@ -29,23 +29,13 @@ ROUNDS=${BENCH_ROUNDS:-3}
 KEEP=${BENCH_CLIENT_DIR:-/dev/shm/slipway-client-scale}
 LAYOUTS=${BENCH_CLIENT_LAYOUTS:-srflat srbins giflat}
 RUNSTAT="$PYTHON $SRCDIR/tests/bench/runstat.py"
+. "$SRCDIR/tests/bench/lib-bench.bash"
 WWW=$KEEP/www
 mkdir -p "$WWW"
 
 die() {
     echo "bench/client-scale: $*" >&2
     exit 1
-}
-
-files() {
-    "$PYTHON" - "$1" "$2" <<'PY'
-import os, sys
-d = os.path.join(sys.argv[1], "pkgs")
-os.makedirs(d, exist_ok=True)
-for i in range(int(sys.argv[2])):
-    with open(os.path.join(d, "bundle-%07d.tar" % i), "w") as f:
-        f.write("bundle %d\n" % i)
-PY
 }
 
 # make_repo LAYOUT: the repository LAYOUT$N in $WWW, unless it is there
@@ -71,16 +61,6 @@ make_repo() {
         repo add "$R" "$KEEP/files$N" --version 1.0.0 --compatible dev >/dev/null || die "add failed"
     fi
     repo commit "$R" --key-dir "$K" --passphrase-file "$PASS" >/dev/null || die "commit failed"
-}
-
-stat_run() {
-    local s k c
-    read -r s k c < <($RUNSTAT -- "$@" 2>/dev/null)
-    [ "$c" = 0 ] || die "failed (exit $c): $*"
-    echo "$s $k"
-}
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
 }
 
 for l in $LAYOUTS; do

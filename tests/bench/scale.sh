@@ -43,6 +43,7 @@ BITS=${BENCH_SCALE_BITS:-8}
 MAXBITS=${BENCH_SCALE_MAXBITS-12}
 ROUNDS=${BENCH_ROUNDS:-5}
 RUNSTAT="$PYTHON $SRCDIR/tests/bench/runstat.py"
+. "$SRCDIR/tests/bench/lib-bench.bash"
 GEN="$PYTHON $SRCDIR/tests/bench/gen-indep.py"
 WWW=$TRASH/www
 mkdir -p "$WWW"
@@ -62,32 +63,9 @@ else
     echo "bench/scale: python-tuf is not installed (not a Debian package; no PyPI here): its column is skipped"
 fi
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'
-}
 maxof() {
     printf '%s\n' "$@" | sort -g | tail -1
 }
-# stat CMD...: run once, "SECONDS RSS_KB" (exit status must be 0)
-stat_run() {
-    local s k c
-    read -r s k c < <($RUNSTAT -- "$@" 2>/dev/null)
-    [ "$c" = 0 ] || die "failed (exit $c): $*"
-    echo "$s $k"
-}
-
-# files DIR N: N small bundles pkgs/bundle-NNNNNNN.tar
-files() {
-    "$PYTHON" - "$1" "$2" <<'PY'
-import os, sys
-d = os.path.join(sys.argv[1], "pkgs")
-os.makedirs(d, exist_ok=True)
-for i in range(int(sys.argv[2])):
-    with open(os.path.join(d, "bundle-%07d.tar" % i), "w") as f:
-        f.write("bundle %d\n" % i)
-PY
-}
-
 # roles_for BITS: the max-delegated-roles a client of 2^BITS bins needs when
 # the default (8192 delegated roles) is too few: every bin and headroom
 roles_for() {

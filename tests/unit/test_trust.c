@@ -674,15 +674,35 @@ test_succinct_walk(void **state)
  * transaction the caller holds they are not written, and the caller's
  * transaction is left alone (its writes commit).
  */
+/* list every path (a walk of all bins), expecting that many signature checks and reused verdicts */
+static void
+list_counting(struct fx *f, unsigned expect_checked, unsigned expect_reused)
+{
+    struct sw_error err = SW_ERROR_INIT;
+    struct sw_trust_skip *skips = NULL;
+    size_t n_skips = 0, n = 0;
+    char **paths = NULL;
+    unsigned checked = 0, reused = 0;
+
+    if (sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err) != 0)
+        fail_msg("%s", err.msg);
+    sw_trust_delegated_checks(f->t, &checked, &reused);
+    assert_int_equal(checked, expect_checked);
+    assert_int_equal(reused, expect_reused);
+    for (size_t i = 0; i < n; i++)
+        free(paths[i]);
+    free(paths);
+    sw_trust_skips_free(skips, n_skips);
+}
+
 static void
 test_verdicts_recorded_later(void **state)
 {
     struct fx *f = *state;
     struct sw_error err = SW_ERROR_INIT;
     struct sw_trust_skip *skips = NULL;
-    size_t n_skips = 0, n_roles = 0, n = 0;
-    char **paths = NULL, *v = NULL;
-    unsigned checked = 0, reused = 0;
+    size_t n_skips = 0, n_roles = 0;
+    char *v = NULL;
 
     open_vector(f, "succinct-bins", 1);
     assert_int_equal(sw_trust_refresh(f->t, NOW, NULL, &err), 0);
@@ -695,39 +715,18 @@ test_verdicts_recorded_later(void **state)
     reopen_local(f);
     assert_int_equal(sw_store_begin(f->store, NULL), 0);
     assert_int_equal(sw_store_setting_set(f->store, "test-key", "kept", NULL), 0);
-    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
-    sw_trust_delegated_checks(f->t, &checked, &reused);
-    assert_int_equal(checked, 16);
-    assert_int_equal(reused, 0);
+    list_counting(f, 16, 0);
     if (sw_store_commit(f->store, &err) != 0)
         fail_msg("%s", err.msg);
     assert_int_equal(sw_store_setting_get(f->store, "test-key", &v, NULL), 0);
     assert_string_equal(v, "kept");
     free(v);
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-    sw_trust_skips_free(skips, n_skips);
 
     /* no transaction open: checked again, and recorded at the end of the walk */
     reopen_local(f);
-    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
-    sw_trust_delegated_checks(f->t, &checked, &reused);
-    assert_int_equal(checked, 16);
-    assert_int_equal(reused, 0);
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-    sw_trust_skips_free(skips, n_skips);
+    list_counting(f, 16, 0);
     reopen_local(f);
-    assert_int_equal(sw_trust_list_paths(f->t, &paths, &n, &skips, &n_skips, &err), 0);
-    sw_trust_delegated_checks(f->t, &checked, &reused);
-    assert_int_equal(checked, 0);
-    assert_int_equal(reused, 16);
-    for (size_t i = 0; i < n; i++)
-        free(paths[i]);
-    free(paths);
-    sw_trust_skips_free(skips, n_skips);
+    list_counting(f, 0, 16);
 }
 
 /*
